@@ -1,0 +1,58 @@
+# Servicedesk — the two commands are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run test lint format check bench lock clean
+
+# Reinstalls only when the dependency files change, so every target can depend on it.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Development server on http://127.0.0.1:8000 with a Celery worker and the beat scheduler.
+## Embedded default: SQLite and a file-based broker under var/. DATABASE_URL / REDIS_URL switch to servers.
+run: export DEBUG = 1
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	bin/dev-server
+
+## The whole suite, browser journeys included. SQLite unless DATABASE_URL names PostgreSQL.
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## Production readiness: deploy checks and no missing migrations.
+check: install
+	DEBUG=0 SECRET_KEY=check-only-$$(head -c 48 /dev/urandom | base64 | tr -d '/+=') ALLOWED_HOSTS=example.org \
+		$(BIN)/python manage.py check --deploy --fail-level WARNING
+	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+## Benchmarks against the configured database (use PostgreSQL: DATABASE_URL=postgres://...).
+bench: install
+	DEBUG=1 $(BIN)/python -m tests.load
+
+## Re-pin every dependency after editing pyproject.toml.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet -e '.[dev]'
+	{ echo "# Exact versions for a reproducible install: make install applies them with pip -c."; \
+	  echo "# Regenerate after changing pyproject.toml: make lock"; \
+	  .lock-venv/bin/pip freeze --exclude-editable | grep -v '^pip=='; } > constraints.txt
+	rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV) var staticfiles test-results *.egg-info

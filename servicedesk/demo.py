@@ -1,0 +1,74 @@
+"""Demo practice: two sites, their touchpoints and a small team. Idempotent.
+
+Every app may have a ``demo.py`` with ``seed(*, options, out)`` (and optionally
+``add_arguments(parser)``); ``manage.py seed_demo`` runs them in INSTALLED_APPS order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.db import transaction
+
+from servicedesk.models import Location, Touchpoint, User
+from servicedesk.roles import Role
+from servicedesk.services import _set_role
+
+# Demo only: seed_demo refuses to run in production without --force.
+DEMO_PASSWORD = "servicedesk-demo"  # noqa: S105
+
+LOCATIONS = [
+    {"name": "Riverside Surgery", "address": "12 River Lane, Riverside", "phone": "01632 960 100"},
+    {"name": "Hillcrest Clinic", "address": "3 Hill Road, Hillcrest", "phone": "01632 960 200"},
+]
+
+# (name, channel, location name or None for practice-wide)
+TOUCHPOINTS = [
+    ("Main phone line", Touchpoint.Channel.PHONE, None),
+    ("Front desk — Riverside", Touchpoint.Channel.IN_PERSON, "Riverside Surgery"),
+    ("Front desk — Hillcrest", Touchpoint.Channel.IN_PERSON, "Hillcrest Clinic"),
+    ("Waiting room — Riverside", Touchpoint.Channel.IN_PERSON, "Riverside Surgery"),
+    ("Consulting rooms — Riverside", Touchpoint.Channel.IN_PERSON, "Riverside Surgery"),
+    ("Patient portal", Touchpoint.Channel.PORTAL, None),
+    ("Practice email inbox", Touchpoint.Channel.EMAIL, None),
+    ("Appointment SMS", Touchpoint.Channel.SMS, None),
+    ("Video consultations", Touchpoint.Channel.VIDEO, None),
+]
+
+# (username, first, last, role, location name)
+TEAM = [
+    ("manager", "Maya", "Patel", Role.MANAGER, "Riverside Surgery"),
+    ("reception", "Sam", "Okafor", Role.STAFF, "Riverside Surgery"),
+    ("nurse", "Lucía", "García", Role.STAFF, "Hillcrest Clinic"),
+]
+
+
+@transaction.atomic
+def seed(*, options: dict, out: Callable[[str], None]) -> None:
+    locations = {}
+    for data in LOCATIONS:
+        locations[data["name"]], _ = Location.objects.update_or_create(name=data["name"], defaults=data)
+    for name, channel, location in TOUCHPOINTS:
+        Touchpoint.objects.update_or_create(
+            name=name, defaults={"channel": channel, "location": locations.get(location)}
+        )
+    for username, first, last, role, location in TEAM:
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "email": f"{username}@practice.example",
+                "location": locations[location],
+                "welcome_email_sent_at": None,
+            },
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        _set_role(user, role)
+    out(f"Practice: {len(LOCATIONS)} locations, {len(TOUCHPOINTS)} touchpoints, {len(TEAM)} team members.")
+
+
+def logins() -> list[tuple[str, str, str]]:
+    return [(username, DEMO_PASSWORD, Role(role).label) for username, _f, _l, role, _loc in TEAM]

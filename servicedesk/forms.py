@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from servicedesk.models import Location, Touchpoint, User
+from servicedesk.roles import Role
+
+
+class LocationForm(forms.ModelForm):
+    class Meta:
+        model = Location
+        fields = ["name", "address", "phone"]
+        widgets = {"address": forms.Textarea(attrs={"rows": 3})}
+
+
+class TouchpointForm(forms.ModelForm):
+    class Meta:
+        model = Touchpoint
+        fields = ["name", "channel", "location", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {"name": _('What staff call it, e.g. "Front desk — Riverside" or "Main phone line".')}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = Location.objects.active()
+
+
+class StaffMemberForm(forms.Form):
+    """A new team member, or the details of an existing one (``member`` given)."""
+
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=150,
+        help_text=_("What they type to log in, e.g. jsmith. Letters, digits and @ . + - _ only."),
+    )
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    email = forms.EmailField(
+        label=_("Work email"), help_text=_("We send a link here so that they can choose their own password.")
+    )
+    role = forms.ChoiceField(
+        label=_("Role"),
+        choices=Role.choices,
+        initial=Role.STAFF,
+        help_text=_(
+            "Managers set goals, design surveys and checklists, manage the team and see the dashboard."
+        ),
+    )
+    location = forms.ModelChoiceField(
+        label=_("Usual location"), queryset=Location.objects.active(), required=False
+    )
+    is_active = forms.BooleanField(
+        label=_("Can log in"),
+        required=False,
+        initial=True,
+        help_text=_("Untick when someone leaves; their history stays."),
+    )
+
+    def __init__(self, *args, member: User | None = None, **kwargs) -> None:
+        self.member = member
+        if member is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "username": member.username,
+                    "first_name": member.first_name,
+                    "last_name": member.last_name,
+                    "email": member.email,
+                    "role": member.role or Role.STAFF,
+                    "location": member.location_id,
+                    "is_active": member.is_active,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        if member is None:
+            del self.fields["is_active"]
+        else:
+            self.fields["username"].disabled = True
+        self.fields["username"].validators.append(User.username_validator)
+
+    def _others(self):
+        return User.objects.exclude(pk=self.member.pk) if self.member else User.objects.all()
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if self.member is None and User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(_("Someone already has this username; choose another."))
+        return username
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip()
+        if self._others().filter(email__iexact=email).exists():
+            raise forms.ValidationError(_("Another team member already uses this email address."))
+        return email
+
+    def clean_role(self) -> Role:
+        return Role(self.cleaned_data["role"])

@@ -1,0 +1,132 @@
+"""The metrics registry: named figures that goals and the dashboard evaluate.
+
+Each app registers its metrics in ``AppConfig.ready()``::
+
+    metrics.register(Metric(
+        key="feedback.fft_positive_pct", label="FFT positive", unit=Unit.PERCENT,
+        higher_is_better=True, compute=fft_positive_pct,
+    ))
+
+``compute(period=..., filters=...)`` returns a number, or ``None`` when there is no data
+for that period and those filters. Nothing outside the owning app needs to know how a
+figure is computed: ``design`` names a key, the dashboard asks the registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Protocol
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+Number = int | float | Decimal
+
+
+class Unit(models.TextChoices):
+    PERCENT = "percent", _("%")
+    COUNT = "count", _("count")
+    HOURS = "hours", _("hours")
+    SCORE = "score", _("score")
+    RATING = "rating", _("rating")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A half-open time range [start, end)."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        if self.end <= self.start:
+            raise ValueError("A period must end after it starts.")
+
+    @classmethod
+    def last_days(cls, days: int, *, now: datetime) -> Period:
+        return cls(start=now - timedelta(days=days), end=now)
+
+    @property
+    def length(self) -> timedelta:
+        return self.end - self.start
+
+    def previous(self) -> Period:
+        """The period of the same length that ends where this one starts."""
+        return Period(start=self.start - self.length, end=self.start)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Where a figure is cut. ``None`` means all. ``params`` carries metric-specific choices."""
+
+    location_id: int | None = None
+    touchpoint_id: int | None = None
+    need_profile_id: int | None = None
+    params: tuple[tuple[str, str], ...] = field(default=())
+
+    def param(self, name: str, default: str | None = None) -> str | None:
+        return dict(self.params).get(name, default)
+
+    def with_params(self, **params: str) -> Filters:
+        return replace(self, params=tuple(sorted({**dict(self.params), **params}.items())))
+
+
+class Compute(Protocol):
+    def __call__(self, *, period: Period, filters: Filters) -> Number | None: ...
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    unit: Unit
+    higher_is_better: bool
+    compute: Compute
+    description: str = ""
+    # Which Filters fields this metric honours; the goal form offers only these.
+    filterable_by: frozenset[str] = frozenset({"location_id", "touchpoint_id", "need_profile_id"})
+
+    def value(self, *, period: Period, filters: Filters | None = None) -> float | None:
+        result = self.compute(period=period, filters=filters or Filters())
+        return None if result is None else float(result)
+
+
+class MetricRegistry:
+    def __init__(self) -> None:
+        self._metrics: dict[str, Metric] = {}
+
+    def register(self, metric: Metric) -> Metric:
+        if "." not in metric.key:
+            raise ImproperlyConfigured(f"Metric key {metric.key!r} must be '<app>.<name>'.")
+        existing = self._metrics.get(metric.key)
+        if existing is not None and existing.compute is not metric.compute:
+            raise ImproperlyConfigured(f"Metric {metric.key!r} is registered twice.")
+        self._metrics[metric.key] = metric
+        return metric
+
+    def get(self, key: str) -> Metric | None:
+        return self._metrics.get(key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._metrics
+
+    def __iter__(self) -> Iterator[Metric]:
+        return iter(sorted(self._metrics.values(), key=lambda m: m.key))
+
+    def choices(self) -> list[tuple[str, str]]:
+        return [(m.key, f"{m.label} ({Unit(m.unit).label})") for m in self]
+
+    def value(self, key: str, *, period: Period, filters: Filters | None = None) -> float | None:
+        """The metric's value, or None when there is no data or the key is not registered (yet)."""
+        metric = self.get(key)
+        if metric is None:
+            return None
+        return metric.value(period=period, filters=filters)
+
+
+registry = MetricRegistry()
+register = registry.register

@@ -1,0 +1,89 @@
+"""Every message Servicedesk sends goes through here.
+
+Email uses Django's email backends (console in development, SMTP from EMAIL_URL in
+production). SMS uses a small pluggable backend named by the SMS_BACKEND setting.
+Log lines name the kind of message and the provider id, never the recipient or body.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, make_msgid
+from django.core.mail.utils import DNS_NAME
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger(__name__)
+
+
+class SendError(Exception):
+    """A message could not be handed to its provider; the caller decides whether to retry."""
+
+
+@dataclass(frozen=True)
+class Sms:
+    to: str
+    body: str
+    sender: str
+
+
+class BaseSmsBackend:
+    def send(self, message: Sms) -> str:
+        """Hand the message to the provider and return the provider's message id."""
+        raise NotImplementedError
+
+
+class ConsoleSmsBackend(BaseSmsBackend):
+    """Development: print the message, like Django's console email backend."""
+
+    def send(self, message: Sms) -> str:
+        provider_id = f"console-{uuid.uuid4().hex[:12]}"
+        sys.stdout.write(
+            f"--- SMS {provider_id} from {message.sender} to {message.to}\n{message.body}\n---\n"
+        )
+        sys.stdout.flush()
+        return provider_id
+
+
+class LocmemSmsBackend(BaseSmsBackend):
+    """Tests: keep messages in ``LocmemSmsBackend.outbox``."""
+
+    outbox: list[Sms] = []
+
+    def send(self, message: Sms) -> str:
+        self.outbox.append(message)
+        return f"locmem-{len(self.outbox)}"
+
+
+def get_sms_backend() -> BaseSmsBackend:
+    return import_string(settings.SMS_BACKEND)()
+
+
+def send_email(*, to: str, subject: str, text: str, html: str | None = None, kind: str = "email") -> str:
+    """Send one email; return its Message-ID. Raises SendError when the mail server refuses."""
+    message_id = make_msgid(domain=DNS_NAME)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[to], headers={"Message-ID": message_id})
+    if html:
+        message.attach_alternative(html, "text/html")
+    try:
+        message.send(fail_silently=False)
+    except Exception as exc:  # SMTP, socket and backend errors all mean "not sent"
+        logger.warning("email %s not sent: %s", kind, type(exc).__name__)
+        raise SendError(f"{type(exc).__name__}: {exc}") from exc
+    logger.info("email %s sent id=%s", kind, message_id)
+    return message_id
+
+
+def send_sms(*, to: str, body: str, kind: str = "sms") -> str:
+    """Send one SMS; return the provider's id. Raises SendError when the provider refuses."""
+    try:
+        provider_id = get_sms_backend().send(Sms(to=to, body=body, sender=settings.SMS_SENDER))
+    except Exception as exc:
+        logger.warning("sms %s not sent: %s", kind, type(exc).__name__)
+        raise SendError(f"{type(exc).__name__}: {exc}") from exc
+    logger.info("sms %s sent id=%s", kind, provider_id)
+    return provider_id

@@ -1,0 +1,123 @@
+"""Writes to the shared vocabulary that carry rules: the team and its roles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.contrib.auth.models import Group
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from servicedesk import notify
+from servicedesk.models import Location, User
+from servicedesk.queue import enqueue
+from servicedesk.roles import Role
+
+
+def _set_role(user: User, role: Role) -> None:
+    user.groups.remove(*Group.objects.filter(name__in=Role.values))
+    user.groups.add(Group.objects.get(name=role.value))
+    user.__dict__.pop("role", None)  # forget the cached role
+
+
+@transaction.atomic
+def staff_member_create(
+    *,
+    username: str,
+    first_name: str,
+    last_name: str,
+    email: str,
+    role: Role,
+    location: Location | None,
+) -> User:
+    """Add a team member. They get an email with a link to choose their own password."""
+    from servicedesk.tasks import send_welcome_email
+
+    user = User(username=username, first_name=first_name, last_name=last_name, email=email, location=location)
+    user.set_unusable_password()
+    user.save()
+    _set_role(user, role)
+    enqueue(send_welcome_email, user.pk)
+    return user
+
+
+@transaction.atomic
+def staff_member_update(
+    *,
+    member: User,
+    first_name: str,
+    last_name: str,
+    email: str,
+    role: Role,
+    location: Location | None,
+    is_active: bool,
+) -> None:
+    """Change a team member's details, role or access.
+
+    Refuses to leave the practice without an active manager: someone must be able to
+    manage the team afterwards.
+    """
+    locked = User.objects.select_for_update().get(pk=member.pk)
+    losing_manager = locked.is_manager and (role != Role.MANAGER or not is_active)
+    if losing_manager and not User.objects.managers().exclude(pk=locked.pk).exists():
+        raise ValidationError("The practice needs at least one active manager; appoint another one first.")
+    User.objects.filter(pk=locked.pk).update(
+        first_name=first_name, last_name=last_name, email=email, location=location, is_active=is_active
+    )
+    _set_role(locked, role)
+
+
+@transaction.atomic
+def staff_member_resend_welcome(*, member: User) -> bool:
+    """Send the set-your-password email again, if the person has not chosen a password yet."""
+    from servicedesk.tasks import send_welcome_email
+
+    updated = (
+        User.objects.filter(pk=member.pk, is_active=True, password__startswith=UNUSABLE_PASSWORD_PREFIX)
+        .exclude(welcome_email_sent_at=None)
+        .update(welcome_email_sent_at=None)
+    )
+    if updated:
+        enqueue(send_welcome_email, member.pk)
+    return bool(updated)
+
+
+def welcome_email_send(*, user_id: int, now: datetime) -> bool:
+    """Send one welcome email, at most once per request for it.
+
+    The row stays locked while the message goes out, and is marked sent in the same
+    transaction: a duplicate task or a concurrent sweep finds nothing to do, and a mail
+    server failure rolls back so that the next sweep tries again.
+    """
+    with transaction.atomic():
+        user = (
+            User.objects.awaiting_welcome_email()
+            .select_for_update(skip_locked=True)
+            .filter(pk=user_id)
+            .first()
+        )
+        if user is None:
+            return False
+        link = settings.SITE_URL + reverse(
+            "password_reset_confirm",
+            kwargs={
+                "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+                "token": default_token_generator.make_token(user),
+            },
+        )
+        context = {"user": user, "link": link, "practice_name": settings.PRACTICE_NAME}
+        notify.send_email(
+            to=user.email,
+            subject=f"Welcome to Servicedesk at {settings.PRACTICE_NAME}",
+            text=render_to_string("servicedesk/email/welcome.txt", context),
+            kind="welcome",
+        )
+        User.objects.filter(pk=user.pk).update(welcome_email_sent_at=now)
+    return True

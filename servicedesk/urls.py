@@ -1,0 +1,38 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from servicedesk import views
+
+handler403 = "servicedesk.views.permission_denied"
+handler404 = "servicedesk.views.page_not_found"
+handler500 = "servicedesk.views.server_error"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("my-work/", views.my_work, name="my_work"),
+    path("healthz", views.healthz, name="healthz"),
+    # Accounts: login, logout, password change and reset, in the house layout.
+    path("accounts/", include("django.contrib.auth.urls")),
+    # Team and shared vocabulary (managers).
+    path("team/", views.TeamListView.as_view(), name="team_list"),
+    path("team/new/", views.StaffMemberCreateView.as_view(), name="staff_member_create"),
+    path("team/<int:pk>/edit/", views.StaffMemberUpdateView.as_view(), name="staff_member_update"),
+    path(
+        "team/<int:pk>/resend-welcome/", views.staff_member_resend_welcome, name="staff_member_resend_welcome"
+    ),
+    path("locations/", views.LocationListView.as_view(), name="location_list"),
+    path("locations/new/", views.LocationCreateView.as_view(), name="location_create"),
+    path("locations/<int:pk>/edit/", views.LocationUpdateView.as_view(), name="location_update"),
+    path("touchpoints/", views.TouchpointListView.as_view(), name="touchpoint_list"),
+    path("touchpoints/new/", views.TouchpointCreateView.as_view(), name="touchpoint_create"),
+    path("touchpoints/<int:pk>/edit/", views.TouchpointUpdateView.as_view(), name="touchpoint_update"),
+    path("locations/<int:pk>/active/", views.set_active, {"kind": "locations"}, name="location_set_active"),
+    path(
+        "touchpoints/<int:pk>/active/",
+        views.set_active,
+        {"kind": "touchpoints"},
+        name="touchpoint_set_active",
+    ),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,236 @@
+from __future__ import annotations
+
+import logging
+import sys
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template import loader
+from django.urls import reverse_lazy
+from django.views.decorators.http import require_GET, require_POST
+from django.views.generic import CreateView, FormView, ListView, UpdateView
+
+from servicedesk import services
+from servicedesk.access import ManagerRequiredMixin, manager_required, team_required
+from servicedesk.celery import app as celery_app
+from servicedesk.forms import LocationForm, StaffMemberForm, TouchpointForm
+from servicedesk.models import Location, Touchpoint, User
+from servicedesk.roles import Role
+
+logger = logging.getLogger(__name__)
+
+
+# --- Landing pages ------------------------------------------------------------------------
+
+
+@team_required
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("dashboard" if request.user.is_manager else "my_work")
+
+
+@manager_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    touchpoints = Touchpoint.objects.active().select_related("location")
+    context = {
+        "locations": Location.objects.active().annotate(
+            touchpoint_count=Count("touchpoints", filter=Q(touchpoints__is_active=True))
+        ),
+        "touchpoints": touchpoints,
+        "channel_counts": touchpoints.order_by().values("channel").annotate(n=Count("pk")).order_by("-n"),
+        "team_counts": {
+            role.label: User.objects.with_role(role).count() for role in (Role.MANAGER, Role.STAFF)
+        },
+    }
+    return render(request, "servicedesk/dashboard.html", context)
+
+
+@team_required
+def my_work(request: HttpRequest) -> HttpResponse:
+    location = request.user.location
+    context = {
+        "location": location,
+        "touchpoints": Touchpoint.objects.active()
+        .filter(Q(location=location) | Q(location__isnull=True))
+        .select_related("location"),
+        "managers": User.objects.managers().order_by("first_name"),
+    }
+    return render(request, "servicedesk/my_work.html", context)
+
+
+# --- Locations and touchpoints (managers) ----------------------------------------------
+
+
+class LocationListView(ManagerRequiredMixin, ListView):
+    queryset = Location.objects.annotate(
+        touchpoint_count=Count("touchpoints", filter=Q(touchpoints__is_active=True)),
+        team_count=Count("team", filter=Q(team__is_active=True)),
+    ).order_by("-is_active", "name")
+    template_name = "servicedesk/location_list.html"
+
+
+class TouchpointListView(ManagerRequiredMixin, ListView):
+    queryset = Touchpoint.objects.select_related("location").order_by("-is_active", "name")
+    template_name = "servicedesk/touchpoint_list.html"
+
+
+class VocabularyEditMixin(ManagerRequiredMixin):
+    """Create/edit a location or touchpoint on the shared form page."""
+
+    template_name = "servicedesk/vocabulary_form.html"
+
+    def get_context_data(self, **kwargs) -> dict:
+        return super().get_context_data(kind=self.model._meta.verbose_name, **kwargs)
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, f"Saved {self.object}.")
+        return response
+
+
+class LocationCreateView(VocabularyEditMixin, CreateView):
+    model, form_class, success_url = Location, LocationForm, reverse_lazy("location_list")
+
+
+class LocationUpdateView(VocabularyEditMixin, UpdateView):
+    model, form_class, success_url = Location, LocationForm, reverse_lazy("location_list")
+
+
+class TouchpointCreateView(VocabularyEditMixin, CreateView):
+    model, form_class, success_url = Touchpoint, TouchpointForm, reverse_lazy("touchpoint_list")
+
+
+class TouchpointUpdateView(VocabularyEditMixin, UpdateView):
+    model, form_class, success_url = Touchpoint, TouchpointForm, reverse_lazy("touchpoint_list")
+
+
+@require_POST
+@manager_required
+def set_active(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    """Deactivate (or reactivate) a location or touchpoint. History keeps pointing at it."""
+    model = {"locations": Location, "touchpoints": Touchpoint}[kind]
+    obj = get_object_or_404(model, pk=pk)
+    active = request.POST.get("active") == "1"
+    model.objects.filter(pk=obj.pk).update(is_active=active)
+    messages.success(request, f"{obj} is now {'active' if active else 'inactive'}.")
+    return redirect(f"{kind[:-1]}_list")
+
+
+# --- Team (managers) ----------------------------------------------------------------------
+
+
+class TeamListView(ManagerRequiredMixin, ListView):
+    template_name = "servicedesk/team_list.html"
+    queryset = (
+        User.objects.select_related("location")
+        .prefetch_related("groups")
+        .order_by("-is_active", "first_name", "last_name")
+    )
+
+
+class StaffMemberCreateView(ManagerRequiredMixin, FormView):
+    template_name = "servicedesk/staff_member_form.html"
+    form_class = StaffMemberForm
+
+    def form_valid(self, form: StaffMemberForm) -> HttpResponse:
+        member = services.staff_member_create(**form.cleaned_data)
+        messages.success(
+            self.request, f"Added {member}. We are emailing them a link to choose their password."
+        )
+        return redirect("team_list")
+
+
+class StaffMemberUpdateView(ManagerRequiredMixin, FormView):
+    template_name = "servicedesk/staff_member_form.html"
+    form_class = StaffMemberForm
+
+    def get_form_kwargs(self) -> dict:
+        self.member = get_object_or_404(User, pk=self.kwargs["pk"])
+        return {**super().get_form_kwargs(), "member": self.member}
+
+    def form_valid(self, form: StaffMemberForm) -> HttpResponse:
+        data = {k: v for k, v in form.cleaned_data.items() if k != "username"}
+        try:
+            services.staff_member_update(member=self.member, **data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, f"Saved {self.member}.")
+        return redirect("team_list")
+
+
+@require_POST
+@manager_required
+def staff_member_resend_welcome(request: HttpRequest, pk: int) -> HttpResponse:
+    member = get_object_or_404(User, pk=pk)
+    if services.staff_member_resend_welcome(member=member):
+        messages.success(request, f"We are sending {member} a new link to choose their password.")
+    else:
+        messages.info(request, f"{member} has already chosen a password, or cannot log in.")
+    return redirect("team_list")
+
+
+# --- Health and errors --------------------------------------------------------------------
+
+
+def _database_status() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return "down"
+    return "ok"
+
+
+def _broker_status() -> str:
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=1)
+    except Exception:  # any failure to reach the broker is "degraded", never an error page
+        return "degraded"
+    return "ok"
+
+
+@login_not_required
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Database down → 503 (nothing works). Broker down → 200, degraded: patient pages still work."""
+    database, broker = _database_status(), _broker_status()
+    status = "down" if database != "ok" else ("ok" if broker == "ok" else "degraded")
+    response = JsonResponse(
+        {"status": status, "database": database, "broker": broker}, status=503 if database != "ok" else 200
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _standalone(template: str, status: int) -> HttpResponse:
+    """Render without the request: no context processor may touch a database that is down."""
+    return HttpResponse(loader.get_template(template).render({}), status=status)
+
+
+def database_unavailable(request: HttpRequest) -> HttpResponse:
+    logger.error("database unavailable while serving a request", exc_info=False)
+    response = _standalone("errors/503.html", 503)
+    response["Retry-After"] = "30"
+    return response
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    exc = sys.exc_info()[1]
+    if isinstance(exc, OperationalError | InterfaceError):
+        return database_unavailable(request)
+    return _standalone("errors/500.html", 500)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    reason = str(exception) if exception and str(exception) else None
+    return render(request, "errors/403.html", {"reason": reason}, status=403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return render(request, "errors/404.html", status=404)
