@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import factory
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from servicedesk.models import Location, Touchpoint, User
 from servicedesk.roles import Role
@@ -49,3 +52,84 @@ class UserFactory(factory.django.DjangoModelFactory):
         if role is not None:
             user.groups.add(Group.objects.get(name=Role(role).value))
         return user
+
+
+# --- feedback ---------------------------------------------------------------------------------
+
+
+class SurveyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "feedback.Survey"
+
+    title = factory.Sequence(lambda n: f"Survey {n}")
+    title_es = factory.LazyAttribute(lambda s: f"Encuesta — {s.title}")
+    slug = factory.Sequence(lambda n: f"survey-{n}")
+    audience = "patient"
+    is_anonymous = True
+    is_active = True
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    """An FFT question unless told otherwise; choice kinds get three choices."""
+
+    class Meta:
+        model = "feedback.Question"
+
+    survey = factory.SubFactory(SurveyFactory)
+    position = factory.Sequence(lambda n: n)
+    kind = "fft"
+    text = factory.Sequence(lambda n: f"Question {n}?")
+    text_es = factory.LazyAttribute(lambda q: f"¿{q.text.rstrip('?')}?")
+    choices = factory.LazyAttribute(
+        lambda q: (
+            [
+                {"value": "always", "label": "Always", "label_es": "Siempre"},
+                {"value": "usually", "label": "Usually", "label_es": "Normalmente"},
+                {"value": "never", "label": "Never", "label_es": "Nunca"},
+            ]
+            if q.kind in ("single_choice", "multi_choice")
+            else []
+        )
+    )
+
+
+class ThemeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "feedback.Theme"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Theme {n}")
+    keywords = "wait\nwaiting"
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "feedback.Invitation"
+
+    survey = factory.SubFactory(SurveyFactory)
+    email = factory.Sequence(lambda n: f"patient{n}@example.org")
+    first_name = factory.Faker("first_name")
+    visit_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=3))
+    status = "sent"
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=14))
+
+
+class ResponseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "feedback.Response"
+
+    survey = factory.SubFactory(SurveyFactory)
+    channel = "kiosk"
+    submitted_at = factory.LazyFunction(timezone.now)
+
+
+class AnswerFactory(factory.django.DjangoModelFactory):
+    """An answer to an FFT question of the response's survey: "very good" unless told otherwise."""
+
+    class Meta:
+        model = "feedback.Answer"
+
+    response = factory.SubFactory(ResponseFactory)
+    question = factory.LazyAttribute(lambda a: QuestionFactory(survey=a.response.survey))
+    choice = "very_good"
+    value = 5
