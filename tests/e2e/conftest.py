@@ -114,7 +114,8 @@ def assert_accessible(axe: Axe) -> Callable[[Page], None]:
         results = axe.run(page)
         serious = [v for v in results.response["violations"] if v.get("impact") in {"serious", "critical"}]
         summary = "\n".join(
-            f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}" for v in serious
+            f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+            for v in serious
         )
         assert not serious, f"axe-core found serious accessibility problems on {page.url}:\n{summary}"
 
