@@ -310,7 +310,9 @@ class ChecklistRun(TimeStamped):
         ]
         indexes = [
             # past_deadline() and due_for_reminder(): the sweeps scan open runs by deadline.
-            models.Index(fields=["due_at"], condition=Q(status__in=["due", "in_progress"]), name="run_open_due_idx"),
+            models.Index(
+                fields=["due_at"], condition=Q(status__in=["due", "in_progress"]), name="run_open_due_idx"
+            ),
             # "My work": today's runs by period; completion history and metrics by period.
             models.Index(fields=["period_start", "status"], name="run_period_status_idx"),
         ]
