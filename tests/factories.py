@@ -50,7 +50,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _create(cls, model_class, *args, role=None, **kwargs):
         user = super()._create(model_class, *args, **kwargs)
         if role is not None:
-            user.groups.add(Group.objects.get(name=Role(role).value))
+            # get_or_create: transactional (browser) tests flush the groups the data migration made
+            user.groups.add(Group.objects.get_or_create(name=Role(role).value)[0])
         return user
 
 
