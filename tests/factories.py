@@ -50,7 +50,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _create(cls, model_class, *args, role=None, **kwargs):
         user = super()._create(model_class, *args, **kwargs)
         if role is not None:
-            user.groups.add(Group.objects.get(name=Role(role).value))
+            # get_or_create: transactional (browser) tests flush the groups the data migration made
+            user.groups.add(Group.objects.get_or_create(name=Role(role).value)[0])
         return user
 
 
@@ -133,3 +134,54 @@ class AnswerFactory(factory.django.DjangoModelFactory):
     question = factory.LazyAttribute(lambda a: QuestionFactory(survey=a.response.survey))
     choice = "very_good"
     value = 5
+
+
+# --- delivery ---------------------------------------------------------------------------------
+
+
+class ChecklistTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "delivery.ChecklistTemplate"
+
+    title = factory.Sequence(lambda n: f"Checklist {n}")
+    dimension = "place"
+    location = factory.SubFactory(LocationFactory)
+    touchpoint = factory.SubFactory(TouchpointFactory, location=factory.SelfAttribute("..location"))
+    frequency = "daily"
+    responsible_role = Role.STAFF
+
+
+class ChecklistItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "delivery.ChecklistItem"
+
+    template = factory.SubFactory(ChecklistTemplateFactory)
+    order = factory.Sequence(lambda n: n)
+    text = factory.Sequence(lambda n: f"Check number {n} is fine")
+    is_critical = False
+    note_required_on_fail = True
+
+
+class ChecklistRunFactory(factory.django.DjangoModelFactory):
+    """A run due later today (local time) for its template's location and role."""
+
+    class Meta:
+        model = "delivery.ChecklistRun"
+
+    template = factory.SubFactory(ChecklistTemplateFactory)
+    period_start = factory.LazyFunction(lambda: timezone.localdate())
+    location = factory.SelfAttribute("template.location")
+    responsible_role = factory.SelfAttribute("template.responsible_role")
+    due_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=2))
+    status = "due"
+
+
+class ChecklistResultFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "delivery.ChecklistResult"
+
+    run = factory.SubFactory(ChecklistRunFactory)
+    item = factory.SubFactory(ChecklistItemFactory, template=factory.SelfAttribute("..run.template"))
+    outcome = "pass"
+    recorded_by = factory.SubFactory(UserFactory)
+    recorded_at = factory.LazyFunction(timezone.now)
