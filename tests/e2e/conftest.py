@@ -15,12 +15,15 @@ import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.conftest import require
+from tests.conftest import require, totp_code
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM is still used
 # synchronously here (factories, assertions), which is safe in tests.
@@ -79,12 +82,20 @@ def phone_page(browser: Browser, live_server, transactional_db) -> Iterator[Page
 
 @pytest.fixture
 def log_in() -> Callable[[Page, object], None]:
+    """Log in through the real form; for a manager, also type the code from their authenticator
+    (factory managers have one: ``TOTPDeviceFactory``), as a manager does every morning."""
+
     def _log_in(page: Page, user, password: str = PASSWORD) -> None:
         page.goto("/accounts/login/")
         page.get_by_label("Username").fill(user.username)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Log in").click()
         page.wait_for_load_state()
+        if urlparse(page.url).path == reverse("security:two_factor_verify"):
+            device = TOTPDevice.objects.get(user=user, confirmed=True)
+            page.get_by_label("Six-digit code").fill(totp_code(device))
+            page.get_by_role("button", name="Continue").click()
+            page.wait_for_load_state()
 
     return _log_in
 

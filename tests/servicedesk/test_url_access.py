@@ -1,7 +1,8 @@
-"""Every URL in the project is either for patients (public) or needs a login.
+"""Every URL in the project is declared public, team or manager, and behaves so for every role.
 
-This walks the whole URL configuration, so a page added later with no decision about who
-may see it fails here. A page for patients (no account) must be listed in PUBLIC_URL_NAMES.
+This walks the whole URL configuration, so a page added later with no decision about who may
+see it fails here: add its name to ACCESS. The matrix then checks it for an anonymous visitor,
+a staff member and a (fully signed-in, two-factor verified) manager.
 """
 
 from __future__ import annotations
@@ -11,17 +12,43 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-# URL names anyone may open without logging in: patients' pages, login, health.
-PUBLIC_URL_NAMES = {
-    "login",
-    "password_reset",
-    "password_reset_done",
-    "password_reset_confirm",
-    "password_reset_complete",
-    "healthz",
-    "logout",  # POST-only; it logs out whoever asks
+PUBLIC = "public"  # patients (no account), login, password reset, health
+TEAM = "team"  # staff and managers
+MANAGER = "manager"  # managers only; staff get the 403 page
+
+# One entry per URL name ("namespace:name" when namespaced). Keep it sorted by area.
+ACCESS = {
+    # Accounts
+    "login": PUBLIC,
+    "logout": TEAM,  # POST-only; it ends the session and sends you to the login page
+    "password_reset": PUBLIC,
+    "password_reset_done": PUBLIC,
+    "password_reset_confirm": PUBLIC,
+    "password_reset_complete": PUBLIC,
+    "password_change": TEAM,
+    "password_change_done": TEAM,
+    "security:two_factor_verify": MANAGER,
+    "security:two_factor_setup": MANAGER,
+    # Core
+    "healthz": PUBLIC,
+    "home": TEAM,
+    "my_work": TEAM,
+    "dashboard": MANAGER,
+    "team_list": MANAGER,
+    "staff_member_create": MANAGER,
+    "staff_member_update": MANAGER,
+    "staff_member_resend_welcome": MANAGER,
+    "location_list": MANAGER,
+    "location_create": MANAGER,
+    "location_update": MANAGER,
+    "location_set_active": MANAGER,
+    "touchpoint_list": MANAGER,
+    "touchpoint_create": MANAGER,
+    "touchpoint_update": MANAGER,
+    "touchpoint_set_active": MANAGER,
+    "security:audit_log": MANAGER,
 }
-# Django admin has its own login page; it is checked for staff-only access below.
+# Django admin has its own login page; it is checked for superusers-only access below.
 ADMIN_NAMESPACE = "admin"
 _SAMPLE = {
     "int": "1",
@@ -35,10 +62,11 @@ _SAMPLE = {
 def _walk(patterns, prefix: str = "", namespace: str | None = None):
     for pattern in patterns:
         if isinstance(pattern, URLResolver):
-            ns = pattern.namespace or namespace
+            ns = ":".join(filter(None, [namespace, pattern.namespace])) or None
             yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern), ns)
         elif isinstance(pattern, URLPattern):
-            yield prefix + str(pattern.pattern), pattern.name, namespace
+            name = f"{namespace}:{pattern.name}" if namespace and pattern.name else pattern.name
+            yield prefix + str(pattern.pattern), name, namespace
 
 
 def _concrete(route: str) -> str:
@@ -58,22 +86,87 @@ ALL_URLS = sorted(
 )
 
 
+def _urls(*kinds: str) -> list[tuple[str, str]]:
+    return [(url, name) for url, name in ALL_URLS if ACCESS.get(name) in kinds]
+
+
+# Pages whose whole job is to send you to the login page.
+_ENDS_THE_SESSION = {"logout"}
+
+
+def _visit(client, url: str):
+    """GET the page; for a POST-only action (405), the POST must answer the same way."""
+    response = client.get(url)
+    if response.status_code == 405:
+        response = client.post(url)
+    return response
+
+
 def test_every_url_has_a_name_so_that_it_can_be_classified():
     unnamed = [url for url, name in ALL_URLS if not name]
     assert not unnamed, f"Give these URL patterns a name: {unnamed}"
 
 
+def test_every_url_is_declared_public_team_or_manager():
+    undeclared = sorted({name for _url, name in ALL_URLS if name not in ACCESS})
+    assert not undeclared, (
+        f"Declare who may open {undeclared} in ACCESS in {__name__}: PUBLIC (patients, no account), "
+        "TEAM (staff and managers) or MANAGER (managers only)."
+    )
+
+
+def test_every_declared_url_still_exists():
+    stale = sorted(set(ACCESS) - {name for _url, name in ALL_URLS})
+    assert not stale, f"These names in ACCESS no longer match any URL: {stale}"
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize(("url", "name"), [u for u in ALL_URLS if u[1] not in PUBLIC_URL_NAMES])
+@pytest.mark.parametrize(("url", "name"), _urls(PUBLIC))
+def test_public_pages_open_without_logging_in(client, url, name):
+    response = _visit(client, url)
+    assert response.status_code < 500, f"{url} ({name}) failed with {response.status_code}"
+    assert not response.get("Location", "").startswith(reverse("login")), f"{url} asked for a login"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("url", "name"), _urls(TEAM, MANAGER))
 def test_staff_pages_send_anonymous_visitors_to_login(client, url, name):
-    response = client.get(url)
-    if response.status_code == 405:  # POST-only action: the POST must be refused too
-        response = client.post(url)
+    response = _visit(client, url)
     assert response.status_code == 302, (
         f"{url} ({name}) answered {response.status_code} to an anonymous visitor. If it is a page for "
-        f"patients, add {name!r} to PUBLIC_URL_NAMES in {__name__}; otherwise it must require login."
+        f"patients, declare {name!r} PUBLIC in ACCESS in {__name__}; otherwise it must require login."
     )
     assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("url", "name"), _urls(TEAM))
+def test_staff_can_open_team_pages(staff_client, url, name):
+    response = _visit(staff_client, url)
+    assert response.status_code not in (401, 403), f"{url} ({name}) refused a staff member"
+    assert response.status_code < 500, f"{url} ({name}) failed with {response.status_code}"
+    if name not in _ENDS_THE_SESSION:
+        assert not response.get("Location", "").startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("url", "name"), _urls(MANAGER))
+def test_staff_are_refused_manager_pages(staff_client, url, name):
+    response = _visit(staff_client, url)
+    assert response.status_code == 403, f"{url} ({name}) answered {response.status_code} to a staff member"
+    assert "manager" in response.content.decode().lower()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("url", "name"), _urls(TEAM, MANAGER))
+def test_managers_can_open_team_and_manager_pages(manager_client, url, name):
+    response = _visit(manager_client, url)
+    assert response.status_code not in (401, 403), f"{url} ({name}) refused a manager"
+    assert response.status_code < 500, f"{url} ({name}) failed with {response.status_code}"
+    location = response.get("Location", "")
+    if name not in _ENDS_THE_SESSION:
+        assert not location.startswith(reverse("login")), f"{url} ({name}) sent a manager to log in"
+    assert not location.startswith("/security/two-factor"), f"{url} ({name}) asked a verified manager again"
 
 
 @pytest.mark.django_db
