@@ -286,7 +286,19 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # or late, or on two machines at once, sends nothing twice. This is the only schedule.
 CELERY_BEAT_SCHEDULE = {
     "send-welcome-emails": {"task": "servicedesk.tasks.send_due_welcome_emails", "schedule": 60.0},
+    "design-measure-goals": {"task": "design.tasks.measure_goals", "schedule": 60.0 * 60},
+    "design-goal-review-reminders": {
+        "task": "design.tasks.send_goal_review_reminders",
+        "schedule": 60.0 * 60,
+    },
 }
+
+# --- Service design ----------------------------------------------------------------------
+
+# Goal owners are reminded this many days before a goal's review date.
+DESIGN_REVIEW_REMINDER_DAYS = env_int("DESIGN_REVIEW_REMINDER_DAYS", default=14, minimum=1)
+# Shown beside goal budgets ("what can we afford"), e.g. £, €, $.
+CURRENCY_SYMBOL = env.str("CURRENCY_SYMBOL", default="£")
 
 # --- Security --------------------------------------------------------------------------
 

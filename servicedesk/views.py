@@ -15,6 +15,7 @@ from django.urls import reverse_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import CreateView, FormView, ListView, UpdateView
 
+from design.models import ServiceGoal
 from servicedesk import services
 from servicedesk.access import ManagerRequiredMixin, manager_required, team_required
 from servicedesk.celery import app as celery_app
@@ -58,6 +59,7 @@ def my_work(request: HttpRequest) -> HttpResponse:
         .filter(Q(location=location) | Q(location__isnull=True))
         .select_related("location"),
         "managers": User.objects.managers().order_by("first_name"),
+        "goals_to_acknowledge": ServiceGoal.objects.to_acknowledge_by(request.user).order_by("title"),
     }
     return render(request, "servicedesk/my_work.html", context)
 
