@@ -35,5 +35,6 @@ urlpatterns = [
         name="touchpoint_set_active",
     ),
     path("delivery/", include("delivery.urls")),
+    path("design/", include("design.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import CreateView, FormView, ListView, UpdateView
 
 from delivery.models import ChecklistRun
+from design.models import ServiceGoal
 from servicedesk import services
 from servicedesk.access import ManagerRequiredMixin, manager_required, team_required
 from servicedesk.celery import app as celery_app
@@ -63,6 +64,7 @@ def my_work(request: HttpRequest) -> HttpResponse:
         "checklist_runs": ChecklistRun.objects.for_my_work(
             request.user, today=timezone.localdate(), day_starts=_local_midnight()
         ),
+        "goals_to_acknowledge": ServiceGoal.objects.to_acknowledge_by(request.user).order_by("title"),
     }
     return render(request, "servicedesk/my_work.html", context)
 
