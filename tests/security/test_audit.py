@@ -6,7 +6,6 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 
-from servicedesk.models import Location
 from servicedesk.security.models import AuditEvent
 from servicedesk.security.services import audit_record
 from tests.factories import AuditEventFactory, LocationFactory, UserFactory
@@ -48,7 +47,8 @@ def test_work_done_by_the_system_or_a_patient_has_no_actor():
     location = LocationFactory()
     for actor in (None, AnonymousUser()):
         event = audit_record(actor=actor, action=AuditEvent.Action.ERASED, target=location)
-        assert event.actor is None and event.actor_label == ""
+        assert event.actor is None
+        assert event.actor_label == ""
 
 
 def test_an_event_must_say_what_it_was_about(manager):
@@ -61,7 +61,8 @@ def test_the_record_outlives_the_account_that_made_it():
     event = audit_record(actor=person, action=AuditEvent.Action.VIEWED, target=LocationFactory())
     person.delete()
     event.refresh_from_db()
-    assert event.actor is None and event.actor_label == "temp"
+    assert event.actor is None
+    assert event.actor_label == "temp"
 
 
 def test_managers_read_the_log_newest_first(manager_client):

@@ -14,7 +14,10 @@ PASSWORD = "correct horse battery"
 pytestmark = pytest.mark.django_db
 
 
-def _attempt(client, username: str, password: str = "wrong password"):
+WRONG_PASSWORD = "wrong password"
+
+
+def _attempt(client, username: str, password: str = WRONG_PASSWORD):
     return client.post(reverse("login"), {"username": username, "password": password})
 
 
@@ -107,5 +110,5 @@ def test_one_persons_lockout_does_not_stop_a_colleague(client, settings):
 
 
 def test_the_cool_off_is_fifteen_minutes_by_default(settings):
-    assert settings.AXES_COOLOFF_TIME == timedelta(minutes=15)
+    assert timedelta(minutes=15) == settings.AXES_COOLOFF_TIME
     assert settings.AXES_FAILURE_LIMIT == 5

@@ -37,9 +37,9 @@ def written_logs():
     swapped = []
     for logger in loggers:
         for handler in getattr(logger, "handlers", []):
-            if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
-                if handler.stream is not buffer:
-                    swapped.append((handler, handler.setStream(buffer)))
+            is_console = type(handler) is logging.StreamHandler  # not a FileHandler subclass
+            if is_console and handler.stream is not buffer:
+                swapped.append((handler, handler.setStream(buffer)))
     yield buffer
     for handler, stream in reversed(swapped):
         handler.setStream(stream)

@@ -98,7 +98,8 @@ def test_a_manager_without_an_authenticator_is_sent_to_set_one_up(client):
     response = _follow_to_page(client, _password_login(client, manager))
     assert response.request["PATH_INFO"] == SETUP
     html = response.content.decode()
-    assert "<svg" in html and "QR code" in html
+    assert "<svg" in html
+    assert "QR code" in html
     device = TOTPDevice.objects.get(user=manager)
     assert not device.confirmed
     assert response.context["secret"].replace(" ", "") in device.config_url
