@@ -282,7 +282,21 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # or late, or on two machines at once, sends nothing twice. This is the only schedule.
 CELERY_BEAT_SCHEDULE = {
     "send-welcome-emails": {"task": "servicedesk.tasks.send_due_welcome_emails", "schedule": 60.0},
+    "recovery-escalate-overdue-incidents": {
+        "task": "recovery.tasks.escalate_overdue_incidents",
+        "schedule": 60.0 * env_int("RECOVERY_ESCALATION_SWEEP_MINUTES", default=3, minimum=1),
+    },
+    "recovery-send-reminders": {"task": "recovery.tasks.send_recovery_reminders", "schedule": 300.0},
 }
+
+# --- Recovery --------------------------------------------------------------------------
+
+# The most escalation steps one sweep climbs; the rest wait for the next sweep a few minutes later.
+RECOVERY_ESCALATION_BATCH = env_int("RECOVERY_ESCALATION_BATCH", default=2000, minimum=1)
+# Reminders (actions due today, overdue drills) go out from this local hour, not at midnight.
+RECOVERY_REMINDER_HOUR = env_int("RECOVERY_REMINDER_HOUR", default=8)
+# Recurrence: another incident with the same category and touchpoint within this many days.
+RECOVERY_RECURRENCE_DAYS = env_int("RECOVERY_RECURRENCE_DAYS", default=30, minimum=1)
 
 # --- Security --------------------------------------------------------------------------
 
