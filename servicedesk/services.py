@@ -23,7 +23,7 @@ from servicedesk.roles import Role
 
 def _set_role(user: User, role: Role) -> None:
     user.groups.remove(*Group.objects.filter(name__in=Role.values))
-    user.groups.add(Group.objects.get(name=role.value))
+    user.groups.add(Group.objects.get_or_create(name=role.value)[0])
     user.__dict__.pop("role", None)  # forget the cached role
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
+
 import factory
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from servicedesk.models import Location, Touchpoint, User
 from servicedesk.roles import Role
@@ -47,5 +51,196 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _create(cls, model_class, *args, role=None, **kwargs):
         user = super()._create(model_class, *args, **kwargs)
         if role is not None:
-            user.groups.add(Group.objects.get(name=Role(role).value))
+            # get_or_create: transactional (browser) tests flush the groups the data migration made
+            user.groups.add(Group.objects.get_or_create(name=Role(role).value)[0])
         return user
+
+
+# --- design ------------------------------------------------------------------------------
+
+
+class PatientNeedProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "design.PatientNeedProfile"
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Need profile {n}")
+    description = "Patients who need a little more from us."
+    estimated_share = Decimal("10.0")
+
+
+class PatientNeedFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "design.PatientNeed"
+
+    profile = factory.SubFactory(PatientNeedProfileFactory)
+    description = factory.Sequence(lambda n: f"Need {n}")
+    priority = 1
+
+
+class AccommodationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "design.Accommodation"
+
+    profile = factory.SubFactory(PatientNeedProfileFactory)
+    kind = "interpreter"
+
+
+class ServiceGoalFactory(factory.django.DjangoModelFactory):
+    """An active goal owned by a manager, reviewed in three months."""
+
+    class Meta:
+        model = "design.ServiceGoal"
+
+    title = factory.Sequence(lambda n: f"Goal {n}")
+    purpose = "Patients can rely on it."
+    pillar = "design"
+    owner = factory.SubFactory(UserFactory, manager=True)
+    metric_key = "feedback.fft_positive_pct"
+    comparator = "gte"
+    target = Decimal("90")
+    tolerance = Decimal("0")
+    period = "rolling_30_days"
+    review_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=90))
+
+
+class GoalAcknowledgementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "design.GoalAcknowledgement"
+
+    goal = factory.SubFactory(ServiceGoalFactory)
+    user = factory.SubFactory(UserFactory)
+    version = factory.SelfAttribute("goal.version")
+    acknowledged_at = factory.LazyFunction(timezone.now)
+
+
+# --- feedback ---------------------------------------------------------------------------------
+
+
+class SurveyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "feedback.Survey"
+
+    title = factory.Sequence(lambda n: f"Survey {n}")
+    title_es = factory.LazyAttribute(lambda s: f"Encuesta — {s.title}")
+    slug = factory.Sequence(lambda n: f"survey-{n}")
+    audience = "patient"
+    is_anonymous = True
+    is_active = True
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    """An FFT question unless told otherwise; choice kinds get three choices."""
+
+    class Meta:
+        model = "feedback.Question"
+
+    survey = factory.SubFactory(SurveyFactory)
+    position = factory.Sequence(lambda n: n)
+    kind = "fft"
+    text = factory.Sequence(lambda n: f"Question {n}?")
+    text_es = factory.LazyAttribute(lambda q: f"¿{q.text.rstrip('?')}?")
+    choices = factory.LazyAttribute(
+        lambda q: (
+            [
+                {"value": "always", "label": "Always", "label_es": "Siempre"},
+                {"value": "usually", "label": "Usually", "label_es": "Normalmente"},
+                {"value": "never", "label": "Never", "label_es": "Nunca"},
+            ]
+            if q.kind in ("single_choice", "multi_choice")
+            else []
+        )
+    )
+
+
+class ThemeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "feedback.Theme"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Theme {n}")
+    keywords = "wait\nwaiting"
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "feedback.Invitation"
+
+    survey = factory.SubFactory(SurveyFactory)
+    email = factory.Sequence(lambda n: f"patient{n}@example.org")
+    first_name = factory.Faker("first_name")
+    visit_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=3))
+    status = "sent"
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=14))
+
+
+class ResponseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "feedback.Response"
+
+    survey = factory.SubFactory(SurveyFactory)
+    channel = "kiosk"
+    submitted_at = factory.LazyFunction(timezone.now)
+
+
+class AnswerFactory(factory.django.DjangoModelFactory):
+    """An answer to an FFT question of the response's survey: "very good" unless told otherwise."""
+
+    class Meta:
+        model = "feedback.Answer"
+
+    response = factory.SubFactory(ResponseFactory)
+    question = factory.LazyAttribute(lambda a: QuestionFactory(survey=a.response.survey))
+    choice = "very_good"
+    value = 5
+
+
+# --- delivery ---------------------------------------------------------------------------------
+
+
+class ChecklistTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "delivery.ChecklistTemplate"
+
+    title = factory.Sequence(lambda n: f"Checklist {n}")
+    dimension = "place"
+    location = factory.SubFactory(LocationFactory)
+    touchpoint = factory.SubFactory(TouchpointFactory, location=factory.SelfAttribute("..location"))
+    frequency = "daily"
+    responsible_role = Role.STAFF
+
+
+class ChecklistItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "delivery.ChecklistItem"
+
+    template = factory.SubFactory(ChecklistTemplateFactory)
+    order = factory.Sequence(lambda n: n)
+    text = factory.Sequence(lambda n: f"Check number {n} is fine")
+    is_critical = False
+    note_required_on_fail = True
+
+
+class ChecklistRunFactory(factory.django.DjangoModelFactory):
+    """A run due later today (local time) for its template's location and role."""
+
+    class Meta:
+        model = "delivery.ChecklistRun"
+
+    template = factory.SubFactory(ChecklistTemplateFactory)
+    period_start = factory.LazyFunction(lambda: timezone.localdate())
+    location = factory.SelfAttribute("template.location")
+    responsible_role = factory.SelfAttribute("template.responsible_role")
+    due_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=2))
+    status = "due"
+
+
+class ChecklistResultFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "delivery.ChecklistResult"
+
+    run = factory.SubFactory(ChecklistRunFactory)
+    item = factory.SubFactory(ChecklistItemFactory, template=factory.SelfAttribute("..run.template"))
+    outcome = "pass"
+    recorded_by = factory.SubFactory(UserFactory)
+    recorded_at = factory.LazyFunction(timezone.now)

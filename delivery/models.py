@@ -1,0 +1,361 @@
+"""Service delivery: the checklists that show process, people and place are doing their job.
+
+A manager designs a ``ChecklistTemplate`` (ordered ``ChecklistItem``s, some critical). The
+scheduler turns each active template into one ``ChecklistRun`` per period (and, for
+checklists about each team member, one per person); staff record a ``ChecklistResult``
+per item. ``Protocol``s are the versioned documents the checklists refer to.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+
+from servicedesk.models import TimeStamped
+from servicedesk.roles import Role
+
+
+class Dimension(models.TextChoices):
+    PROCESS = "process", _("Process")
+    PEOPLE = "people", _("People")
+    PLACE = "place", _("Place")
+
+
+# --- Protocols --------------------------------------------------------------------------------
+
+
+class ProtocolQuerySet(models.QuerySet):
+    def overdue_review(self, today: date) -> ProtocolQuerySet:
+        """Protocols whose review date has passed (``today`` is the practice's local date)."""
+        return self.filter(is_active=True, review_by__lt=today)
+
+
+class Protocol(TimeStamped):
+    """A procedure the practice follows, e.g. "Answering the phone" — the body lives in versions."""
+
+    title = models.CharField(_("title"), max_length=200)
+    touchpoint = models.ForeignKey(
+        "servicedesk.Touchpoint",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="protocols",
+        verbose_name=_("touchpoint"),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="owned_protocols",
+        verbose_name=_("owner"),
+        help_text=_("Who keeps this protocol up to date."),
+    )
+    review_by = models.DateField(_("review by"), help_text=_("When this protocol must next be reviewed."))
+    is_active = models.BooleanField(_("active"), default=True)
+    # Denormalised pointer to the newest version, so lists need no subquery.
+    current_version = models.ForeignKey(
+        "ProtocolVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ProtocolQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title"]
+        indexes = [
+            # Protocol.objects.overdue_review(today): the dashboard count and the managers' list.
+            models.Index(fields=["review_by"], condition=Q(is_active=True), name="protocol_review_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ProtocolVersion(models.Model):
+    """One immutable revision of a protocol's text (Markdown, rendered sanitised)."""
+
+    protocol = models.ForeignKey(Protocol, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    body = models.TextField(_("text"), help_text=_("Markdown: headings, lists, links and emphasis."))
+    change_note = models.CharField(_("what changed"), max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["protocol", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["protocol", "number"], name="protocolversion_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.protocol} v{self.number}"
+
+
+# --- Templates and items ----------------------------------------------------------------------
+
+
+class ChecklistTemplate(TimeStamped):
+    """A recurring checklist a manager designs: what to check, where, how often, by whom."""
+
+    Dimension = Dimension
+
+    class Frequency(models.TextChoices):
+        EACH_SHIFT = "shift", _("Each shift")
+        DAILY = "daily", _("Daily")
+        WEEKLY = "weekly", _("Weekly")
+        MONTHLY = "monthly", _("Monthly")
+        AD_HOC = "ad_hoc", _("Ad hoc")
+
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("purpose"), blank=True, help_text=_("Why this check matters."))
+    dimension = models.CharField(_("dimension"), max_length=10, choices=Dimension)
+    touchpoint = models.ForeignKey(
+        "servicedesk.Touchpoint",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="checklist_templates",
+        verbose_name=_("touchpoint"),
+    )
+    location = models.ForeignKey(
+        "servicedesk.Location",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="checklist_templates",
+        verbose_name=_("location"),
+        help_text=_("Leave empty for practice-wide checks such as the phone line or the inbox."),
+    )
+    frequency = models.CharField(_("frequency"), max_length=10, choices=Frequency, default=Frequency.DAILY)
+    due_time = models.TimeField(
+        _("due by"),
+        default=time(10, 0),
+        help_text=_(
+            "Local time the check must be done by (on the last day of a weekly or monthly period). "
+            "Each-shift checks are due at the end of the shift."
+        ),
+    )
+    responsible_role = models.CharField(
+        _("responsible role"), max_length=20, choices=Role, blank=True, help_text=_("Anyone with this role.")
+    )
+    responsible_person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="responsible_for_checklists",
+        verbose_name=_("responsible person"),
+        help_text=_("Takes precedence over the role."),
+    )
+    protocol = models.ForeignKey(
+        Protocol,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="checklist_templates",
+        verbose_name=_("protocol"),
+        help_text=_("The procedure this checklist follows."),
+    )
+    # People checklists can be about each team member: onboarding, annual refreshers.
+    per_person = models.BooleanField(
+        _("one run per team member"),
+        default=False,
+        help_text=_("For onboarding and training: each active team member gets their own run."),
+    )
+    due_within_days = models.PositiveSmallIntegerField(
+        _("days to complete"),
+        default=14,
+        help_text=_("For a checklist per team member: how long each person has to complete it."),
+    )
+    renew_every_days = models.PositiveSmallIntegerField(
+        _("renew every (days)"),
+        null=True,
+        blank=True,
+        help_text=_("For refresher training, e.g. 365. Leave empty when completing it once is enough."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["dimension", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(per_person=False) | Q(dimension=Dimension.PEOPLE),
+                name="checklisttemplate_per_person_is_people",
+            ),
+            models.CheckConstraint(
+                condition=Q(renew_every_days__isnull=True) | Q(renew_every_days__gt=0),
+                name="checklisttemplate_renewal_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ChecklistItemQuerySet(models.QuerySet):
+    def active(self) -> ChecklistItemQuerySet:
+        return self.filter(is_active=True)
+
+
+class ChecklistItem(TimeStamped):
+    """One thing to check. Items with results are archived, never deleted: history keeps its wording."""
+
+    template = models.ForeignKey(ChecklistTemplate, on_delete=models.CASCADE, related_name="items")
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    text = models.CharField(_("check"), max_length=300)
+    guidance = models.TextField(_("guidance"), blank=True, help_text=_("How to check, what good looks like."))
+    is_critical = models.BooleanField(
+        _("critical"), default=False, help_text=_("A failure opens a service incident straight away.")
+    )
+    note_required_on_fail = models.BooleanField(_("note required when it fails"), default=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = ChecklistItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["template", "order", "pk"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+# --- Runs and results -------------------------------------------------------------------------
+
+
+class ChecklistRunQuerySet(models.QuerySet):
+    def open(self) -> ChecklistRunQuerySet:
+        return self.filter(status__in=ChecklistRun.OPEN_STATUSES)
+
+    def past_deadline(self, now: datetime) -> ChecklistRunQuerySet:
+        """Open runs whose deadline has passed. Training runs stay owed (they become overdue, not missed)."""
+        return self.open().filter(due_at__lte=now, subject__isnull=True)
+
+    def due_for_reminder(self, now: datetime, *, before: timedelta) -> ChecklistRunQuerySet:
+        return self.open().filter(reminded_at__isnull=True, due_at__gt=now, due_at__lte=now + before)
+
+
+class ChecklistRun(TimeStamped):
+    """One occurrence of a checklist: this template, this period, this place (and person)."""
+
+    class Status(models.TextChoices):
+        DUE = "due", _("Due")
+        IN_PROGRESS = "in_progress", _("In progress")
+        COMPLETED = "completed", _("Completed")
+        MISSED = "missed", _("Missed")
+
+    OPEN_STATUSES = (Status.DUE, Status.IN_PROGRESS)
+
+    template = models.ForeignKey(ChecklistTemplate, on_delete=models.PROTECT, related_name="runs")
+    period_start = models.DateField(_("period"), help_text=_("First local day of the period."))
+    shift = models.CharField(_("shift"), max_length=40, blank=True)
+    location = models.ForeignKey(
+        "servicedesk.Location", on_delete=models.PROTECT, null=True, blank=True, related_name="checklist_runs"
+    )
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="checklist_runs_about_me",
+        verbose_name=_("about"),
+        help_text=_("The team member a people checklist is about (onboarding, training)."),
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_checklist_runs",
+        verbose_name=_("assigned to"),
+    )
+    responsible_role = models.CharField(max_length=20, choices=Role, blank=True)
+    due_at = models.DateTimeField(_("due by"))
+    status = models.CharField(_("status"), max_length=12, choices=Status, default=Status.DUE)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="completed_checklist_runs",
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ChecklistRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-period_start", "due_at", "pk"]
+        constraints = [
+            # The scheduler's idempotency: a rerun, or two sweeps at once, can never add a second
+            # run for the same template, period, shift, place and person. NULLs are coalesced to 0
+            # because a unique index treats every NULL as distinct.
+            models.UniqueConstraint(
+                F("template"),
+                F("period_start"),
+                F("shift"),
+                Coalesce(F("location"), Value(0)),
+                Coalesce(F("subject"), Value(0)),
+                name="checklistrun_one_per_template_period_place",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="completed") | Q(completed_at__isnull=False),
+                name="checklistrun_completed_has_time",
+            ),
+        ]
+        indexes = [
+            # past_deadline() and due_for_reminder(): the sweeps scan open runs by deadline.
+            models.Index(
+                fields=["due_at"], condition=Q(status__in=["due", "in_progress"]), name="run_open_due_idx"
+            ),
+            # "My work": today's runs by period; completion history and metrics by period.
+            models.Index(fields=["period_start", "status"], name="run_period_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        label = f"{self.template} · {self.period_start:%d %b %Y}"
+        if self.shift:
+            label += f" ({self.shift})"
+        return label
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class ChecklistResult(models.Model):
+    """The answer to one item in one run. Changing one's mind updates the row (one per item)."""
+
+    class Outcome(models.TextChoices):
+        PASS = "pass", _("Pass")
+        FAIL = "fail", _("Fail")
+        NOT_APPLICABLE = "na", _("N/A")
+
+    run = models.ForeignKey(ChecklistRun, on_delete=models.CASCADE, related_name="results")
+    item = models.ForeignKey(ChecklistItem, on_delete=models.PROTECT, related_name="results")
+    outcome = models.CharField(_("result"), max_length=4, choices=Outcome)
+    note = models.TextField(_("note"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded at"))
+    # Set once when check_failed is sent for this result: the claim that makes it exactly once.
+    failure_reported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "item__order", "item_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "item"], name="checklistresult_one_per_item"),
+        ]
+        indexes = [
+            # delivery.failed_critical_items: failures counted by time recorded.
+            models.Index(fields=["recorded_at"], condition=Q(outcome="fail"), name="result_failed_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item}: {self.get_outcome_display()}"

@@ -1,0 +1,76 @@
+from django.contrib import admin
+
+from design.models import (
+    Accommodation,
+    GoalAcknowledgement,
+    GoalChange,
+    GoalMeasurement,
+    GoalReviewReminder,
+    PatientNeed,
+    PatientNeedProfile,
+    ServiceGoal,
+)
+
+
+class GoalChangeInline(admin.TabularInline):
+    model = GoalChange
+    extra = 0
+    can_delete = False
+    fields = ("at", "kind", "by", "version", "changes")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # the audit trail is written by design.services only
+
+
+@admin.register(ServiceGoal)
+class ServiceGoalAdmin(admin.ModelAdmin):
+    list_display = ("title", "pillar", "metric_key", "comparator", "target", "period", "review_on", "status")
+    list_filter = ("status", "pillar", "period")
+    list_select_related = ("owner",)
+    search_fields = ("title", "metric_key")
+    raw_id_fields = ("owner",)
+    # The version and status change only through design.services (version bumps, audit trail).
+    readonly_fields = ("version", "status", "retired_at")
+    inlines = [GoalChangeInline]
+
+
+class PatientNeedInline(admin.TabularInline):
+    model = PatientNeed
+    extra = 0
+
+
+class AccommodationInline(admin.TabularInline):
+    model = Accommodation
+    extra = 0
+
+
+@admin.register(PatientNeedProfile)
+class PatientNeedProfileAdmin(admin.ModelAdmin):
+    list_display = ("name", "estimated_share", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("name",)
+    filter_horizontal = ("preferred_touchpoints", "goals")
+    inlines = [PatientNeedInline, AccommodationInline]
+
+
+@admin.register(GoalAcknowledgement)
+class GoalAcknowledgementAdmin(admin.ModelAdmin):
+    list_display = ("goal", "user", "version", "acknowledged_at")
+    list_select_related = ("goal", "user")
+    search_fields = ("goal__title", "user__username")
+    readonly_fields = ("goal", "user", "version", "acknowledged_at")
+
+
+@admin.register(GoalMeasurement)
+class GoalMeasurementAdmin(admin.ModelAdmin):
+    list_display = ("goal", "measured_on", "value", "target", "status")
+    list_filter = ("status",)
+    list_select_related = ("goal",)
+    date_hierarchy = "measured_on"
+
+
+@admin.register(GoalReviewReminder)
+class GoalReviewReminderAdmin(admin.ModelAdmin):
+    list_display = ("goal", "review_on", "kind", "sent_at")
+    list_select_related = ("goal",)

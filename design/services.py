@@ -1,0 +1,387 @@
+"""Writes with business rules for service design, and the evaluation of goals.
+
+Every change to a goal is one ``GoalChange`` row. A change to the goal's *promise*
+(``ServiceGoal.PROMISE_FIELDS``) bumps its version, which is what staff acknowledge.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from design.models import GoalAcknowledgement, GoalChange, GoalMeasurement, GoalStatus, ServiceGoal
+from servicedesk import metrics
+from servicedesk.metrics import Filters, Metric, Period
+from servicedesk.models import User
+
+logger = logging.getLogger(__name__)
+
+# What a manager may set on a goal through goal_create / goal_update.
+EDITABLE_FIELDS = frozenset(
+    {
+        "title",
+        "purpose",
+        "pillar",
+        "owner",
+        "metric_key",
+        "metric_params",
+        "location",
+        "touchpoint",
+        "need_profile",
+        "comparator",
+        "target",
+        "tolerance",
+        "period",
+        "budget_money",
+        "budget_staff_hours",
+        "review_on",
+    }
+)
+
+
+# --- Periods ------------------------------------------------------------------------------
+
+
+def _quarter_start(moment: datetime) -> datetime:
+    local = timezone.localtime(moment)
+    month = 3 * ((local.month - 1) // 3) + 1
+    return local.replace(month=month, day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def _previous_quarter_start(quarter_start: datetime) -> datetime:
+    month, year = quarter_start.month - 3, quarter_start.year
+    if month < 1:
+        month, year = month + 12, year - 1
+    # Rebuild in local time: the quarter may start on the other side of a clock change.
+    naive = quarter_start.replace(tzinfo=None, year=year, month=month)
+    return timezone.make_aware(naive)
+
+
+def goal_periods(*, period: str, now: datetime) -> tuple[Period, Period]:
+    """The goal's current period and the one it is compared with for the trend.
+
+    Rolling 30 days compares with the 30 days before. Quarter to date compares with the
+    whole of the previous quarter.
+    """
+    if period == ServiceGoal.Period.QUARTER_TO_DATE:
+        start = _quarter_start(now)
+        current = Period(start=start, end=max(now, start + timedelta(microseconds=1)))
+        return current, Period(start=_previous_quarter_start(start), end=start)
+    current = Period.last_days(30, now=now)
+    return current, current.previous()
+
+
+def goal_history_periods(*, period: str, now: datetime, count: int) -> list[Period]:
+    """The current period and the ``count - 1`` before it, most recent first, without overlap."""
+    current, previous = goal_periods(period=period, now=now)
+    periods = [current, previous]
+    while len(periods) < count:
+        if period == ServiceGoal.Period.QUARTER_TO_DATE:
+            start = _previous_quarter_start(periods[-1].start)
+            periods.append(Period(start=start, end=periods[-1].start))
+        else:
+            periods.append(periods[-1].previous())
+    return periods[:count]
+
+
+# --- Evaluation ---------------------------------------------------------------------------
+
+
+class Trend(models.TextChoices):
+    IMPROVING = "improving", "Improving"
+    STEADY = "steady", "Steady"
+    WORSENING = "worsening", "Worsening"
+    UNKNOWN = "unknown", "No earlier figure"
+
+
+def _meets(value: float, *, comparator: str, target: float) -> bool:
+    return value >= target if comparator == ServiceGoal.Comparator.AT_LEAST else value <= target
+
+
+def trend_of(*, value: float | None, previous_value: float | None, comparator: str) -> Trend:
+    """Better or worse than the previous period, in the goal's direction (≥ wants up, ≤ wants down)."""
+    if value is None or previous_value is None:
+        return Trend.UNKNOWN
+    if value == previous_value:
+        return Trend.STEADY
+    went_up = value > previous_value
+    wants_up = comparator == ServiceGoal.Comparator.AT_LEAST
+    return Trend.IMPROVING if went_up == wants_up else Trend.WORSENING
+
+
+def status_of(
+    *,
+    value: float | None,
+    previous_value: float | None,
+    comparator: str,
+    target: Decimal | float,
+    tolerance: Decimal | float = 0,
+) -> GoalStatus:
+    """The status of one figure against a goal's target.
+
+    1. No figure: *no data*.
+    2. The target is not met: *missed* (a missed promise is never softened to "at risk").
+    3. Met, but closer to the target than the tolerance: *at risk*.
+    4. Met, but worse than the previous period by so much that the same change again
+       would miss the target: *at risk* (trending the wrong way).
+    5. Otherwise *met*.
+    """
+    if value is None:
+        return GoalStatus.NO_DATA
+    target, tolerance = float(target), float(tolerance)
+    if not _meets(value, comparator=comparator, target=target):
+        return GoalStatus.MISSED
+    margin = value - target if comparator == ServiceGoal.Comparator.AT_LEAST else target - value
+    if margin < tolerance:
+        return GoalStatus.AT_RISK
+    if trend_of(value=value, previous_value=previous_value, comparator=comparator) == Trend.WORSENING:
+        projected = value + (value - previous_value)
+        if not _meets(projected, comparator=comparator, target=target):
+            return GoalStatus.AT_RISK
+    return GoalStatus.MET
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    status: GoalStatus
+    value: float | None
+    previous_value: float | None
+    trend: Trend
+    period: Period
+    previous_period: Period
+    metric: Metric | None
+
+    @property
+    def is_registered(self) -> bool:
+        return self.metric is not None
+
+
+def goal_filters(goal: ServiceGoal) -> Filters:
+    params = tuple(sorted((str(k), str(v)) for k, v in (goal.metric_params or {}).items()))
+    return Filters(
+        location_id=goal.location_id,
+        touchpoint_id=goal.touchpoint_id,
+        need_profile_id=goal.need_profile_id,
+        params=params,
+    )
+
+
+def metric_value(*, key: str, period: Period, filters: Filters) -> float | None:
+    """The metric's value, or None: no data, a key nobody registered (yet), or a metric that failed.
+
+    A broken metric in another app must not take the goal pages down; it is logged loudly.
+    """
+    try:
+        return metrics.registry.value(key, period=period, filters=filters)
+    except Exception:
+        logger.exception("metric %s failed to compute; shown as no data", key)
+        return None
+
+
+def goal_evaluate(*, goal: ServiceGoal, now: datetime) -> Evaluation:
+    """Compute the goal's value for its current period through the registry, and its status."""
+    current, previous = goal_periods(period=goal.period, now=now)
+    filters = goal_filters(goal)
+    value = metric_value(key=goal.metric_key, period=current, filters=filters)
+    previous_value = metric_value(key=goal.metric_key, period=previous, filters=filters)
+    return Evaluation(
+        status=status_of(
+            value=value,
+            previous_value=previous_value,
+            comparator=goal.comparator,
+            target=goal.target,
+            tolerance=goal.tolerance,
+        ),
+        value=value,
+        previous_value=previous_value,
+        trend=trend_of(value=value, previous_value=previous_value, comparator=goal.comparator),
+        period=current,
+        previous_period=previous,
+        metric=metrics.registry.get(goal.metric_key),
+    )
+
+
+@dataclass(frozen=True)
+class PeriodResult:
+    period: Period
+    value: float | None
+    status: GoalStatus
+
+
+def goal_history(*, goal: ServiceGoal, now: datetime, count: int = 6) -> list[PeriodResult]:
+    """The goal's value in each of its last ``count`` periods, judged against today's target."""
+    periods = goal_history_periods(period=goal.period, now=now, count=count + 1)
+    filters = goal_filters(goal)
+    values = [metric_value(key=goal.metric_key, period=p, filters=filters) for p in periods]
+    return [
+        PeriodResult(
+            period=periods[i],
+            value=values[i],
+            status=status_of(
+                value=values[i],
+                previous_value=values[i + 1],
+                comparator=goal.comparator,
+                target=goal.target,
+                tolerance=goal.tolerance,
+            ),
+        )
+        for i in range(count)
+    ]
+
+
+def goal_measure(*, goal: ServiceGoal, now: datetime) -> GoalMeasurement:
+    """Record today's evaluation of the goal (one row per goal and day; a rerun updates it)."""
+    evaluation = goal_evaluate(goal=goal, now=now)
+    measurement, _ = GoalMeasurement.objects.update_or_create(
+        goal=goal,
+        measured_on=timezone.localdate(now),
+        defaults={
+            "measured_at": now,
+            "goal_version": goal.version,
+            "period_start": evaluation.period.start,
+            "period_end": evaluation.period.end,
+            "value": evaluation.value,
+            "previous_value": evaluation.previous_value,
+            "comparator": goal.comparator,
+            "target": goal.target,
+            "status": evaluation.status,
+        },
+    )
+    return measurement
+
+
+# --- Writes -------------------------------------------------------------------------------
+
+
+def _display(goal: ServiceGoal, field: str) -> str:
+    value = getattr(goal, field)
+    if value is None or value == "":
+        return "—"
+    model_field = goal._meta.get_field(field)
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in sorted(value.items())) or "—"
+    return str(value)
+
+
+def _comparable(goal: ServiceGoal, field: str) -> Any:
+    model_field = goal._meta.get_field(field)
+    if model_field.is_relation:
+        return getattr(goal, model_field.attname)
+    value = getattr(goal, field)
+    if isinstance(value, Decimal | float | int) and not isinstance(value, bool):
+        return Decimal(str(value))
+    return value
+
+
+def _check_fields(fields: Mapping[str, Any]) -> None:
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"Not editable on a goal: {', '.join(sorted(unknown))}")
+
+
+@transaction.atomic
+def goal_create(*, by: User, now: datetime, fields: Mapping[str, Any]) -> ServiceGoal:
+    """Write down a new goal (version 1) and measure it at once, so its status shows straight away."""
+    _check_fields(fields)
+    goal = ServiceGoal(**fields)
+    goal.full_clean()
+    goal.save()
+    GoalChange.objects.create(goal=goal, kind=GoalChange.Kind.CREATED, by=by, at=now, version=goal.version)
+    goal_measure(goal=goal, now=now)
+    return goal
+
+
+@transaction.atomic
+def goal_update(*, goal: ServiceGoal, by: User, now: datetime, fields: Mapping[str, Any]) -> bool:
+    """Change a goal. Returns True when its promise changed, i.e. the version went up.
+
+    A new version means everyone has to read and acknowledge the goal again; earlier
+    acknowledgements stay as history of who had read which version.
+    """
+    _check_fields(fields)
+    locked = ServiceGoal.objects.select_for_update().get(pk=goal.pk)
+    before = {f: (_comparable(locked, f), _display(locked, f)) for f in fields}
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    changed = {
+        f: [old_display, _display(locked, f)]
+        for f, (old, old_display) in before.items()
+        if old != _comparable(locked, f)
+    }
+    if not changed:
+        return False
+    promise_changed = any(f in ServiceGoal.PROMISE_FIELDS for f in changed)
+    if promise_changed:
+        locked.version += 1
+    locked.full_clean()
+    locked.save()
+    GoalChange.objects.create(
+        goal=locked, kind=GoalChange.Kind.EDITED, by=by, at=now, version=locked.version, changes=changed
+    )
+    goal_measure(goal=locked, now=now)
+    goal.refresh_from_db()
+    return promise_changed
+
+
+@transaction.atomic
+def goal_retire(*, goal: ServiceGoal, by: User, now: datetime) -> bool:
+    """Stop pursuing a goal. Its history, measurements and acknowledgements stay."""
+    updated = ServiceGoal.objects.filter(pk=goal.pk, status=ServiceGoal.Status.ACTIVE).update(
+        status=ServiceGoal.Status.RETIRED, retired_at=now, updated_at=now
+    )
+    if updated:  # another manager may have retired it a moment ago
+        goal.refresh_from_db()
+        GoalChange.objects.create(
+            goal=goal, kind=GoalChange.Kind.RETIRED, by=by, at=now, version=goal.version
+        )
+    return bool(updated)
+
+
+@transaction.atomic
+def goal_reactivate(*, goal: ServiceGoal, by: User, now: datetime) -> bool:
+    """Pursue a retired goal again. The review date may need moving: it must not be in the past."""
+    updated = ServiceGoal.objects.filter(pk=goal.pk, status=ServiceGoal.Status.RETIRED).update(
+        status=ServiceGoal.Status.ACTIVE, retired_at=None, updated_at=now
+    )
+    if updated:
+        goal.refresh_from_db()
+        GoalChange.objects.create(
+            goal=goal, kind=GoalChange.Kind.REACTIVATED, by=by, at=now, version=goal.version
+        )
+    return bool(updated)
+
+
+class StaleVersion(ValidationError):
+    """The goal changed between the person reading it and acknowledging it."""
+
+
+def goal_acknowledge(*, goal: ServiceGoal, user: User, version: int, now: datetime) -> bool:
+    """Record that ``user`` read and understood ``version`` of the goal. Returns False if already done.
+
+    Refuses a version that is no longer current: the person read words that have since
+    changed, and must read the new ones.
+    """
+    current = ServiceGoal.objects.filter(pk=goal.pk, status=ServiceGoal.Status.ACTIVE).values_list(
+        "version", flat=True
+    )
+    current_version = current.first()
+    if current_version is None:
+        raise ValidationError("This goal has been retired; there is nothing to acknowledge.")
+    if current_version != version:
+        raise StaleVersion("This goal changed while you were reading it. Please read the new version.")
+    try:
+        with transaction.atomic():
+            GoalAcknowledgement.objects.create(goal=goal, user=user, version=version, acknowledged_at=now)
+    except IntegrityError:  # a double click, or two tabs: already acknowledged
+        return False
+    return True

@@ -1,0 +1,122 @@
+"""Browser journeys: Playwright driving Debian's Chromium against pytest-django's live server.
+
+Fixtures:
+- ``page``: a desktop-sized page whose relative URLs resolve against the live server.
+- ``phone_page``: the same at a phone's size, with touch.
+- ``log_in(page, user)``: log in through the real login form.
+- ``shot(page, name)``: save a screenshot under test-results/<test>/ (git-ignored).
+- ``assert_accessible(page)``: axe-core finds no serious or critical violations.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.conftest import require
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM is still used
+# synchronously here (factories, assertions), which is safe in tests.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "correct horse battery"  # UserFactory's password
+_UNSAFE = re.compile(r"[^\w.-]+")
+RESULTS = Path(__file__).resolve().parents[2] / "test-results"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    require(os.path.exists(path), "Chromium (/usr/bin/chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+def _new_page(browser: Browser, base_url: str, **options) -> Iterator[Page]:
+    context = browser.new_context(base_url=base_url, **options)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server, transactional_db) -> Iterator[Page]:
+    yield from _new_page(browser, live_server.url, viewport={"width": 1280, "height": 900})
+
+
+@pytest.fixture
+def phone_page(browser: Browser, live_server, transactional_db) -> Iterator[Page]:
+    yield from _new_page(
+        browser, live_server.url, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+
+
+@pytest.fixture
+def log_in() -> Callable[[Page, object], None]:
+    def _log_in(page: Page, user, password: str = PASSWORD) -> None:
+        page.goto("/accounts/login/")
+        page.get_by_label("Username").fill(user.username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_load_state()
+
+    return _log_in
+
+
+@pytest.fixture
+def shot(request: pytest.FixtureRequest) -> Callable[[Page, str], Path]:
+    folder = RESULTS / _UNSAFE.sub("_", request.node.nodeid.split("::")[-1])
+    steps = iter(range(1, 1000))
+
+    def _shot(page: Page, name: str) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{next(steps):02d}-{_UNSAFE.sub('_', name)}.png"
+        page.screenshot(path=path, full_page=True)
+        return path
+
+    return _shot
+
+
+@pytest.fixture(scope="session")
+def axe() -> Axe:
+    return Axe()
+
+
+@pytest.fixture
+def assert_accessible(axe: Axe) -> Callable[[Page], None]:
+    def _assert(page: Page) -> None:
+        results = axe.run(page)
+        serious = [v for v in results.response["violations"] if v.get("impact") in {"serious", "critical"}]
+        summary = "\n".join(
+            f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+            for v in serious
+        )
+        assert not serious, f"axe-core found serious accessibility problems on {page.url}:\n{summary}"
+
+    return _assert
