@@ -13,6 +13,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
+from feedback.models import Response, Survey
 from recovery.models import Incident
 from servicedesk.metrics import Filters, Metric, Period, Unit, register
 
@@ -44,7 +45,9 @@ def open_incidents(*, period: Period, filters: Filters) -> int:
 def overdue_incidents(*, period: Period, filters: Filters) -> int:
     """Open at the end of the period and past a deadline that was still running then."""
     end = period.end
-    qs = _open_at(_incidents(filters), end).exclude(status__in=[Incident.Status.CLOSED, Incident.Status.PAUSED])
+    qs = _open_at(_incidents(filters), end).exclude(
+        status__in=[Incident.Status.CLOSED, Incident.Status.PAUSED]
+    )
     late_response = Q(respond_by__lt=end) & (Q(acknowledged_at__isnull=True) | Q(acknowledged_at__gte=end))
     return qs.filter(late_response | Q(resolve_by__lt=end)).count()
 
@@ -113,9 +116,18 @@ def recovery_success_rate(*, period: Period, filters: Filters) -> float | None:
 
 
 def pct_negative_feedback_with_incident(*, period: Period, filters: Filters) -> float | None:
-    from recovery.feedback_link import pct_negative_feedback_with_incident as compute
-
-    return compute(period=period, filters=filters)
+    """Of the negative patient responses submitted in the period, the share that opened an incident."""
+    responses = (
+        Response.objects.negative()
+        .in_period(period.start, period.end)
+        .exclude(survey__audience=Survey.Audience.STAFF)
+    )
+    if filters.location_id:
+        responses = responses.filter(location_id=filters.location_id)
+    if filters.touchpoint_id:
+        responses = responses.filter(touchpoint_id=filters.touchpoint_id)
+    followed_up = responses.filter(recovery_incident__isnull=False)
+    return _pct(followed_up.count(), responses.count())
 
 
 METRICS = [

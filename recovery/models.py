@@ -82,7 +82,8 @@ class SlaPolicy(TimeStamped):
         verbose_name_plural = _("SLA policies")
         constraints = [
             models.CheckConstraint(
-                condition=Q(respond_within__gt=timedelta(0)) & Q(resolve_within__gte=models.F("respond_within")),
+                condition=Q(respond_within__gt=timedelta(0))
+                & Q(resolve_within__gte=models.F("respond_within")),
                 name="slapolicy_sensible_times",
             ),
         ]
@@ -202,6 +203,24 @@ class Incident(TimeStamped):
         verbose_name=_("location"),
     )
     source = models.CharField(_("source"), max_length=10, choices=Source, default=Source.STAFF)
+    # At most one incident per negative response and per failed check, however often the signal
+    # arrives: the unique constraint decides, not a read-then-write check.
+    source_response = models.OneToOneField(
+        "feedback.Response",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="recovery_incident",
+        verbose_name=_("feedback response"),
+    )
+    source_check = models.OneToOneField(
+        "delivery.ChecklistResult",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="recovery_incident",
+        verbose_name=_("failed check"),
+    )
 
     # Patient contact: kept only when the patient said we may contact them.
     patient_consented = models.BooleanField(_("patient agreed to be contacted"), default=False)
@@ -492,7 +511,9 @@ class RecoveryStep(models.Model):
     owner = models.CharField(
         _("who does it"),
         max_length=120,
-        help_text=_('A role rather than a name, so it still works on the day: "Duty manager", "Reception lead".'),
+        help_text=_(
+            'A role rather than a name, so it still works on the day: "Duty manager", "Reception lead".'
+        ),
     )
 
     class Meta:

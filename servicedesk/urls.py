@@ -34,5 +34,6 @@ urlpatterns = [
         {"kind": "touchpoints"},
         name="touchpoint_set_active",
     ),
+    path("recovery/", include("recovery.urls")),
     path("admin/", admin.site.urls),
 ]

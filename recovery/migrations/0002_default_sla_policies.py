@@ -4,9 +4,10 @@ from datetime import timedelta
 
 from django.db import migrations
 
-# (severity, respond within, resolve within, second escalation step after the deadline)
+# (severity, respond within, resolve within, second escalation step after the deadline).
+# The same promise as recovery.services.DEFAULT_SLA: the second step fires one response window late.
 DEFAULTS = [
-    ("critical", timedelta(minutes=30), timedelta(days=1), timedelta(hours=1)),
+    ("critical", timedelta(minutes=30), timedelta(days=1), timedelta(minutes=30)),
     ("high", timedelta(hours=4), timedelta(days=3), timedelta(hours=4)),
     ("medium", timedelta(days=1), timedelta(days=7), timedelta(days=1)),
     ("low", timedelta(days=3), timedelta(days=14), timedelta(days=3)),
