@@ -270,7 +270,7 @@ class Theme(TimeStamped):
         _("keywords and phrases"),
         help_text=_(
             "One per line. A comment containing any of them (whole words, any case) gets this theme. "
-            "Add Spanish words too."
+            "End a word with * to match any ending: wait* finds waiting and waited. Add Spanish words too."
         ),
     )
     is_active = models.BooleanField(_("active"), default=True)
@@ -347,6 +347,14 @@ class Invitation(TimeStamped):
     )
     location = models.ForeignKey(
         Location, on_delete=models.PROTECT, null=True, blank=True, related_name="invitations"
+    )
+    need_profile = models.ForeignKey(
+        "design.PatientNeedProfile",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invitations",
+        verbose_name=_("patient need profile"),
     )
     language = models.CharField(_("language"), max_length=5, choices=LANGUAGES, default="en")
     selector = models.CharField(max_length=32, unique=True, default=new_selector, editable=False)
@@ -425,6 +433,14 @@ class Response(models.Model):
     )
     touchpoint = models.ForeignKey(
         Touchpoint, on_delete=models.PROTECT, null=True, blank=True, related_name="feedback_responses"
+    )
+    need_profile = models.ForeignKey(
+        "design.PatientNeedProfile",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="feedback_responses",
+        verbose_name=_("patient need profile"),
     )
     submitted_at = models.DateTimeField(_("submitted"), default=timezone.now)
     consent_to_contact = models.BooleanField(_("agreed to be contacted"), default=False)

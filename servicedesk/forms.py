@@ -60,18 +60,16 @@ class StaffMemberForm(forms.Form):
     def __init__(self, *args, member: User | None = None, **kwargs) -> None:
         self.member = member
         if member is not None:
-            kwargs.setdefault(
-                "initial",
-                {
-                    "username": member.username,
-                    "first_name": member.first_name,
-                    "last_name": member.last_name,
-                    "email": member.email,
-                    "role": member.role or Role.STAFF,
-                    "location": member.location_id,
-                    "is_active": member.is_active,
-                },
-            )
+            kwargs["initial"] = {
+                **kwargs.get("initial", {}),
+                "username": member.username,
+                "first_name": member.first_name,
+                "last_name": member.last_name,
+                "email": member.email,
+                "role": member.role or Role.STAFF,
+                "location": member.location_id,
+                "is_active": member.is_active,
+            }
         super().__init__(*args, **kwargs)
         if member is None:
             del self.fields["is_active"]

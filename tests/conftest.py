@@ -12,6 +12,8 @@ import shutil
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from servicedesk.notify import LocmemSmsBackend
 from tests.factories import LocationFactory, UserFactory
@@ -97,3 +99,15 @@ def manager_client(client, manager):
 def staff_client(client, staff):
     client.force_login(staff)
     return client
+
+
+@pytest.fixture
+def count_queries():
+    """``count_queries(fn)``: how many SQL queries ``fn()`` runs. For "flat as data grows" tests."""
+
+    def _count(fn) -> int:
+        with CaptureQueriesContext(connection) as context:
+            fn()
+        return len(context.captured_queries)
+
+    return _count

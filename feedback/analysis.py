@@ -1,0 +1,105 @@
+"""Text analytics run when a response is submitted: a sentiment score and theme tags.
+
+Sentiment is VADER (vaderSentiment): a lexicon and rules tuned for short, informal text,
+which is what patients write in a comment box. It needs no model download, no network and
+no GPU, scores a comment in well under a millisecond, and gives the same score every time
+(so a manager can be told *why* a comment was flagged). A transformer model would score
+subtle or sarcastic comments better, but at hundreds of megabytes and ~100 times the CPU
+per comment, on a practice's small server, the trade is not worth it for a signal that
+only decides which comments a human reads first. VADER knows English only: we add a short
+Spanish lexicon (the words patients actually use to praise or complain) and Spanish
+negators, so Spanish comments get a usable, if coarser, score.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+
+from vaderSentiment import vaderSentiment as vader
+
+from feedback.models import Theme
+
+# VADER valences run from -4 (most negative) to +4.
+SPANISH_LEXICON = {
+    "excelente": 3.2, "estupendo": 3.0, "estupenda": 3.0, "genial": 3.0, "perfecto": 2.8,
+    "perfecta": 2.8, "maravilloso": 3.0, "maravillosa": 3.0, "encantado": 2.5, "encantada": 2.5,
+    "bueno": 1.9, "buena": 1.9, "buenos": 1.9, "buenas": 1.9, "bien": 1.6, "mejor": 1.6,
+    "amable": 2.2, "amables": 2.2, "atento": 1.9, "atenta": 1.9, "atentos": 1.9, "simpático": 2.0,
+    "simpática": 2.0, "profesional": 1.8, "profesionales": 1.8, "rápido": 1.4, "rápida": 1.4,
+    "limpio": 1.5, "limpia": 1.5, "gracias": 1.8, "agradecido": 2.2, "agradecida": 2.2,
+    "contento": 2.2, "contenta": 2.2, "satisfecho": 2.0, "satisfecha": 2.0, "recomiendo": 1.8,
+    "malo": -2.5, "mala": -2.5, "malos": -2.5, "malas": -2.5, "mal": -2.2, "peor": -2.5,
+    "pésimo": -3.2, "pésima": -3.2, "fatal": -3.0, "horrible": -3.0, "terrible": -3.0,
+    "desastre": -3.1, "vergüenza": -2.6, "grosero": -2.8, "grosera": -2.8, "groseros": -2.8,
+    "maleducado": -2.6, "maleducada": -2.6, "borde": -2.2, "antipático": -2.3, "antipática": -2.3,
+    "lento": -1.3, "lenta": -1.3, "sucio": -2.0, "sucia": -2.0, "sucios": -2.0, "imposible": -1.8,
+    "enfadado": -2.3, "enfadada": -2.3, "molesto": -2.0, "molesta": -2.0, "decepcionado": -2.3,
+    "decepcionada": -2.3, "insatisfecho": -2.0, "insatisfecha": -2.0, "queja": -1.8,
+    "ignorado": -2.0, "ignorada": -2.0, "esperando": -0.8, "tarde": -0.6,
+}  # fmt: skip
+SPANISH_NEGATORS = ("no", "nunca", "jamás", "nadie", "tampoco", "ningún", "ninguna", "ninguno")
+
+
+@cache
+def _analyzer() -> vader.SentimentIntensityAnalyzer:
+    analyzer = vader.SentimentIntensityAnalyzer()
+    analyzer.lexicon.update(SPANISH_LEXICON)
+    return analyzer
+
+
+def _install_spanish_negators() -> None:
+    missing = [word for word in SPANISH_NEGATORS if word not in vader.NEGATE]
+    vader.NEGATE.extend(missing)
+
+
+_install_spanish_negators()
+
+
+def sentiment(text: str) -> float | None:
+    """VADER's compound score, from -1 (very negative) to +1; None for blank text."""
+    text = text.strip()
+    if not text:
+        return None
+    return round(_analyzer().polarity_scores(text)["compound"], 4)
+
+
+@dataclass(frozen=True)
+class ThemeMatcher:
+    """Themes whose keywords or phrases appear in a text. Build one per submit (one query)."""
+
+    patterns: tuple[tuple[int, re.Pattern[str]], ...]
+
+    @classmethod
+    def from_themes(cls, themes: Iterable[Theme]) -> ThemeMatcher:
+        return cls(tuple((t.pk, p) for t in themes if (p := keyword_pattern(t.keyword_list()))))
+
+    @classmethod
+    def active(cls) -> ThemeMatcher:
+        return cls.from_themes(Theme.objects.active())
+
+    def match(self, text: str) -> set[int]:
+        """Primary keys of the themes the text mentions."""
+        return {pk for pk, pattern in self.patterns if pattern.search(text)}
+
+
+def keyword_pattern(keywords: list[str]) -> re.Pattern[str] | None:
+    """One case-insensitive pattern for a theme's keywords and phrases.
+
+    Each matches whole words ("bill" does not find "billion"); a trailing ``*`` matches any
+    ending ("wait*" finds "waiting" and "waited"). A phrase's words must appear in order,
+    separated by any whitespace.
+    """
+    alternatives = []
+    for keyword in keywords:
+        stem = keyword.endswith("*")
+        words = keyword.rstrip("*").split()
+        if not words:
+            continue
+        body = r"\s+".join(re.escape(word) for word in words)
+        alternatives.append(body + (r"\w*" if stem else "") + r"(?!\w)")
+    if not alternatives:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + ")", re.IGNORECASE)

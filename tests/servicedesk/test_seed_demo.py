@@ -1,0 +1,33 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from servicedesk.models import Location, Touchpoint, User
+from servicedesk.roles import Role
+
+
+@pytest.mark.django_db
+def test_seed_demo_is_idempotent(settings, capsys):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    counts = (Location.objects.count(), Touchpoint.objects.count(), User.objects.count())
+    call_command("seed_demo")
+    assert (Location.objects.count(), Touchpoint.objects.count(), User.objects.count()) == counts
+    assert User.objects.get(username="manager").role == Role.MANAGER
+    assert User.objects.get(username="reception").role == Role.STAFF
+    assert User.objects.get(username="manager").check_password("servicedesk-demo")
+    assert "servicedesk-demo" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_in_production_without_force(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="refuses to run when DEBUG is off"):
+        call_command("seed_demo")
+    assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_runs_in_production_with_force(settings):
+    settings.DEBUG = False
+    call_command("seed_demo", "--force")
+    assert User.objects.filter(username="manager").exists()

@@ -1,0 +1,98 @@
+"""Settings come from the environment, and production refuses unsafe values loudly."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# Variables this file sets itself; DJANGO_ALLOW_ASYNC_UNSAFE is the browser tests' and no deploy's.
+CONTROLLED = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+ROOT = Path(__file__).resolve().parents[2]
+STRONG_KEY = "k3y-" + "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMN"
+PRODUCTION = {"DEBUG": "0", "SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "example.org"}
+
+
+def load_settings(env: dict[str, str], expr: str = "settings.DEBUG") -> subprocess.CompletedProcess:
+    """Import the settings in a fresh interpreter with exactly these variables set."""
+    clean = {k: v for k, v in os.environ.items() if k not in CONTROLLED}
+    clean.update(env, DJANGO_SETTINGS_MODULE="servicedesk.settings")
+    code = f"import django; from django.conf import settings; django.setup(); print(repr(({expr})))"
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_production_is_the_default_and_demands_a_secret_key():
+    result = load_settings({"ALLOWED_HOSTS": "example.org"})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: SECRET_KEY is not set" in result.stderr
+
+
+@pytest.mark.parametrize("weak", ["short", "a" * 60, "django-insecure-" + "x1y2z3" * 10])
+def test_production_refuses_a_weak_secret_key(weak):
+    result = load_settings({**PRODUCTION, "SECRET_KEY": weak})
+    assert "SECRET_KEY is too weak" in result.stderr
+
+
+def test_production_refuses_empty_allowed_hosts():
+    result = load_settings({**PRODUCTION, "ALLOWED_HOSTS": ""})
+    assert "ALLOWED_HOSTS is empty" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DEBUG", "maybe", "DEBUG must be one of"),
+        ("CONN_MAX_AGE", "soon", "CONN_MAX_AGE must be a whole number"),
+        ("SESSION_IDLE_MINUTES", "0", "SESSION_IDLE_MINUTES must be at least 1"),
+        ("DATABASE_URL", "nosuchdb://x", "DATABASE_URL is not a database URL"),
+    ],
+)
+def test_a_bad_value_is_a_configuration_error_not_a_silent_default(name, value, message):
+    env = {**PRODUCTION, "DATABASE_URL": "postgres://u@127.0.0.1:5432/x", name: value}
+    result = load_settings(env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_production_settings_are_secure():
+    result = load_settings(
+        {**PRODUCTION, "EMAIL_URL": "smtp+tls://u:p@mail.example.org:587"},
+        expr="settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE, settings.SECURE_SSL_REDIRECT, "
+        "settings.SECURE_HSTS_SECONDS > 0, settings.EMAIL_HOST, "
+        "settings.DATABASES['default']['CONN_HEALTH_CHECKS']",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "(True, True, True, True, 'mail.example.org', True)"
+
+
+def test_deploy_check_passes_with_production_settings():
+    clean = {k: v for k, v in os.environ.items() if k not in CONTROLLED}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={**clean, **PRODUCTION},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_redis_url_switches_broker_and_cache_to_redis():
+    result = load_settings(
+        {"DEBUG": "1", "REDIS_URL": "redis://127.0.0.1:6379/3"},
+        expr="settings.CELERY_BROKER_URL, settings.CACHES['default']['BACKEND'].rsplit('.', 1)[1]",
+    )
+    assert result.stdout.strip() == "('redis://127.0.0.1:6379/3', 'RedisCache')"
+
+
+def test_without_servers_the_embedded_default_uses_sqlite_and_a_file_broker():
+    if os.environ.get("DATABASE_URL") or os.environ.get("REDIS_URL"):
+        pytest.skip("this machine's environment names servers")
+    result = load_settings(
+        {"DEBUG": "1"}, expr="settings.DATABASES['default']['ENGINE'], settings.CELERY_BROKER_URL"
+    )
+    assert result.stdout.strip() == "('django.db.backends.sqlite3', 'filesystem://')"
