@@ -47,7 +47,7 @@ def loop_link_send(*, incident: Incident, by: User, now: datetime) -> str:
         incident.loop_token_hash = hash_token(token)
         incident.loop_sent_at = now
         incident.save(update_fields=["loop_token_hash", "loop_sent_at", "updated_at"])
-        link = settings.SITE_URL + reverse("recovery:loop", args=[token])
+        link = settings.SITE_URL + reverse("recovery:put_right", args=[token])
         context = {"incident": incident, "link": link, "practice_name": settings.PRACTICE_NAME}
         if incident.patient_email:
             channel = "email"
