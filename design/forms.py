@@ -106,6 +106,9 @@ class GoalForm(forms.ModelForm):
         self.fields["location"].queryset = _active_or_current(Location, goal.location_id)
         self.fields["touchpoint"].queryset = _active_or_current(Touchpoint, goal.touchpoint_id)
         self.fields["need_profile"].queryset = _active_or_current(PatientNeedProfile, goal.need_profile_id)
+        self.fields["location"].empty_label = _("All locations")
+        self.fields["touchpoint"].empty_label = _("All touchpoints")
+        self.fields["need_profile"].empty_label = _("All patients")
         self.fields["budget_money"].label = _("Budget per month (%(currency)s)") % {
             "currency": settings.CURRENCY_SYMBOL
         }
