@@ -35,6 +35,7 @@ urlpatterns = [
         name="touchpoint_set_active",
     ),
     path("security/", include("servicedesk.security.urls")),
+    path("recovery/", include("recovery.urls")),
     path("delivery/", include("delivery.urls")),
     path("design/", include("design.urls")),
     path("admin/", admin.site.urls),

@@ -82,6 +82,21 @@ ACCESS = {
     "delivery:training": MANAGER,
     "delivery:protocol_create": MANAGER,
     "delivery:protocol_update": MANAGER,
+    # Recovery
+    "recovery:put_right": PUBLIC,  # the patient's one-question "Did we put it right?" link
+    "recovery:incident_list": TEAM,
+    "recovery:incident_log": TEAM,
+    "recovery:incident_detail": TEAM,
+    "recovery:incident_act": TEAM,
+    "recovery:action_done": TEAM,
+    "recovery:plan_list": TEAM,
+    "recovery:plan_detail": TEAM,
+    "recovery:plan_print": TEAM,
+    "recovery:sla_list": MANAGER,
+    "recovery:sla_edit": MANAGER,
+    "recovery:plan_create": MANAGER,
+    "recovery:plan_edit": MANAGER,
+    "recovery:drill_create": MANAGER,
 }
 # Django admin has its own login page; it is checked for superusers-only access below.
 ADMIN_NAMESPACE = "admin"
