@@ -57,7 +57,7 @@ class RateLimitMiddleware:
         if rate is None:
             return None
         retry_after = ratelimit.hit(
-            f"{view_name}:{request.method}", client=ratelimit.client_ip(request), rate=rate
+            f"{view_name}:{request.method}", client=ratelimit.client_ip(request) or "unknown", rate=rate
         )
         if retry_after is None:
             return None

@@ -9,6 +9,7 @@ rather than failing the page: patients can always give feedback.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 import re
 import time
@@ -42,19 +43,30 @@ class Rate:
         return cls(count=int(count), seconds=int(multiple or 1) * _UNIT_SECONDS[unit])
 
 
-def client_ip(request: HttpRequest) -> str:
-    """The visitor's address. Behind ``TRUSTED_PROXY_HOPS`` proxies, read it from X-Forwarded-For.
+def client_ip(request: HttpRequest) -> str | None:
+    """The visitor's address, or None when unknown.
 
-    Only the hops we trust are skipped, counting from the right: a client can put anything
-    at the left of the header, so the left-most value is never believed.
+    Behind ``TRUSTED_PROXY_HOPS`` proxies it is read from X-Forwarded-For, skipping only the
+    hops we trust, counting from the right: a client can put anything at the left of the
+    header, so the left-most value is never believed. Anything that is not an IP address is
+    ignored (django-axes stores this value in an address column).
     """
     hops = settings.TRUSTED_PROXY_HOPS
     if hops:
         forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
         forwarded = [part for part in forwarded if part]
-        if len(forwarded) >= hops:
+        if len(forwarded) >= hops and _is_ip(forwarded[-hops]):
             return forwarded[-hops]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    remote = request.META.get("REMOTE_ADDR", "")
+    return remote if _is_ip(remote) else None
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
 def rule_for(view_name: str, method: str, *, public: bool) -> Rate | None:

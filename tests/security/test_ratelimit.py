@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django.urls import reverse
 
 from servicedesk.security import ratelimit
@@ -106,15 +107,24 @@ def test_behind_a_trusted_proxy_the_forwarded_client_address_counts(rf, settings
     assert ratelimit.client_ip(request) == "203.0.113.7"  # the left part is the client's to forge
 
 
+def test_an_address_that_is_not_an_ip_is_not_believed(rf, settings):
+    settings.TRUSTED_PROXY_HOPS = 1
+    request = rf.get("/", REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR="<script>")
+    assert ratelimit.client_ip(request) == "10.0.0.9"
+    assert ratelimit.client_ip(rf.get("/", REMOTE_ADDR="")) is None
+
+
 def test_without_a_trusted_proxy_a_forged_forwarded_header_is_ignored(rf, settings):
     settings.TRUSTED_PROXY_HOPS = 0
     request = rf.get("/", REMOTE_ADDR="198.51.100.4", HTTP_X_FORWARDED_FOR="203.0.113.7")
     assert ratelimit.client_ip(request) == "198.51.100.4"
 
 
-def test_the_cache_never_holds_a_visitors_address_in_the_clear(client, rate_limits, settings):
+def test_the_cache_never_holds_a_visitors_address_in_the_clear(client, rate_limits, settings, monkeypatch):
     settings.RATE_LIMITS = {**rate_limits, "healthz": {"GET": "5/m"}}
+    local = LocMemCache("rate-limit-test", {})
+    monkeypatch.setattr(ratelimit, "cache", local)
     client.get(reverse("healthz"), REMOTE_ADDR="198.51.100.23")
-    keys = list(cache._cache.keys())  # LocMemCache
+    keys = list(local._cache.keys())
     assert keys
     assert not any("198.51.100.23" in key for key in keys)
