@@ -286,7 +286,27 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # or late, or on two machines at once, sends nothing twice. This is the only schedule.
 CELERY_BEAT_SCHEDULE = {
     "send-welcome-emails": {"task": "servicedesk.tasks.send_due_welcome_emails", "schedule": 60.0},
+    # Survey invitations: expire, send what is due (first messages, reminders, retries), resume imports.
+    "feedback-invitations-sweep": {"task": "feedback.tasks.invitations_sweep", "schedule": 60.0},
+    # Delete patients' contact details once the retention period after an invitation has passed.
+    "feedback-invitations-purge": {"task": "feedback.tasks.invitations_purge", "schedule": 3600.0},
 }
+
+# --- Survey invitations (feedback) -----------------------------------------------------------
+
+# Key for the hashes of patients' email addresses and phone numbers (the opt-out list, the
+# frequency cap). Keep it stable: a new key forgets who opted out. It defaults to SECRET_KEY,
+# so set it explicitly before you ever rotate SECRET_KEY.
+CONTACT_HASH_KEY = env.str("CONTACT_HASH_KEY", default="") or SECRET_KEY
+# Country calling code for national mobile numbers in visit lists (07700 900123 → +447700900123).
+INVITATION_PHONE_COUNTRY_CODE = env.str("INVITATION_PHONE_COUNTRY_CODE", default="44")
+# A message that fails this many times (backoff 1, 2, 4, 8 … minutes) is marked failed.
+INVITATION_SEND_MAX_ATTEMPTS = env_int("INVITATION_SEND_MAX_ATTEMPTS", default=5, minimum=1)
+INVITATION_IMPORT_MAX_BYTES = env_int("INVITATION_IMPORT_MAX_BYTES", default=20 * 1024 * 1024, minimum=1024)
+INVITATION_IMPORT_MAX_ROWS = env_int("INVITATION_IMPORT_MAX_ROWS", default=100_000, minimum=1)
+# Visit lists up to this many rows are checked and imported while the manager waits; longer ones
+# in the background, with a progress bar.
+INVITATION_IMPORT_INLINE_ROWS = env_int("INVITATION_IMPORT_INLINE_ROWS", default=1000, minimum=0)
 
 # --- Security --------------------------------------------------------------------------
 
