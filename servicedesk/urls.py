@@ -34,5 +34,7 @@ urlpatterns = [
         {"kind": "touchpoints"},
         name="touchpoint_set_active",
     ),
+    path("delivery/", include("delivery.urls")),
+    path("design/", include("design.urls")),
     path("admin/", admin.site.urls),
 ]
