@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from delivery.models import ChecklistItem, ChecklistResult, ChecklistTemplate, Dimension, Protocol
@@ -17,11 +18,22 @@ def team_choices():
     )
 
 
+def unique_slug(title: str, *, exclude_pk: int | None = None) -> str:
+    base = slugify(title)[:70] or "checklist"
+    others = ChecklistTemplate.objects.filter(slug__startswith=base).exclude(pk=exclude_pk)
+    taken = set(others.values_list("slug", flat=True))
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
 class ChecklistTemplateForm(forms.ModelForm):
     class Meta:
         model = ChecklistTemplate
         fields = [
             "title",
+            "slug",
             "description",
             "dimension",
             "touchpoint",
@@ -61,6 +73,8 @@ class ChecklistTemplateForm(forms.ModelForm):
             )
         if not per_person and not data.get("responsible_role") and not data.get("responsible_person"):
             self.add_error("responsible_role", _("Choose who does this checklist: a role or a person."))
+        if not data.get("slug") and data.get("title"):
+            data["slug"] = unique_slug(data["title"], exclude_pk=self.instance.pk)
         touchpoint, location = data.get("touchpoint"), data.get("location")
         if touchpoint and touchpoint.location_id and location and touchpoint.location_id != location.pk:
             self.add_error(

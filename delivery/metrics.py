@@ -21,6 +21,8 @@ def _runs(period: Period, filters: Filters):
     dimension = filters.param("dimension")
     if dimension in Dimension.values:
         runs = runs.filter(template__dimension=dimension)
+    if checklist := filters.param("checklist"):
+        runs = runs.filter(template__slug=checklist)
     return runs
 
 
@@ -77,7 +79,7 @@ def register_all() -> None:
             compute=checklist_completion_pct,
             description=(
                 "Share of checklist runs due in the period that were completed before their deadline "
-                "(the rest were missed). Parameter dimension=process|people|place narrows it."
+                "(the rest were missed). Parameters: dimension=process|people|place, checklist=<short name>."
             ),
             filterable_by=PLACE_FILTERS,
         )

@@ -112,6 +112,15 @@ class ChecklistTemplate(TimeStamped):
         AD_HOC = "ad_hoc", _("Ad hoc")
 
     title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(
+        _("short name"),
+        max_length=80,
+        blank=True,
+        help_text=_(
+            "How service goals refer to this checklist (metric parameter checklist=…). "
+            "Left empty, it is made from the title."
+        ),
+    )
     description = models.TextField(_("purpose"), blank=True, help_text=_("Why this check matters."))
     dimension = models.CharField(_("dimension"), max_length=10, choices=Dimension)
     touchpoint = models.ForeignKey(
@@ -192,6 +201,10 @@ class ChecklistTemplate(TimeStamped):
     class Meta:
         ordering = ["dimension", "title"]
         constraints = [
+            # Goals name a checklist by its short name (metric parameter checklist=…).
+            models.UniqueConstraint(
+                fields=["slug"], condition=~Q(slug=""), name="checklisttemplate_unique_slug"
+            ),
             models.CheckConstraint(
                 condition=Q(per_person=False) | Q(dimension=Dimension.PEOPLE),
                 name="checklisttemplate_per_person_is_people",

@@ -220,3 +220,11 @@ def test_list_pages_use_a_constant_number_of_queries(manager_client, django_asse
             counts[url],
         ):
             manager_client.get(url)
+
+
+def test_a_new_checklist_gets_a_unique_short_name_for_goals_to_refer_to(manager_client):
+    ChecklistTemplateFactory(title="Old", slug="waiting-room-check")
+    data = {"title": "Waiting-room check", "dimension": "place", "frequency": "daily", "due_time": "10:00",
+            "responsible_role": Role.STAFF, "due_within_days": 14, "is_active": "on"}  # fmt: skip
+    manager_client.post(reverse("delivery:template_create"), data)
+    assert ChecklistTemplate.objects.get(title="Waiting-room check").slug == "waiting-room-check-2"

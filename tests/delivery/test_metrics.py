@@ -114,3 +114,13 @@ def test_protocols_overdue_review_counts_active_protocols_past_their_date(manage
         )
     assert value("delivery.protocols_overdue_review") == 2
     assert value("delivery.protocols_overdue_review", touchpoint_id=desk.pk) == 1
+
+
+def test_completion_can_be_cut_to_one_checklist_by_its_short_name():
+    spot_check = ChecklistTemplateFactory(slug="phone-answering-spot-check")
+    run("completed", template=spot_check, days_ago=1)
+    run("missed", template=spot_check, days_ago=2)
+    run("missed")
+    assert (
+        value("delivery.checklist_completion_pct", params={"checklist": "phone-answering-spot-check"}) == 50.0
+    )
