@@ -849,8 +849,10 @@ def sections(scope: Scope) -> dict:
     """Everything the dashboard page shows for this scope."""
     trend = feedback_trend(scope)
     delivery = delivery_figures(scope)
+    goals = goal_attainment(scope)
     return {
-        "goals": goal_attainment(scope),
+        "goals": goals,
+        "goal_status_counts": goals.counts,
         "feedback": feedback_summary(scope),
         "trend": trend,
         "trend_chart": trend_chart(trend),
