@@ -35,4 +35,7 @@ urlpatterns = [
         name="touchpoint_set_active",
     ),
     path("admin/", admin.site.urls),
+    path("feedback/", include("feedback.urls")),
+    # Patient feedback pages at the root, as printed on posters and sent in messages: /k/<slug>/, /f/<token>/.
+    path("", include("feedback.patient_urls")),
 ]
