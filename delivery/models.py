@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q, Value
+from django.db.models import Count, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -112,6 +112,15 @@ class ChecklistTemplate(TimeStamped):
         AD_HOC = "ad_hoc", _("Ad hoc")
 
     title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(
+        _("short name"),
+        max_length=80,
+        blank=True,
+        help_text=_(
+            "How service goals refer to this checklist (metric parameter checklist=…). "
+            "Left empty, it is made from the title."
+        ),
+    )
     description = models.TextField(_("purpose"), blank=True, help_text=_("Why this check matters."))
     dimension = models.CharField(_("dimension"), max_length=10, choices=Dimension)
     touchpoint = models.ForeignKey(
@@ -161,6 +170,15 @@ class ChecklistTemplate(TimeStamped):
         verbose_name=_("protocol"),
         help_text=_("The procedure this checklist follows."),
     )
+    service_goal = models.ForeignKey(
+        "design.ServiceGoal",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="checklist_templates",
+        verbose_name=_("service goal"),
+        help_text=_("The goal this checklist helps the practice keep, if any."),
+    )
     # People checklists can be about each team member: onboarding, annual refreshers.
     per_person = models.BooleanField(
         _("one run per team member"),
@@ -183,6 +201,10 @@ class ChecklistTemplate(TimeStamped):
     class Meta:
         ordering = ["dimension", "title"]
         constraints = [
+            # Goals name a checklist by its short name (metric parameter checklist=…).
+            models.UniqueConstraint(
+                fields=["slug"], condition=~Q(slug=""), name="checklisttemplate_unique_slug"
+            ),
             models.CheckConstraint(
                 condition=Q(per_person=False) | Q(dimension=Dimension.PEOPLE),
                 name="checklisttemplate_per_person_is_people",
@@ -230,6 +252,41 @@ class ChecklistItem(TimeStamped):
 class ChecklistRunQuerySet(models.QuerySet):
     def open(self) -> ChecklistRunQuerySet:
         return self.filter(status__in=ChecklistRun.OPEN_STATUSES)
+
+    def assigned_to(self, user) -> ChecklistRunQuerySet:
+        """Runs that are this person's job: assigned to them, or to their role where they work."""
+        mine = Q(assignee=user)
+        if user.role is not None:
+            where = Q(location__isnull=True) | Q(location_id=user.location_id)
+            mine |= Q(assignee__isnull=True, responsible_role=user.role.value) & where
+        if user.is_manager:  # nobody named and no role: the managers see to it
+            mine |= Q(assignee__isnull=True, responsible_role="")
+        return self.filter(mine)
+
+    def workable_by(self, user) -> ChecklistRunQuerySet:
+        """Runs ``user`` may record on: their own job, or any run for a practice manager."""
+        if user.is_manager:
+            return self.all()
+        if not user.is_team_member:
+            return self.none()
+        return self.assigned_to(user)
+
+    def for_my_work(self, user, *, today: date, day_starts: datetime) -> ChecklistRunQuerySet:
+        """Today's list for one person: their open runs, and what was completed since the day began."""
+        items = ChecklistItem.objects.filter(template=OuterRef("template"), is_active=True).order_by()
+        return (
+            self.assigned_to(user)
+            .filter(
+                Q(status__in=self.model.OPEN_STATUSES, period_start__lte=today)
+                | Q(completed_at__gte=day_starts)
+            )
+            .select_related("template", "location", "subject")
+            .annotate(
+                done=Count("results", distinct=True),
+                total=Subquery(items.values("template").annotate(n=Count("pk")).values("n")[:1]),
+            )
+            .order_by("due_at", "pk")
+        )
 
     def past_deadline(self, now: datetime) -> ChecklistRunQuerySet:
         """Open runs whose deadline has passed. Training runs stay owed (they become overdue, not missed)."""

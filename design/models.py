@@ -16,6 +16,8 @@ from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 
+from servicedesk import metrics
+from servicedesk.metrics import Metric
 from servicedesk.models import TimeStamped
 
 if TYPE_CHECKING:
@@ -220,6 +222,19 @@ class ServiceGoal(TimeStamped):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    @property
+    def metric(self) -> Metric | None:
+        """The registered metric, or None while the app that computes it has not registered it."""
+        return metrics.registry.get(self.metric_key)
+
+    @property
+    def metric_label(self) -> str:
+        return self.metric.label if self.metric else self.metric_key
+
+    @property
+    def metric_unit(self) -> str | None:
+        return self.metric.unit if self.metric else None
 
 
 class PatientNeedProfileQuerySet(models.QuerySet):

@@ -13,12 +13,23 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
-from design.models import GoalAcknowledgement, GoalChange, GoalMeasurement, GoalStatus, ServiceGoal
-from servicedesk import metrics
+from design.models import (
+    GoalAcknowledgement,
+    GoalChange,
+    GoalMeasurement,
+    GoalReviewReminder,
+    GoalStatus,
+    PatientNeedProfile,
+    ServiceGoal,
+)
+from servicedesk import metrics, notify
 from servicedesk.metrics import Filters, Metric, Period
 from servicedesk.models import User
 
@@ -385,3 +396,172 @@ def goal_acknowledge(*, goal: ServiceGoal, user: User, version: int, now: dateti
     except IntegrityError:  # a double click, or two tabs: already acknowledged
         return False
     return True
+
+
+# --- Review reminders -----------------------------------------------------------------------
+
+
+def _claim_reminder(*, goal: ServiceGoal, kind: str, now: datetime) -> bool:
+    """Insert the reminder's row; False if it exists already (another run sent it)."""
+    try:
+        with transaction.atomic():
+            GoalReviewReminder.objects.create(goal=goal, review_on=goal.review_on, kind=kind, sent_at=now)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _goal_url(goal: ServiceGoal) -> str:
+    return settings.SITE_URL + reverse("design:goal_detail", args=[goal.pk])
+
+
+def review_reminder_send(*, goal_id: int, now: datetime) -> bool:
+    """Remind a goal's owner that its review date is coming up, once per goal and review date.
+
+    The claim row and the email are in one transaction: a second sweep (or a concurrent
+    one) finds the row and sends nothing; a mail failure rolls the claim back so that the
+    next sweep tries again. An owner who can no longer be reached is replaced by the managers.
+    """
+    today = timezone.localdate(now)
+    until = today + timedelta(days=settings.DESIGN_REVIEW_REMINDER_DAYS)
+    with transaction.atomic():
+        goal = (
+            ServiceGoal.objects.review_due_soon(today=today, until=until)
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("owner")
+            .filter(pk=goal_id)
+            .first()
+        )
+        if goal is None or not _claim_reminder(goal=goal, kind=GoalReviewReminder.Kind.OWNER_BEFORE, now=now):
+            return False
+        owner = goal.owner
+        recipients = (
+            [owner.email]
+            if owner.is_active and owner.email
+            else list(User.objects.managers().exclude(email="").values_list("email", flat=True))
+        )
+        context = {"goal": goal, "url": _goal_url(goal), "practice_name": settings.PRACTICE_NAME}
+        for to in recipients:
+            notify.send_email(
+                to=to,
+                subject=f"Goal review due {goal.review_on:%d %B %Y}: {goal.title}",
+                text=render_to_string("design/email/review_due.txt", context),
+                kind="goal_review_due",
+            )
+    return True
+
+
+def past_review_notify(*, now: datetime, limit: int = 200) -> int:
+    """Tell every manager which goals are past their review date, each goal once per review date.
+
+    Returns the number of goals reported. Claims and sends are one transaction: if the mail
+    server refuses, nothing is claimed and the next sweep reports them again.
+    """
+    today = timezone.localdate(now)
+    with transaction.atomic():
+        due = list(
+            ServiceGoal.objects.past_review(today=today)
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("owner")
+            .order_by("review_on", "pk")[:limit]
+        )
+        goals = [g for g in due if _claim_reminder(goal=g, kind=GoalReviewReminder.Kind.PAST_REVIEW, now=now)]
+        if not goals:
+            return 0
+        context = {
+            "goals": [(goal, _goal_url(goal)) for goal in goals],
+            "today": today,
+            "practice_name": settings.PRACTICE_NAME,
+        }
+        text = render_to_string("design/email/past_review.txt", context)
+        subject = f"{len(goals)} service goal{'s' if len(goals) != 1 else ''} past review"
+        for to in User.objects.managers().exclude(email="").values_list("email", flat=True):
+            notify.send_email(to=to, subject=subject, text=text, kind="goals_past_review")
+    return len(goals)
+
+
+# --- Metric picker and need profiles -------------------------------------------------------------
+
+
+def parse_params(text: str) -> dict[str, str]:
+    """Metric parameters from "name=value" lines, as the goal form takes them."""
+    params = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        name, sep, value = line.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise ValidationError(
+                f"Line {number} should look like name=value, e.g. checklist=morning-premises."
+            )
+        params[name.strip()] = value.strip()
+    return params
+
+
+def _optional_id(value: str | int | None, what: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValidationError(f"{what} is not valid.") from None
+
+
+def metric_preview(
+    *,
+    key: str,
+    location_id: str | int | None,
+    touchpoint_id: str | int | None,
+    need_profile_id: str | int | None,
+    period: str,
+    params_text: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """What the goal form shows beside the metric picker: label, unit and the value right now.
+
+    Raises ValidationError for ids or parameters that do not parse.
+    """
+    metric = metrics.registry.get(key)
+    if metric is None:
+        return {"key": key, "registered": False}
+    if period not in ServiceGoal.Period.values:
+        period = ServiceGoal.Period.ROLLING_30_DAYS
+    filters = Filters(
+        location_id=_optional_id(location_id, "The location"),
+        touchpoint_id=_optional_id(touchpoint_id, "The touchpoint"),
+        need_profile_id=_optional_id(need_profile_id, "The need profile"),
+        params=tuple(sorted(parse_params(params_text).items())),
+    )
+    current, _ = goal_periods(period=period, now=now)
+    value = metric_value(key=key, period=current, filters=filters)
+    unit = metrics.Unit(metric.unit)
+    return {
+        "key": metric.key,
+        "registered": True,
+        "label": metric.label,
+        "unit": unit.value,
+        "unit_label": str(unit.label),
+        "description": metric.description,
+        "higher_is_better": metric.higher_is_better,
+        "suggested_comparator": ServiceGoal.Comparator.AT_LEAST
+        if metric.higher_is_better
+        else ServiceGoal.Comparator.AT_MOST,
+        "filterable_by": sorted(metric.filterable_by),
+        "period_label": str(ServiceGoal.Period(period).label),
+        "value": None if value is None else round(value, 2),
+    }
+
+
+@transaction.atomic
+def need_profile_save(*, form: Any, needs: Any, accommodations: Any) -> PatientNeedProfile:
+    """Save a profile with its needs and accommodations, all or nothing.
+
+    Takes the validated profile form and its two inline formsets (design.forms).
+    """
+    profile = form.save()
+    needs.instance = profile
+    needs.save()
+    accommodations.instance = profile
+    accommodations.save()
+    return profile

@@ -255,6 +255,13 @@ EMAIL_TIMEOUT = 10
 SMS_BACKEND = env.str("SMS_BACKEND", default="servicedesk.notify.ConsoleSmsBackend")
 SMS_SENDER = env.str("SMS_SENDER", default="Practice")
 
+# --- Delivery checklists ---------------------------------------------------------------
+
+# The practice's shifts, for "each shift" checklists (each is due at its shift's end).
+DELIVERY_SHIFTS = env.str("DELIVERY_SHIFTS", default="Morning=08:00-13:00,Afternoon=13:00-18:30")
+# How long before its deadline the responsible person is reminded of a checklist (once).
+DELIVERY_REMINDER_MINUTES = env_int("DELIVERY_REMINDER_MINUTES", default=60, minimum=1)
+
 # --- Background work (Celery) ----------------------------------------------------------
 
 # No REDIS_URL: Celery's filesystem transport under var/, so `make run` needs no broker.
@@ -301,7 +308,24 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # or late, or on two machines at once, sends nothing twice. This is the only schedule.
 CELERY_BEAT_SCHEDULE = {
     "send-welcome-emails": {"task": "servicedesk.tasks.send_due_welcome_emails", "schedule": 60.0},
+    # Delivery: today's checklist runs (idempotent, so every 15 minutes also catches new templates),
+    # runs past their deadline marked missed, and reminders of runs soon due.
+    "delivery-schedule-runs": {"task": "delivery.tasks.schedule_runs", "schedule": 900.0},
+    "delivery-mark-missed-runs": {"task": "delivery.tasks.mark_missed_runs", "schedule": 60.0},
+    "delivery-send-run-reminders": {"task": "delivery.tasks.send_run_reminders", "schedule": 60.0},
+    "design-measure-goals": {"task": "design.tasks.measure_goals", "schedule": 60.0 * 60},
+    "design-goal-review-reminders": {
+        "task": "design.tasks.send_goal_review_reminders",
+        "schedule": 60.0 * 60,
+    },
 }
+
+# --- Service design ----------------------------------------------------------------------
+
+# Goal owners are reminded this many days before a goal's review date.
+DESIGN_REVIEW_REMINDER_DAYS = env_int("DESIGN_REVIEW_REMINDER_DAYS", default=14, minimum=1)
+# Shown beside goal budgets ("what can we afford"), e.g. £, €, $.
+CURRENCY_SYMBOL = env.str("CURRENCY_SYMBOL", default="£")
 
 # --- Security --------------------------------------------------------------------------
 

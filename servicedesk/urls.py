@@ -34,6 +34,8 @@ urlpatterns = [
         {"kind": "touchpoints"},
         name="touchpoint_set_active",
     ),
+    path("delivery/", include("delivery.urls")),
+    path("design/", include("design.urls")),
     path("admin/", admin.site.urls),
     path("feedback/", include("feedback.urls")),
     # Patient feedback pages at the root, as printed on posters and sent in messages: /k/<slug>/, /f/<token>/.

@@ -12,9 +12,12 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import CreateView, FormView, ListView, UpdateView
 
+from delivery.models import ChecklistRun
+from design.models import ServiceGoal
 from servicedesk import services
 from servicedesk.access import ManagerRequiredMixin, manager_required, team_required
 from servicedesk.celery import app as celery_app
@@ -58,8 +61,16 @@ def my_work(request: HttpRequest) -> HttpResponse:
         .filter(Q(location=location) | Q(location__isnull=True))
         .select_related("location"),
         "managers": User.objects.managers().order_by("first_name"),
+        "checklist_runs": ChecklistRun.objects.for_my_work(
+            request.user, today=timezone.localdate(), day_starts=_local_midnight()
+        ),
+        "goals_to_acknowledge": ServiceGoal.objects.to_acknowledge_by(request.user).order_by("title"),
     }
     return render(request, "servicedesk/my_work.html", context)
+
+
+def _local_midnight():
+    return timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 # --- Locations and touchpoints (managers) ----------------------------------------------

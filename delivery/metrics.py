@@ -1,0 +1,130 @@
+"""The figures delivery contributes to goals and the dashboard (registered in DeliveryConfig.ready)."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q
+
+from delivery import schedule, training
+from delivery.models import ChecklistResult, ChecklistRun, Dimension, Protocol
+from servicedesk.metrics import Filters, Metric, Number, Period, Unit, register
+
+PLACE_FILTERS = frozenset({"location_id", "touchpoint_id"})
+
+
+def _runs(period: Period, filters: Filters):
+    """Periodic runs whose deadline falls in the period, cut by place and (params) dimension."""
+    runs = ChecklistRun.objects.filter(due_at__gte=period.start, due_at__lt=period.end, subject__isnull=True)
+    if filters.location_id is not None:
+        runs = runs.filter(location_id=filters.location_id)
+    if filters.touchpoint_id is not None:
+        runs = runs.filter(template__touchpoint_id=filters.touchpoint_id)
+    dimension = filters.param("dimension")
+    if dimension in Dimension.values:
+        runs = runs.filter(template__dimension=dimension)
+    if checklist := filters.param("checklist"):
+        runs = runs.filter(template__slug=checklist)
+    return runs
+
+
+def checklist_completion_pct(*, period: Period, filters: Filters) -> Number | None:
+    """Completed ÷ (completed + missed) among runs due in the period; runs still open do not count yet."""
+    counts = _runs(period, filters).aggregate(
+        completed=Count("pk", filter=Q(status=ChecklistRun.Status.COMPLETED)),
+        missed=Count("pk", filter=Q(status=ChecklistRun.Status.MISSED)),
+    )
+    closed = counts["completed"] + counts["missed"]
+    return None if closed == 0 else 100.0 * counts["completed"] / closed
+
+
+def missed_runs(*, period: Period, filters: Filters) -> Number | None:
+    return _runs(period, filters).filter(status=ChecklistRun.Status.MISSED).count()
+
+
+def failed_critical_items(*, period: Period, filters: Filters) -> Number | None:
+    results = ChecklistResult.objects.filter(
+        outcome=ChecklistResult.Outcome.FAIL,
+        item__is_critical=True,
+        recorded_at__gte=period.start,
+        recorded_at__lt=period.end,
+    )
+    if filters.location_id is not None:
+        results = results.filter(run__location_id=filters.location_id)
+    if filters.touchpoint_id is not None:
+        results = results.filter(run__template__touchpoint_id=filters.touchpoint_id)
+    dimension = filters.param("dimension")
+    if dimension in Dimension.values:
+        results = results.filter(run__template__dimension=dimension)
+    return results.count()
+
+
+def training_compliance_pct(*, period: Period, filters: Filters) -> Number | None:
+    """Training requirements not overdue at the end of the period, as a percentage."""
+    return training.compliance_pct(now=period.end, location_id=filters.location_id)
+
+
+def protocols_overdue_review(*, period: Period, filters: Filters) -> Number | None:
+    protocols = Protocol.objects.overdue_review(schedule.local_date(period.end))
+    if filters.touchpoint_id is not None:
+        protocols = protocols.filter(touchpoint_id=filters.touchpoint_id)
+    return protocols.count()
+
+
+def register_all() -> None:
+    register(
+        Metric(
+            key="delivery.checklist_completion_pct",
+            label="Checklists completed on time",
+            unit=Unit.PERCENT,
+            higher_is_better=True,
+            compute=checklist_completion_pct,
+            description=(
+                "Share of checklist runs due in the period that were completed before their deadline "
+                "(the rest were missed). Parameters: dimension=process|people|place, checklist=<short name>."
+            ),
+            filterable_by=PLACE_FILTERS,
+        )
+    )
+    register(
+        Metric(
+            key="delivery.missed_runs",
+            label="Missed checklists",
+            unit=Unit.COUNT,
+            higher_is_better=False,
+            compute=missed_runs,
+            description="Checklist runs whose deadline passed in the period without completion.",
+            filterable_by=PLACE_FILTERS,
+        )
+    )
+    register(
+        Metric(
+            key="delivery.failed_critical_items",
+            label="Failed critical checks",
+            unit=Unit.COUNT,
+            higher_is_better=False,
+            compute=failed_critical_items,
+            description="Critical checklist items recorded as failed in the period (each opens an incident).",
+            filterable_by=PLACE_FILTERS,
+        )
+    )
+    register(
+        Metric(
+            key="delivery.training_compliance_pct",
+            label="Training up to date",
+            unit=Unit.PERCENT,
+            higher_is_better=True,
+            compute=training_compliance_pct,
+            description="Onboarding and refresher requirements not overdue at the end of the period.",
+            filterable_by=frozenset({"location_id"}),
+        )
+    )
+    register(
+        Metric(
+            key="delivery.protocols_overdue_review",
+            label="Protocols overdue for review",
+            unit=Unit.COUNT,
+            higher_is_better=False,
+            compute=protocols_overdue_review,
+            description="Active protocols whose review date had passed at the period's end.",
+            filterable_by=frozenset({"touchpoint_id"}),
+        )
+    )

@@ -1,0 +1,380 @@
+"""Every write in delivery that carries a business rule: scheduling, recording, completing.
+
+Each function is one transaction. Views, tasks, the demo and the admin call these.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from delivery import schedule
+from delivery.models import (
+    ChecklistItem,
+    ChecklistResult,
+    ChecklistRun,
+    ChecklistTemplate,
+    Protocol,
+    ProtocolVersion,
+)
+from delivery.signals import check_failed
+from servicedesk import notify
+from servicedesk.models import User
+from servicedesk.roles import Role
+
+logger = logging.getLogger(__name__)
+
+
+class RunClosed(Exception):
+    """The run is completed or missed: nothing more can be recorded on it."""
+
+
+# --- Who may work on a run ------------------------------------------------------------------------
+
+
+def ensure_can_work_on(run: ChecklistRun, user: User) -> None:
+    """Raise PermissionDenied, with a reason a person understands, unless ``user`` may record on ``run``."""
+    if ChecklistRun.objects.workable_by(user).filter(pk=run.pk).exists():
+        return
+    if run.assignee_id:
+        raise PermissionDenied(f"This checklist is assigned to {run.assignee}. Ask them or a manager.")
+    where = f" at {run.location}" if run.location_id else ""
+    role = Role(run.responsible_role).label.lower() if run.responsible_role else "manager"
+    raise PermissionDenied(f"This checklist is for the {role} team{where}. Ask a practice manager.")
+
+
+def _closed_message(run: ChecklistRun) -> str:
+    if run.status == ChecklistRun.Status.COMPLETED:
+        when = run.completed_at.astimezone(schedule.practice_tz())
+        return f"This checklist was already completed by {run.completed_by or 'a colleague'} at {when:%H:%M}."
+    return "This checklist was missed: its deadline has passed. Tell a practice manager what happened."
+
+
+def _lock_open_run(run: ChecklistRun, user: User) -> ChecklistRun:
+    ensure_can_work_on(run, user)
+    runs = ChecklistRun.objects.select_for_update(of=("self",)).select_related("completed_by")
+    locked = runs.get(pk=run.pk)
+    if not locked.is_open:
+        raise RunClosed(_closed_message(locked))
+    return locked
+
+
+# --- Recording and completing ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def run_record_result(
+    *, run: ChecklistRun, item: ChecklistItem, outcome: str, note: str, by: User, now: datetime
+) -> ChecklistResult:
+    """Save one item's result as soon as it is tapped; a later tap on the same item replaces it.
+
+    A failed *critical* item sends ``check_failed`` once the transaction commits, exactly
+    once per result: the first failure claims ``failure_reported_at`` with a conditional
+    UPDATE, so a second tap, a retry or a concurrent request finds nothing to claim.
+    """
+    locked = _lock_open_run(run, by)
+    if item.template_id != locked.template_id or not item.is_active:
+        raise ValidationError("This item is not part of this checklist any more. Reload the page.")
+    note = note.strip()
+    if outcome == ChecklistResult.Outcome.FAIL and item.note_required_on_fail and not note:
+        raise ValidationError({"note": "Say what is wrong in the note, then tap Fail again."})
+    result, _ = ChecklistResult.objects.update_or_create(
+        run=locked,
+        item=item,
+        defaults={"outcome": outcome, "note": note, "recorded_by": by, "recorded_at": now},
+    )
+    if locked.status == ChecklistRun.Status.DUE:
+        ChecklistRun.objects.filter(pk=locked.pk).update(
+            status=ChecklistRun.Status.IN_PROGRESS, started_at=now
+        )
+    if outcome == ChecklistResult.Outcome.FAIL and item.is_critical:
+        claimed = ChecklistResult.objects.filter(pk=result.pk, failure_reported_at__isnull=True).update(
+            failure_reported_at=now
+        )
+        if claimed:
+            transaction.on_commit(lambda: _send_check_failed(result_id=result.pk, run_id=locked.pk))
+    return result
+
+
+def _send_check_failed(*, result_id: int, run_id: int) -> None:
+    for receiver, response in check_failed.send_robust(
+        sender=ChecklistResult, result_id=result_id, run_id=run_id
+    ):
+        if isinstance(response, Exception):
+            logger.error(
+                "check_failed receiver %s failed for result %s",
+                getattr(receiver, "__qualname__", receiver),
+                result_id,
+                exc_info=response,
+            )
+    logger.info("check_failed sent result=%s run=%s", result_id, run_id)
+
+
+@transaction.atomic
+def run_complete(*, run: ChecklistRun, by: User, now: datetime) -> None:
+    """Close the run once every item has a result. Completing twice is refused, not repeated."""
+    locked = _lock_open_run(run, by)
+    answered = locked.results.values_list("item_id", flat=True)
+    missing = list(locked.template.items.active().exclude(pk__in=answered).values_list("text", flat=True))
+    if missing:
+        raise ValidationError(
+            "Record every item before completing: "
+            + "; ".join(missing[:5])
+            + (" …" if len(missing) > 5 else "")
+        )
+    ChecklistRun.objects.filter(pk=locked.pk).update(
+        status=ChecklistRun.Status.COMPLETED,
+        completed_by=by,
+        completed_at=now,
+        started_at=locked.started_at or now,
+    )
+
+
+@transaction.atomic
+def run_start_ad_hoc(*, template: ChecklistTemplate, by: User, now: datetime) -> tuple[ChecklistRun, bool]:
+    """Start a checklist by hand (ad hoc). One per template, place and day: a second start opens the first."""
+    slot = schedule.ad_hoc_slot(template, now)
+    run, created = ChecklistRun.objects.get_or_create(
+        template=template,
+        period_start=slot.period_start,
+        shift=slot.shift,
+        location=template.location,
+        subject=None,
+        defaults={
+            "due_at": slot.due_at,
+            "assignee": template.responsible_person,
+            "responsible_role": template.responsible_role,
+        },
+    )
+    return run, created
+
+
+# --- The scheduler's sweeps ------------------------------------------------------------------------
+
+
+def team_members() -> Iterable[User]:
+    return User.objects.filter(is_active=True, groups__name__in=Role.values).distinct()
+
+
+def runs_schedule(*, now: datetime) -> int:
+    """Create the runs every active template needs today. Safe to run again, or twice at once.
+
+    1. Periodic templates: one run per slot of today's period(s), skipping deadlines that passed
+       before the template existed (a checklist created at noon is not "missed" at 10:00).
+    2. Checklists about each team member: a first run for anyone who has none, and a refresher
+       run when the last completion is about to expire.
+    Inserts go through the unique constraint with ``ignore_conflicts``: a second sweep, even a
+    concurrent one, adds nothing. Returns how many runs were wanted (existing ones included).
+    """
+    today = schedule.local_date(now)
+    wanted = _periodic_runs(today) + _per_person_runs(today, now)
+    with transaction.atomic():
+        ChecklistRun.objects.bulk_create(wanted, ignore_conflicts=True, batch_size=500)
+    logger.info("delivery schedule: %s runs wanted for %s", len(wanted), today)
+    return len(wanted)
+
+
+def _periodic_runs(today: date) -> list[ChecklistRun]:
+    runs = []
+    templates = ChecklistTemplate.objects.filter(is_active=True, per_person=False).exclude(
+        frequency=ChecklistTemplate.Frequency.AD_HOC
+    )
+    for template in templates:
+        for slot in schedule.slots_for_day(template, today):
+            if slot.due_at <= template.created_at:
+                continue
+            runs.append(
+                ChecklistRun(
+                    template=template,
+                    period_start=slot.period_start,
+                    shift=slot.shift,
+                    location=template.location,
+                    assignee=template.responsible_person,
+                    responsible_role=template.responsible_role,
+                    due_at=slot.due_at,
+                )
+            )
+    return runs
+
+
+def _per_person_runs(today: date, now: datetime) -> list[ChecklistRun]:
+    templates = list(ChecklistTemplate.objects.filter(is_active=True, per_person=True))
+    if not templates:
+        return []
+    people = list(team_members())
+    history: dict[tuple[int, int], list[ChecklistRun]] = {}
+    for run in ChecklistRun.objects.filter(template__in=templates, subject__isnull=False).only(
+        "template_id", "subject_id", "status", "completed_at", "period_start"
+    ):
+        history.setdefault((run.template_id, run.subject_id), []).append(run)
+    runs = []
+    for template in templates:
+        for person in people:
+            if template.location_id and person.location_id != template.location_id:
+                continue
+            due_on = _next_training_due(template, history.get((template.pk, person.pk), []), today)
+            if due_on is None:
+                continue
+            runs.append(
+                ChecklistRun(
+                    template=template,
+                    period_start=today,
+                    location=template.location,
+                    subject=person,
+                    assignee=template.responsible_person or (None if template.responsible_role else person),
+                    responsible_role=template.responsible_role,
+                    due_at=schedule.at_local(due_on, template.due_time),
+                )
+            )
+    return runs
+
+
+def _next_training_due(template: ChecklistTemplate, runs: list[ChecklistRun], today: date) -> date | None:
+    """The due date of the run this person needs now, or None when they need none today."""
+    if any(run.is_open for run in runs):
+        return None
+    completions = [run.completed_at for run in runs if run.status == ChecklistRun.Status.COMPLETED]
+    if not completions:
+        return today + timedelta(days=template.due_within_days)
+    if not template.renew_every_days:
+        return None
+    expires = schedule.local_date(max(completions)) + timedelta(days=template.renew_every_days)
+    if today >= expires - timedelta(days=template.due_within_days):
+        return max(expires, today)
+    return None
+
+
+def runs_mark_missed(*, now: datetime) -> int:
+    """Open runs past their deadline become missed, in one conditional UPDATE (reruns change nothing)."""
+    missed = ChecklistRun.objects.past_deadline(now).update(status=ChecklistRun.Status.MISSED, updated_at=now)
+    if missed:
+        logger.info("delivery: %s runs marked missed", missed)
+    return missed
+
+
+def runs_send_reminders(*, now: datetime) -> int:
+    before = timedelta(minutes=settings.DELIVERY_REMINDER_MINUTES)
+    due = list(ChecklistRun.objects.due_for_reminder(now, before=before).values_list("pk", flat=True)[:500])
+    return sum(run_remind(run_id=pk, now=now) for pk in due)
+
+
+def run_reminder_recipients(run: ChecklistRun) -> list[User]:
+    if run.assignee_id:
+        return [run.assignee] if run.assignee.is_active else []
+    if not run.responsible_role:
+        return list(User.objects.managers())
+    people = User.objects.with_role(Role(run.responsible_role))
+    if run.location_id and run.responsible_role != Role.MANAGER:
+        people = people.filter(location_id=run.location_id)
+    return list(people.distinct())
+
+
+def run_remind(*, run_id: int, now: datetime) -> bool:
+    """Remind the responsible person (or everyone with the role) once that a run is soon due.
+
+    The claim (``reminded_at``) commits before anything is sent, so a rerun or a second
+    worker never sends twice; a mail server failure is logged and that person is not retried.
+    """
+    with transaction.atomic():
+        claimed = (
+            ChecklistRun.objects.open()
+            .filter(pk=run_id, reminded_at__isnull=True)
+            .update(reminded_at=now, updated_at=now)
+        )
+    if not claimed:
+        return False
+    run = ChecklistRun.objects.select_related("template", "assignee", "location").get(pk=run_id)
+    due = run.due_at.astimezone(schedule.practice_tz())
+    context = {
+        "run": run,
+        "due": due,
+        "link": settings.SITE_URL + reverse("delivery:run_detail", args=[run.pk]),
+        "practice_name": settings.PRACTICE_NAME,
+    }
+    text = render_to_string("delivery/email/run_reminder.txt", context)
+    for person in run_reminder_recipients(run):
+        if not person.email:
+            continue
+        try:
+            notify.send_email(
+                to=person.email,
+                subject=f"Due at {due:%H:%M}: {run.template}",
+                text=text,
+                kind="checklist_reminder",
+            )
+        except notify.SendError:
+            continue  # logged by notify; a reminder is a nudge, the run page and My work still show it
+    return True
+
+
+# --- Templates and items (managers) ----------------------------------------------------------------
+
+
+@transaction.atomic
+def item_add(*, template: ChecklistTemplate, **fields) -> ChecklistItem:
+    last = template.items.aggregate(last=Max("order"))["last"]
+    return ChecklistItem.objects.create(template=template, order=(last or 0) + 1, **fields)
+
+
+@transaction.atomic
+def item_move(*, item: ChecklistItem, direction: str) -> bool:
+    """Swap an item with its active neighbour above ("up") or below ("down"). Returns whether it moved."""
+    items = list(ChecklistItem.objects.select_for_update().filter(template_id=item.template_id).active())
+    index = next((i for i, other in enumerate(items) if other.pk == item.pk), None)
+    target = None if index is None else index + (-1 if direction == "up" else 1)
+    if target is None or not 0 <= target < len(items):
+        return False
+    items[index], items[target] = items[target], items[index]
+    for order, other in enumerate(items, start=1):
+        other.order = order
+    ChecklistItem.objects.bulk_update(items, ["order"])
+    return True
+
+
+@transaction.atomic
+def item_remove(*, item: ChecklistItem) -> str:
+    """Delete an item nobody has answered yet; archive one that has results, so history keeps its wording."""
+    if item.results.exists():
+        ChecklistItem.objects.filter(pk=item.pk).update(is_active=False)
+        return "archived"
+    item.delete()
+    return "deleted"
+
+
+# --- Protocols ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def protocol_create(*, title: str, body: str, by: User, **fields) -> Protocol:
+    protocol = Protocol.objects.create(title=title, **fields)
+    protocol_revise(protocol=protocol, body=body, change_note="First version", by=by)
+    return protocol
+
+
+@transaction.atomic
+def protocol_revise(*, protocol: Protocol, body: str, change_note: str, by: User) -> ProtocolVersion | None:
+    """Add a version when the text changed (an unchanged body keeps the current version)."""
+    locked = Protocol.objects.select_for_update().select_related("current_version").get(pk=protocol.pk)
+    if locked.current_version and locked.current_version.body == body:
+        return None
+    number = (locked.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    version = ProtocolVersion.objects.create(
+        protocol=locked, number=number, body=body, change_note=change_note, created_by=by
+    )
+    Protocol.objects.filter(pk=locked.pk).update(current_version=version)
+    protocol.current_version = version
+    return version
+
+
+@transaction.atomic
+def protocol_update(*, protocol: Protocol, body: str, change_note: str, by: User, **fields) -> None:
+    Protocol.objects.filter(pk=protocol.pk).update(**fields)
+    protocol_revise(protocol=protocol, body=body, change_note=change_note, by=by)

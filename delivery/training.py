@@ -1,0 +1,131 @@
+"""Training status: is each team member up to date with the checklists about them?
+
+A checklist "per team member" (onboarding, an annual refresher) is a requirement for every
+active team member at its location. For one person and one such checklist the status is:
+
+- **up to date** — completed, and (for a refresher) the completion has not expired, and no
+  renewal is open yet;
+- **due** — a run is waiting and its due date has not passed (or the scheduler has not
+  created it yet: a new starter's first day);
+- **overdue** — the due date passed without completion, or the last completion expired.
+
+A person's overall status is the worst of theirs. Read-only; two queries for any team size.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from delivery import schedule
+from delivery.models import ChecklistRun, ChecklistTemplate
+from servicedesk.models import User
+from servicedesk.roles import Role
+
+
+class Status(models.TextChoices):
+    UP_TO_DATE = "up_to_date", _("Up to date")
+    DUE = "due", _("Due")
+    OVERDUE = "overdue", _("Overdue")
+
+
+_SEVERITY = {Status.UP_TO_DATE: 0, Status.DUE: 1, Status.OVERDUE: 2}
+
+
+@dataclass
+class Requirement:
+    template: ChecklistTemplate
+    status: Status
+    due_on: date | None = None
+    completed_on: date | None = None
+    expires_on: date | None = None
+    open_run_id: int | None = None
+
+
+@dataclass
+class PersonTraining:
+    person: User
+    requirements: list[Requirement] = field(default_factory=list)
+
+    @property
+    def status(self) -> Status | None:
+        if not self.requirements:
+            return None
+        return max((r.status for r in self.requirements), key=_SEVERITY.__getitem__)
+
+
+def requirement_status(
+    template: ChecklistTemplate, runs: list[ChecklistRun], *, now: datetime, today: date
+) -> Requirement:
+    """One person's status for one per-person checklist, from their runs of it (any order)."""
+    # As of ``now``: a run completed later still counted as open then (metrics look back in time).
+    completions = [r.completed_at for r in runs if r.completed_at is not None and r.completed_at <= now]
+    open_runs = [r for r in runs if r.is_open or (r.completed_at is not None and r.completed_at > now)]
+    completed_on = schedule.local_date(max(completions)) if completions else None
+    expires_on = (
+        completed_on + timedelta(days=template.renew_every_days)
+        if completed_on and template.renew_every_days
+        else None
+    )
+    current = completed_on is not None and (expires_on is None or expires_on > today)
+    requirement = Requirement(
+        template=template, status=Status.DUE, completed_on=completed_on, expires_on=expires_on
+    )
+    if open_runs:
+        run = min(open_runs, key=lambda r: r.due_at)
+        requirement.open_run_id, requirement.due_on = run.pk, schedule.local_date(run.due_at)
+        requirement.status = Status.DUE if current or run.due_at > now else Status.OVERDUE
+    elif current:
+        requirement.status = Status.UP_TO_DATE
+    elif completed_on is not None:
+        requirement.status, requirement.due_on = Status.OVERDUE, expires_on
+    return requirement
+
+
+def team_training(*, now: datetime, people: list[User] | None = None) -> list[PersonTraining]:
+    """Every active team member (or ``people``) with their per-person checklist requirements."""
+    today = schedule.local_date(now)
+    if people is None:
+        people = list(
+            User.objects.filter(is_active=True, groups__name__in=Role.values)
+            .distinct()
+            .select_related("location")
+            .order_by("first_name", "last_name", "username")
+        )
+    templates = list(ChecklistTemplate.objects.filter(is_active=True, per_person=True).order_by("title"))
+    runs: dict[tuple[int, int], list[ChecklistRun]] = defaultdict(list)
+    for run in ChecklistRun.objects.filter(
+        template__in=templates, subject__in=people, period_start__lte=today
+    ).only("template_id", "subject_id", "status", "completed_at", "due_at"):
+        runs[(run.template_id, run.subject_id)].append(run)
+    overview = []
+    for person in people:
+        entry = PersonTraining(person=person)
+        for template in templates:
+            if template.location_id and template.location_id != person.location_id:
+                continue
+            entry.requirements.append(
+                requirement_status(template, runs[(template.pk, person.pk)], now=now, today=today)
+            )
+        overview.append(entry)
+    return overview
+
+
+def compliance_pct(*, now: datetime, location_id: int | None = None) -> float | None:
+    """Share of training requirements that are not overdue, or None when nobody has any."""
+    people = None
+    if location_id is not None:
+        people = list(
+            User.objects.filter(
+                is_active=True, groups__name__in=Role.values, location_id=location_id
+            ).distinct()
+        )
+    requirements = [r for entry in team_training(now=now, people=people) for r in entry.requirements]
+    if not requirements:
+        return None
+    ok = sum(r.status != Status.OVERDUE for r in requirements)
+    return 100.0 * ok / len(requirements)

@@ -1,0 +1,434 @@
+"""Delivery pages: the run page staff use on a phone, and the managers' checklist design pages.
+
+Role rules live in one place: ``get_run_for_user`` (anyone on the team may look at a run)
+and ``services.ensure_can_work_on`` (only the person or role it is for, or a manager,
+may record on it). Views find, validate, call one service, and render or redirect.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django.views.generic import CreateView, UpdateView
+
+from delivery import services, training
+from delivery.forms import ChecklistItemForm, ChecklistTemplateForm, ProtocolForm, ResultForm
+from delivery.goals import acknowledgements
+from delivery.metrics import checklist_completion_pct
+from delivery.models import (
+    ChecklistItem,
+    ChecklistResult,
+    ChecklistRun,
+    ChecklistTemplate,
+    Dimension,
+    Protocol,
+)
+from servicedesk.access import ManagerRequiredMixin, manager_required, team_required
+from servicedesk.metrics import Filters, Period
+from servicedesk.models import Touchpoint
+
+HISTORY_PAGE_SIZE = 25
+
+
+# --- Runs (staff) ---------------------------------------------------------------------------------
+
+
+def get_run_for_user(user, pk: int) -> ChecklistRun:
+    """Any team member may look at a run (the decorator has checked the role); recording is narrower."""
+    return get_object_or_404(
+        ChecklistRun.objects.select_related(
+            "template__protocol", "template__touchpoint", "location", "assignee", "subject", "completed_by"
+        ),
+        pk=pk,
+    )
+
+
+def _run_context(run: ChecklistRun, user, **extra) -> dict:
+    results = {r.item_id: r for r in run.results.select_related("recorded_by")}
+    items = [i for i in run.template.items.all() if i.is_active or i.pk in results]
+    rows = [{"item": item, "result": results.get(item.pk), "form": None} for item in items]
+    try:
+        services.ensure_can_work_on(run, user)
+        can_work, refusal = run.is_open, ""
+    except PermissionDenied as exc:
+        can_work, refusal = False, str(exc)
+    return {
+        "run": run,
+        "rows": rows,
+        "done": sum(1 for row in rows if row["result"]),
+        "total": len(rows),
+        "can_work": can_work,
+        "refusal": refusal,
+        "outcome_choices": ChecklistResult.Outcome.choices,
+        **extra,
+    }
+
+
+@team_required
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_run_for_user(request.user, pk)
+    return render(request, "delivery/run_detail.html", _run_context(run, request.user))
+
+
+@require_POST
+@team_required
+def run_record(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    """Save one item's result. htmx swaps the item in place; without JavaScript the page reloads."""
+    run = get_run_for_user(request.user, pk)
+    item = get_object_or_404(ChecklistItem, pk=item_pk, template_id=run.template_id)
+    form = ResultForm(request.POST)
+    error, status = None, 200
+    if form.is_valid():
+        try:
+            services.run_record_result(
+                run=run, item=item, by=request.user, now=timezone.now(), **form.cleaned_data
+            )
+        except ValidationError as exc:
+            for field, errors in (
+                exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]
+            ):
+                form.add_error(field, errors)
+            status = 422
+        except PermissionDenied as exc:
+            error, status = str(exc), 403
+        except services.RunClosed as exc:
+            error, status = str(exc), 409
+    else:
+        status = 422
+    run.refresh_from_db()
+    if request.headers.get("HX-Request"):
+        context = _run_context(run, request.user)
+        row = next(row for row in context["rows"] if row["item"].pk == item.pk)
+        row.update(form=form if status == 422 else None, error=error)
+        return render(request, "delivery/_run_item.html", {**context, "row": row, "oob": True}, status=status)
+    if status == 200:
+        return redirect(f"{reverse('delivery:run_detail', args=[run.pk])}#item-{item.pk}")
+    if error:
+        messages.error(request, error)
+    context = _run_context(run, request.user)
+    for row in context["rows"]:
+        if row["item"].pk == item.pk:
+            row["form"] = form
+    return render(request, "delivery/run_detail.html", context, status=status)
+
+
+@require_POST
+@team_required
+def run_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_run_for_user(request.user, pk)
+    try:
+        services.run_complete(run=run, by=request.user, now=timezone.now())
+    except (ValidationError, services.RunClosed) as exc:
+        status = 422 if isinstance(exc, ValidationError) else 409
+        message = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        run.refresh_from_db()
+        return render(
+            request,
+            "delivery/run_detail.html",
+            _run_context(run, request.user, complete_error=message),
+            status=status,
+        )
+    messages.success(request, f"Done: {run.template} is complete. Thank you.")
+    return redirect("my_work")
+
+
+# --- Templates (managers) -------------------------------------------------------------------------
+
+
+def _last_30_days() -> Period:
+    return Period.last_days(30, now=timezone.now())
+
+
+@manager_required
+def overview(request: HttpRequest) -> HttpResponse:
+    """Every checklist by dimension, with its completion over the last 30 days and what needs a manager."""
+    period, today = _last_30_days(), timezone.localdate()
+    runs_in_period = Q(
+        runs__due_at__gte=period.start, runs__due_at__lt=period.end, runs__subject__isnull=True
+    )
+    templates = (
+        ChecklistTemplate.objects.select_related("location", "touchpoint")
+        .annotate(
+            completed=Count("runs", filter=runs_in_period & Q(runs__status="completed")),
+            missed=Count("runs", filter=runs_in_period & Q(runs__status="missed")),
+            item_count=Count("items", filter=Q(items__is_active=True), distinct=True),
+        )
+        .order_by("-is_active", "dimension", "title")
+    )
+    by_dimension = {value: [] for value in Dimension.values}
+    for template in templates:
+        closed = template.completed + template.missed
+        template.completion = round(100 * template.completed / closed) if closed else None
+        by_dimension[template.dimension].append(template)
+    context = {
+        "sections": [
+            (
+                Dimension(value),
+                by_dimension[value],
+                checklist_completion_pct(period=period, filters=Filters().with_params(dimension=value)),
+            )
+            for value in Dimension.values
+        ],
+        "overdue_protocols": Protocol.objects.overdue_review(today).select_related("owner"),
+    }
+    return render(request, "delivery/overview.html", context)
+
+
+class TemplateFormMixin(ManagerRequiredMixin):
+    model = ChecklistTemplate
+    form_class = ChecklistTemplateForm
+    template_name = "delivery/template_form.html"
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, f"Saved {self.object}.")
+        return response
+
+    def get_success_url(self) -> str:
+        return reverse("delivery:template_detail", args=[self.object.pk])
+
+
+class TemplateCreateView(TemplateFormMixin, CreateView):
+    pass
+
+
+class TemplateUpdateView(TemplateFormMixin, UpdateView):
+    pass
+
+
+@manager_required
+def template_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    template = get_object_or_404(
+        ChecklistTemplate.objects.select_related("location", "touchpoint", "protocol", "responsible_person"),
+        pk=pk,
+    )
+    runs = (
+        template.runs.select_related("location", "completed_by", "subject", "assignee")
+        .annotate(failures=Count("results", filter=Q(results__outcome="fail")))
+        .order_by("-period_start", "-due_at", "-pk")
+    )
+    page = Paginator(runs, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "template": template,
+        "items": template.items.active(),
+        "item_form": ChecklistItemForm(),
+        "page": page,
+    }
+    return render(request, "delivery/template_detail.html", context)
+
+
+@manager_required
+def template_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    template = get_object_or_404(ChecklistTemplate.objects.select_related("protocol"), pk=pk)
+    return render(
+        request, "delivery/template_preview.html", {"template": template, "items": template.items.active()}
+    )
+
+
+@require_POST
+@manager_required
+def template_start(request: HttpRequest, pk: int) -> HttpResponse:
+    template = get_object_or_404(ChecklistTemplate, pk=pk, is_active=True, per_person=False)
+    run, created = services.run_start_ad_hoc(template=template, by=request.user, now=timezone.now())
+    if not created:
+        messages.info(request, "This checklist already has a run today; here it is.")
+    return redirect("delivery:run_detail", pk=run.pk)
+
+
+@manager_required
+def item_create(request: HttpRequest, pk: int) -> HttpResponse:
+    template = get_object_or_404(ChecklistTemplate, pk=pk)
+    form = ChecklistItemForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.item_add(template=template, **form.cleaned_data)
+        messages.success(request, "Item added.")
+        return redirect(f"{reverse('delivery:template_detail', args=[template.pk])}#items")
+    status = 422 if request.method == "POST" else 200
+    return render(request, "delivery/item_form.html", {"form": form, "template": template}, status=status)
+
+
+class ItemUpdateView(ManagerRequiredMixin, UpdateView):
+    model = ChecklistItem
+    form_class = ChecklistItemForm
+    template_name = "delivery/item_form.html"
+    queryset = ChecklistItem.objects.active().select_related("template")
+
+    def get_context_data(self, **kwargs) -> dict:
+        return super().get_context_data(template=self.object.template, **kwargs)
+
+    def get_success_url(self) -> str:
+        messages.success(self.request, "Item saved.")
+        return f"{reverse('delivery:template_detail', args=[self.object.template_id])}#items"
+
+
+@require_POST
+@manager_required
+def item_move(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_object_or_404(ChecklistItem.objects.active(), pk=pk)
+    direction = request.POST.get("direction")
+    if direction not in {"up", "down"}:
+        messages.error(request, "Choose whether to move the item up or down.")
+    elif not services.item_move(item=item, direction=direction):
+        messages.info(request, f"“{item}” is already at the {'top' if direction == 'up' else 'bottom'}.")
+    return redirect(f"{reverse('delivery:template_detail', args=[item.template_id])}#items")
+
+
+@require_POST
+@manager_required
+def item_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_object_or_404(ChecklistItem.objects.active(), pk=pk)
+    outcome = services.item_remove(item=item)
+    if outcome == "archived":
+        messages.success(request, f"Removed “{item}”. Past results keep it in their history.")
+    else:
+        messages.success(request, f"Deleted “{item}”.")
+    return redirect(f"{reverse('delivery:template_detail', args=[item.template_id])}#items")
+
+
+# --- Place: touchpoints ---------------------------------------------------------------------------
+
+
+@manager_required
+def touchpoint_list(request: HttpRequest) -> HttpResponse:
+    period = _last_30_days()
+    in_period = Q(
+        checklist_templates__runs__due_at__gte=period.start,
+        checklist_templates__runs__due_at__lt=period.end,
+        checklist_templates__runs__subject__isnull=True,
+    )
+    touchpoints = (
+        Touchpoint.objects.select_related("location")
+        .annotate(
+            completed=Count(
+                "checklist_templates__runs",
+                filter=in_period & Q(checklist_templates__runs__status="completed"),
+            ),
+            missed=Count(
+                "checklist_templates__runs", filter=in_period & Q(checklist_templates__runs__status="missed")
+            ),
+        )
+        .prefetch_related(
+            Prefetch(
+                "checklist_templates",
+                queryset=ChecklistTemplate.objects.filter(is_active=True).order_by("title"),
+            )
+        )
+        .order_by("-is_active", "name")
+    )
+    for touchpoint in touchpoints:
+        closed = touchpoint.completed + touchpoint.missed
+        touchpoint.completion = round(100 * touchpoint.completed / closed) if closed else None
+    return render(request, "delivery/touchpoint_list.html", {"touchpoints": touchpoints})
+
+
+@manager_required
+def touchpoint_history(request: HttpRequest, pk: int) -> HttpResponse:
+    touchpoint = get_object_or_404(Touchpoint.objects.select_related("location"), pk=pk)
+    runs = (
+        ChecklistRun.objects.filter(template__touchpoint=touchpoint)
+        .select_related("template", "location", "completed_by")
+        .annotate(failures=Count("results", filter=Q(results__outcome="fail")))
+        .order_by("-period_start", "-due_at", "-pk")
+    )
+    page = Paginator(runs, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    failures = (
+        ChecklistResult.objects.filter(run__template__touchpoint=touchpoint, outcome="fail")
+        .select_related("item", "run__template", "recorded_by")
+        .order_by("-recorded_at")[:10]
+    )
+    return render(
+        request,
+        "delivery/touchpoint_history.html",
+        {"touchpoint": touchpoint, "page": page, "failures": failures},
+    )
+
+
+# --- People: training -----------------------------------------------------------------------------
+
+
+@manager_required
+def training_overview(request: HttpRequest) -> HttpResponse:
+    overview = training.team_training(now=timezone.now())
+    acknowledged = acknowledgements([entry.person for entry in overview])
+    for entry in overview:
+        entry.goals_acknowledged = acknowledged.get(entry.person.pk)
+    counts = {status: sum(1 for e in overview if e.status == status) for status in training.Status}
+    return render(
+        request,
+        "delivery/training.html",
+        {"overview": overview, "counts": counts, "Status": training.Status},
+    )
+
+
+# --- Process: protocols ---------------------------------------------------------------------------
+
+
+@team_required
+def protocol_list(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    protocols = Protocol.objects.select_related("owner", "touchpoint", "current_version").order_by(
+        "-is_active", "title"
+    )
+    if not request.user.is_manager:
+        protocols = protocols.filter(is_active=True)
+    return render(request, "delivery/protocol_list.html", {"protocols": protocols, "today": today})
+
+
+@team_required
+def protocol_detail(request: HttpRequest, pk: int, number: int | None = None) -> HttpResponse:
+    protocol = get_object_or_404(
+        Protocol.objects.select_related("owner", "touchpoint", "current_version__created_by"), pk=pk
+    )
+    version = protocol.current_version
+    if number is not None:
+        version = get_object_or_404(protocol.versions.select_related("created_by"), number=number)
+    context = {
+        "protocol": protocol,
+        "version": version,
+        "versions": protocol.versions.select_related("created_by"),
+        "checklists": protocol.checklist_templates.filter(is_active=True),
+        "overdue": protocol.review_by < timezone.localdate(),
+    }
+    return render(request, "delivery/protocol_detail.html", context)
+
+
+class ProtocolCreateView(ManagerRequiredMixin, CreateView):
+    model = Protocol
+    form_class = ProtocolForm
+    template_name = "delivery/protocol_form.html"
+
+    def get_initial(self) -> dict:
+        return {"owner": self.request.user, "review_by": timezone.localdate() + timedelta(days=365)}
+
+    def form_valid(self, form: ProtocolForm) -> HttpResponse:
+        data = dict(form.cleaned_data)
+        body = data.pop("body")
+        data.pop("change_note")
+        protocol = services.protocol_create(body=body, by=self.request.user, **data)
+        messages.success(self.request, f"Saved {protocol}.")
+        return redirect("delivery:protocol_detail", pk=protocol.pk)
+
+
+class ProtocolUpdateView(ManagerRequiredMixin, UpdateView):
+    model = Protocol
+    form_class = ProtocolForm
+    template_name = "delivery/protocol_form.html"
+    queryset = Protocol.objects.select_related("current_version")
+
+    def form_valid(self, form: ProtocolForm) -> HttpResponse:
+        data = dict(form.cleaned_data)
+        body, change_note = data.pop("body"), data.pop("change_note")
+        services.protocol_update(
+            protocol=self.object, body=body, change_note=change_note, by=self.request.user, **data
+        )
+        messages.success(self.request, f"Saved {self.object}.")
+        return redirect("delivery:protocol_detail", pk=self.object.pk)

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import logging
+from contextlib import suppress
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.db import IntegrityError
+from django.utils import timezone
+
+from design.models import ServiceGoal
+from design.services import goal_measure, past_review_notify, review_reminder_send
+from servicedesk.notify import SendError
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task
+def send_goal_review_reminders() -> int:
+    """Sweep: owners of goals due for review soon, then managers about goals past review.
+
+    What is due comes from the database (review dates and the reminder rows already
+    claimed), so a rerun, a late run or two concurrent runs send nothing twice.
+    """
+    now = timezone.now()
+    today = timezone.localdate(now)
+    until = today + timedelta(days=settings.DESIGN_REVIEW_REMINDER_DAYS)
+    due = ServiceGoal.objects.review_due_soon(today=today, until=until).values_list("pk", flat=True)[:500]
+    sent = 0
+    for pk in due:
+        try:
+            sent += review_reminder_send(goal_id=pk, now=now)
+        except SendError:
+            continue  # logged by notify; nothing was claimed, the next sweep tries again
+    with suppress(SendError):  # logged by notify; nothing was claimed, the next sweep tries again
+        sent += past_review_notify(now=now)
+    return sent
+
+
+@shared_task
+def measure_goals() -> int:
+    """Sweep: record today's status of every active goal (one row per goal and day, updated on rerun)."""
+    now = timezone.now()
+    measured = 0
+    for goal in ServiceGoal.objects.active().iterator(chunk_size=200):
+        try:
+            goal_measure(goal=goal, now=now)
+        except IntegrityError:  # a concurrent sweep wrote today's row first; it is as fresh as ours
+            continue
+        measured += 1
+    logger.info("measured %d service goals", measured)
+    return measured

@@ -1,0 +1,296 @@
+"""Service design pages. Managers write goals and profiles; the whole team reads and acknowledges them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import BadRequest, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from design import services
+from design.forms import AccommodationFormSet, GoalFilterForm, GoalForm, NeedFormSet, NeedProfileForm
+from design.models import GoalAcknowledgement, PatientNeedProfile, ServiceGoal
+from servicedesk.access import manager_required, team_required
+from servicedesk.models import User
+from servicedesk.roles import Role
+
+GOALS_PER_PAGE = 50
+GOAL_RELATED = ("owner", "location", "touchpoint", "need_profile")
+
+
+def get_goal_for_user(user: User, pk: int) -> ServiceGoal:
+    """The goal, if this person may see it: managers see every goal, staff only active ones."""
+    goals = ServiceGoal.objects.select_related(*GOAL_RELATED)
+    if not user.is_manager:
+        goals = goals.active()
+    return get_object_or_404(goals, pk=pk)
+
+
+def get_profile_for_user(user: User, pk: int) -> PatientNeedProfile:
+    """The profile, if this person may see it: staff see active profiles only."""
+    profiles = PatientNeedProfile.objects.all() if user.is_manager else PatientNeedProfile.objects.active()
+    return get_object_or_404(profiles, pk=pk)
+
+
+def _team() -> list[User]:
+    return list(
+        User.objects.filter(is_active=True, groups__name__in=Role.values).distinct().order_by("first_name")
+    )
+
+
+def _invalid(request: HttpRequest, template: str, context: dict) -> HttpResponse:
+    return render(request, template, context, status=400)
+
+
+# --- Goals ------------------------------------------------------------------------------------
+
+
+@team_required
+def goal_list(request: HttpRequest) -> HttpResponse:
+    filters = GoalFilterForm(request.GET)
+    chosen = filters.cleaned_data if filters.is_valid() else {}
+    goals = (
+        ServiceGoal.objects.select_related(*GOAL_RELATED)
+        .with_latest_measurement()
+        .acknowledged_by(request.user)
+        .order_by("pillar", "title")
+    )
+    status = chosen.get("status") or "active"
+    if status == "retired" and request.user.is_manager:
+        goals = goals.filter(status=ServiceGoal.Status.RETIRED)
+    elif status != "all" or not request.user.is_manager:
+        goals = goals.active()
+    if chosen.get("pillar"):
+        goals = goals.filter(pillar=chosen["pillar"])
+    if request.user.is_manager:
+        goals = goals.with_acknowledgement_count()
+    page = Paginator(goals, GOALS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {"page": page, "filters": filters, "status": status, "today": timezone.localdate()}
+    if request.user.is_manager:
+        context["team_size"] = (
+            User.objects.filter(is_active=True, groups__name__in=Role.values).distinct().count()
+        )
+    return render(request, "design/goal_list.html", context)
+
+
+@team_required
+def goal_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    goal = get_goal_for_user(request.user, pk)
+    now = timezone.now()
+    acknowledgements = GoalAcknowledgement.objects.filter(goal=goal, version=goal.version).select_related(
+        "user"
+    )
+    history = services.goal_history(goal=goal, now=now)
+    context = {
+        "goal": goal,
+        "evaluation": services.goal_evaluate(goal=goal, now=now),
+        "history": history,
+        "chart": {
+            "labels": [f"{row.period.start:%d %b} to {row.period.end:%d %b}" for row in reversed(history)],
+            "values": [row.value for row in reversed(history)],
+            "target": float(goal.target),
+            "label": goal.metric_label,
+        },
+        "CURRENCY_SYMBOL": settings.CURRENCY_SYMBOL,
+        "measurements": goal.measurements.all()[:30],
+        "my_acknowledgement": acknowledgements.filter(user=request.user).first(),
+        "linked_profiles": goal.need_profiles.all(),
+    }
+    if request.user.is_manager:
+        acknowledged = {a.user_id: a for a in acknowledgements}
+        team = _team()
+        context.update(
+            acknowledgements=[acknowledged[m.pk] for m in team if m.pk in acknowledged],
+            not_acknowledged=[m for m in team if m.pk not in acknowledged],
+            changes=goal.changes.select_related("by")[:20],
+        )
+    return render(request, "design/goal_detail.html", context)
+
+
+def _goal_form_page(request: HttpRequest, form: GoalForm, goal: ServiceGoal | None) -> HttpResponse:
+    """The goal form, with the metric preview for what is chosen (the JS refreshes it on change)."""
+    try:
+        preview = services.metric_preview(
+            key=form["metric_key"].value() or "",
+            location_id=form["location"].value() or None,
+            touchpoint_id=form["touchpoint"].value() or None,
+            need_profile_id=form["need_profile"].value() or None,
+            period=form["period"].value() or "",
+            params_text=form["metric_params"].value() or "",
+            now=timezone.now(),
+        )
+    except ValidationError:
+        preview = None  # the form shows the error beside the field
+    context = {"form": form, "goal": goal, "preview": preview}
+    return render(request, "design/goal_form.html", context, status=400 if form.errors else 200)
+
+
+@manager_required
+def goal_create(request: HttpRequest) -> HttpResponse:
+    initial = {"owner": request.user, "review_on": timezone.localdate() + timedelta(days=90)}
+    form = GoalForm(request.POST if request.method == "POST" else None, initial=initial)
+    if form.is_bound and form.is_valid():
+        goal = services.goal_create(by=request.user, now=timezone.now(), fields=form.goal_fields())
+        messages.success(request, _("Goal added. The team will be asked to read and acknowledge it."))
+        return redirect("design:goal_detail", pk=goal.pk)
+    return _goal_form_page(request, form, None)
+
+
+@manager_required
+def goal_update(request: HttpRequest, pk: int) -> HttpResponse:
+    goal = get_goal_for_user(request.user, pk)
+    form = GoalForm(request.POST if request.method == "POST" else None, instance=goal)
+    if form.is_bound and form.is_valid():
+        promise_changed = services.goal_update(
+            goal=goal, by=request.user, now=timezone.now(), fields=form.goal_fields()
+        )
+        if promise_changed:
+            messages.success(
+                request,
+                _(
+                    "Saved as version %(v)s. The promise changed, "
+                    "so the team will be asked to acknowledge it again."
+                )
+                % {"v": goal.version},
+            )
+        else:
+            messages.success(request, _("Saved."))
+        return redirect("design:goal_detail", pk=goal.pk)
+    return _goal_form_page(request, form, get_goal_for_user(request.user, pk))
+
+
+@require_POST
+@manager_required
+def goal_retire(request: HttpRequest, pk: int) -> HttpResponse:
+    goal = get_goal_for_user(request.user, pk)
+    if services.goal_retire(goal=goal, by=request.user, now=timezone.now()):
+        messages.success(request, _("“%(goal)s” is retired. Its history stays.") % {"goal": goal})
+    else:
+        messages.info(request, _("“%(goal)s” was already retired.") % {"goal": goal})
+    return redirect("design:goal_detail", pk=goal.pk)
+
+
+@require_POST
+@manager_required
+def goal_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    goal = get_goal_for_user(request.user, pk)
+    if services.goal_reactivate(goal=goal, by=request.user, now=timezone.now()):
+        messages.success(request, _("“%(goal)s” is active again. Check its review date.") % {"goal": goal})
+    return redirect("design:goal_detail", pk=goal.pk)
+
+
+@require_POST
+@team_required
+def goal_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    goal = get_goal_for_user(request.user, pk)
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        raise BadRequest("The acknowledgement did not say which version of the goal you read.") from None
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = reverse("design:goal_detail", args=[goal.pk])
+    try:
+        created = services.goal_acknowledge(goal=goal, user=request.user, version=version, now=timezone.now())
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("design:goal_detail", pk=goal.pk)
+    if created:
+        messages.success(request, _("Thank you: you have acknowledged “%(goal)s”.") % {"goal": goal})
+    return redirect(next_url)
+
+
+@require_GET
+@manager_required
+def metric_preview(request: HttpRequest) -> JsonResponse:
+    """The metric picker's live preview: label, unit and current value for the chosen cut."""
+    try:
+        preview = services.metric_preview(
+            key=request.GET.get("metric_key", ""),
+            location_id=request.GET.get("location") or None,
+            touchpoint_id=request.GET.get("touchpoint") or None,
+            need_profile_id=request.GET.get("need_profile") or None,
+            period=request.GET.get("period", ""),
+            params_text=request.GET.get("metric_params", ""),
+            now=timezone.now(),
+        )
+    except ValidationError as exc:
+        return JsonResponse({"error": exc.messages[0]}, status=400)
+    return JsonResponse(preview)
+
+
+# --- Need profiles ------------------------------------------------------------------------------
+
+
+def _profiles_with_details():
+    return PatientNeedProfile.objects.prefetch_related(
+        "needs",
+        "accommodations",
+        Prefetch("preferred_touchpoints"),
+        Prefetch("goals", queryset=ServiceGoal.objects.active()),
+    )
+
+
+@team_required
+def profile_list(request: HttpRequest) -> HttpResponse:
+    profiles = _profiles_with_details().order_by("-is_active", "name")
+    if not request.user.is_manager:
+        profiles = profiles.filter(is_active=True)
+    return render(request, "design/profile_list.html", {"profiles": profiles})
+
+
+@team_required
+def profile_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    profile = get_profile_for_user(request.user, pk)
+    goals = (
+        ServiceGoal.objects.active()
+        .filter(Q(need_profiles=profile) | Q(need_profile=profile))
+        .distinct()
+        .select_related("owner")
+        .with_latest_measurement()
+        .order_by("title")
+    )
+    context = {
+        "profile": profile,
+        "needs": profile.needs.all(),
+        "accommodations": profile.accommodations.all(),
+        "touchpoints": profile.preferred_touchpoints.select_related("location"),
+        "goals": goals,
+    }
+    return render(request, "design/profile_detail.html", context)
+
+
+def _profile_form(request: HttpRequest, profile: PatientNeedProfile | None) -> HttpResponse:
+    data = request.POST if request.method == "POST" else None
+    instance = profile or PatientNeedProfile()
+    form = NeedProfileForm(data, instance=instance)
+    needs = NeedFormSet(data, instance=instance, prefix="needs")
+    accommodations = AccommodationFormSet(data, instance=instance, prefix="accommodations")
+    if data is not None and all([form.is_valid(), needs.is_valid(), accommodations.is_valid()]):
+        saved = services.need_profile_save(form=form, needs=needs, accommodations=accommodations)
+        messages.success(request, _("Saved “%(name)s”.") % {"name": saved})
+        return redirect("design:profile_detail", pk=saved.pk)
+    context = {"form": form, "needs": needs, "accommodations": accommodations, "profile": profile}
+    if data is not None:
+        return _invalid(request, "design/profile_form.html", context)
+    return render(request, "design/profile_form.html", context)
+
+
+@manager_required
+def profile_create(request: HttpRequest) -> HttpResponse:
+    return _profile_form(request, None)
+
+
+@manager_required
+def profile_update(request: HttpRequest, pk: int) -> HttpResponse:
+    return _profile_form(request, get_profile_for_user(request.user, pk))
