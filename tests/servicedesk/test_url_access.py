@@ -25,6 +25,7 @@ PUBLIC_URL_NAMES = {
     "kiosk_thanks",
     "invitation",
     "invitation_thanks",
+    "put_right",  # recovery: the patient's one-question "Did we put it right?" link
 }
 # Django admin has its own login page; it is checked for staff-only access below.
 ADMIN_NAMESPACE = "admin"
