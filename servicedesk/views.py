@@ -48,6 +48,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "team_counts": {
             role.label: User.objects.with_role(role).count() for role in (Role.MANAGER, Role.STAFF)
         },
+        "goal_status_counts": ServiceGoal.objects.status_counts(),
     }
     return render(request, "servicedesk/dashboard.html", context)
 
