@@ -10,6 +10,8 @@ handler500 = "servicedesk.views.server_error"
 urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/export.csv", views.dashboard_export, name="dashboard_export"),
+    path("dashboard/report/", views.dashboard_report, name="dashboard_report"),
     path("my-work/", views.my_work, name="my_work"),
     path("healthz", views.healthz, name="healthz"),
     # Accounts: login, logout, password change and reset, in the house layout.
@@ -39,4 +41,7 @@ urlpatterns = [
     path("delivery/", include("delivery.urls")),
     path("design/", include("design.urls")),
     path("admin/", admin.site.urls),
+    path("feedback/", include("feedback.urls")),
+    # Patient feedback pages at the root, as printed on posters and sent in messages: /k/<slug>/, /f/<token>/.
+    path("", include("feedback.patient_urls")),
 ]
