@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class FeedbackConfig(AppConfig):
     name = "feedback"
     verbose_name = "Feedback"
+
+    def ready(self) -> None:
+        from feedback.invitation_metrics import register_invitation_metrics
+
+        register_invitation_metrics()
