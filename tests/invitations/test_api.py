@@ -61,10 +61,14 @@ def test_posting_the_same_visit_twice_is_one_invitation(api):
     assert Invitation.objects.count() == 1
 
 
-@pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer sdv_wrong", "Basic dXNlcjpwYXNz", "Token sdv_x"])
+@pytest.mark.parametrize(
+    "header", [None, "", "Bearer", "Bearer sdv_wrong", "Basic dXNlcjpwYXNz", "Token sdv_x"]
+)
 def test_a_missing_or_wrong_token_gets_401(client, rules, header):
     headers = {} if header is None else {"HTTP_AUTHORIZATION": header}
-    response = client.post(reverse("api_visits"), json.dumps(visit()), content_type="application/json", **headers)
+    response = client.post(
+        reverse("api_visits"), json.dumps(visit()), content_type="application/json", **headers
+    )
     assert response.status_code == 401
     assert response["WWW-Authenticate"].startswith("Bearer")
     assert not Invitation.objects.exists()

@@ -35,7 +35,10 @@ def upload(manager_client, survey, site, rules):
 
 
 def test_a_good_file_is_checked_then_imported_only_when_the_manager_confirms(manager_client, upload):
-    body = f"Ana,ana@example.org,,{when()},Riverside Surgery,es,A1\nTom,,07700 900456,{when(4)},riverside surgery,,A2\n"
+    body = (
+        f"Ana,ana@example.org,,{when()},Riverside Surgery,es,A1\n"
+        f"Tom,,07700 900456,{when(4)},riverside surgery,,A2\n"
+    )
     response = upload(csv_file(body))
     job = InvitationImport.objects.get()
     assert response.status_code == 302
@@ -73,7 +76,14 @@ def test_row_errors_are_reported_by_row_and_column_and_block_the_whole_file(mana
     job = InvitationImport.objects.get()
     assert job.status == "rejected"
     problems = {(issue["row"], issue["column"]) for issue in job.issues if issue["kind"] == "error"}
-    assert problems == {(3, "email"), (4, "mobile"), (5, "visit"), (6, "location"), (7, "email / mobile"), (8, "language")}
+    assert problems == {
+        (3, "email"),
+        (4, "mobile"),
+        (5, "visit"),
+        (6, "location"),
+        (7, "email / mobile"),
+        (8, "language"),
+    }
     assert "bob@" not in str(job.issues)  # the report quotes no patient data
     assert bytes(job.content) == b""
     page = manager_client.get(reverse("invitation_import_detail", args=[job.pk]))
@@ -83,7 +93,9 @@ def test_row_errors_are_reported_by_row_and_column_and_block_the_whole_file(mana
     assert not Invitation.objects.exists()
 
 
-def test_duplicates_opted_out_and_recently_invited_contacts_are_reported_and_skipped(manager_client, upload, invite):
+def test_duplicates_opted_out_and_recently_invited_contacts_are_reported_and_skipped(
+    manager_client, upload, invite
+):
     invite(email="recent@example.org")
     invitations.contact_suppress(
         contact=Contact.parse(email="gone@example.org"), reason="manager", now=timezone.now()
@@ -102,7 +114,9 @@ def test_duplicates_opted_out_and_recently_invited_contacts_are_reported_and_ski
     page = manager_client.get(reverse("invitation_import_detail", args=[job.pk]))
     assert b"Opted out of survey messages" in page.content
     manager_client.post(reverse("invitation_import_confirm", args=[job.pk]))
-    assert list(Invitation.objects.filter(source="csv").values_list("email", flat=True)) == ["ana@example.org"]
+    assert list(Invitation.objects.filter(source="csv").values_list("email", flat=True)) == [
+        "ana@example.org"
+    ]
 
 
 def test_uploading_the_same_list_twice_imports_each_visit_once(manager_client, upload):
@@ -122,8 +136,14 @@ def test_uploading_the_same_list_twice_imports_each_visit_once(manager_client, u
         (b"first name,visit,location\nAna,2026-01-01 10:00,Riverside", b"Missing column: email or mobile"),
         (HEADER.encode(), b"no visits"),
         (b"", b"The submitted file is empty"),
-        ((HEADER + "Zoë,zoe@example.org,,2026-01-01 10:00,Riverside Surgery,,E1\n").encode("utf-16"), b"not in UTF-8"),
-        ((HEADER + "José,jose@example.org,,2026-01-01 10:00,Riverside Surgery,,E1\n").encode("latin-1"), b"not in UTF-8"),
+        (
+            (HEADER + "Zoë,zoe@example.org,,2026-01-01 10:00,Riverside Surgery,,E1\n").encode("utf-16"),
+            b"not in UTF-8",
+        ),
+        (
+            (HEADER + "José,jose@example.org,,2026-01-01 10:00,Riverside Surgery,,E1\n").encode("latin-1"),
+            b"not in UTF-8",
+        ),
         (b"PK\x03\x04 excel workbook", b"spreadsheet workbook"),
     ],
 )
@@ -145,7 +165,9 @@ def test_a_huge_file_is_refused_before_it_is_read(upload, settings):
 
 def test_too_many_rows_are_refused(upload, settings):
     settings.INVITATION_IMPORT_MAX_ROWS = 3
-    response = upload(csv_file("".join(f"P{i},p{i}@example.org,,{when()},Riverside Surgery,,G{i}\n" for i in range(4))))
+    response = upload(
+        csv_file("".join(f"P{i},p{i}@example.org,,{when()},Riverside Surgery,,G{i}\n" for i in range(4)))
+    )
     assert response.status_code == 400
     assert b"at most 3 per file" in response.content
 
@@ -220,5 +242,7 @@ def test_the_sweep_resumes_an_import_a_broker_outage_left_waiting(
 
 
 def test_staff_cannot_upload_visit_lists(staff_client, survey):
-    response = staff_client.post(reverse("invitation_import_upload"), {"survey": survey.pk, "file": csv_file("")})
+    response = staff_client.post(
+        reverse("invitation_import_upload"), {"survey": survey.pk, "file": csv_file("")}
+    )
     assert response.status_code == 403

@@ -75,4 +75,6 @@ def test_the_invitation_metrics_are_registered_and_count_sent_answered_and_opted
     assert registry.value("feedback.opt_out_rate_pct", period=period) == 25.0
     elsewhere = Filters(location_id=site.pk + 1000)
     assert registry.value("feedback.response_rate_pct", period=period, filters=elsewhere) is None
-    assert registry.value("feedback.invitations_sent", period=period, filters=Filters(location_id=site.pk)) == 4
+    assert (
+        registry.value("feedback.invitations_sent", period=period, filters=Filters(location_id=site.pk)) == 4
+    )

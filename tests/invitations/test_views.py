@@ -43,7 +43,13 @@ def test_invitation_pages_open_for_managers(manager_client, rules, name):
 
 
 @pytest.mark.parametrize(
-    "name", ["invitation_message_retry", "integration_revoke", "invitation_import_confirm", "invitation_import_discard"]
+    "name",
+    [
+        "invitation_message_retry",
+        "integration_revoke",
+        "invitation_import_confirm",
+        "invitation_import_discard",
+    ],
 )
 def test_manager_actions_are_refused_to_staff(staff_client, name):
     assert staff_client.post(reverse(name, args=[1])).status_code == 403
@@ -67,7 +73,9 @@ def test_the_invitations_list_filters_by_status(manager_client, invite):
     assert b"Waiting" not in response.content
 
 
-def test_the_invitations_list_runs_the_same_queries_for_3_or_30_invitations(manager_client, invite, count_queries):
+def test_the_invitations_list_runs_the_same_queries_for_3_or_30_invitations(
+    manager_client, invite, count_queries
+):
     for _ in range(3):
         invite()
     url = reverse("invitation_list")
@@ -151,7 +159,9 @@ def test_a_reminder_after_the_link_expires_is_refused_with_a_clear_error(manager
     response = manager_client.post(reverse("invitation_rules"), data)
     assert response.status_code == 400
     assert b"A reminder must come before the link expires" in response.content
-    response = manager_client.post(reverse("invitation_rules"), data | {"reminder_after_days": 3, "max_reminders": 9})
+    response = manager_client.post(
+        reverse("invitation_rules"), data | {"reminder_after_days": 3, "max_reminders": 9}
+    )
     assert response.status_code == 400
     assert b"At most 5" in response.content
     assert InvitationRules.current().reminder_after_days == 3  # the fixture's defaults, unchanged
@@ -208,7 +218,11 @@ def test_a_manager_finds_exports_and_erases_everything_about_one_contact(manager
     assert not Invitation.objects.filter(pk=invitation.pk).exists()
     assert not InvitationMessage.objects.filter(invitation_id=invitation.pk).exists()
     response_row.refresh_from_db()
-    assert (response_row.invitation_id, response_row.contact_email, response_row.consent_to_contact) == (None, "", False)
+    assert (response_row.invitation_id, response_row.contact_email, response_row.consent_to_contact) == (
+        None,
+        "",
+        False,
+    )
     assert Invitation.objects.count() == 1  # the other patient's invitation is untouched
     assert list(ContactAccessLog.objects.order_by("at").values_list("action", flat=True)) == [
         "search",
