@@ -6,6 +6,8 @@ class FeedbackConfig(AppConfig):
     verbose_name = "Feedback"
 
     def ready(self) -> None:
+        from feedback import metrics
         from feedback.invitation_metrics import register_invitation_metrics
 
+        metrics.register_all()
         register_invitation_metrics()

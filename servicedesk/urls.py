@@ -44,4 +44,7 @@ urlpatterns = [
     path("api/visits/", invitation_views.api_visits, name="api_visits"),
     path("f/<str:token>/opt-out/", invitation_views.opt_out, name="invitation_opt_out"),
     path("admin/", admin.site.urls),
+    path("feedback/", include("feedback.urls")),
+    # Patient feedback pages at the root, as printed on posters and sent in messages: /k/<slug>/, /f/<token>/.
+    path("", include("feedback.patient_urls")),
 ]
