@@ -456,6 +456,8 @@ RATE_LIMITS = {
     "password_reset": {"GET": "30/m", "POST": "5/15m"},
     "password_reset_confirm": {"GET": "30/m", "POST": "10/15m"},
     "healthz": {"GET": "60/m"},
+    # The practice-management system posts each visit as it ends; a bearer token guards it.
+    "api_visits": {"POST": "300/m"},
     "security:two_factor_verify": {"POST": "10/m"},
     "security:two_factor_setup": {"POST": "10/m"},
 }

@@ -54,6 +54,24 @@ ACCESS = {
     "patient:kiosk_thanks": PUBLIC,
     "patient:invitation": PUBLIC,
     "patient:invitation_thanks": PUBLIC,
+    "invitation_opt_out": PUBLIC,  # the patient's "no more survey messages" link
+    "api_visits": PUBLIC,  # the practice-management system, authenticated by its bearer token
+    # Feedback: invitations and patient data (managers)
+    "invitation_list": MANAGER,
+    "invitation_import_upload": MANAGER,
+    "invitation_import_detail": MANAGER,
+    "invitation_import_progress": MANAGER,
+    "invitation_import_confirm": MANAGER,
+    "invitation_import_discard": MANAGER,
+    "invitation_rules": MANAGER,
+    "integration_list": MANAGER,
+    "integration_revoke": MANAGER,
+    "invitation_report": MANAGER,
+    "invitation_failed_list": MANAGER,
+    "invitation_message_retry": MANAGER,
+    "contact_requests": MANAGER,
+    "contact_export": MANAGER,
+    "contact_erase": MANAGER,
     # Feedback: staff and managers
     "feedback:pulse": TEAM,
     "feedback:pulse_thanks": TEAM,
