@@ -6,13 +6,16 @@ from playwright.sync_api import expect
 
 from feedback import services
 from feedback.models import Response
-from tests.factories import UserFactory
+from tests.factories import ThemeFactory, UserFactory
 
 
 def test_a_patient_completes_the_kiosk_survey_on_a_phone_and_the_manager_sees_it_with_sentiment_and_themes(
     phone_page, page, log_in, shot, assert_accessible, settings
 ):
     settings.FEEDBACK_MIN_FILL_SECONDS = 1
+    # The starting themes come from a data migration, which a live-server test's flush removes.
+    ThemeFactory(name="Wait time", keywords="wait*\nwaited")
+    ThemeFactory(name="Staff attitude", keywords="rude*")
     survey = services.survey_create_from_template(key="waiting-room-kiosk", active=True)
     manager = UserFactory(manager=True)
 
