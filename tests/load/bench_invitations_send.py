@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         teardown_databases,
     )
 
-    connection.settings_dict["TEST"]["NAME"] = f"bench_{connection.settings_dict['NAME']}"
+    if connection.vendor == "postgresql":  # a database of its own, beside any test run
+        connection.settings_dict["TEST"]["NAME"] = f"bench_{connection.settings_dict['NAME']}"
     setup_test_environment()
     old_config = setup_databases(verbosity=0, interactive=False)
     try:
