@@ -141,6 +141,11 @@ class EscalationStep(TimeStamped):
         return str(self.notify_user) if self.notify_user_id else str(Role(self.notify_role).label)
 
 
+def _overdue_q(now: datetime) -> Q:
+    """Past the running deadline: respond-by before acknowledgement, resolve-by always."""
+    return Q(acknowledged_at__isnull=True, respond_by__lt=now) | Q(resolve_by__lt=now)
+
+
 class IncidentQuerySet(models.QuerySet):
     def open(self) -> IncidentQuerySet:
         return self.filter(status__in=Incident.OPEN_STATUSES)
@@ -150,8 +155,14 @@ class IncidentQuerySet(models.QuerySet):
         return self.filter(status__in=Incident.RUNNING_STATUSES)
 
     def overdue(self, now: datetime) -> IncidentQuerySet:
-        return self.running().filter(
-            Q(acknowledged_at__isnull=True, respond_by__lt=now) | Q(resolve_by__lt=now)
+        return self.running().filter(_overdue_q(now))
+
+    def summary(self, now: datetime) -> dict[str, int]:
+        """Open, overdue and unassigned counts in one query (the dashboard's recovery strip)."""
+        return self.open().aggregate(
+            open=models.Count("pk"),
+            overdue=models.Count("pk", filter=Q(status__in=Incident.RUNNING_STATUSES) & _overdue_q(now)),
+            unassigned=models.Count("pk", filter=Q(assignee__isnull=True)),
         )
 
     def due_for_escalation(self, now: datetime) -> IncidentQuerySet:
@@ -160,6 +171,10 @@ class IncidentQuerySet(models.QuerySet):
 
     def for_list(self) -> IncidentQuerySet:
         return self.select_related("touchpoint", "location", "assignee")
+
+    def for_my_work(self, user) -> IncidentQuerySet:
+        """Someone's open incidents, the one due soonest first."""
+        return self.open().filter(assignee=user).select_related("touchpoint").order_by("resolve_by", "pk")
 
 
 class Incident(TimeStamped):
@@ -350,6 +365,15 @@ class FollowUpQuerySet(models.QuerySet):
     def open_actions(self) -> FollowUpQuerySet:
         return self.filter(kind=FollowUp.Kind.ACTION, done_at__isnull=True)
 
+    def for_my_work(self, user, *, until: date) -> FollowUpQuerySet:
+        """Someone's open actions on open incidents due by ``until``, the oldest first."""
+        return (
+            self.open_actions()
+            .filter(owner=user, due_on__lte=until, incident__status__in=Incident.OPEN_STATUSES)
+            .select_related("incident")
+            .order_by("due_on", "pk")
+        )
+
     def due_for_reminder(self, today: date) -> FollowUpQuerySet:
         # Uses followup_action_due_idx.
         return self.open_actions().filter(due_on=today, notified_at__isnull=True)
@@ -390,6 +414,8 @@ class FollowUp(TimeStamped):
     REACHED_OUTCOMES = (ContactOutcome.APOLOGISED, ContactOutcome.EXPLAINED, ContactOutcome.PUT_RIGHT)
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
+    # When it happened, as the service saw it (created_at is when the row was written).
+    at = models.DateTimeField(_("when"), default=timezone.now)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -423,7 +449,7 @@ class FollowUp(TimeStamped):
     objects = FollowUpQuerySet.as_manager()
 
     class Meta:
-        ordering = ["created_at", "pk"]
+        ordering = ["at", "pk"]
         indexes = [
             # The reminder sweep: open actions due today that nobody was reminded of.
             models.Index(

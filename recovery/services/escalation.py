@@ -90,6 +90,7 @@ def incident_escalate(
         recipients = _recipients(step, cache=recipients_cache)
         log_change(
             incident,
+            at=now,
             kind=FollowUp.Kind.ESCALATION,
             by=None,
             body=f"Escalated to level {level + 1}: {what}, overdue by {overdue}. "

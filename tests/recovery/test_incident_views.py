@@ -356,3 +356,37 @@ def test_an_unknown_action_or_reference_is_a_404(staff_client):
 def test_actions_only_accept_post(staff_client):
     incident = open_incident()
     assert staff_client.get(act(incident, "acknowledge")).status_code == 405
+
+
+# --- My work and the dashboard ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_my_work_lists_my_incidents_and_actions_due(staff_client, staff):
+    mine = open_incident()
+    Incident.objects.filter(pk=mine.pk).update(assignee=staff, status=Status.IN_PROGRESS)
+    others = open_incident()
+    from recovery import services
+
+    services.incident_add_action(
+        incident=mine,
+        by=staff,
+        description="Ring back",
+        due_on=timezone.localdate(),
+        owner=staff,
+        now=timezone.now(),
+    )
+    page = staff_client.get(reverse("my_work")).content.decode()
+    assert mine.reference in page
+    assert others.reference not in page
+    assert "Ring back" in page
+
+
+@pytest.mark.django_db
+def test_the_dashboard_shows_open_overdue_and_unassigned_incidents(manager_client):
+    open_incident(severity="critical", now=timezone.now() - timedelta(hours=3))
+    open_incident(severity="low")
+    page = manager_client.get(reverse("dashboard")).content.decode()
+    assert "2 open incidents" in page
+    assert "1 overdue" in page
+    assert "2 not assigned" in page
