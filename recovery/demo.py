@@ -411,7 +411,7 @@ def bulk_incidents(count: int, *, now: datetime, open_share: float, due: int) ->
             is_due = k < due
             created = now - timedelta(hours=rng.randint(1, 24 * 90))
             if is_due:
-                created = now - timedelta(days=2)
+                created = now - timedelta(hours=30)  # respond-by 6 h ago: level 1 due, level 2 not yet
             elif is_open:
                 created = now - timedelta(minutes=rng.randint(1, 600))
             respond_by = created + timedelta(days=1)

@@ -138,7 +138,8 @@ class EscalationStep(TimeStamped):
 
     @property
     def recipient_label(self) -> str:
-        return str(self.notify_user) if self.notify_user_id else str(Role(self.notify_role).label)
+        # The group's own name ("Managers"): a role here means everyone in it.
+        return str(self.notify_user) if self.notify_user_id else Role(self.notify_role).value
 
 
 def _overdue_q(now: datetime) -> Q:
