@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class FeedbackConfig(AppConfig):
     name = "feedback"
     verbose_name = "Feedback"
+
+    def ready(self) -> None:
+        from feedback import metrics
+        from feedback.invitation_metrics import register_invitation_metrics
+
+        metrics.register_all()
+        register_invitation_metrics()

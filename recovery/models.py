@@ -142,11 +142,6 @@ class EscalationStep(TimeStamped):
         return str(self.notify_user) if self.notify_user_id else Role(self.notify_role).value
 
 
-def _overdue_q(now: datetime) -> Q:
-    """Past the running deadline: respond-by before acknowledgement, resolve-by always."""
-    return Q(acknowledged_at__isnull=True, respond_by__lt=now) | Q(resolve_by__lt=now)
-
-
 class IncidentQuerySet(models.QuerySet):
     def open(self) -> IncidentQuerySet:
         return self.filter(status__in=Incident.OPEN_STATUSES)
@@ -156,14 +151,9 @@ class IncidentQuerySet(models.QuerySet):
         return self.filter(status__in=Incident.RUNNING_STATUSES)
 
     def overdue(self, now: datetime) -> IncidentQuerySet:
-        return self.running().filter(_overdue_q(now))
-
-    def summary(self, now: datetime) -> dict[str, int]:
-        """Open, overdue and unassigned counts in one query (the dashboard's recovery strip)."""
-        return self.open().aggregate(
-            open=models.Count("pk"),
-            overdue=models.Count("pk", filter=Q(status__in=Incident.RUNNING_STATUSES) & _overdue_q(now)),
-            unassigned=models.Count("pk", filter=Q(assignee__isnull=True)),
+        """Past the running deadline: respond-by before acknowledgement, resolve-by always."""
+        return self.running().filter(
+            Q(acknowledged_at__isnull=True, respond_by__lt=now) | Q(resolve_by__lt=now)
         )
 
     def due_for_escalation(self, now: datetime) -> IncidentQuerySet:

@@ -210,6 +210,21 @@ USE_TZ = True
 PRACTICE_NAME = env.str("PRACTICE_NAME", default="Riverside Family Practice")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
+# --- Feedback ----------------------------------------------------------------------------
+
+# Kiosk posts allowed per client IP per window (a waiting-room tablet is one IP: leave room for it).
+FEEDBACK_KIOSK_RATE_LIMIT = env_int("FEEDBACK_KIOSK_RATE_LIMIT", default=20, minimum=1)
+FEEDBACK_KIOSK_RATE_WINDOW = env_int("FEEDBACK_KIOSK_RATE_WINDOW_SECONDS", default=600, minimum=10)
+# Behind a proxy, the META key holding the client's address (e.g. HTTP_X_REAL_IP); empty: REMOTE_ADDR.
+FEEDBACK_CLIENT_IP_HEADER = env.str("FEEDBACK_CLIENT_IP_HEADER", default="")
+# A kiosk form sent back sooner than this after it was shown is treated as a bot (asked to resend).
+FEEDBACK_MIN_FILL_SECONDS = env_int("FEEDBACK_MIN_FILL_SECONDS", default=3)
+# A kiosk form left half-filled is cleared after this long; the thank-you page returns after this.
+FEEDBACK_KIOSK_IDLE_SECONDS = env_int("FEEDBACK_KIOSK_IDLE_SECONDS", default=90, minimum=10)
+FEEDBACK_KIOSK_THANKS_SECONDS = env_int("FEEDBACK_KIOSK_THANKS_SECONDS", default=15, minimum=3)
+# Breakdowns resting on fewer responses than this show "too few to show".
+FEEDBACK_SMALL_NUMBER = env_int("FEEDBACK_SMALL_NUMBER", default=5, minimum=1)
+
 # --- Static files ----------------------------------------------------------------------
 
 STATIC_URL = "static/"
@@ -293,12 +308,17 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # or late, or on two machines at once, sends nothing twice. This is the only schedule.
 CELERY_BEAT_SCHEDULE = {
     "send-welcome-emails": {"task": "servicedesk.tasks.send_due_welcome_emails", "schedule": 60.0},
+    "dashboard-refresh-feedback-summaries": {
+        "task": "servicedesk.tasks.refresh_feedback_summaries",
+        "schedule": 60.0 * 5,
+    },
+    "dashboard-weekly-digest": {"task": "servicedesk.tasks.send_weekly_digests", "schedule": 60.0 * 15},
     # Delivery: today's checklist runs (idempotent, so every 15 minutes also catches new templates),
     # runs past their deadline marked missed, and reminders of runs soon due.
     "delivery-schedule-runs": {"task": "delivery.tasks.schedule_runs", "schedule": 900.0},
     "delivery-mark-missed-runs": {"task": "delivery.tasks.mark_missed_runs", "schedule": 60.0},
     "delivery-send-run-reminders": {"task": "delivery.tasks.send_run_reminders", "schedule": 60.0},
-    "design-measure-goals": {"task": "design.tasks.measure_goals", "schedule": 60.0 * 60},
+    "design-measure-goals": {"task": "design.tasks.measure_goals", "schedule": 15 * 60.0},
     "design-goal-review-reminders": {
         "task": "design.tasks.send_goal_review_reminders",
         "schedule": 60.0 * 60,
@@ -308,6 +328,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0 * env_int("RECOVERY_ESCALATION_SWEEP_MINUTES", default=3, minimum=1),
     },
     "recovery-send-reminders": {"task": "recovery.tasks.send_recovery_reminders", "schedule": 300.0},
+    # Survey invitations: expire, send what is due (first messages, reminders, retries), resume imports.
+    "feedback-invitations-sweep": {"task": "feedback.tasks.invitations_sweep", "schedule": 60.0},
+    # Delete patients' contact details once the retention period after an invitation has passed.
+    "feedback-invitations-purge": {"task": "feedback.tasks.invitations_purge", "schedule": 3600.0},
 }
 
 # --- Service design ----------------------------------------------------------------------
@@ -325,6 +349,42 @@ RECOVERY_ESCALATION_BATCH = env_int("RECOVERY_ESCALATION_BATCH", default=2000, m
 RECOVERY_REMINDER_HOUR = env_int("RECOVERY_REMINDER_HOUR", default=8)
 # Recurrence: another incident with the same category and touchpoint within this many days.
 RECOVERY_RECURRENCE_DAYS = env_int("RECOVERY_RECURRENCE_DAYS", default=30, minimum=1)
+
+# --- Survey invitations (feedback) -----------------------------------------------------------
+
+# Key for the hashes of patients' email addresses and phone numbers (the opt-out list, the
+# frequency cap). Keep it stable: a new key forgets who opted out. It defaults to SECRET_KEY,
+# so set it explicitly before you ever rotate SECRET_KEY.
+CONTACT_HASH_KEY = env.str("CONTACT_HASH_KEY", default="") or SECRET_KEY
+# Country calling code for national mobile numbers in visit lists (07700 900123 → +447700900123).
+INVITATION_PHONE_COUNTRY_CODE = env.str("INVITATION_PHONE_COUNTRY_CODE", default="44")
+# A message that fails this many times (backoff 1, 2, 4, 8 … minutes) is marked failed.
+INVITATION_SEND_MAX_ATTEMPTS = env_int("INVITATION_SEND_MAX_ATTEMPTS", default=5, minimum=1)
+INVITATION_IMPORT_MAX_BYTES = env_int("INVITATION_IMPORT_MAX_BYTES", default=20 * 1024 * 1024, minimum=1024)
+INVITATION_IMPORT_MAX_ROWS = env_int("INVITATION_IMPORT_MAX_ROWS", default=100_000, minimum=1)
+# Visit lists up to this many rows are checked and imported while the manager waits; longer ones
+# in the background, with a progress bar.
+INVITATION_IMPORT_INLINE_ROWS = env_int("INVITATION_IMPORT_INLINE_ROWS", default=1000, minimum=0)
+
+# --- Manager dashboard -----------------------------------------------------------------
+
+# A goal's hourly measurement (design.tasks.measure_goals) older than this is re-evaluated live.
+DASHBOARD_GOAL_MEASUREMENT_MAX_AGE = env_int(
+    "DASHBOARD_GOAL_MEASUREMENT_MAX_AGE_MINUTES", default=90, minimum=1
+)
+# "Needs attention today" looks back this many days for missed checks and unanswered negative feedback.
+DASHBOARD_ATTENTION_DAYS = env_int("DASHBOARD_ATTENTION_DAYS", default=7, minimum=1)
+# The summary sweep checks this many days back for days whose feedback changed (imports, erasures) ...
+DASHBOARD_SUMMARY_CHECK_DAYS = env_int("DASHBOARD_SUMMARY_CHECK_DAYS", default=400, minimum=2)
+# ... and this many days of visits for invitations answered since they were counted.
+DASHBOARD_INVITATION_CHECK_DAYS = env_int("DASHBOARD_INVITATION_CHECK_DAYS", default=45, minimum=2)
+# The weekly digest goes out on this weekday (0 = Monday) from this local hour.
+DASHBOARD_DIGEST_WEEKDAY = env_int("DASHBOARD_DIGEST_WEEKDAY", default=0)
+DASHBOARD_DIGEST_HOUR = env_int("DASHBOARD_DIGEST_HOUR", default=7)
+if DASHBOARD_DIGEST_WEEKDAY > 6 or DASHBOARD_DIGEST_HOUR > 23:
+    raise ImproperlyConfigured(
+        "DASHBOARD_DIGEST_WEEKDAY must be 0-6 (Monday-Sunday) and DASHBOARD_DIGEST_HOUR 0-23."
+    )
 
 # --- Security --------------------------------------------------------------------------
 

@@ -380,13 +380,3 @@ def test_my_work_lists_my_incidents_and_actions_due(staff_client, staff):
     assert mine.reference in page
     assert others.reference not in page
     assert "Ring back" in page
-
-
-@pytest.mark.django_db
-def test_the_dashboard_shows_open_overdue_and_unassigned_incidents(manager_client):
-    open_incident(severity="critical", now=timezone.now() - timedelta(hours=3))
-    open_incident(severity="low")
-    page = manager_client.get(reverse("dashboard")).content.decode()
-    assert "2 open incidents" in page
-    assert "1 overdue" in page
-    assert "2 not assigned" in page
