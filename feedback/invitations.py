@@ -48,6 +48,8 @@ from feedback.models import (
 )
 from servicedesk import notify
 from servicedesk.models import Location, Touchpoint, User
+from servicedesk.security.models import AuditEvent
+from servicedesk.security.services import audit_record_many
 
 logger = logging.getLogger(__name__)
 
@@ -812,6 +814,12 @@ def contact_find(*, contact: Contact, by: User, now: datetime) -> ContactRecord:
     )
     responses = list(_contact_responses(contact, [i.pk for i in invitations]).select_related("survey"))
     record = ContactRecord(invitations, responses, contact_is_suppressed(contact=contact))
+    _audit(
+        by,
+        AuditEvent.Action.VIEWED,
+        invitations=[i.pk for i in invitations],
+        responses=[r.pk for r in responses],
+    )
     ContactAccessLog.objects.create(
         by=by,
         action=ContactAccessLog.Action.SEARCH,
@@ -833,6 +841,12 @@ def contact_export(*, contact: Contact, by: User, now: datetime) -> dict:
         _contact_responses(contact, [i.pk for i in invitations])
         .select_related("survey")
         .prefetch_related("answers__question")
+    )
+    _audit(
+        by,
+        AuditEvent.Action.EXPORTED,
+        invitations=[i.pk for i in invitations],
+        responses=[r.pk for r in responses],
     )
     ContactAccessLog.objects.create(
         by=by,
@@ -896,6 +910,12 @@ def contact_export(*, contact: Contact, by: User, now: datetime) -> dict:
     }
 
 
+def _audit(by: User, action: AuditEvent.Action, *, invitations: list[int], responses: list[int]) -> None:
+    """The practice-wide audit log names each record read, exported or erased (ids only)."""
+    audit_record_many(actor=by, action=action, target_type="feedback.invitation", target_ids=invitations)
+    audit_record_many(actor=by, action=action, target_type="feedback.response", target_ids=responses)
+
+
 @dataclass(frozen=True)
 class Erasure:
     invitations: int
@@ -919,6 +939,7 @@ def contact_erase(*, contact: Contact, by: User, now: datetime) -> Erasure:
         invitation=None, consent_to_contact=False, contact_name="", contact_email="", contact_phone=""
     )
     Invitation.objects.filter(pk__in=invitation_ids).delete()
+    _audit(by, AuditEvent.Action.ERASED, invitations=invitation_ids, responses=response_ids)
     ContactAccessLog.objects.create(
         by=by,
         action=ContactAccessLog.Action.ERASE,
