@@ -79,12 +79,15 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "delivery/run_detail.html", _run_context(run, request.user))
 
 
-def _record(request: HttpRequest, run: ChecklistRun, item: ChecklistItem, form: ResultForm) -> tuple[int, str]:
+def _record(
+    request: HttpRequest, run: ChecklistRun, item: ChecklistItem, form: ResultForm
+) -> tuple[int, str]:
     """Save through the service; return the HTTP status and the refusal to show ("" when none)."""
     if not form.is_valid():
         return 422, ""
     try:
-        services.run_record_result(run=run, item=item, by=request.user, now=timezone.now(), **form.cleaned_data)
+        data = form.cleaned_data
+        services.run_record_result(run=run, item=item, by=request.user, now=timezone.now(), **data)
     except ValidationError as exc:
         form.add_error(None, exc)
         return 422, ""

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import time, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -16,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import CreateView, FormView, ListView, UpdateView
 
+from delivery import schedule as delivery_schedule
 from delivery.models import ChecklistRun
 from design.models import ServiceGoal
 from servicedesk import services
@@ -48,6 +50,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "team_counts": {
             role.label: User.objects.with_role(role).count() for role in (Role.MANAGER, Role.STAFF)
         },
+        "checklists_today": ChecklistRun.objects.day_summary(
+            start=delivery_schedule.at_local(timezone.localdate(), time.min),
+            end=delivery_schedule.at_local(timezone.localdate() + timedelta(days=1), time.min),
+        ),
     }
     return render(request, "servicedesk/dashboard.html", context)
 
