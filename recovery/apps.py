@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class RecoveryConfig(AppConfig):
     name = "recovery"
     verbose_name = "Service recovery"
+
+    def ready(self) -> None:
+        from recovery import metrics, receivers
+
+        metrics.register_all()
+        receivers.connect()

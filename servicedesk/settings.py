@@ -303,6 +303,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "design.tasks.send_goal_review_reminders",
         "schedule": 60.0 * 60,
     },
+    "recovery-escalate-overdue-incidents": {
+        "task": "recovery.tasks.escalate_overdue_incidents",
+        "schedule": 60.0 * env_int("RECOVERY_ESCALATION_SWEEP_MINUTES", default=3, minimum=1),
+    },
+    "recovery-send-reminders": {"task": "recovery.tasks.send_recovery_reminders", "schedule": 300.0},
 }
 
 # --- Service design ----------------------------------------------------------------------
@@ -311,6 +316,15 @@ CELERY_BEAT_SCHEDULE = {
 DESIGN_REVIEW_REMINDER_DAYS = env_int("DESIGN_REVIEW_REMINDER_DAYS", default=14, minimum=1)
 # Shown beside goal budgets ("what can we afford"), e.g. £, €, $.
 CURRENCY_SYMBOL = env.str("CURRENCY_SYMBOL", default="£")
+
+# --- Recovery --------------------------------------------------------------------------
+
+# The most escalation steps one sweep climbs; the rest wait for the next sweep a few minutes later.
+RECOVERY_ESCALATION_BATCH = env_int("RECOVERY_ESCALATION_BATCH", default=2000, minimum=1)
+# Reminders (actions due today, overdue drills) go out from this local hour, not at midnight.
+RECOVERY_REMINDER_HOUR = env_int("RECOVERY_REMINDER_HOUR", default=8)
+# Recurrence: another incident with the same category and touchpoint within this many days.
+RECOVERY_RECURRENCE_DAYS = env_int("RECOVERY_RECURRENCE_DAYS", default=30, minimum=1)
 
 # --- Security --------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ urlpatterns = [
         {"kind": "touchpoints"},
         name="touchpoint_set_active",
     ),
+    path("recovery/", include("recovery.urls")),
     path("delivery/", include("delivery.urls")),
     path("design/", include("design.urls")),
     path("admin/", admin.site.urls),

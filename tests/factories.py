@@ -244,3 +244,43 @@ class ChecklistResultFactory(factory.django.DjangoModelFactory):
     outcome = "pass"
     recorded_by = factory.SubFactory(UserFactory)
     recorded_at = factory.LazyFunction(timezone.now)
+
+
+# --- recovery ---------------------------------------------------------------------------------
+
+
+def open_incident(**kwargs):
+    """An incident opened through the service (reference, clocks and timeline as in real life)."""
+    from recovery import services
+
+    defaults = {
+        "description": "Patient waited 40 minutes past their appointment without being told why.",
+        "category": "waiting",
+        "severity": "medium",
+        "touchpoint": None,
+        "now": timezone.now(),
+    }
+    defaults.update(kwargs)
+    if defaults["touchpoint"] is None:
+        defaults["touchpoint"] = TouchpointFactory()
+    return services.incident_open(**defaults)
+
+
+class RecoveryPlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "recovery.RecoveryPlan"
+
+    title = factory.Sequence(lambda n: f"Plan {n}")
+    summary = "When the phone system is down."
+    drill_every_days = 91
+    next_drill_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=30))
+
+
+class RecoveryStepFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "recovery.RecoveryStep"
+
+    plan = factory.SubFactory(RecoveryPlanFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    instruction = "Put the answerphone message on."
+    owner = "Reception lead"

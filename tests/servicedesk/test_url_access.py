@@ -20,6 +20,7 @@ PUBLIC_URL_NAMES = {
     "password_reset_complete",
     "healthz",
     "logout",  # POST-only; it logs out whoever asks
+    "put_right",  # recovery: the patient's one-question "Did we put it right?" link
 }
 # Django admin has its own login page; it is checked for staff-only access below.
 ADMIN_NAMESPACE = "admin"

@@ -1,0 +1,101 @@
+"""Every write to recovery data goes through these functions; views, tasks, receivers and demo call them.
+
+One module per concept: ``incidents`` (logging and the state machine), ``sla`` (policies and clocks),
+``escalation`` (what the sweeps do), ``loop`` (asking the patient), ``plans`` (continuity plans),
+``sources`` (incidents other apps report).
+"""
+
+from recovery.services.escalation import (
+    action_remind,
+    assignment_notice_send,
+    incident_escalate,
+    incident_url,
+    incidents_escalate_due,
+)
+from recovery.services.incidents import (
+    TRANSITIONS,
+    Transition,
+    TransitionRefused,
+    action_complete,
+    allowed_actions,
+    incident_acknowledge,
+    incident_add_action,
+    incident_assign,
+    incident_close,
+    incident_log_contact,
+    incident_note,
+    incident_open,
+    incident_pause,
+    incident_reopen,
+    incident_resolve,
+    incident_resume,
+    incident_start,
+)
+from recovery.services.loop import (
+    hash_token,
+    loop_answer,
+    loop_incident_for_token,
+    loop_link_send,
+    loop_opt_out,
+)
+from recovery.services.plans import PlanStepSpec, drill_log, drill_reminder_send, plan_save
+from recovery.services.sla import (
+    DEFAULT_SLA,
+    StepSpec,
+    next_escalation_at,
+    policy_for,
+    sla_policies_ensure_defaults,
+    sla_policy_update,
+    steps_by_level,
+)
+from recovery.services.sources import (
+    category_for,
+    incident_open_from_check,
+    incident_open_from_response,
+    severity_for_response,
+)
+
+__all__ = [
+    "DEFAULT_SLA",
+    "TRANSITIONS",
+    "PlanStepSpec",
+    "StepSpec",
+    "Transition",
+    "TransitionRefused",
+    "action_complete",
+    "action_remind",
+    "allowed_actions",
+    "assignment_notice_send",
+    "category_for",
+    "drill_log",
+    "drill_reminder_send",
+    "hash_token",
+    "incident_acknowledge",
+    "incident_add_action",
+    "incident_assign",
+    "incident_close",
+    "incident_escalate",
+    "incident_log_contact",
+    "incident_note",
+    "incident_open",
+    "incident_open_from_check",
+    "incident_open_from_response",
+    "incident_pause",
+    "incident_reopen",
+    "incident_resolve",
+    "incident_resume",
+    "incident_start",
+    "incident_url",
+    "incidents_escalate_due",
+    "loop_answer",
+    "loop_incident_for_token",
+    "loop_link_send",
+    "loop_opt_out",
+    "next_escalation_at",
+    "plan_save",
+    "policy_for",
+    "severity_for_response",
+    "sla_policies_ensure_defaults",
+    "sla_policy_update",
+    "steps_by_level",
+]

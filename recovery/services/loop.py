@@ -1,0 +1,125 @@
+"""Closing the loop with the patient: a one-question "Did we put it right?" link, no login."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from recovery.models import (
+    FollowUp,
+    Incident,
+)
+from recovery.services.incidents import TransitionRefused, lock_incident, log_change
+from servicedesk import notify
+from servicedesk.models import User
+
+logger = logging.getLogger(__name__)
+
+
+Status = Incident.Status
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def loop_link_send(*, incident: Incident, by: User, now: datetime) -> str:
+    """Send the patient a one-question "Did we put it right?" link, by email or else SMS. Returns the channel.
+
+    Only the token's hash is stored: the link cannot be rebuilt from the database.
+    """
+    with transaction.atomic():
+        incident = lock_incident(incident)
+        if incident.status not in (Status.RESOLVED, Status.CLOSED):
+            raise TransitionRefused("Resolve the incident before asking the patient whether it is put right.")
+        if not incident.has_patient_contact:
+            raise TransitionRefused("The patient did not agree to be contacted, or left no email or phone.")
+        if incident.loop_sent_at is not None:
+            raise TransitionRefused("The patient has already been sent the question.")
+        token = secrets.token_urlsafe(32)
+        incident.loop_token_hash = hash_token(token)
+        incident.loop_sent_at = now
+        incident.save(update_fields=["loop_token_hash", "loop_sent_at", "updated_at"])
+        link = settings.SITE_URL + reverse("recovery:put_right", args=[token])
+        context = {"incident": incident, "link": link, "practice_name": settings.PRACTICE_NAME}
+        if incident.patient_email:
+            channel = "email"
+            notify.send_email(
+                to=incident.patient_email,
+                subject=f"{settings.PRACTICE_NAME}: did we put it right?",
+                text=render_to_string("recovery/email/loop.txt", context),
+                kind="recovery_loop",
+            )
+        else:
+            channel = "text message"
+            notify.send_sms(
+                to=incident.patient_phone,
+                body=render_to_string("recovery/email/loop_sms.txt", context).strip(),
+                kind="recovery_loop",
+            )
+        log_change(
+            incident,
+            kind=FollowUp.Kind.LOOP,
+            by=by,
+            body=f'Asked the patient "Did we put it right?" by {channel}.',
+        )
+    return channel
+
+
+def loop_incident_for_token(token: str) -> Incident | None:
+    """The incident a patient's link belongs to, if the link is still unanswered."""
+    if not token or len(token) > 100:
+        return None
+    return Incident.objects.filter(loop_token_hash=hash_token(token), loop_answered_at__isnull=True).first()
+
+
+@transaction.atomic
+def loop_answer(*, token: str, recovered: bool, now: datetime) -> bool:
+    """Record the patient's answer once; a second answer through the same link changes nothing."""
+    incident = loop_incident_for_token(token)
+    if incident is None:
+        return False
+    answered = Incident.objects.filter(pk=incident.pk, loop_answered_at__isnull=True).update(
+        loop_answered_at=now, patient_recovered=recovered
+    )
+    if answered:
+        verdict = "it was put right" if recovered else "it was not put right"
+        log_change(
+            incident,
+            kind=FollowUp.Kind.LOOP,
+            by=None,
+            body=f"The patient answered: {verdict}.",
+            changes={"patient_recovered": [None, recovered]},
+        )
+    return bool(answered)
+
+
+@transaction.atomic
+def loop_opt_out(*, token: str, now: datetime) -> bool:
+    """The patient wants no more contact about this: erase their details and use up the link."""
+    incident = loop_incident_for_token(token)
+    if incident is None:
+        return False
+    erased = Incident.objects.filter(pk=incident.pk, loop_answered_at__isnull=True).update(
+        loop_answered_at=now,
+        patient_consented=False,
+        patient_name="",
+        patient_phone="",
+        patient_email="",
+    )
+    if erased:
+        log_change(
+            incident,
+            kind=FollowUp.Kind.LOOP,
+            by=None,
+            body="The patient asked not to be contacted again; their contact details were erased.",
+            changes={"patient_consented": [True, False]},
+        )
+    return bool(erased)

@@ -1,0 +1,141 @@
+"""SLA policies: the promise per severity, the escalation ladder, and when the next step falls due."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from recovery.models import (
+    EscalationStep,
+    Incident,
+    Severity,
+    SlaPolicy,
+)
+from servicedesk.models import User
+from servicedesk.roles import Role
+
+logger = logging.getLogger(__name__)
+
+
+# The practice's promise when nobody has set a policy yet: (respond within, resolve within).
+DEFAULT_SLA: dict[str, tuple[timedelta, timedelta]] = {
+    Severity.CRITICAL: (timedelta(minutes=30), timedelta(days=1)),
+    Severity.HIGH: (timedelta(hours=4), timedelta(days=3)),
+    Severity.MEDIUM: (timedelta(days=1), timedelta(days=7)),
+    Severity.LOW: (timedelta(days=3), timedelta(days=14)),
+}
+
+
+def policy_for(severity: str) -> SlaPolicy:
+    respond, resolve = DEFAULT_SLA[Severity(severity)]
+    policy, _ = SlaPolicy.objects.get_or_create(
+        severity=severity, defaults={"respond_within": respond, "resolve_within": resolve}
+    )
+    return policy
+
+
+@transaction.atomic
+def sla_policies_ensure_defaults() -> None:
+    """Create any missing severity's policy with the default promise and a two-step ladder to managers
+    (what the data migration gives a new practice)."""
+    for severity, (respond, resolve) in DEFAULT_SLA.items():
+        policy, created = SlaPolicy.objects.get_or_create(
+            severity=severity, defaults={"respond_within": respond, "resolve_within": resolve}
+        )
+        if created:
+            EscalationStep.objects.bulk_create(
+                [
+                    EscalationStep(policy=policy, level=1, after=timedelta(0), notify_role=Role.MANAGER),
+                    EscalationStep(policy=policy, level=2, after=respond, notify_role=Role.MANAGER),
+                ]
+            )
+
+
+def steps_by_level(severity: str) -> dict[int, EscalationStep]:
+    return {
+        step.level: step
+        for step in EscalationStep.objects.filter(policy__severity=severity).select_related("notify_user")
+    }
+
+
+def next_escalation_at(incident: Incident, steps: dict[int, EscalationStep]) -> datetime | None:
+    """When the incident's next escalation step falls due, from its running deadline; None if never."""
+    if incident.status not in Incident.RUNNING_STATUSES:
+        return None
+    step = steps.get(incident.escalation_level + 1)
+    if step is None:
+        return None
+    deadline = incident.respond_by if incident.acknowledged_at is None else incident.resolve_by
+    return deadline + step.after
+
+
+def reschedule(incident: Incident) -> None:
+    incident.next_escalation_at = next_escalation_at(incident, steps_by_level(incident.severity))
+
+
+def end_pause(incident: Incident, now: datetime) -> timedelta:
+    """Stop the pause clock: deadlines move later by the time spent waiting on the patient."""
+    waited = max(now - incident.paused_at, timedelta(0))
+    incident.paused_for += waited
+    if incident.acknowledged_at is None:  # defensive: pausing needs an acknowledgement
+        incident.respond_by += waited
+    incident.resolve_by += waited
+    incident.paused_at = None
+    return waited
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    after: timedelta
+    notify_role: str = ""
+    notify_user: User | None = None
+
+
+@transaction.atomic
+def sla_policy_update(
+    *,
+    policy: SlaPolicy,
+    respond_within: timedelta,
+    resolve_within: timedelta,
+    steps: list[StepSpec],
+    by: User,
+) -> SlaPolicy:
+    """Change a severity's promise and escalation ladder.
+
+    Open incidents keep the deadlines they were given (that was the promise); their next
+    escalation moment is recomputed from the new ladder.
+    """
+    if respond_within <= timedelta(0):
+        raise ValidationError({"respond_within": "Give a time longer than zero."})
+    if resolve_within < respond_within:
+        raise ValidationError({"resolve_within": "Resolving cannot be due before the first response."})
+    for spec in steps:
+        if bool(spec.notify_role) == bool(spec.notify_user):
+            raise ValidationError("Each escalation step notifies either a role or one person.")
+        if spec.after < timedelta(0):
+            raise ValidationError("An escalation step cannot fire before the deadline.")
+    policy = SlaPolicy.objects.select_for_update().get(pk=policy.pk)
+    policy.respond_within, policy.resolve_within = respond_within, resolve_within
+    policy.save()
+    policy.steps.all().delete()
+    EscalationStep.objects.bulk_create(
+        EscalationStep(
+            policy=policy, level=n, after=s.after, notify_role=s.notify_role, notify_user=s.notify_user
+        )
+        for n, s in enumerate(steps, start=1)
+    )
+    ladder = steps_by_level(policy.severity)
+    batch = []
+    for incident in Incident.objects.running().filter(severity=policy.severity).iterator(chunk_size=2000):
+        incident.next_escalation_at = next_escalation_at(incident, ladder)
+        batch.append(incident)
+        if len(batch) >= 2000:
+            Incident.objects.bulk_update(batch, ["next_escalation_at"])
+            batch.clear()
+    Incident.objects.bulk_update(batch, ["next_escalation_at"])
+    logger.info("SLA policy %s changed by user %s", policy.severity, by.pk)
+    return policy

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from recovery import views
+
+app_name = "recovery"
+
+urlpatterns = [
+    path("incidents/", views.incident_list, name="incident_list"),
+    path("incidents/new/", views.incident_log, name="incident_log"),
+    path("incidents/<str:reference>/", views.incident_detail, name="incident_detail"),
+    path("incidents/<str:reference>/actions/<int:pk>/done/", views.action_done, name="action_done"),
+    path("incidents/<str:reference>/<str:action>/", views.incident_act, name="incident_act"),
+    path("sla/", views.sla_list, name="sla_list"),
+    path("sla/<str:severity>/", views.sla_edit, name="sla_edit"),
+    path("plans/", views.plan_list, name="plan_list"),
+    path("plans/new/", views.plan_edit, name="plan_create"),
+    path("plans/<int:pk>/", views.plan_detail, name="plan_detail"),
+    path("plans/<int:pk>/edit/", views.plan_edit, name="plan_edit"),
+    path("plans/<int:pk>/print/", views.plan_print, name="plan_print"),
+    path("plans/<int:pk>/drills/", views.drill_create, name="drill_create"),
+    path("r/<str:token>/", views.loop, name="put_right"),
+]

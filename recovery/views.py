@@ -1,0 +1,408 @@
+"""Thin views: find the object for this user, validate a form, call one service, redirect or render.
+
+Role rule, in one place: every team member (staff or manager) sees and works incidents and
+reads recovery plans; only managers change SLA policies and plans. Patients reach one page,
+the "Did we put it right?" link, without logging in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from recovery import forms as rforms
+from recovery import services
+from recovery.models import SEVERITY_RANK, Drill, FollowUp, Incident, RecoveryPlan, Severity, SlaPolicy
+from servicedesk.access import manager_required, team_required
+from servicedesk.models import User
+
+PAGE_SIZE = 25
+
+
+def get_incident_for_user(user: User, reference: str) -> Incident:
+    """Every team member may see and work every incident (access is checked by the decorators)."""
+    queryset = Incident.objects.select_related(
+        "touchpoint", "location", "assignee", "reporter", "source_response__survey", "source_check__item"
+    )
+    return get_object_or_404(queryset, reference=reference)
+
+
+# --- Incidents ---------------------------------------------------------------------------------------
+
+
+def _severity_rank() -> Case:
+    return Case(
+        *(When(severity=value, then=Value(rank)) for value, rank in SEVERITY_RANK.items()),
+        output_field=IntegerField(),
+    )
+
+
+def filter_incidents(form: rforms.IncidentFilterForm, *, user: User, now) -> tuple[object, str]:
+    data = form.cleaned_data if form.is_valid() else {}
+    qs = Incident.objects.for_list().annotate(severity_rank=_severity_rank())
+    status = data.get("status") or ""
+    if status == "":
+        qs = qs.open()
+    elif status != "all":
+        qs = qs.filter(status=status)
+    for field in ("severity", "category", "touchpoint", "location", "assignee"):
+        if data.get(field):
+            qs = qs.filter(**{field: data[field]})
+    if data.get("overdue"):
+        qs = qs.overdue(now)
+    if data.get("mine"):
+        qs = qs.filter(assignee=user)
+    if query := (data.get("q") or "").strip():
+        qs = qs.filter(
+            Q(reference__iexact=query) | Q(title__icontains=query) | Q(description__icontains=query)
+        )
+    sort = data.get("sort") or "newest"
+    return qs.order_by(*form.SORTS[sort]), sort
+
+
+@team_required
+def incident_list(request: HttpRequest) -> HttpResponse:
+    form = rforms.IncidentFilterForm(request.GET or None)
+    now = timezone.now()
+    incidents, sort = filter_incidents(form, user=request.user, now=now)
+    page = Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "now": now, "query": query.urlencode(), "sort": sort}
+    return render(request, "recovery/incident_list.html", context)
+
+
+@team_required
+@require_http_methods(["GET", "POST"])
+def incident_log(request: HttpRequest) -> HttpResponse:
+    form = rforms.IncidentLogForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            incident = services.incident_open(**form.cleaned_data, reporter=request.user, now=timezone.now())
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _logged_message(incident))
+            return redirect("recovery:incident_detail", incident.reference)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "recovery/incident_log.html", {"form": form}, status=status)
+
+
+def _logged_message(incident: Incident) -> str:
+    message = f"Logged {incident.reference}. Thank you: it now has a clock and will not be forgotten."
+    if incident.severity == Severity.CRITICAL:
+        message += " It is critical: tell a manager now, in person or by phone."
+    return message
+
+
+@dataclass(frozen=True)
+class Action:
+    form: type[forms.Form] | None
+    run: Callable[..., object]
+    done: str
+
+
+ACTIONS: dict[str, Action] = {
+    "acknowledge": Action(
+        None, lambda i, u, d, now: services.incident_acknowledge(incident=i, by=u, now=now), "Acknowledged."
+    ),
+    "start": Action(
+        None, lambda i, u, d, now: services.incident_start(incident=i, by=u, now=now), "Work started."
+    ),
+    "resume": Action(
+        None,
+        lambda i, u, d, now: services.incident_resume(incident=i, by=u, now=now),
+        "Work resumed: the clock is running again.",
+    ),
+    "close": Action(None, lambda i, u, d, now: services.incident_close(incident=i, by=u, now=now), "Closed."),
+    "pause": Action(
+        rforms.ReasonForm,
+        lambda i, u, d, now: services.incident_pause(incident=i, by=u, reason=d["reason"], now=now),
+        "Paused while waiting on the patient: the clock has stopped.",
+    ),
+    "reopen": Action(
+        rforms.ReasonForm,
+        lambda i, u, d, now: services.incident_reopen(incident=i, by=u, reason=d["reason"], now=now),
+        "Reopened.",
+    ),
+    "assign": Action(
+        rforms.AssignForm,
+        lambda i, u, d, now: services.incident_assign(incident=i, assignee=d["assignee"], by=u, now=now),
+        "Assigned.",
+    ),
+    "note": Action(
+        rforms.NoteForm,
+        lambda i, u, d, now: services.incident_note(incident=i, by=u, body=d["body"], now=now),
+        "Note added.",
+    ),
+    "contact": Action(
+        rforms.ContactForm,
+        lambda i, u, d, now: services.incident_log_contact(
+            incident=i, by=u, channel=d["channel"], outcome=d["outcome"], body=d["body"], now=now
+        ),
+        "Patient contact logged.",
+    ),
+    "action": Action(
+        rforms.ActionForm,
+        lambda i, u, d, now: services.incident_add_action(
+            incident=i, by=u, description=d["description"], due_on=d["due_on"], owner=d["owner"], now=now
+        ),
+        "Action added.",
+    ),
+    "resolve": Action(
+        rforms.ResolveForm,
+        lambda i, u, d, now: services.incident_resolve(
+            incident=i, by=u, summary=d["summary"], root_cause=d["root_cause"], now=now
+        ),
+        "Resolved. If the patient agreed to be contacted, ask them whether we put it right.",
+    ),
+    "ask_patient": Action(
+        None,
+        lambda i, u, d, now: services.loop_link_send(incident=i, by=u, now=now),
+        'Sent the patient the "Did we put it right?" question.',
+    ),
+}
+
+
+def _detail_context(incident: Incident, **forms_in_error) -> dict:
+    timeline = incident.timeline.select_related("author", "owner").order_by("-created_at", "-pk")
+    return {
+        "incident": incident,
+        "timeline": timeline,
+        "allowed": set(services.allowed_actions(incident)),
+        "now": timezone.now(),
+        "assign_form": forms_in_error.get("assign")
+        or rforms.AssignForm(initial={"assignee": incident.assignee_id}),
+        "note_form": forms_in_error.get("note") or rforms.NoteForm(),
+        "contact_form": forms_in_error.get("contact") or rforms.ContactForm(),
+        "action_form": forms_in_error.get("action") or rforms.ActionForm(),
+        "resolve_form": forms_in_error.get("resolve") or rforms.ResolveForm(),
+        "pause_form": forms_in_error.get("pause") or rforms.ReasonForm(prefix="pause"),
+        "reopen_form": forms_in_error.get("reopen") or rforms.ReasonForm(prefix="reopen"),
+        "error_action": next(iter(forms_in_error), None),
+    }
+
+
+@team_required
+def incident_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    incident = get_incident_for_user(request.user, reference)
+    return render(request, "recovery/incident_detail.html", _detail_context(incident))
+
+
+@require_POST
+@team_required
+def incident_act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
+    """Run one action from the detail page; a refused one says why, a bad form is shown again (400)."""
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise Http404("No such action.")
+    incident = get_incident_for_user(request.user, reference)
+    prefix = action if action in ("pause", "reopen") else None
+    form = spec.form(request.POST, prefix=prefix) if spec.form else None
+    if form is not None and not form.is_valid():
+        context = _detail_context(incident, **{action: form})
+        return render(request, "recovery/incident_detail.html", context, status=400)
+    try:
+        spec.run(incident, request.user, form.cleaned_data if form else {}, timezone.now())
+    except services.TransitionRefused as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("recovery:incident_detail", incident.reference)
+    except ValidationError as exc:
+        if form is None:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("recovery:incident_detail", incident.reference)
+        form.add_error(None, exc)
+        context = _detail_context(incident, **{action: form})
+        return render(request, "recovery/incident_detail.html", context, status=400)
+    messages.success(request, spec.done)
+    return redirect("recovery:incident_detail", incident.reference)
+
+
+@require_POST
+@team_required
+def action_done(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+    incident = get_incident_for_user(request.user, reference)
+    action = get_object_or_404(FollowUp, pk=pk, incident=incident, kind=FollowUp.Kind.ACTION)
+    if services.action_complete(action=action, by=request.user, now=timezone.now()):
+        messages.success(request, "Action marked as done.")
+    else:
+        messages.info(request, "That action was already done.")
+    return redirect("recovery:incident_detail", incident.reference)
+
+
+# --- SLA policies (managers) -------------------------------------------------------------------------
+
+
+@manager_required
+def sla_list(request: HttpRequest) -> HttpResponse:
+    policies = sorted(
+        SlaPolicy.objects.prefetch_related(Prefetch("steps", queryset=_steps())),
+        key=lambda p: -p.severity_rank,
+    )
+    return render(request, "recovery/sla_list.html", {"policies": policies})
+
+
+def _steps():
+    from recovery.models import EscalationStep
+
+    return EscalationStep.objects.select_related("notify_user").order_by("level")
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def sla_edit(request: HttpRequest, severity: str) -> HttpResponse:
+    policy = get_object_or_404(SlaPolicy, severity=severity)
+    initial_steps = [
+        {"after": s.after, "notify_role": s.notify_role, "notify_user": s.notify_user_id}
+        for s in _steps().filter(policy=policy)
+    ]
+    form = rforms.SlaPolicyForm(
+        request.POST or None,
+        initial={"respond_within": policy.respond_within, "resolve_within": policy.resolve_within},
+    )
+    formset = rforms.EscalationStepFormSet(request.POST or None, initial=initial_steps, prefix="steps")
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        steps = [
+            services.StepSpec(after=f["after"], notify_role=f["notify_role"], notify_user=f["notify_user"])
+            for f in formset.cleaned_data
+            if f and not f.get("DELETE")
+        ]
+        try:
+            services.sla_policy_update(policy=policy, steps=steps, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Saved the {policy.get_severity_display().lower()} SLA policy.")
+            return redirect("recovery:sla_list")
+    status = 400 if request.method == "POST" else 200
+    context = {"policy": policy, "form": form, "formset": formset}
+    return render(request, "recovery/sla_form.html", context, status=status)
+
+
+# --- Recovery plans ----------------------------------------------------------------------------------
+
+
+@team_required
+def plan_list(request: HttpRequest) -> HttpResponse:
+    plans = RecoveryPlan.objects.select_related("owner").annotate(step_count=Count("steps"))
+    if not request.user.is_manager:
+        plans = plans.active()
+    return render(request, "recovery/plan_list.html", {"plans": plans, "today": timezone.localdate()})
+
+
+def _plan(pk: int) -> RecoveryPlan:
+    return get_object_or_404(RecoveryPlan.objects.select_related("owner"), pk=pk)
+
+
+@team_required
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = _plan(pk)
+    context = {
+        "plan": plan,
+        "steps": plan.steps.all(),
+        "drills": Drill.objects.filter(plan=plan).select_related("led_by"),
+        "today": timezone.localdate(),
+        "drill_form": rforms.DrillForm(initial={"held_on": timezone.localdate()}),
+    }
+    return render(request, "recovery/plan_detail.html", context)
+
+
+@team_required
+def plan_print(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = _plan(pk)
+    context = {"plan": plan, "steps": plan.steps.all(), "printed_at": timezone.now()}
+    return render(request, "recovery/plan_print.html", context)
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def plan_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    plan = _plan(pk) if pk else None
+    form = rforms.RecoveryPlanForm(request.POST or None, instance=plan)
+    initial = [{"instruction": s.instruction, "owner": s.owner} for s in plan.steps.all()] if plan else []
+    formset = rforms.PlanStepFormSet(request.POST or None, initial=initial, prefix="steps")
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        steps = [
+            services.PlanStepSpec(instruction=f["instruction"], owner=f["owner"])
+            for f in formset.cleaned_data
+            if f and not f.get("DELETE")
+        ]
+        data = dict(form.cleaned_data.items())
+        try:
+            plan = services.plan_save(plan=plan, steps=steps, **data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Saved the plan “{plan.title}”.")
+            return redirect("recovery:plan_detail", plan.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "recovery/plan_form.html", {"plan": plan, "form": form, "formset": formset}, status=status
+    )
+
+
+@require_POST
+@manager_required
+def drill_create(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = _plan(pk)
+    form = rforms.DrillForm(request.POST)
+    if form.is_valid():
+        try:
+            services.drill_log(
+                plan=plan, led_by=request.user, today=timezone.localdate(), **form.cleaned_data
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Drill logged.")
+            return redirect("recovery:plan_detail", plan.pk)
+    context = {
+        "plan": plan,
+        "steps": plan.steps.all(),
+        "drills": Drill.objects.filter(plan=plan).select_related("led_by"),
+        "today": timezone.localdate(),
+        "drill_form": form,
+    }
+    return render(request, "recovery/plan_detail.html", context, status=400)
+
+
+# --- The patient's "Did we put it right?" page -------------------------------------------------------
+
+
+def _patient_page(request: HttpRequest, template: str, context: dict | None = None, status: int = 200):
+    response = render(request, template, context or {}, status=status)
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def loop(request: HttpRequest, token: str) -> HttpResponse:
+    """One question, no login. Unknown and already-used links get the same neutral page."""
+    incident = services.loop_incident_for_token(token)
+    if incident is None:
+        return _patient_page(request, "recovery/loop_neutral.html", status=404)
+    if request.method == "POST":
+        answer = request.POST.get("answer")
+        now = timezone.now()
+        if answer == "stop":
+            services.loop_opt_out(token=token, now=now)
+            return _patient_page(request, "recovery/loop_thanks.html", {"stopped": True})
+        if answer in ("yes", "no"):
+            services.loop_answer(token=token, recovered=answer == "yes", now=now)
+            return _patient_page(request, "recovery/loop_thanks.html", {"recovered": answer == "yes"})
+        return _patient_page(request, "recovery/loop.html", {"error": True}, status=400)
+    return _patient_page(request, "recovery/loop.html")

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from recovery import services
+from recovery.models import Incident
+from tests.factories import open_incident
+
+Status = Incident.Status
+
+
+def drive_to(status: str, *, by, now: datetime | None = None, **kwargs) -> Incident:
+    """An incident brought to ``status`` through the services, as staff would."""
+    now = now or timezone.now()
+    incident = open_incident(now=now, **kwargs)
+    if status == Status.NEW:
+        return incident
+    incident = services.incident_acknowledge(incident=incident, by=by, now=now + timedelta(minutes=5))
+    if status == Status.ACKNOWLEDGED:
+        return incident
+    if status == Status.IN_PROGRESS:
+        return services.incident_start(incident=incident, by=by, now=now + timedelta(minutes=6))
+    if status == Status.PAUSED:
+        return services.incident_pause(
+            incident=incident,
+            by=by,
+            reason="Waiting for the patient to call back",
+            now=now + timedelta(minutes=7),
+        )
+    incident = services.incident_resolve(
+        incident=incident,
+        by=by,
+        summary="Apologised and rebooked.",
+        root_cause="Clinic overran.",
+        now=now + timedelta(hours=1),
+    )
+    if status == Status.RESOLVED:
+        return incident
+    return services.incident_close(incident=incident, by=by, now=now + timedelta(hours=2))
+
+
+@pytest.fixture
+def incident_in():
+    return drive_to
+
+
+@pytest.fixture
+def sla_defaults(transactional_db) -> None:
+    """Transactional tests start from a flushed database: put the migration's policies back."""
+    services.sla_policies_ensure_defaults()
+
+
+@pytest.fixture
+def eager_tasks():
+    """Run enqueued Celery tasks in-process, as a worker would."""
+    from servicedesk.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
