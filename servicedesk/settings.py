@@ -308,6 +308,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0 * env_int("RECOVERY_ESCALATION_SWEEP_MINUTES", default=3, minimum=1),
     },
     "recovery-send-reminders": {"task": "recovery.tasks.send_recovery_reminders", "schedule": 300.0},
+    # Survey invitations: expire, send what is due (first messages, reminders, retries), resume imports.
+    "feedback-invitations-sweep": {"task": "feedback.tasks.invitations_sweep", "schedule": 60.0},
+    # Delete patients' contact details once the retention period after an invitation has passed.
+    "feedback-invitations-purge": {"task": "feedback.tasks.invitations_purge", "schedule": 3600.0},
 }
 
 # --- Service design ----------------------------------------------------------------------
@@ -325,6 +329,22 @@ RECOVERY_ESCALATION_BATCH = env_int("RECOVERY_ESCALATION_BATCH", default=2000, m
 RECOVERY_REMINDER_HOUR = env_int("RECOVERY_REMINDER_HOUR", default=8)
 # Recurrence: another incident with the same category and touchpoint within this many days.
 RECOVERY_RECURRENCE_DAYS = env_int("RECOVERY_RECURRENCE_DAYS", default=30, minimum=1)
+
+# --- Survey invitations (feedback) -----------------------------------------------------------
+
+# Key for the hashes of patients' email addresses and phone numbers (the opt-out list, the
+# frequency cap). Keep it stable: a new key forgets who opted out. It defaults to SECRET_KEY,
+# so set it explicitly before you ever rotate SECRET_KEY.
+CONTACT_HASH_KEY = env.str("CONTACT_HASH_KEY", default="") or SECRET_KEY
+# Country calling code for national mobile numbers in visit lists (07700 900123 → +447700900123).
+INVITATION_PHONE_COUNTRY_CODE = env.str("INVITATION_PHONE_COUNTRY_CODE", default="44")
+# A message that fails this many times (backoff 1, 2, 4, 8 … minutes) is marked failed.
+INVITATION_SEND_MAX_ATTEMPTS = env_int("INVITATION_SEND_MAX_ATTEMPTS", default=5, minimum=1)
+INVITATION_IMPORT_MAX_BYTES = env_int("INVITATION_IMPORT_MAX_BYTES", default=20 * 1024 * 1024, minimum=1024)
+INVITATION_IMPORT_MAX_ROWS = env_int("INVITATION_IMPORT_MAX_ROWS", default=100_000, minimum=1)
+# Visit lists up to this many rows are checked and imported while the manager waits; longer ones
+# in the background, with a progress bar.
+INVITATION_IMPORT_INLINE_ROWS = env_int("INVITATION_IMPORT_INLINE_ROWS", default=1000, minimum=0)
 
 # --- Security --------------------------------------------------------------------------
 

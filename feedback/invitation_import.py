@@ -1,0 +1,592 @@
+"""Visit lists uploaded as CSV: checked first, imported only when a manager confirms, all or nothing.
+
+1. Upload: the file must decode as UTF-8 and have the required columns (``read_visit_list``);
+   otherwise the form says why and nothing is stored.
+2. Check (``import_validate``): every row is parsed and resolved; the report lists row errors
+   (which block the import), and the rows that will be skipped — duplicates, visits already
+   received, opted-out contacts, contacts invited recently, visits too long ago.
+3. Import (``import_run``): the rows are checked again against the database as it is now and
+   inserted in one transaction, in batches, so a file imports completely or not at all.
+
+Long files are checked and imported by a worker while the page shows progress; the minute
+sweep resumes any that a broker outage or a dying worker left behind (``imports_resume``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from design.models import PatientNeedProfile
+from feedback.invitations import (
+    Contact,
+    Outcome,
+    Visit,
+    invitation_prepare,
+    practice_zone,
+)
+from feedback.models import (
+    Invitation,
+    InvitationImport,
+    InvitationMessage,
+    InvitationRules,
+    Suppression,
+    Survey,
+)
+from servicedesk.models import Location, Touchpoint, User
+from servicedesk.queue import enqueue
+
+logger = logging.getLogger(__name__)
+
+BATCH = 1000
+MAX_ISSUES_KEPT = 1000
+# The sweep resumes background checks and imports idle this long (a broker outage, a lost task).
+RESUME_AFTER = timedelta(minutes=2)
+STALE_IMPORT = timedelta(minutes=30)
+
+# Column → the header spellings accepted for it (compared lower-case, with _ and - as spaces).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "first_name": ("first name", "firstname", "forename", "given name", "name"),
+    "email": ("email", "email address", "e mail"),
+    "phone": ("mobile", "mobile phone", "mobile number", "phone", "phone number", "cell"),
+    "visit_at": ("visit", "visit date and time", "visit at", "visit date", "appointment", "date"),
+    "visit_time": ("visit time", "time", "appointment time"),
+    "location": ("location", "site"),
+    "touchpoint": ("touchpoint",),
+    "clinician": ("clinician", "doctor", "seen by"),
+    "language": ("language", "lang"),
+    "need_profile": ("need profile", "patient need profile"),
+    "external_id": ("visit id", "external id", "appointment id"),
+}
+REQUIRED = ("first_name", "visit_at", "location")
+LANGUAGE_NAMES = {"en": "en", "english": "en", "es": "es", "spanish": "es", "español": "es", "espanol": "es"}
+DATE_FORMATS = (
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%y %H:%M",
+)
+TIME_FORMATS = ("%H:%M", "%H:%M:%S")
+
+
+class FileRejected(Exception):
+    """The whole file cannot be read: wrong encoding, no header, missing columns, too big."""
+
+
+@dataclass(frozen=True)
+class VisitList:
+    columns: dict[str, int]  # column → index in each row
+    rows: list[list[str]]  # data rows, header excluded
+
+    @property
+    def total(self) -> int:
+        return len(self.rows)
+
+
+def _header_key(value: str) -> str:
+    return re.sub(r"\s+", " ", value.strip().lower().replace("_", " ").replace("-", " "))
+
+
+def read_visit_list(content: bytes) -> VisitList:
+    """Decode and split the file. Raises FileRejected with a message a manager can act on."""
+    if len(content) > settings.INVITATION_IMPORT_MAX_BYTES:
+        limit = settings.INVITATION_IMPORT_MAX_BYTES // (1024 * 1024)
+        raise FileRejected(f"The file is larger than {limit} MB. Split it into smaller files.")
+    if content.startswith(b"PK\x03\x04") or content.startswith(b"\xd0\xcf\x11\xe0"):
+        raise FileRejected(
+            "This is a spreadsheet workbook, not a CSV file. In Excel use Save As → CSV UTF-8."
+        )
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise FileRejected(
+            "The file is not in UTF-8 encoding, so names with accents would be garbled. "
+            "In Excel use Save As → 'CSV UTF-8 (Comma delimited)'; in other programs choose UTF-8."
+        ) from None
+    if "\x00" in text:
+        raise FileRejected("The file contains binary data; upload the visit list as a CSV text file.")
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    try:
+        rows = [row for row in csv.reader(io.StringIO(text), dialect) if any(cell.strip() for cell in row)]
+    except csv.Error as exc:
+        raise FileRejected(f"The file is not valid CSV ({exc}).") from None
+    if not rows:
+        raise FileRejected("The file is empty.")
+    header = [_header_key(cell) for cell in rows[0]]
+    columns: dict[str, int] = {}
+    for column, spellings in COLUMNS.items():
+        for index, name in enumerate(header):
+            if name in spellings and index not in columns.values():
+                columns[column] = index
+                break
+    missing = [c.replace("_", " ") for c in REQUIRED if c not in columns]
+    if "email" not in columns and "phone" not in columns:
+        missing.append("email or mobile")
+    if missing:
+        raise FileRejected(
+            f"Missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}. The first row must name "
+            "the columns: first name, email and/or mobile, visit (date and time), location; optionally "
+            "touchpoint, clinician, language, need profile and visit id."
+        )
+    data = rows[1:]
+    if not data:
+        raise FileRejected("The file has column names but no visits.")
+    if len(data) > settings.INVITATION_IMPORT_MAX_ROWS:
+        raise FileRejected(
+            f"The file has {len(data):,} visits; at most {settings.INVITATION_IMPORT_MAX_ROWS:,} per file. "
+            "Split it into smaller files."
+        )
+    return VisitList(columns=columns, rows=data)
+
+
+# --- Checking rows -------------------------------------------------------------------------------
+
+
+class Vocabulary:
+    """Locations, touchpoints and need profiles by lower-case name: three queries per file."""
+
+    def __init__(self) -> None:
+        self.locations = {loc.name.lower(): loc for loc in Location.objects.active()}
+        self.touchpoints = {tp.name.lower(): tp for tp in Touchpoint.objects.active()}
+        self.need_profiles = {
+            name.lower(): pk for pk, name in PatientNeedProfile.objects.active().values_list("pk", "name")
+        }
+
+
+def _parse_visit_at(date_text: str, time_text: str) -> datetime:
+    text = f"{date_text.strip()} {time_text.strip()}".strip()
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        value = None
+        for fmt in DATE_FORMATS:
+            try:
+                value = datetime.strptime(text, fmt)  # noqa: DTZ007 — made aware below, in practice time
+                break
+            except ValueError:
+                continue
+        if value is None:
+            raise ValidationError(
+                "not a date and time we can read (use 2026-11-27 14:30 or 27/11/2026 14:30)"
+            ) from None
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=practice_zone())
+    return value
+
+
+@dataclass
+class RowResult:
+    row: int  # the spreadsheet row number (header is row 1)
+    visit: Visit | None = None
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (column, message)
+
+
+def _cell(row: list[str], columns: dict[str, int], column: str) -> str:
+    index = columns.get(column)
+    if index is None or index >= len(row):
+        return ""
+    return row[index].strip()
+
+
+def check_row(
+    row: list[str],
+    *,
+    number: int,
+    columns: dict[str, int],
+    survey: Survey,
+    vocabulary: Vocabulary,
+    now: datetime,
+) -> RowResult:
+    """Parse one row into a Visit, or into its errors (column, message) — never the cell's value."""
+    result = RowResult(row=number)
+    errors = result.errors
+
+    def cell(column: str) -> str:
+        return _cell(row, columns, column)
+
+    first_name = cell("first_name")
+    if not first_name:
+        errors.append(("first name", "missing"))
+    elif len(first_name) > 80:
+        errors.append(("first name", "longer than 80 characters"))
+    contact = None
+    if not cell("email") and not cell("phone"):
+        errors.append(("email / mobile", "neither an email address nor a mobile number"))
+    else:
+        try:
+            contact = Contact.parse(email=cell("email"), phone=cell("phone"))
+        except ValidationError as exc:
+            errors.extend(
+                ("mobile" if column == "phone" else column, messages[0])
+                for column, messages in exc.message_dict.items()
+            )
+    visit_at = None
+    if not cell("visit_at"):
+        errors.append(("visit", "missing"))
+    else:
+        try:
+            visit_at = _parse_visit_at(cell("visit_at"), cell("visit_time"))
+        except ValidationError as exc:
+            errors.append(("visit", exc.messages[0]))
+        else:
+            if visit_at > now + timedelta(days=1):
+                errors.append(("visit", "is in the future; check the date (day/month order?)"))
+    location = vocabulary.locations.get(cell("location").lower())
+    if location is None:
+        errors.append(
+            ("location", "missing" if not cell("location") else "not one of the practice's locations")
+        )
+    touchpoint = None
+    if cell("touchpoint"):
+        touchpoint = vocabulary.touchpoints.get(cell("touchpoint").lower())
+        if touchpoint is None:
+            errors.append(("touchpoint", "not one of the practice's touchpoints"))
+    language = LANGUAGE_NAMES.get(cell("language").lower() or "en")
+    if language is None or language not in survey.languages:
+        errors.append(("language", f"use one of: {', '.join(survey.languages)}"))
+    need_profile_id = None
+    if cell("need_profile"):
+        need_profile_id = vocabulary.need_profiles.get(cell("need_profile").lower())
+        if need_profile_id is None:
+            errors.append(("need profile", "not one of the practice's patient need profiles"))
+    if len(cell("clinician")) > 120:
+        errors.append(("clinician", "longer than 120 characters"))
+    if len(cell("external_id")) > 100:
+        errors.append(("visit id", "longer than 100 characters"))
+    if not errors:
+        result.visit = Visit(
+            survey=survey,
+            visit_at=visit_at,
+            contact=contact,
+            first_name=first_name,
+            location=location,
+            touchpoint=touchpoint,
+            clinician=cell("clinician"),
+            language=language,
+            need_profile_id=need_profile_id,
+            external_id=cell("external_id"),
+        )
+    return result
+
+
+@dataclass
+class Decision:
+    """What the import will do with each row."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    issues: list[dict] = field(default_factory=list)
+    ready: list = field(default_factory=list)  # Prepared objects, in file order
+
+    def note(self, kind: str, row: int, column: str, message: str) -> None:
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        if len(self.issues) < MAX_ISSUES_KEPT:
+            self.issues.append({"kind": kind, "row": row, "column": column, "message": message})
+
+    @property
+    def errors(self) -> int:
+        return self.counts.get("error", 0)
+
+
+def decide(
+    visit_list: VisitList,
+    *,
+    survey: Survey,
+    now: datetime,
+    keep_prepared: bool,
+    progress: Callable[[int], None] | None = None,
+) -> Decision:
+    """Check every row and decide its fate, with a handful of queries per thousand rows."""
+    rules = InvitationRules.current()
+    vocabulary = Vocabulary()
+    decision = Decision()
+    seen_ids: set[str] = set()
+    seen_visits: set[tuple[str, datetime]] = set()
+    seen_contacts: set[str] = set()
+    cap_since = now - timedelta(days=rules.frequency_cap_days)
+    for start in range(0, visit_list.total, BATCH):
+        chunk = [
+            check_row(
+                row,
+                number=start + offset + 2,
+                columns=visit_list.columns,
+                survey=survey,
+                vocabulary=vocabulary,
+                now=now,
+            )
+            for offset, row in enumerate(visit_list.rows[start : start + BATCH])
+        ]
+        visits = [r.visit for r in chunk if r.visit is not None]
+        hashes = {h for v in visits for h in v.contact.hashes}
+        suppressed = set(
+            Suppression.objects.filter(contact_hash__in=hashes).values_list("contact_hash", flat=True)
+        )
+        recent: set[str] = set()
+        if rules.frequency_cap_days:
+            for email_hash, phone_hash in (
+                Invitation.objects.filter(
+                    Q(email_hash__in=hashes) | Q(phone_hash__in=hashes), created_at__gte=cap_since
+                )
+                .exclude(status=Invitation.Status.FAILED)
+                .values_list("email_hash", "phone_hash")
+            ):
+                recent.update(h for h in (email_hash, phone_hash) if h)
+        ids = {v.external_id for v in visits if v.external_id}
+        known_ids = set(Invitation.objects.filter(external_id__in=ids).values_list("external_id", flat=True))
+        for result in chunk:
+            _decide_row(
+                result,
+                decision=decision,
+                rules=rules,
+                now=now,
+                suppressed=suppressed,
+                recent=recent,
+                known_ids=known_ids,
+                seen=(seen_ids, seen_visits, seen_contacts),
+                keep_prepared=keep_prepared,
+            )
+        if progress is not None:
+            progress(min(start + BATCH, visit_list.total))
+    return decision
+
+
+def _decide_row(result, *, decision, rules, now, suppressed, recent, known_ids, seen, keep_prepared) -> None:
+    seen_ids, seen_visits, seen_contacts = seen
+    if result.errors:
+        for column, message in result.errors:
+            decision.note("error", result.row, column, message)
+        return
+    visit = result.visit
+    hashes = visit.contact.hashes
+    if visit.external_id and visit.external_id in seen_ids:
+        decision.note(Outcome.DUPLICATE, result.row, "visit id", "same visit id as an earlier row")
+        return
+    if any((h, visit.visit_at) in seen_visits for h in hashes):
+        decision.note(Outcome.DUPLICATE, result.row, "", "same patient and visit time as an earlier row")
+        return
+    if visit.external_id and visit.external_id in known_ids:
+        decision.note("already_imported", result.row, "visit id", "this visit was received before")
+        return
+    in_file_repeat = rules.frequency_cap_days > 0 and any(h in seen_contacts for h in hashes)
+    prepared = invitation_prepare(
+        visit=visit,
+        rules=rules,
+        now=now,
+        source=Invitation.Source.CSV,
+        suppressed=any(h in suppressed for h in hashes),
+        recently_invited=in_file_repeat or any(h in recent for h in hashes),
+    )
+    if prepared.outcome != Outcome.CREATED:
+        decision.note(prepared.outcome, result.row, "", Outcome.LABELS[prepared.outcome])
+        return
+    if visit.external_id:
+        seen_ids.add(visit.external_id)
+    seen_visits.update((h, visit.visit_at) for h in hashes)
+    seen_contacts.update(hashes)
+    decision.counts["ready"] = decision.counts.get("ready", 0) + 1
+    if keep_prepared:
+        decision.ready.append(prepared)
+
+
+# --- The import's life -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def import_start(*, survey: Survey, filename: str, content: bytes, by: User) -> InvitationImport:
+    """Store an uploaded (readable) file. The caller checks it now or leaves it to a worker."""
+    visit_list = read_visit_list(content)
+    return InvitationImport.objects.create(
+        created_by=by, survey=survey, filename=filename[:200], content=content, total_rows=visit_list.total
+    )
+
+
+def import_should_run_inline(job: InvitationImport) -> bool:
+    return job.total_rows <= settings.INVITATION_IMPORT_INLINE_ROWS
+
+
+def import_check_later(*, job: InvitationImport) -> None:
+    from feedback.tasks import check_invitation_import
+
+    enqueue(check_invitation_import, job.pk)
+
+
+def import_validate(*, import_id: int, now: datetime | None = None) -> str:
+    """Check a stored file and write its report. Writes nothing but the report."""
+    now = now or timezone.now()
+    job = InvitationImport.objects.select_related("survey").filter(pk=import_id).first()
+    if job is None or job.status != InvitationImport.Status.VALIDATING:
+        return "skipped"
+    InvitationImport.objects.filter(pk=job.pk).update(updated_at=now)
+    try:
+        visit_list = read_visit_list(bytes(job.content))
+    except FileRejected as exc:
+        InvitationImport.objects.filter(pk=job.pk, status=InvitationImport.Status.VALIDATING).update(
+            status=InvitationImport.Status.REJECTED, failure=str(exc), content=b"", finished_at=now
+        )
+        return "rejected"
+
+    def progress(done: int) -> None:
+        InvitationImport.objects.filter(pk=job.pk).update(processed_rows=done, updated_at=timezone.now())
+
+    decision = decide(visit_list, survey=job.survey, now=now, keep_prepared=False, progress=progress)
+    status = InvitationImport.Status.REJECTED if decision.errors else InvitationImport.Status.VALIDATED
+    InvitationImport.objects.filter(pk=job.pk, status=InvitationImport.Status.VALIDATING).update(
+        status=status,
+        counts=decision.counts,
+        issues=decision.issues,
+        processed_rows=visit_list.total,
+        # A file with errors is never imported: keep no copy of its patients' details.
+        content=b"" if decision.errors else job.content,
+        updated_at=timezone.now(),
+    )
+    return status
+
+
+@transaction.atomic
+def import_confirm(*, job: InvitationImport, now: datetime) -> bool:
+    """The manager's go-ahead. Returns False if the import is not (or no longer) ready."""
+    confirmed = InvitationImport.objects.filter(pk=job.pk, status=InvitationImport.Status.VALIDATED).update(
+        status=InvitationImport.Status.QUEUED, updated_at=now
+    )
+    if confirmed and not import_should_run_inline(job):
+        from feedback.tasks import run_invitation_import
+
+        enqueue(run_invitation_import, job.pk)
+    return bool(confirmed)
+
+
+@transaction.atomic
+def import_discard(*, job: InvitationImport, now: datetime) -> bool:
+    return bool(
+        InvitationImport.objects.filter(
+            pk=job.pk,
+            status__in=(
+                InvitationImport.Status.VALIDATED,
+                InvitationImport.Status.REJECTED,
+                InvitationImport.Status.FAILED,
+            ),
+        ).update(status=InvitationImport.Status.DISCARDED, content=b"", updated_at=now, finished_at=now)
+    )
+
+
+def progress_key(import_id: int) -> str:
+    return f"feedback:invitation-import:{import_id}:done"
+
+
+def import_run(*, import_id: int, now: datetime | None = None) -> str:
+    """Import a confirmed file, all or nothing.
+
+    1. Claim it (queued → importing, stamped with this run's time).
+    2. In one transaction: check every row again (the database may have changed since the
+       report: new opt-outs, visits posted by the API), insert invitations and their first
+       messages in batches, and finish with a conditional UPDATE on this run's claim — so if
+       a stale run was resumed by the sweep, only one of the two can commit.
+    3. Any error rolls the whole file back; the import is marked failed with the reason.
+    """
+    now = now or timezone.now()
+    claimed = InvitationImport.objects.filter(pk=import_id, status=InvitationImport.Status.QUEUED).update(
+        status=InvitationImport.Status.IMPORTING, claimed_at=now, updated_at=now
+    )
+    if not claimed:
+        return "skipped"
+    job = InvitationImport.objects.select_related("survey").get(pk=import_id)
+    try:
+        with transaction.atomic():
+            created = _insert(job, now=now)
+            finished = InvitationImport.objects.filter(
+                pk=job.pk, status=InvitationImport.Status.IMPORTING, claimed_at=now
+            ).update(
+                status=InvitationImport.Status.IMPORTED,
+                counts=created.counts | {"created": created.counts.get("ready", 0)},
+                issues=created.issues,
+                content=b"",
+                finished_at=timezone.now(),
+                updated_at=timezone.now(),
+            )
+            if not finished:
+                raise RuntimeError("another run of this import took over")
+    except Exception as exc:  # everything is rolled back; tell the manager why
+        logger.exception("invitation import %s failed", job.pk)
+        InvitationImport.objects.filter(
+            pk=job.pk, status=InvitationImport.Status.IMPORTING, claimed_at=now
+        ).update(
+            status=InvitationImport.Status.FAILED,
+            failure=f"Nothing was imported: {type(exc).__name__}: {exc}"[:500],
+            finished_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+        return "failed"
+    finally:
+        cache.delete(progress_key(job.pk))
+    logger.info("invitation import %s: %s invitations", job.pk, created.counts.get("ready", 0))
+    return "imported"
+
+
+def _insert(job: InvitationImport, *, now: datetime) -> Decision:
+    visit_list = read_visit_list(bytes(job.content))
+    decision = decide(visit_list, survey=job.survey, now=now, keep_prepared=True)
+    if decision.errors:
+        raise ValueError(f"{decision.errors} rows have errors now (was a location or profile removed?)")
+    key = progress_key(job.pk)
+    for start in range(0, len(decision.ready), BATCH):
+        batch = decision.ready[start : start + BATCH]
+        invitations = [p.invitation for p in batch]
+        for invitation in invitations:
+            invitation.import_job = job
+        Invitation.objects.bulk_create(invitations)
+        messages = []
+        for prepared in batch:
+            prepared.message.invitation = prepared.invitation
+            messages.append(prepared.message)
+        InvitationMessage.objects.bulk_create(messages)
+        # The rows are invisible to others until commit, so progress goes through the cache.
+        cache.set(key, start + len(batch), 3600)
+    return decision
+
+
+def import_progress(job: InvitationImport) -> int | None:
+    """Percent done for the progress bar, or None when it cannot be known (import in a worker
+    without a shared cache)."""
+    if job.status == InvitationImport.Status.VALIDATING:
+        return job.progress_pct
+    if job.status == InvitationImport.Status.IMPORTING:
+        done = cache.get(progress_key(job.pk))
+        ready = job.counts.get("ready", 0)
+        if done is None or not ready:
+            return None
+        return min(100, round(100 * done / ready))
+    return 100 if job.status == InvitationImport.Status.IMPORTED else 0
+
+
+def imports_resume(*, now: datetime) -> int:
+    """The sweep's part: restart checks and imports that no worker has touched for a while."""
+    from feedback.tasks import check_invitation_import, run_invitation_import
+
+    Status = InvitationImport.Status
+    InvitationImport.objects.filter(status=Status.IMPORTING, claimed_at__lt=now - STALE_IMPORT).update(
+        status=Status.QUEUED, updated_at=now
+    )
+    idle = now - RESUME_AFTER
+    resumed = 0
+    for pk, status in InvitationImport.objects.filter(
+        status__in=(Status.VALIDATING, Status.QUEUED), updated_at__lt=idle
+    ).values_list("pk", "status")[:20]:
+        InvitationImport.objects.filter(pk=pk, status=status, updated_at__lt=idle).update(updated_at=now)
+        enqueue(check_invitation_import if status == Status.VALIDATING else run_invitation_import, pk)
+        resumed += 1
+    return resumed

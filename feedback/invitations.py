@@ -1,0 +1,961 @@
+"""Survey invitations: creating them, sending them once, opt-outs, and the privacy duties.
+
+The database is the source of truth. Creating an invitation also creates its first message
+row (``InvitationMessage`` number 0) with the time it is due; sending a message creates the
+next reminder's row. A unique constraint on (invitation, number) makes a second "first
+invitation" or a second "reminder 1" impossible, and a send is claimed with a conditional
+UPDATE (queued → sending), so a task delivered twice, a retry, or two sweeps at once send
+one message. The broker only wakes workers up: the minute sweep finds every due message in
+the database, so a Redis outage delays messages and loses none.
+
+Every function here that writes is keyword-only, typed and atomic; views, tasks, the API and
+the import call them. Log lines carry ids, never an address, a name or a token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.crypto import constant_time_compare
+
+from feedback.models import (
+    ContactAccessLog,
+    IntegrationToken,
+    Invitation,
+    InvitationImport,
+    InvitationMessage,
+    InvitationRules,
+    Response,
+    Suppression,
+    Survey,
+    _token_mac,
+)
+from servicedesk import notify
+from servicedesk.models import Location, Touchpoint, User
+
+logger = logging.getLogger(__name__)
+
+# A send claimed this long ago and never recorded: the worker died mid-send (see message_send).
+STALE_SEND = timedelta(minutes=15)
+# The sweep publishes a due message again only if its last publication is this old (a backlog).
+REPUBLISH_AFTER = timedelta(minutes=5)
+SWEEP_BATCH = 5000
+RETRY_BASE = timedelta(minutes=1)
+RETRY_MAX = timedelta(hours=1)
+INTEGRATION_TOKEN_PREFIX = "sdv_"  # noqa: S105 — a marker, not a secret
+
+Status = Invitation.Status
+MessageStatus = InvitationMessage.Status
+
+
+# --- Contacts: normalising and hashing ---------------------------------------------------------
+
+_PHONE_PUNCTUATION = re.compile(r"[\s\-().\u00a0/]")
+_E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+
+
+def normalise_email(value: str) -> str:
+    """The comparable form of an address: trimmed and lower-cased. Raises ValidationError if invalid."""
+    email = value.strip().lower()
+    validate_email(email)
+    return email
+
+
+def normalise_phone(value: str) -> str:
+    """A mobile number in international form (+447700900123). Raises ValidationError if invalid.
+
+    National numbers (leading 0) get the practice's country code; 00 becomes +.
+    """
+    number = _PHONE_PUNCTUATION.sub("", value.strip())
+    if number.startswith("00"):
+        number = "+" + number[2:]
+    elif number.startswith("0"):
+        number = f"+{settings.INVITATION_PHONE_COUNTRY_CODE}{number[1:]}"
+    elif not number.startswith("+"):
+        number = "+" + number
+    if not _E164.match(number):
+        raise ValidationError("not a mobile number we can text (use e.g. 07700 900123 or +44 7700 900123)")
+    return number
+
+
+def contact_hash(kind: str, normalised: str) -> str:
+    """A keyed hash of a normalised email or phone (HMAC-SHA256 under CONTACT_HASH_KEY).
+
+    Keyed, because phone numbers are few enough to hash them all: a plain hash would be no secret.
+    """
+    message = f"{kind}:{normalised}".encode()
+    return hmac.new(settings.CONTACT_HASH_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A patient's normalised email and/or phone, with their hashes ('' when absent)."""
+
+    email: str = ""
+    phone: str = ""
+
+    @classmethod
+    def parse(cls, *, email: str = "", phone: str = "") -> Contact:
+        """Raises ValidationError({"email"/"phone": ...}) for a value that cannot be used."""
+        errors = {}
+        normalised_email = normalised_phone = ""
+        if email.strip():
+            try:
+                normalised_email = normalise_email(email)
+            except ValidationError:
+                errors["email"] = "not a valid email address"
+        if phone.strip():
+            try:
+                normalised_phone = normalise_phone(phone)
+            except ValidationError as exc:
+                errors["phone"] = exc.messages[0]
+        if errors:
+            raise ValidationError(errors)
+        return cls(email=normalised_email, phone=normalised_phone)
+
+    @classmethod
+    def from_search(cls, value: str) -> Contact:
+        """What a manager typed to find a patient: an email address or a phone number."""
+        return cls.parse(email=value) if "@" in value else cls.parse(phone=value)
+
+    @property
+    def email_hash(self) -> str:
+        return contact_hash("email", self.email) if self.email else ""
+
+    @property
+    def phone_hash(self) -> str:
+        return contact_hash("phone", self.phone) if self.phone else ""
+
+    @property
+    def hashes(self) -> list[str]:
+        return [h for h in (self.email_hash, self.phone_hash) if h]
+
+    def __bool__(self) -> bool:
+        return bool(self.email or self.phone)
+
+
+def contact_is_suppressed(*, contact: Contact) -> bool:
+    return Suppression.objects.filter(contact_hash__in=contact.hashes).exists()
+
+
+def contact_recently_invited(*, contact: Contact, since: datetime) -> bool:
+    """The frequency cap: was this contact invited (not failed) since ``since``?"""
+    matches = Q()
+    if contact.email_hash:
+        matches |= Q(email_hash=contact.email_hash)
+    if contact.phone_hash:
+        matches |= Q(phone_hash=contact.phone_hash)
+    if not matches:
+        return False
+    return Invitation.objects.filter(matches, created_at__gte=since).exclude(status=Status.FAILED).exists()
+
+
+# --- Timing rules --------------------------------------------------------------------------------
+
+
+def practice_zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def outside_quiet_hours(when: datetime, *, rules: InvitationRules) -> datetime:
+    """``when``, or the end of the quiet hours it falls in (practice time zone)."""
+    if not rules.has_quiet_hours:
+        return when
+    zone = practice_zone()
+    local = when.astimezone(zone)
+    start, end, clock = rules.quiet_hours_start, rules.quiet_hours_end, local.time()
+    if start > end:  # overnight, e.g. 20:00 → 09:00
+        if end <= clock < start:
+            return when
+        day = local.date() if clock < end else local.date() + timedelta(days=1)
+    else:  # within one day, e.g. 12:00 → 14:00
+        if not (start <= clock < end):
+            return when
+        day = local.date()
+    return datetime.combine(day, end, tzinfo=zone)
+
+
+def in_quiet_hours(when: datetime, *, rules: InvitationRules) -> bool:
+    return outside_quiet_hours(when, rules=rules) != when
+
+
+def first_message_due(*, visit_at: datetime, rules: InvitationRules, now: datetime) -> datetime:
+    return outside_quiet_hours(max(visit_at + timedelta(minutes=rules.delay_minutes), now), rules=rules)
+
+
+def choose_channel(*, contact: Contact, rules: InvitationRules) -> str | None:
+    """The channel by the practice's preference among the ones this contact has, or None."""
+    Pref, Channel = InvitationRules.ChannelPreference, InvitationMessage.Channel
+    has = {Channel.SMS: bool(contact.phone), Channel.EMAIL: bool(contact.email)}
+    order = {
+        Pref.SMS_FIRST: (Channel.SMS, Channel.EMAIL),
+        Pref.EMAIL_FIRST: (Channel.EMAIL, Channel.SMS),
+        Pref.SMS_ONLY: (Channel.SMS,),
+        Pref.EMAIL_ONLY: (Channel.EMAIL,),
+    }[rules.channel_preference]
+    return next((channel for channel in order if has[channel]), None)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Backoff after the Nth failed attempt: 1, 2, 4, 8 … minutes, at most an hour."""
+    return min(RETRY_BASE * 2 ** max(attempts - 1, 0), RETRY_MAX)
+
+
+# --- Creating invitations ------------------------------------------------------------------------
+
+
+class Outcome:
+    """What became of one visit offered for an invitation."""
+
+    CREATED = "created"
+    DUPLICATE = "duplicate"  # this visit id was posted or uploaded before
+    OPTED_OUT = "opted_out"
+    RECENTLY_INVITED = "recently_invited"
+    TOO_OLD = "too_old"  # the link would already have expired
+    NO_CHANNEL = "no_channel"  # no address the channel preference allows
+
+    LABELS = {
+        CREATED: "Invited",
+        DUPLICATE: "Already received (same visit id)",
+        OPTED_OUT: "Opted out of survey messages",
+        RECENTLY_INVITED: "Invited recently (frequency cap)",
+        TOO_OLD: "Visit too long ago to ask",
+        NO_CHANNEL: "No email or mobile the sending rules allow",
+    }
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One visit to invite a patient about, checked and resolved (from the API or a CSV row)."""
+
+    survey: Survey
+    visit_at: datetime
+    contact: Contact
+    first_name: str = ""
+    location: Location | None = None
+    touchpoint: Touchpoint | None = None
+    clinician: str = ""
+    language: str = "en"
+    need_profile_id: int | None = None
+    external_id: str = ""
+
+
+@dataclass
+class Prepared:
+    outcome: str
+    invitation: Invitation | None = None
+    message: InvitationMessage | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def invitation_prepare(
+    *,
+    visit: Visit,
+    rules: InvitationRules,
+    now: datetime,
+    source: str,
+    suppressed: bool,
+    recently_invited: bool,
+) -> Prepared:
+    """Decide what to do with one visit and build (unsaved) its invitation and first message.
+
+    The caller has looked up suppression and the frequency cap (one query per visit for the
+    API, one query per thousand rows for an import).
+    """
+    if suppressed:
+        return Prepared(Outcome.OPTED_OUT)
+    expires_at = visit.visit_at + timedelta(days=rules.expiry_days)
+    if expires_at <= now:
+        return Prepared(Outcome.TOO_OLD)
+    if recently_invited:
+        return Prepared(Outcome.RECENTLY_INVITED)
+    channel = choose_channel(contact=visit.contact, rules=rules)
+    if channel is None:
+        return Prepared(Outcome.NO_CHANNEL)
+    invitation = Invitation(
+        survey=visit.survey,
+        email=visit.contact.email,
+        phone=visit.contact.phone,
+        email_hash=visit.contact.email_hash,
+        phone_hash=visit.contact.phone_hash,
+        first_name=visit.first_name,
+        visit_at=visit.visit_at,
+        location=visit.location,
+        touchpoint=visit.touchpoint,
+        clinician=visit.clinician,
+        need_profile_id=visit.need_profile_id,
+        language=visit.language,
+        external_id=visit.external_id,
+        source=source,
+        expires_at=expires_at,
+    )
+    message = InvitationMessage(
+        kind=InvitationMessage.Kind.FIRST,
+        number=0,
+        channel=channel,
+        due_at=first_message_due(visit_at=visit.visit_at, rules=rules, now=now),
+    )
+    return Prepared(Outcome.CREATED, invitation, message)
+
+
+def invitation_create(
+    *,
+    visit: Visit,
+    source: str,
+    now: datetime,
+    integration: IntegrationToken | None = None,
+    rules: InvitationRules | None = None,
+) -> tuple[str, Invitation | None]:
+    """Invite the patient about one visit, unless a rule says not to. Returns (outcome, invitation).
+
+    Idempotent on ``visit.external_id``: a visit received twice (even by two requests at once,
+    thanks to the unique constraint) is one invitation, and the second call gets DUPLICATE.
+    """
+    rules = rules or InvitationRules.current()
+    if visit.external_id:
+        existing = Invitation.objects.filter(external_id=visit.external_id).first()
+        if existing is not None:
+            return Outcome.DUPLICATE, existing
+    cap_since = now - timedelta(days=rules.frequency_cap_days)
+    prepared = invitation_prepare(
+        visit=visit,
+        rules=rules,
+        now=now,
+        source=source,
+        suppressed=contact_is_suppressed(contact=visit.contact),
+        recently_invited=rules.frequency_cap_days > 0
+        and contact_recently_invited(contact=visit.contact, since=cap_since),
+    )
+    if prepared.invitation is None:
+        return prepared.outcome, None
+    invitation, message = prepared.invitation, prepared.message
+    invitation.integration = integration
+    try:
+        with transaction.atomic():
+            invitation.save()
+            message.invitation = invitation
+            message.save()
+            if message.due_at <= now:
+                _publish_on_commit(message.pk)
+    except IntegrityError:
+        if visit.external_id and Invitation.objects.filter(external_id=visit.external_id).exists():
+            return Outcome.DUPLICATE, Invitation.objects.get(external_id=visit.external_id)
+        raise
+    logger.info("invitation %s created (%s)", invitation.pk, source)
+    return Outcome.CREATED, invitation
+
+
+class _BrokerBreaker:
+    """Stop trying to publish for a while after the broker refused once (per process).
+
+    Publishing to a dead broker costs a connection attempt and a retry; a visit list posted
+    during an outage would pay that for every visit. Nothing is lost by skipping: the message
+    rows are in the database and the sweep publishes them when the broker is back.
+    """
+
+    pause = 30.0
+
+    def __init__(self) -> None:
+        self.closed_until = 0.0
+
+    def is_open(self) -> bool:
+        return time.monotonic() >= self.closed_until
+
+    def trip(self) -> None:
+        self.closed_until = time.monotonic() + self.pause
+
+    def reset(self) -> None:
+        self.closed_until = 0.0
+
+
+broker = _BrokerBreaker()
+
+
+def _publish_on_commit(message_id: int) -> None:
+    transaction.on_commit(partial(_publish_now, message_id))
+
+
+def _publish_now(message_id: int) -> None:
+    from feedback.tasks import send_invitation_message
+
+    if not broker.is_open():
+        return
+    try:
+        send_invitation_message.apply_async(args=(message_id,))
+    except Exception as exc:  # kombu's errors vary by transport; any means "not now"
+        broker.trip()
+        logger.warning("broker unavailable, invitation messages left for the sweep (%s)", type(exc).__name__)
+
+
+# --- Sending -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+    sms: str
+
+
+def message_render(*, message: InvitationMessage) -> Rendered:
+    """The message in the invitation's language: practice name, link, opt-out link, nothing clinical."""
+    invitation = message.invitation
+    language = invitation.language if invitation.language in ("en", "es") else "en"
+    context = {
+        "practice": settings.PRACTICE_NAME,
+        "first_name": invitation.first_name,
+        "link": settings.SITE_URL + invitation.get_absolute_url(),
+        "opt_out_link": settings.SITE_URL + invitation.get_absolute_url() + "opt-out/",
+        "is_reminder": message.kind == InvitationMessage.Kind.REMINDER,
+        "expires_on": invitation.expires_at,
+    }
+    folder = "feedback/messages"
+    with translation.override(language):
+        return Rendered(
+            subject=render_to_string(f"{folder}/invitation_subject_{language}.txt", context).strip(),
+            text=render_to_string(f"{folder}/invitation_email_{language}.txt", context),
+            html=render_to_string(f"{folder}/invitation_email_{language}.html", context),
+            sms=" ".join(render_to_string(f"{folder}/invitation_sms_{language}.txt", context).split()),
+        )
+
+
+def _deliver(message: InvitationMessage) -> str:
+    rendered = message_render(message=message)
+    kind = f"invitation-{message.kind}"
+    if message.channel == InvitationMessage.Channel.SMS:
+        return notify.send_sms(to=message.invitation.phone, body=rendered.sms, kind=kind)
+    return notify.send_email(
+        to=message.invitation.email,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        kind=kind,
+    )
+
+
+def _why_not_send(message: InvitationMessage, *, now: datetime) -> str | None:
+    invitation = message.invitation
+    if invitation.status not in Invitation.OPEN_STATUSES or invitation.expires_at <= now:
+        return f"invitation {invitation.get_status_display().lower()}"
+    address = invitation.phone if message.channel == InvitationMessage.Channel.SMS else invitation.email
+    if not address:
+        return "no contact details left"
+    contact = Contact(email=invitation.email, phone=invitation.phone)
+    if contact_is_suppressed(contact=contact):
+        return "opted out"
+    return None
+
+
+def message_send(*, message_id: int, now: datetime | None = None) -> bool:
+    """Send one due message at most once. Returns True when it was handed to the provider.
+
+    1. Claim: UPDATE queued → sending WHERE still queued and due. Zero rows means another
+       worker has it, or it was sent, cancelled or rescheduled: nothing to do.
+    2. Re-check under the claim: the patient may have answered, opted out or the link expired
+       (→ cancelled), or the quiet hours may have begun (→ queued again for their end).
+    3. Send through servicedesk.notify, outside any transaction.
+    4. Record: sent (and the next reminder's row), or a retry with backoff, or failed.
+
+    A worker that dies between 3 and 4 leaves the row "sending"; the sweep marks it failed
+    rather than risk a second message (a manager can retry it).
+    """
+    now = now or timezone.now()
+    claimed = InvitationMessage.objects.filter(
+        pk=message_id, status=MessageStatus.QUEUED, due_at__lte=now
+    ).update(status=MessageStatus.SENDING, attempts=F("attempts") + 1, claimed_at=now, updated_at=now)
+    if not claimed:
+        return False
+    message = InvitationMessage.objects.select_related("invitation").get(pk=message_id)
+    rules = InvitationRules.current()
+    reason = _why_not_send(message, now=now)
+    if reason is not None:
+        _message_cancel(message=message, reason=reason, now=now)
+        return False
+    if in_quiet_hours(now, rules=rules):
+        InvitationMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+            status=MessageStatus.QUEUED,
+            attempts=F("attempts") - 1,
+            due_at=outside_quiet_hours(now, rules=rules),
+            claimed_at=None,
+            enqueued_at=None,
+            updated_at=now,
+        )
+        return False
+    try:
+        provider_id = _deliver(message)
+    except notify.SendError as exc:
+        _record_failure(message=message, error=str(exc), now=now)
+        return False
+    _record_sent(message=message, provider_id=provider_id, rules=rules, now=now)
+    return True
+
+
+@transaction.atomic
+def _message_cancel(*, message: InvitationMessage, reason: str, now: datetime) -> None:
+    InvitationMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+        status=MessageStatus.CANCELLED, last_error=reason, updated_at=now
+    )
+    if reason == "opted out":
+        Invitation.objects.filter(pk=message.invitation_id, status__in=Invitation.OPEN_STATUSES).update(
+            status=Status.OPTED_OUT, opted_out_at=now, updated_at=now
+        )
+    logger.info("invitation message %s cancelled: %s", message.pk, reason)
+
+
+@transaction.atomic
+def _record_sent(
+    *, message: InvitationMessage, provider_id: str, rules: InvitationRules, now: datetime
+) -> None:
+    InvitationMessage.objects.filter(pk=message.pk).update(
+        status=MessageStatus.SENT, sent_at=now, provider_id=provider_id[:200], last_error="", updated_at=now
+    )
+    invitation = message.invitation
+    if message.kind == InvitationMessage.Kind.FIRST:
+        Invitation.objects.filter(pk=invitation.pk, status=Status.PENDING).update(
+            status=Status.SENT, sent_at=now, updated_at=now
+        )
+    else:
+        Invitation.objects.filter(pk=invitation.pk, status__in=(Status.SENT, Status.REMINDED)).update(
+            status=Status.REMINDED, reminder_count=message.number, last_reminded_at=now, updated_at=now
+        )
+    number = message.number + 1
+    if number <= rules.max_reminders:
+        due_at = outside_quiet_hours(now + timedelta(days=rules.reminder_after_days), rules=rules)
+        if due_at < invitation.expires_at:
+            # ignore_conflicts: the unique (invitation, number) makes "reminder N" a one-off.
+            InvitationMessage.objects.bulk_create(
+                [
+                    InvitationMessage(
+                        invitation=invitation,
+                        kind=InvitationMessage.Kind.REMINDER,
+                        number=number,
+                        channel=message.channel,
+                        due_at=due_at,
+                    )
+                ],
+                ignore_conflicts=True,
+            )
+    logger.info("invitation message %s sent (%s %s)", message.pk, message.kind, message.channel)
+
+
+@transaction.atomic
+def _record_failure(*, message: InvitationMessage, error: str, now: datetime) -> None:
+    attempts = InvitationMessage.objects.values_list("attempts", flat=True).get(pk=message.pk)
+    error = error[:500]
+    if attempts < settings.INVITATION_SEND_MAX_ATTEMPTS:
+        InvitationMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+            status=MessageStatus.QUEUED,
+            due_at=now + retry_delay(attempts),
+            last_error=error,
+            claimed_at=None,
+            enqueued_at=None,
+            updated_at=now,
+        )
+        logger.warning("invitation message %s attempt %s failed; will retry", message.pk, attempts)
+        return
+    InvitationMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+        status=MessageStatus.FAILED, last_error=error, updated_at=now
+    )
+    if message.kind == InvitationMessage.Kind.FIRST:
+        Invitation.objects.filter(pk=message.invitation_id, status=Status.PENDING).update(
+            status=Status.FAILED, updated_at=now
+        )
+    logger.error("invitation message %s failed after %s attempts", message.pk, attempts)
+
+
+@transaction.atomic
+def message_retry(*, message: InvitationMessage, now: datetime) -> bool:
+    """A manager's retry of a failed message: the same row goes back to the queue (never a copy)."""
+    invitation = Invitation.objects.select_for_update().get(pk=message.invitation_id)
+    if not invitation.is_open(now) and invitation.status != Status.FAILED:
+        return False
+    if invitation.expires_at <= now or invitation.purged_at is not None:
+        return False
+    retried = InvitationMessage.objects.filter(pk=message.pk, status=MessageStatus.FAILED).update(
+        status=MessageStatus.QUEUED, attempts=0, due_at=now, claimed_at=None, enqueued_at=now, updated_at=now
+    )
+    if not retried:
+        return False
+    if message.kind == InvitationMessage.Kind.FIRST:
+        Invitation.objects.filter(pk=invitation.pk, status=Status.FAILED).update(
+            status=Status.PENDING, updated_at=now
+        )
+    _publish_on_commit(message.pk)
+    return True
+
+
+# --- The sweep -----------------------------------------------------------------------------------
+
+
+@dataclass
+class SweepReport:
+    expired: int = 0
+    cancelled: int = 0
+    interrupted: int = 0
+    published: int = 0
+    imports: int = 0
+
+    def as_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+def invitations_sweep(*, now: datetime | None = None, limit: int = SWEEP_BATCH) -> SweepReport:
+    """The minute job. Each step is a set-based conditional UPDATE, so two sweeps at once are safe.
+
+    1. Expire open invitations whose link has expired.
+    2. Cancel queued messages whose invitation is closed (answered, opted out, expired).
+    3. Mark failed the sends a dying worker left half-done (never re-sent automatically).
+    4. Publish a send task for each due message (not re-published within five minutes).
+    5. Resume visit-list imports waiting for a worker.
+    """
+    now = now or timezone.now()
+    report = SweepReport()
+    report.expired = Invitation.objects.filter(
+        status__in=Invitation.OPEN_STATUSES, expires_at__lte=now
+    ).update(status=Status.EXPIRED, updated_at=now)
+    report.cancelled = (
+        InvitationMessage.objects.filter(status=MessageStatus.QUEUED)
+        .exclude(invitation__status__in=Invitation.OPEN_STATUSES)
+        .update(status=MessageStatus.CANCELLED, last_error="invitation closed", updated_at=now)
+    )
+    report.interrupted = InvitationMessage.objects.filter(
+        status=MessageStatus.SENDING, claimed_at__lt=now - STALE_SEND
+    ).update(
+        status=MessageStatus.FAILED,
+        last_error="Interrupted while sending; not retried automatically so the patient is not "
+        "messaged twice. Retry if you know it did not arrive.",
+        updated_at=now,
+    )
+    report.published = _publish_due(now=now, limit=limit)
+    from feedback.invitation_import import imports_resume
+
+    report.imports = imports_resume(now=now)
+    return report
+
+
+def _publish_due(*, now: datetime, limit: int) -> int:
+    from feedback.tasks import send_invitation_message
+
+    due = list(
+        InvitationMessage.objects.due(now)
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - REPUBLISH_AFTER))
+        .order_by("due_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if not due:
+        return 0
+    InvitationMessage.objects.filter(pk__in=due).update(enqueued_at=now)
+    published = 0
+    for pk in due:
+        try:
+            send_invitation_message.apply_async(args=(pk,))
+        except Exception as exc:  # kombu's errors vary by transport; the broker being down is the case
+            broker.trip()
+            logger.warning(
+                "broker unavailable, %s due messages left for the next sweep (%s)",
+                len(due) - published,
+                type(exc).__name__,
+            )
+            # Not published: let the next sweep publish them at once, not five minutes later.
+            InvitationMessage.objects.filter(pk__in=due[published:], status=MessageStatus.QUEUED).update(
+                enqueued_at=None
+            )
+            break
+        published += 1
+    else:
+        broker.reset()
+    return published
+
+
+# --- Opting out ----------------------------------------------------------------------------------
+
+
+def invitation_for_link(token: str) -> Invitation | None:
+    """The invitation a patient's link belongs to, whatever its status, unless purged.
+
+    Unlike ``Invitation.objects.by_token`` (the form), the opt-out works after the survey is
+    answered or the link has expired: a patient may always say "no more messages".
+    """
+    selector, _sep, mac = token.partition(".")
+    if not selector or not mac or len(token) > 100:
+        return None
+    invitation = Invitation.objects.filter(selector=selector, purged_at__isnull=True).first()
+    if invitation is None:
+        return None
+    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    if any(constant_time_compare(_token_mac(selector, key), mac) for key in keys):
+        return invitation
+    return None
+
+
+@transaction.atomic
+def contact_suppress(*, contact: Contact, reason: str, now: datetime) -> int:
+    """Add the contact to the suppression list and close every open invitation to it."""
+    for kind, digest in (("email", contact.email_hash), ("phone", contact.phone_hash)):
+        if digest:
+            Suppression.objects.get_or_create(
+                contact_hash=digest, defaults={"kind": kind, "reason": reason, "created_at": now}
+            )
+    matches = Q(pk__in=[])
+    if contact.email_hash:
+        matches |= Q(email_hash=contact.email_hash)
+    if contact.phone_hash:
+        matches |= Q(phone_hash=contact.phone_hash)
+    closed = Invitation.objects.filter(matches, status__in=Invitation.OPEN_STATUSES).update(
+        status=Status.OPTED_OUT, opted_out_at=now, updated_at=now
+    )
+    InvitationMessage.objects.filter(
+        invitation__in=Invitation.objects.filter(matches), status=MessageStatus.QUEUED
+    ).update(status=MessageStatus.CANCELLED, last_error="opted out", updated_at=now)
+    return closed
+
+
+@transaction.atomic
+def invitation_opt_out(*, invitation: Invitation, now: datetime) -> None:
+    """The patient's one click: no more survey messages to this email or phone, from any invitation."""
+    contact = Contact(email=invitation.email, phone=invitation.phone)
+    contact_suppress(contact=contact, reason=Suppression.Reason.OPT_OUT, now=now)
+    Invitation.objects.filter(pk=invitation.pk, opted_out_at__isnull=True).update(
+        opted_out_at=now, updated_at=now
+    )
+    logger.info("invitation %s: patient opted out", invitation.pk)
+
+
+# --- Privacy: purge, access and erasure requests -------------------------------------------------
+
+
+def invitations_purge(*, now: datetime | None = None, limit: int = 5000) -> int:
+    """Forget contact details ``purge_after_days`` after an invitation was answered or expired.
+
+    The invitation row stays (counts, response rates), without a name, address or hash.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=InvitationRules.current().purge_after_days)
+    closed = (Status.EXPIRED, Status.OPTED_OUT, Status.FAILED)
+    due = list(
+        Invitation.objects.filter(purged_at__isnull=True)
+        .filter(
+            Q(status=Status.COMPLETED, completed_at__lt=cutoff) | Q(status__in=closed, expires_at__lt=cutoff)
+        )
+        .values_list("pk", flat=True)[:limit]
+    )
+    with transaction.atomic():
+        Invitation.objects.filter(pk__in=due).update(
+            email="", phone="", first_name="", email_hash="", phone_hash="", purged_at=now, updated_at=now
+        )
+        # Provider errors can quote the address ("550 no such user bob@...").
+        InvitationMessage.objects.filter(invitation_id__in=due).update(last_error="", provider_id="")
+        InvitationImport.objects.filter(updated_at__lt=cutoff).exclude(issues=[]).update(issues=[])
+    if due:
+        logger.info("purged contact details of %s invitations", len(due))
+    return len(due)
+
+
+def _contact_invitations(contact: Contact):
+    matches = Q(pk__in=[])
+    if contact.email_hash:
+        matches |= Q(email_hash=contact.email_hash)
+    if contact.phone_hash:
+        matches |= Q(phone_hash=contact.phone_hash)
+    return Invitation.objects.filter(matches)
+
+
+def _contact_responses(contact: Contact, invitations) -> object:
+    """Responses from the contact's invitations, and any that left this address with consent."""
+    matches = Q(invitation__in=invitations)
+    if contact.email:
+        matches |= Q(contact_email__iexact=contact.email)
+    if contact.phone:
+        matches |= Q(contact_phone=contact.phone)
+    return Response.objects.filter(matches)
+
+
+@dataclass(frozen=True)
+class ContactRecord:
+    invitations: list[Invitation]
+    responses: list[Response]
+    suppressed: bool
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.invitations and not self.responses and not self.suppressed
+
+
+def contact_find(*, contact: Contact, by: User, now: datetime) -> ContactRecord:
+    """Everything held about one contact (an access request). The search is logged, the contact not."""
+    invitations = list(
+        _contact_invitations(contact)
+        .select_related("survey", "location", "touchpoint")
+        .prefetch_related("messages")
+    )
+    responses = list(_contact_responses(contact, [i.pk for i in invitations]).select_related("survey"))
+    record = ContactRecord(invitations, responses, contact_is_suppressed(contact=contact))
+    ContactAccessLog.objects.create(
+        by=by,
+        action=ContactAccessLog.Action.SEARCH,
+        invitations=len(invitations),
+        responses=len(responses),
+        at=now,
+    )
+    return record
+
+
+def contact_export(*, contact: Contact, by: User, now: datetime) -> dict:
+    """The access request's answer: every invitation, message and response, as JSON-ready data."""
+    invitations = list(
+        _contact_invitations(contact)
+        .select_related("survey", "location", "touchpoint", "need_profile")
+        .prefetch_related("messages")
+    )
+    responses = list(
+        _contact_responses(contact, [i.pk for i in invitations])
+        .select_related("survey")
+        .prefetch_related("answers__question")
+    )
+    ContactAccessLog.objects.create(
+        by=by,
+        action=ContactAccessLog.Action.EXPORT,
+        invitations=len(invitations),
+        responses=len(responses),
+        at=now,
+    )
+
+    def when(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "practice": settings.PRACTICE_NAME,
+        "exported_at": now.isoformat(),
+        "contact": {"email": contact.email or None, "phone": contact.phone or None},
+        "opted_out_of_survey_messages": contact_is_suppressed(contact=contact),
+        "invitations": [
+            {
+                "survey": inv.survey.title,
+                "first_name": inv.first_name,
+                "email": inv.email,
+                "phone": inv.phone,
+                "visit_at": when(inv.visit_at),
+                "location": str(inv.location or ""),
+                "touchpoint": str(inv.touchpoint or ""),
+                "clinician": inv.clinician,
+                "need_profile": str(inv.need_profile or ""),
+                "language": inv.language,
+                "status": inv.status,
+                "source": inv.source,
+                "created_at": when(inv.created_at),
+                "expires_at": when(inv.expires_at),
+                "completed_at": when(inv.completed_at),
+                "opted_out_at": when(inv.opted_out_at),
+                "messages": [
+                    {
+                        "kind": m.kind,
+                        "number": m.number,
+                        "channel": m.channel,
+                        "status": m.status,
+                        "sent_at": when(m.sent_at),
+                    }
+                    for m in inv.messages.all()
+                ],
+            }
+            for inv in invitations
+        ],
+        "responses": [
+            {
+                "survey": r.survey.title,
+                "submitted_at": when(r.submitted_at),
+                "language": r.language,
+                "contact_name": r.contact_name,
+                "contact_email": r.contact_email,
+                "contact_phone": r.contact_phone,
+                "answers": [{"question": a.question.text, "answer": a.display()} for a in r.answers.all()],
+            }
+            for r in responses
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class Erasure:
+    invitations: int
+    responses: int
+
+
+@transaction.atomic
+def contact_erase(*, contact: Contact, by: User, now: datetime) -> Erasure:
+    """An erasure request: delete the contact's invitations (and their messages), and unlink
+    their responses from them and strip any contact details, so the answers that remain in the
+    practice's statistics no longer point to the person.
+
+    The suppression list entry stays: it holds no address, and it is how the practice keeps
+    respecting a "no more messages" after forgetting everything else.
+    """
+    invitations = _contact_invitations(contact)
+    invitation_ids = list(invitations.values_list("pk", flat=True))
+    responses = _contact_responses(contact, invitation_ids)
+    response_ids = list(responses.values_list("pk", flat=True))
+    Response.objects.filter(pk__in=response_ids).update(
+        invitation=None, consent_to_contact=False, contact_name="", contact_email="", contact_phone=""
+    )
+    Invitation.objects.filter(pk__in=invitation_ids).delete()
+    ContactAccessLog.objects.create(
+        by=by,
+        action=ContactAccessLog.Action.ERASE,
+        invitations=len(invitation_ids),
+        responses=len(response_ids),
+        at=now,
+    )
+    logger.info("erasure request: %s invitations, %s responses", len(invitation_ids), len(response_ids))
+    return Erasure(invitations=len(invitation_ids), responses=len(response_ids))
+
+
+# --- Integration tokens for the practice-management system -----------------------------------------
+
+
+def _token_digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def integration_token_create(*, name: str, by: User) -> tuple[IntegrationToken, str]:
+    """A new token; the raw secret is returned once, to show the manager, and never stored."""
+    raw = INTEGRATION_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = IntegrationToken.objects.create(
+        name=name, token_hash=_token_digest(raw), hint=raw[-4:], created_by=by
+    )
+    return token, raw
+
+
+@transaction.atomic
+def integration_token_revoke(*, token: IntegrationToken, by: User, now: datetime) -> bool:
+    return bool(
+        IntegrationToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=now, revoked_by=by, updated_at=now
+        )
+    )
+
+
+def integration_token_authenticate(*, raw: str, now: datetime) -> IntegrationToken | None:
+    """The active token with this secret, or None. Records when it was last used (once a minute)."""
+    if not raw.startswith(INTEGRATION_TOKEN_PREFIX) or len(raw) > 100:
+        return None
+    token = IntegrationToken.objects.active().filter(token_hash=_token_digest(raw)).first()
+    if token is not None and (token.last_used_at is None or token.last_used_at < now - timedelta(minutes=1)):
+        IntegrationToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token

@@ -1,0 +1,39 @@
+"""Feedback's background work. Tasks take ids; the database says what is due (see invitations.py)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from feedback import invitation_import, invitations
+
+# --- Survey invitations (issue 6) ------------------------------------------------------------------
+
+
+@shared_task(acks_late=True)
+def send_invitation_message(message_id: int) -> bool:
+    """Send one invitation or reminder, at most once; failures are retried by the sweep with backoff."""
+    return invitations.message_send(message_id=message_id)
+
+
+@shared_task
+def invitations_sweep() -> dict:
+    """Every minute: expire, cancel what is no longer needed, publish what is due, resume imports."""
+    return invitations.invitations_sweep().as_dict()
+
+
+@shared_task
+def invitations_purge() -> int:
+    """Hourly: delete contact details whose retention period has passed."""
+    return invitations.invitations_purge()
+
+
+@shared_task(acks_late=True)
+def check_invitation_import(import_id: int) -> str:
+    """Validate an uploaded visit list too long to check while the manager waits."""
+    return invitation_import.import_validate(import_id=import_id)
+
+
+@shared_task(acks_late=True)
+def run_invitation_import(import_id: int) -> str:
+    """Import a confirmed visit list, all rows or none."""
+    return invitation_import.import_run(import_id=import_id)
