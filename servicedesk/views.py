@@ -54,6 +54,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             start=delivery_schedule.at_local(timezone.localdate(), time.min),
             end=delivery_schedule.at_local(timezone.localdate() + timedelta(days=1), time.min),
         ),
+        "goal_status_counts": ServiceGoal.objects.status_counts(),
     }
     return render(request, "servicedesk/dashboard.html", context)
 

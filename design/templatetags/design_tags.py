@@ -7,6 +7,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext as _
 
+from design.models import GoalStatus, ServiceGoal
 from servicedesk.metrics import Unit
 
 register = template.Library()
@@ -47,16 +48,12 @@ def unit_label(unit: str | None) -> str:
 
 @register.filter
 def status_label(status: str | None) -> str:
-    from design.models import GoalStatus
-
     return str(GoalStatus(status or GoalStatus.NO_DATA).label)
 
 
 @register.filter
 def goal_field_label(name: str) -> str:
     """A goal field's name as managers read it, for the change log."""
-    from design.models import ServiceGoal
-
     try:
         return str(ServiceGoal._meta.get_field(name).verbose_name)
     except FieldDoesNotExist:

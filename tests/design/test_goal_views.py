@@ -355,3 +355,29 @@ def test_metric_preview_refuses_a_malformed_filter(manager_client, answer_rate):
     )
     assert response.status_code == 400
     assert "location" in response.json()["error"]
+
+
+def test_dashboard_summarises_active_goals_by_latest_status(manager_client):
+    from design.services import goal_measure
+
+    measured = ServiceGoalFactory(metric_key="feedback.not_registered_here")
+    ServiceGoalFactory()  # never measured: counts as no data
+    ServiceGoalFactory(status="retired", retired_at=timezone.now())
+    goal_measure(goal=measured, now=timezone.now())
+
+    response = manager_client.get(reverse("dashboard"))
+
+    assert response.context["goal_status_counts"] == {"met": 0, "at_risk": 0, "missed": 0, "no_data": 2}
+    assert reverse("design:goal_list") in response.content.decode()
+
+
+def test_status_counts_follow_each_goals_latest_measurement(answer_rate):
+    from design.services import goal_measure
+
+    answer_rate["value"] = 95.0
+    kept = ServiceGoalFactory(metric_key="testing.calls_answered_pct", target=90)
+    goal_measure(goal=kept, now=timezone.now() - timedelta(days=1))
+    answer_rate["value"] = 80.0
+    broken = ServiceGoalFactory(metric_key="testing.calls_answered_pct", target=90)
+    goal_measure(goal=broken, now=timezone.now())
+    assert ServiceGoal.objects.status_counts() == {"met": 1, "at_risk": 0, "missed": 1, "no_data": 0}

@@ -103,3 +103,39 @@ def test_review_sweeps_are_on_the_beat_schedule():
 
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert {"design.tasks.send_goal_review_reminders", "design.tasks.measure_goals"} <= tasks
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_running_at_once_send_each_reminder_once(postgres, mailoutbox):
+    import threading
+
+    from django.db import connection
+
+    maya = UserFactory(manager=True, email="maya@practice.example")  # the only manager
+    for days in (1, 2, 3, -1, -5):
+        ServiceGoalFactory(owner=maya, review_on=_in_days(days))
+    start = threading.Barrier(2)
+    errors = []
+
+    def sweep():
+        try:
+            start.wait()
+            send_goal_review_reminders()
+        except Exception as exc:  # surfaced below; a thread's exception would otherwise vanish
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    owner_reminders = [m for m in mailoutbox if "review due" in m.subject]
+    assert len(owner_reminders) == 3
+    assert GoalReviewReminder.objects.filter(kind="past_review").count() == 2
+    reported = sum(m.body.count("review was due") for m in mailoutbox if "past review" in m.subject)
+    assert reported == 2  # each overdue goal reported once, whichever sweep claimed it
