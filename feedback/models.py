@@ -583,10 +583,15 @@ class Answer(models.Model):
     def selected(self) -> list[str]:
         return [v for v in self.choices.split("|") if v]
 
+    @property
+    def fft_label(self) -> str:
+        """The FFT answer's words, from the stored key alone (no query for the question)."""
+        return str({k: label for k, label, _n in self.FFT_CHOICES}.get(self.choice, ""))
+
     def display(self) -> str:
         question = self.question
         if question.kind == Question.Kind.FFT:
-            return str({k: label for k, label, _n in self.FFT_CHOICES}.get(self.choice, ""))
+            return self.fft_label
         if question.kind == Question.Kind.YES_NO:
             return str(_("Yes") if self.value == 1 else _("No"))
         if question.kind in (Question.Kind.NPS, Question.Kind.RATING):

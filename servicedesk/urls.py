@@ -38,4 +38,7 @@ urlpatterns = [
     path("delivery/", include("delivery.urls")),
     path("design/", include("design.urls")),
     path("admin/", admin.site.urls),
+    path("feedback/", include("feedback.urls")),
+    # Patient feedback pages at the root, as printed on posters and sent in messages: /k/<slug>/, /f/<token>/.
+    path("", include("feedback.patient_urls")),
 ]

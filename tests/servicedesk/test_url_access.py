@@ -20,6 +20,11 @@ PUBLIC_URL_NAMES = {
     "password_reset_complete",
     "healthz",
     "logout",  # POST-only; it logs out whoever asks
+    # Patient feedback pages (feedback.patient_urls): kiosk/QR form, invitation link, thank-you pages.
+    "kiosk",
+    "kiosk_thanks",
+    "invitation",
+    "invitation_thanks",
     "put_right",  # recovery: the patient's one-question "Did we put it right?" link
 }
 # Django admin has its own login page; it is checked for staff-only access below.

@@ -1,0 +1,154 @@
+"""The figures feedback contributes to goals and the dashboard (registered in FeedbackConfig.ready()).
+
+Every metric honours the period and the location, touchpoint and need-profile filters, and the
+optional params ``survey_id`` (one survey) and, for ``mean_rating``, ``question_id``. Ratios
+(percentages, NPS, means) are None below the small-number threshold: a goal is never judged, nor
+a dashboard tile shown, on fewer than five answers.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Avg, Count, Q, QuerySet
+
+from feedback.models import Answer, Question, Response
+from feedback.results import nps_from, pct, small_number
+from servicedesk.metrics import Filters, Metric, Period, Unit, register
+
+
+def responses(*, period: Period, filters: Filters) -> QuerySet[Response]:
+    qs = Response.objects.in_period(period.start, period.end).filter(channel__in=_patient_channels())
+    return _narrow(qs, filters, prefix="")
+
+
+def _answers(kind: str, *, period: Period, filters: Filters) -> QuerySet[Answer]:
+    qs = Answer.objects.filter(
+        question__kind=kind,
+        response__submitted_at__gte=period.start,
+        response__submitted_at__lt=period.end,
+        response__channel__in=_patient_channels(),
+    )
+    return _narrow(qs, filters, prefix="response__")
+
+
+def _patient_channels() -> list[str]:
+    # Staff pulse answers describe the team, not the patient's experience: kept out of patient figures.
+    return [c for c in Response.Channel.values if c != Response.Channel.STAFF]
+
+
+def _narrow(qs: QuerySet, filters: Filters, *, prefix: str) -> QuerySet:
+    conditions = {
+        f"{prefix}location_id": filters.location_id,
+        f"{prefix}touchpoint_id": filters.touchpoint_id,
+        f"{prefix}need_profile_id": filters.need_profile_id,
+        f"{prefix}survey_id": _int(filters.param("survey_id")),
+    }
+    return qs.filter(**{k: v for k, v in conditions.items() if v is not None})
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _fft_counts(*, period: Period, filters: Filters) -> tuple[int, int, int]:
+    counts = _answers(Question.Kind.FFT, period=period, filters=filters).aggregate(
+        total=Count("pk"),
+        positive=Count("pk", filter=Q(choice__in=Answer.FFT_POSITIVE)),
+        negative=Count("pk", filter=Q(choice__in=Answer.FFT_NEGATIVE)),
+    )
+    return counts["total"], counts["positive"], counts["negative"]
+
+
+def fft_positive_pct(*, period: Period, filters: Filters) -> float | None:
+    total, positive, _negative = _fft_counts(period=period, filters=filters)
+    return pct(positive, total) if total >= small_number() else None
+
+
+def fft_negative_pct(*, period: Period, filters: Filters) -> float | None:
+    total, _positive, negative = _fft_counts(period=period, filters=filters)
+    return pct(negative, total) if total >= small_number() else None
+
+
+def nps(*, period: Period, filters: Filters) -> float | None:
+    rows = (
+        _answers(Question.Kind.NPS, period=period, filters=filters)
+        .exclude(value__isnull=True)
+        .values("value")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts = {row["value"]: row["n"] for row in rows}
+    return nps_from(counts) if sum(counts.values()) >= small_number() else None
+
+
+def mean_rating(*, period: Period, filters: Filters) -> float | None:
+    qs = _answers(Question.Kind.RATING, period=period, filters=filters).exclude(value__isnull=True)
+    question_id = _int(filters.param("question_id"))
+    if question_id is not None:
+        qs = qs.filter(question_id=question_id)
+    result = qs.aggregate(n=Count("pk"), mean=Avg("value"))
+    return round(result["mean"], 2) if result["n"] >= small_number() else None
+
+
+def response_count(*, period: Period, filters: Filters) -> int:
+    return responses(period=period, filters=filters).count()
+
+
+def negative_count(*, period: Period, filters: Filters) -> int:
+    return responses(period=period, filters=filters).negative().count()
+
+
+def register_all() -> None:
+    for metric in (
+        Metric(
+            key="feedback.fft_positive_pct",
+            label="FFT positive",
+            unit=Unit.PERCENT,
+            higher_is_better=True,
+            compute=fft_positive_pct,
+            description="Friends and Family Test answers that were very good or good, as a % of all answers.",
+        ),
+        Metric(
+            key="feedback.fft_negative_pct",
+            label="FFT negative",
+            unit=Unit.PERCENT,
+            higher_is_better=False,
+            compute=fft_negative_pct,
+            description="Friends and Family Test answers that were poor or very poor, as a % of all answers.",
+        ),
+        Metric(
+            key="feedback.nps",
+            label="Net Promoter Score",
+            unit=Unit.SCORE,
+            higher_is_better=True,
+            compute=nps,
+            description="From 0-10 answers: % giving 9-10 minus % giving 0-6 (-100 to +100).",
+        ),
+        Metric(
+            key="feedback.mean_rating",
+            label="Mean rating",
+            unit=Unit.RATING,
+            higher_is_better=True,
+            compute=mean_rating,
+            description="Mean of 1-5 rating answers; param question_id narrows it to one question.",
+        ),
+        Metric(
+            key="feedback.response_count",
+            label="Feedback responses",
+            unit=Unit.COUNT,
+            higher_is_better=True,
+            compute=response_count,
+            description="Patient survey responses received (staff pulse excluded).",
+        ),
+        Metric(
+            key="feedback.negative_count",
+            label="Negative feedback",
+            unit=Unit.COUNT,
+            higher_is_better=False,
+            compute=negative_count,
+            description="Responses that met their survey's negative rules.",
+        ),
+    ):
+        register(metric)

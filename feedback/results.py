@@ -1,0 +1,342 @@
+"""A survey's results, aggregated in SQL: a fixed number of queries however many responses there are.
+
+Small numbers are suppressed: any figure or breakdown resting on fewer than
+``FEEDBACK_SMALL_NUMBER`` (default 5) responses is shown as "too few to show", because it can
+identify a patient (or a member of staff) and it misleads.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from feedback.library import FREQUENCY, TOP_BOX
+from feedback.models import Answer, Question, Response, Survey, Theme
+
+
+def small_number() -> int:
+    return getattr(settings, "FEEDBACK_SMALL_NUMBER", 5)
+
+
+def pct(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which responses a page looks at: one survey (or all), a date range and a place."""
+
+    survey: Survey | None = None
+    date_from: date | None = None
+    date_to: date | None = None  # inclusive
+    location_id: int | None = None
+    touchpoint_id: int | None = None
+
+    def bounds(self) -> tuple[datetime | None, datetime | None]:
+        tz = timezone.get_current_timezone()
+        start = datetime.combine(self.date_from, time.min, tz) if self.date_from else None
+        end = datetime.combine(self.date_to + timedelta(days=1), time.min, tz) if self.date_to else None
+        return start, end
+
+    def responses(self) -> QuerySet[Response]:
+        return self._filter(Response.objects.all(), prefix="")
+
+    def answers(self) -> QuerySet[Answer]:
+        return self._filter(Answer.objects.all(), prefix="response__")
+
+    def _filter(self, qs: QuerySet, *, prefix: str) -> QuerySet:
+        start, end = self.bounds()
+        conditions = {
+            f"{prefix}survey": self.survey,
+            f"{prefix}submitted_at__gte": start,
+            f"{prefix}submitted_at__lt": end,
+            f"{prefix}location_id": self.location_id,
+            f"{prefix}touchpoint_id": self.touchpoint_id,
+        }
+        return qs.filter(**{k: v for k, v in conditions.items() if v is not None})
+
+
+@dataclass
+class Bar:
+    label: str
+    count: int
+    share: float | None = None
+
+
+@dataclass
+class Distribution:
+    """One closed question's answers: bars, plus the headline figure for its kind."""
+
+    question: Question
+    answered: int
+    bars: list[Bar]
+    suppressed: bool
+    headline: str = ""  # e.g. "84.2% positive", "NPS +31", "mean 4.2", "62% Always"
+    headline_label: str = ""
+
+    @property
+    def chart(self) -> dict:
+        return {
+            "id": f"chart-q{self.question.pk}",
+            "labels": [b.label for b in self.bars],
+            "counts": [b.count for b in self.bars],
+        }
+
+
+@dataclass
+class BreakdownRow:
+    label: str
+    total: int
+    positive_pct: float | None
+    negative_pct: float | None
+    suppressed: bool
+
+
+@dataclass
+class SurveyResults:
+    scope: Scope
+    total: int
+    negative: int
+    sentiment: dict[str, int]
+    suppressed: bool
+    fft_question: Question | None = None
+    fft_counts: dict[str, int] = field(default_factory=dict)
+    fft_total: int = 0
+    nps: float | None = None
+    nps_answered: int = 0
+    distributions: list[Distribution] = field(default_factory=list)
+    by_location: list[BreakdownRow] = field(default_factory=list)
+    by_touchpoint: list[BreakdownRow] = field(default_factory=list)
+    by_month: list[dict] = field(default_factory=list)
+    themes: list[dict] = field(default_factory=list)
+
+    @property
+    def fft_positive(self) -> int:
+        return sum(self.fft_counts.get(k, 0) for k in Answer.FFT_POSITIVE)
+
+    @property
+    def fft_negative(self) -> int:
+        return sum(self.fft_counts.get(k, 0) for k in Answer.FFT_NEGATIVE)
+
+    @property
+    def fft_positive_pct(self) -> float | None:
+        return pct(self.fft_positive, self.fft_total)
+
+    @property
+    def fft_negative_pct(self) -> float | None:
+        return pct(self.fft_negative, self.fft_total)
+
+    @property
+    def fft_suppressed(self) -> bool:
+        return self.fft_total < small_number()
+
+    @property
+    def charts(self) -> list[dict]:
+        return [d.chart for d in self.distributions if not d.suppressed]
+
+
+def nps_from(counts: dict[int, int]) -> float | None:
+    """% promoters (9-10) minus % detractors (0-6), from -100 to +100."""
+    answered = sum(counts.values())
+    if not answered:
+        return None
+    promoters = sum(n for v, n in counts.items() if v >= 9)
+    detractors = sum(n for v, n in counts.items() if v <= 6)
+    return round(100 * (promoters - detractors) / answered, 1)
+
+
+def survey_results(scope: Scope, questions: list[Question]) -> SurveyResults:
+    """Everything the results page shows. Seven queries, whatever the number of responses."""
+    threshold = small_number()
+    responses = scope.responses()
+    summary = responses.aggregate(
+        total=Count("pk"),
+        negative=Count("pk", filter=Q(is_negative=True)),
+        positive_text=Count("pk", filter=Q(sentiment__gte=Response.POSITIVE_FROM)),
+        negative_text=Count("pk", filter=Q(sentiment__lte=Response.NEGATIVE_TO)),
+        any_text=Count("pk", filter=Q(sentiment__isnull=False)),
+    )
+    total = summary["total"]
+    results = SurveyResults(
+        scope=scope,
+        total=total,
+        negative=summary["negative"],
+        sentiment={
+            "positive": summary["positive_text"],
+            "neutral": summary["any_text"] - summary["positive_text"] - summary["negative_text"],
+            "negative": summary["negative_text"],
+        },
+        suppressed=total < threshold,
+    )
+    closed = [q for q in questions if q.kind not in (Question.Kind.TEXT, Question.Kind.MULTI_CHOICE)]
+    multi = [q for q in questions if q.kind == Question.Kind.MULTI_CHOICE]
+    answers = scope.answers()
+
+    # 1. Every closed question's distribution in one GROUP BY.
+    grouped: dict[int, dict] = defaultdict(lambda: defaultdict(int))
+    if closed:
+        rows = (
+            answers.filter(question__in=closed)
+            .values("question_id", "choice", "value")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for row in rows:
+            key = row["choice"] or row["value"]
+            grouped[row["question_id"]][key] += row["n"]
+    # 2. Multiple-choice questions: one conditional count per option, all in one query.
+    multi_counts: dict[str, int] = {}
+    if multi:
+        aggregates = {}
+        for q in multi:
+            aggregates[f"q{q.pk}"] = Count("pk", filter=Q(question=q))
+            for c in q.choices:
+                aggregates[f"q{q.pk}_{c['value']}"] = Count(
+                    "pk", filter=Q(question=q, choices__contains=f"|{c['value']}|")
+                )
+        multi_counts = answers.filter(question__in=multi).aggregate(**aggregates)
+
+    for q in questions:
+        if q.kind == Question.Kind.TEXT:
+            continue
+        if q.kind == Question.Kind.MULTI_CHOICE:
+            answered = multi_counts.get(f"q{q.pk}", 0)
+            bars = [Bar(c["label"], multi_counts.get(f"q{q.pk}_{c['value']}", 0)) for c in q.choices]
+        else:
+            bars, answered = _bars(q, grouped[q.pk])
+        for bar in bars:
+            bar.share = pct(bar.count, answered)
+        dist = Distribution(question=q, answered=answered, bars=bars, suppressed=answered < threshold)
+        _headline(dist, grouped[q.pk])
+        results.distributions.append(dist)
+
+    fft = next((q for q in questions if q.kind == Question.Kind.FFT), None)
+    if fft is not None:
+        results.fft_question = fft
+        results.fft_counts = {k: v for k, v in grouped[fft.pk].items() if isinstance(k, str)}
+        results.fft_total = sum(results.fft_counts.values())
+        # 3-5. FFT by location, by touchpoint and by month (practices report monthly counts).
+        fft_answers = answers.filter(question=fft)
+        results.by_location = _breakdown(fft_answers, "response__location__name", threshold)
+        results.by_touchpoint = _breakdown(fft_answers, "response__touchpoint__name", threshold)
+        results.by_month = _monthly(fft_answers, threshold)
+    nps_question = next((q for q in questions if q.kind == Question.Kind.NPS), None)
+    if nps_question is not None:
+        counts = {k: v for k, v in grouped[nps_question.pk].items() if isinstance(k, int)}
+        results.nps_answered = sum(counts.values())
+        results.nps = nps_from(counts)
+
+    # 6. Themes mentioned, with the average sentiment of the comments that mention them.
+    through = Response.themes.through.objects.filter(response__in=responses.values("pk"))
+    results.themes = list(
+        through.values("theme_id", "theme__name")
+        .annotate(n=Count("pk"), mood=Avg("response__sentiment"))
+        .order_by("-n", "theme__name")
+    )
+    return results
+
+
+def _bars(question: Question, counts: dict) -> tuple[list[Bar], int]:
+    kind = question.kind
+    if kind == Question.Kind.FFT:
+        bars = [Bar(str(label), counts.get(key, 0)) for key, label, _n in Answer.FFT_CHOICES]
+    elif kind == Question.Kind.NPS:
+        bars = [Bar(str(n), counts.get(n, 0)) for n in range(11)]
+    elif kind == Question.Kind.RATING:
+        bars = [Bar(str(n), counts.get(n, 0)) for n in range(1, 6)]
+    elif kind == Question.Kind.YES_NO:
+        bars = [Bar("Yes", counts.get("yes", 0)), Bar("No", counts.get("no", 0))]
+    else:
+        bars = [Bar(c["label"], counts.get(c["value"], 0)) for c in question.choices]
+    return bars, sum(counts.values())
+
+
+def _headline(dist: Distribution, counts: dict) -> None:
+    kind, answered = dist.question.kind, dist.answered
+    if dist.suppressed or not answered:
+        return
+    if kind == Question.Kind.FFT:
+        positive = sum(counts.get(k, 0) for k in Answer.FFT_POSITIVE)
+        dist.headline, dist.headline_label = f"{pct(positive, answered)}%", "positive"
+    elif kind == Question.Kind.NPS:
+        score = nps_from({k: v for k, v in counts.items() if isinstance(k, int)})
+        dist.headline, dist.headline_label = f"{score:+.0f}", "NPS (% 9-10 minus % 0-6)"
+    elif kind == Question.Kind.RATING:
+        mean = sum(k * v for k, v in counts.items() if isinstance(k, int)) / answered
+        dist.headline, dist.headline_label = f"{mean:.2f}", "mean out of 5"
+    elif kind == Question.Kind.YES_NO:
+        dist.headline, dist.headline_label = f"{pct(counts.get('yes', 0), answered)}%", "yes"
+    elif kind == Question.Kind.SINGLE_CHOICE and dist.question.choice_values() == [
+        c["value"] for c in FREQUENCY
+    ]:
+        dist.headline, dist.headline_label = f"{pct(counts.get(TOP_BOX, 0), answered)}%", "top box (Always)"
+
+
+def _breakdown(fft_answers: QuerySet[Answer], field_name: str, threshold: int) -> list[BreakdownRow]:
+    rows = (
+        fft_answers.values(field_name)
+        .annotate(
+            n=Count("pk"),
+            pos=Count("pk", filter=Q(choice__in=Answer.FFT_POSITIVE)),
+            neg=Count("pk", filter=Q(choice__in=Answer.FFT_NEGATIVE)),
+        )
+        .order_by(field_name)
+    )
+    return [
+        BreakdownRow(
+            label=row[field_name] or "Not recorded",
+            total=row["n"],
+            positive_pct=pct(row["pos"], row["n"]),
+            negative_pct=pct(row["neg"], row["n"]),
+            suppressed=row["n"] < threshold,
+        )
+        for row in rows
+    ]
+
+
+def _monthly(fft_answers: QuerySet[Answer], threshold: int) -> list[dict]:
+    """The six FFT categories counted per month, newest first, as NHS England collects them."""
+    rows = (
+        fft_answers.annotate(month=TruncMonth("response__submitted_at"))
+        .values("month", "choice")
+        .annotate(n=Count("pk"))
+        .order_by("-month")
+    )
+    months: dict[date, dict[str, int]] = {}
+    for row in rows:
+        months.setdefault(row["month"], defaultdict(int))[row["choice"]] += row["n"]
+    table = []
+    for month, counts in months.items():
+        total = sum(counts.values())
+        table.append(
+            {
+                "month": month,
+                "total": total,
+                "counts": [counts.get(key, 0) for key, _l, _n in Answer.FFT_CHOICES],
+                "positive_pct": pct(sum(counts.get(k, 0) for k in Answer.FFT_POSITIVE), total),
+                "suppressed": total < threshold,
+            }
+        )
+    return table
+
+
+def comments(scope: Scope) -> QuerySet[Answer]:
+    """Free-text answers, newest first, with their response's themes (two queries per page)."""
+    return (
+        scope.answers()
+        .filter(question__kind=Question.Kind.TEXT)
+        .exclude(text="")
+        .select_related("response", "question")
+        .prefetch_related("response__themes")
+        .order_by("-response__submitted_at", "-pk")
+    )
+
+
+def theme_names() -> dict[int, str]:
+    return dict(Theme.objects.values_list("pk", "name"))

@@ -1,0 +1,296 @@
+"""Every write with a business rule: submitting a response, building surveys, archiving questions."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from feedback import analysis
+from feedback.forms import Answered
+from feedback.library import READY_MADE
+from feedback.models import Answer, Invitation, Question, Response, Survey
+from feedback.signals import response_submitted
+from servicedesk.models import Location, Touchpoint
+
+logger = logging.getLogger(__name__)
+
+
+class InvitationClosed(Exception):
+    """The invitation was answered (perhaps a moment ago, in another request), expired or withdrawn."""
+
+
+# --- Responses ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a response comes from: set by the invitation, the kiosk's survey or the QR poster."""
+
+    location: Location | None = None
+    touchpoint: Touchpoint | None = None
+    need_profile_id: int | None = None
+
+
+def negative_reasons(*, survey: Survey, answers: list[Answered], sentiment: float | None) -> list[str]:
+    """Which of the survey's negative rules the answers meet (empty: not negative)."""
+    reasons = []
+    thresholds = {
+        Question.Kind.NPS: survey.negative_nps_max,
+        Question.Kind.RATING: survey.negative_rating_max,
+    }
+    for answer in answers:
+        kind = answer.question.kind
+        if kind == Question.Kind.FFT and survey.negative_fft and answer.choice in Answer.FFT_NEGATIVE:
+            reasons.append("fft")
+        elif kind in thresholds and _at_or_below(answer.value, thresholds[kind]):
+            reasons.append(kind)
+    if _at_or_below(sentiment, survey.negative_sentiment_max):
+        reasons.append("text")
+    return sorted(set(reasons))
+
+
+def _at_or_below(value: float | None, threshold: float | None) -> bool:
+    return value is not None and threshold is not None and value <= threshold
+
+
+@transaction.atomic
+def response_submit(
+    *,
+    survey: Survey,
+    answers: list[Answered],
+    channel: str,
+    language: str,
+    where: Where,
+    contact: dict,
+    now: datetime,
+    invitation: Invitation | None = None,
+) -> Response:
+    """Store a response with its answers, sentiment, themes and negative flag; tell listeners after commit.
+
+    1. An invitation is claimed first with a conditional UPDATE: of two posts racing with one
+       link, the second finds it completed and gets InvitationClosed. The unique constraint on
+       Response.invitation is the backstop should anything slip past.
+    2. Text answers are scored (VADER) and tagged with the themes they mention.
+    3. The survey's negative rules decide ``is_negative``.
+    4. ``response_submitted`` goes out only once the transaction has committed.
+    """
+    if invitation is not None:
+        claimed = (
+            Invitation.objects.open(now)
+            .filter(pk=invitation.pk)
+            .update(status=Invitation.Status.COMPLETED, completed_at=now)
+        )
+        if not claimed:
+            raise InvitationClosed
+
+    matcher = analysis.ThemeMatcher.active()
+    scores: dict[int, float | None] = {}
+    theme_ids: set[int] = set()
+    for answer in answers:
+        if answer.text:
+            scores[answer.question.pk] = analysis.sentiment(answer.text)
+            theme_ids |= matcher.match(answer.text)
+    text_scores = [s for s in scores.values() if s is not None]
+    sentiment = min(text_scores) if text_scores else None
+    reasons = negative_reasons(survey=survey, answers=answers, sentiment=sentiment)
+
+    try:
+        with transaction.atomic():  # a savepoint, so the IntegrityError leaves the outer transaction usable
+            response = Response.objects.create(
+                survey=survey,
+                invitation=invitation,
+                channel=channel,
+                language=language,
+                location=where.location,
+                touchpoint=where.touchpoint,
+                need_profile_id=where.need_profile_id,
+                submitted_at=now,
+                sentiment=sentiment,
+                is_negative=bool(reasons),
+                negative_reasons=reasons,
+                **contact,
+            )
+    except IntegrityError as exc:
+        if invitation is not None:
+            raise InvitationClosed from exc
+        raise
+    Answer.objects.bulk_create(
+        Answer(
+            response=response,
+            question=a.question,
+            value=a.value,
+            choice=a.choice,
+            choices=Answer.encode_choices(list(a.choices)),
+            text=a.text,
+            sentiment=scores.get(a.question.pk),
+        )
+        for a in answers
+    )
+    if theme_ids:
+        response.themes.add(*theme_ids)
+
+    response_id, is_negative = response.pk, response.is_negative
+    transaction.on_commit(
+        lambda: response_submitted.send(sender=Response, response_id=response_id, is_negative=is_negative)
+    )
+    logger.info("feedback response %s stored (survey %s, negative=%s)", response_id, survey.pk, is_negative)
+    return response
+
+
+# --- Surveys -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def survey_create_from_template(*, key: str, title: str = "", slug: str = "", active: bool = False) -> Survey:
+    """A new survey with the ready-made questions of ``key`` (see feedback.library)."""
+    spec = READY_MADE[key]
+    slug = slug or _free_slug(spec.key)
+    survey = Survey.objects.create(
+        title=title or spec.title,
+        title_es=spec.title_es if not title else "",
+        slug=slug,
+        audience=spec.audience,
+        is_anonymous=spec.is_anonymous,
+        intro=spec.intro,
+        intro_es=spec.intro_es,
+        thanks=spec.thanks,
+        thanks_es=spec.thanks_es,
+        is_active=active,
+    )
+    by_key: dict[str, Question] = {}
+    for position, q in enumerate(spec.questions):
+        by_key[q.key] = Question.objects.create(
+            survey=survey,
+            position=position,
+            kind=q.kind,
+            text=q.text,
+            text_es=q.text_es,
+            help_text=q.help_text,
+            help_text_es=q.help_text_es,
+            required=q.required,
+            choices=[dict(c) for c in q.choices],
+            show_if_question=by_key.get(q.show_if) if q.show_if else None,
+            show_if_min=q.show_if_min,
+            show_if_max=q.show_if_max,
+        )
+    return survey
+
+
+def _free_slug(base: str) -> str:
+    taken = set(Survey.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def survey_set_active(*, survey: Survey, active: bool) -> None:
+    if active and not survey.questions.live().exists():
+        raise ValidationError(_("Add at least one question before switching the survey on."))
+    Survey.objects.filter(pk=survey.pk).update(is_active=active)
+    survey.is_active = active
+
+
+# --- Questions -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def question_add(*, survey: Survey, data: dict) -> Question:
+    """A new question at the end of the survey. ``data`` is QuestionForm's cleaned data."""
+    last = survey.questions.live().aggregate(last=Max("position"))["last"]
+    question = Question(survey=survey, position=0 if last is None else last + 1)
+    _apply(question, data)
+    question.save()
+    return question
+
+
+@transaction.atomic
+def question_update(*, question: Question, data: dict, now: datetime) -> Question:
+    """Edit a question without damaging its answers.
+
+    Wording, hints, translations, touchpoint, skip logic and added choices change in place. If
+    the question has answers and one of its answer choices would disappear, the old question is
+    archived (its answers stay in the results) and a new one takes its place; questions that
+    depend on it follow the new one.
+    """
+    question = Question.objects.select_for_update().get(pk=question.pk)
+    new_values = {c["value"] for c in data.get("choices_text", [])}
+    removes_answered_choice = (
+        question.kind in Question.CHOICE_KINDS
+        and not set(question.choice_values()) <= new_values
+        and question.answers.exists()
+    )
+    if not removes_answered_choice:
+        _apply(question, data, keep_kind=question.answers.exists())
+        question.save()
+        return question
+    Question.objects.filter(pk=question.pk).update(archived_at=now)
+    replacement = Question(survey=question.survey, position=question.position, kind=question.kind)
+    _apply(replacement, data, keep_kind=True)
+    replacement.save()
+    question.dependants.filter(archived_at__isnull=True).update(show_if_question=replacement)
+    return replacement
+
+
+def _apply(question: Question, data: dict, *, keep_kind: bool = False) -> None:
+    if not keep_kind:
+        question.kind = data["kind"]
+    for name in ("text", "text_es", "help_text", "help_text_es", "required", "touchpoint"):
+        setattr(question, name, data.get(name, getattr(question, name)))
+    question.choices = data.get("choices_text", []) if question.kind in Question.CHOICE_KINDS else []
+    question.show_if_question = data.get("show_if_question")
+    question.show_if_min = data.get("show_if_min")
+    question.show_if_max = data.get("show_if_max")
+
+
+@transaction.atomic
+def question_remove(*, question: Question, now: datetime) -> bool:
+    """Delete an unanswered question, archive an answered one. Returns True when it was archived.
+
+    Refused while a live question depends on it (that question would never be shown).
+    """
+    question = Question.objects.select_for_update().get(pk=question.pk)
+    if question.dependants.filter(archived_at__isnull=True).exists():
+        raise ValidationError(
+            _("Another question is asked only after this one. Change or remove that question first.")
+        )
+    if question.answers.exists():
+        Question.objects.filter(pk=question.pk).update(archived_at=now)
+        archived = True
+    else:
+        question.delete()
+        archived = False
+    _renumber(question.survey)
+    return archived
+
+
+@transaction.atomic
+def question_move(*, question: Question, up: bool) -> None:
+    """Swap a question with its neighbour. A question never moves above the one it depends on."""
+    survey = Survey.objects.select_for_update().get(pk=question.survey_id)
+    live = list(survey.questions.live())
+    index = next(i for i, q in enumerate(live) if q.pk == question.pk)
+    other = index - 1 if up else index + 1
+    if not 0 <= other < len(live):
+        return
+    first, second = (live[other], live[index]) if up else (live[index], live[other])
+    if second.show_if_question_id == first.pk:
+        raise ValidationError(_("A question that depends on another must stay below it."))
+    live[index], live[other] = live[other], live[index]
+    for position, q in enumerate(live):
+        if q.position != position:
+            Question.objects.filter(pk=q.pk).update(position=position)
+
+
+def _renumber(survey: Survey) -> None:
+    for position, q in enumerate(survey.questions.live()):
+        if q.position != position:
+            Question.objects.filter(pk=q.pk).update(position=position)

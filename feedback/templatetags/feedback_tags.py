@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django import template
+
+from feedback.models import Survey
+
+register = template.Library()
+
+
+@register.filter
+def get_item(mapping: dict, key: object) -> object:
+    return mapping.get(key) if mapping else None
+
+
+@register.filter
+def signed(value: float | None) -> str:
+    return "" if value is None else f"{value:+.0f}"
+
+
+@register.inclusion_tag("feedback/_staff_pulse_card.html")
+def staff_pulse_card() -> dict:
+    """The "My work" section: anonymous staff surveys open now (one query)."""
+    return {"pulses": list(Survey.objects.active().staff_pulses().order_by("title"))}

@@ -1,0 +1,284 @@
+"""The survey builder, the theme list and QR posters (managers only)."""
+
+from __future__ import annotations
+
+from io import BytesIO
+from urllib.parse import urlencode
+
+import qrcode
+import qrcode.image.svg
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Exists, OuterRef
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.generic import CreateView, ListView, UpdateView
+
+from feedback import services
+from feedback.forms import QuestionForm, SurveyFromTemplateForm, SurveySettingsForm, ThemeForm
+from feedback.models import Answer, Question, Response, Survey, Theme
+from feedback.services import Where
+from feedback.views.answer import choose_language, survey_page
+from servicedesk.access import ManagerRequiredMixin, manager_required
+from servicedesk.models import Touchpoint
+
+
+class BadRequestOnInvalidMixin:
+    """Invalid input comes back with its errors and a 400, never a 200 that looks like success."""
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
+
+# --- Surveys ---------------------------------------------------------------------------------------
+
+
+class SurveyListView(ManagerRequiredMixin, ListView):
+    template_name = "feedback/manage/survey_list.html"
+    context_object_name = "surveys"
+
+    def get_queryset(self):
+        live = Question.objects.filter(survey=OuterRef("pk"), archived_at__isnull=True)
+        return Survey.objects.annotate(has_questions=Exists(live)).order_by("-is_active", "audience", "title")
+
+    def get_context_data(self, **kwargs) -> dict:
+        context = super().get_context_data(**kwargs)
+        since = timezone.now() - timezone.timedelta(days=30)
+        counts = (
+            Response.objects.filter(submitted_at__gte=since)
+            .values("survey_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        context["recent"] = {row["survey_id"]: row["n"] for row in counts}
+        return context
+
+
+class SurveyCreateView(ManagerRequiredMixin, BadRequestOnInvalidMixin, CreateView):
+    model = Survey
+    form_class = SurveySettingsForm
+    template_name = "feedback/manage/survey_form.html"
+
+    def form_valid(self, form) -> HttpResponse:
+        self.object = form.save()
+        messages.success(self.request, _("Survey created. Now add its questions."))
+        return redirect("feedback:survey_builder", self.object.pk)
+
+
+class SurveyUpdateView(ManagerRequiredMixin, BadRequestOnInvalidMixin, UpdateView):
+    model = Survey
+    form_class = SurveySettingsForm
+    template_name = "feedback/manage/survey_form.html"
+
+    def form_valid(self, form) -> HttpResponse:
+        form.save()
+        messages.success(self.request, _("Saved the survey settings."))
+        return redirect("feedback:survey_builder", self.object.pk)
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def survey_from_template(request: HttpRequest) -> HttpResponse:
+    form = SurveyFromTemplateForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            survey = services.survey_create_from_template(
+                key=form.cleaned_data["template"], title=form.cleaned_data["title"]
+            )
+            messages.success(
+                request, _("Created “%(title)s”. Check it, then switch it on.") % {"title": survey}
+            )
+            return redirect("feedback:survey_builder", survey.pk)
+        status = 400
+    else:
+        status = 200
+    return render(request, "feedback/manage/survey_from_template.html", {"form": form}, status=status)
+
+
+@manager_required
+def survey_builder(request: HttpRequest, pk: int) -> HttpResponse:
+    survey = get_object_or_404(Survey.objects.select_related("location", "touchpoint"), pk=pk)
+    answered = Answer.objects.filter(question=OuterRef("pk"))
+    questions = (
+        survey.questions.select_related("touchpoint", "show_if_question")
+        .annotate(has_answers=Exists(answered))
+        .order_by("archived_at", "position", "pk")
+    )
+    context = {
+        "survey": survey,
+        "live": [q for q in questions if q.archived_at is None],
+        "archived": [q for q in questions if q.archived_at is not None],
+        "kiosk_url": _absolute(reverse("patient:kiosk", args=[survey.slug])),
+    }
+    return render(request, "feedback/manage/survey_builder.html", context)
+
+
+@require_POST
+@manager_required
+def survey_set_active(request: HttpRequest, pk: int) -> HttpResponse:
+    survey = get_object_or_404(Survey, pk=pk)
+    active = request.POST.get("active") == "1"
+    try:
+        services.survey_set_active(survey=survey, active=active)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("feedback:survey_builder", survey.pk)
+    messages.success(request, _("“%(title)s” is now on.") if active else _("“%(title)s” is now off."))
+    return redirect("feedback:survey_builder", survey.pk)
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def survey_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """Exactly the patient's page (same view code and template); answers are validated, never stored."""
+    survey = get_object_or_404(Survey, pk=pk)
+    language = choose_language(request, survey)
+    channel = Response.Channel.STAFF if survey.audience == Survey.Audience.STAFF else Response.Channel.QR
+    with translation.override(language):
+        return survey_page(
+            request, survey=survey, language=language, channel=channel, where=Where(), preview=True
+        )
+
+
+@manager_required
+def survey_poster(request: HttpRequest, pk: int) -> HttpResponse:
+    """A printable A4 poster: the survey's QR code and short address, optionally for one touchpoint."""
+    survey = get_object_or_404(Survey.objects.for_patients(), pk=pk)
+    touchpoints = Touchpoint.objects.active().select_related("location")
+    touchpoint = (
+        touchpoints.filter(pk=request.GET.get("tp")).first() if request.GET.get("tp", "").isdigit() else None
+    )
+    params = {"src": "qr", **({"tp": touchpoint.pk} if touchpoint else {})}
+    short_url = _absolute(reverse("patient:kiosk", args=[survey.slug]))
+    qr_url = f"{short_url}?{urlencode(params)}"
+    image = qrcode.make(qr_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
+    buffer = BytesIO()
+    image.save(buffer)
+    svg = buffer.getvalue().decode()
+    svg = svg[svg.index("<svg") :]  # drop the XML declaration: the SVG goes inline in the page
+    context = {
+        "survey": survey,
+        "touchpoints": touchpoints,
+        "touchpoint": touchpoint,
+        "short_url": short_url.split("://", 1)[-1],
+        "qr_url": qr_url,
+        # Generated by qrcode from our own URL: markup we built, not user input.
+        "qr_svg": mark_safe(svg),
+    }
+    return render(request, "feedback/manage/survey_poster.html", context)
+
+
+def _absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+# --- Questions --------------------------------------------------------------------------------------
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def question_create(request: HttpRequest, pk: int) -> HttpResponse:
+    survey = get_object_or_404(Survey, pk=pk)
+    form = QuestionForm(request.POST or None, survey=survey)
+    if request.method == "POST" and form.is_valid():
+        services.question_add(survey=survey, data=form.cleaned_data)
+        messages.success(request, _("Question added."))
+        return redirect("feedback:survey_builder", survey.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "feedback/manage/question_form.html", {"form": form, "survey": survey}, status=status
+    )
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def question_update(request: HttpRequest, pk: int) -> HttpResponse:
+    question = get_object_or_404(Question.objects.select_related("survey"), pk=pk, archived_at__isnull=True)
+    form = QuestionForm(request.POST or None, instance=question, survey=question.survey)
+    if request.method == "POST" and form.is_valid():
+        saved = services.question_update(question=question, data=form.cleaned_data, now=timezone.now())
+        if saved.pk != question.pk:
+            messages.info(
+                request,
+                _(
+                    "The old question had answers, so it was archived with them "
+                    "and this new version took its place."
+                ),
+            )
+        else:
+            messages.success(request, _("Question saved."))
+        return redirect("feedback:survey_builder", question.survey_id)
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "survey": question.survey, "question": question}
+    return render(request, "feedback/manage/question_form.html", context, status=status)
+
+
+@require_POST
+@manager_required
+def question_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    question = get_object_or_404(Question, pk=pk, archived_at__isnull=True)
+    try:
+        archived = services.question_remove(question=question, now=timezone.now())
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(
+            request,
+            _("Question archived: it has answers, which stay in the results.")
+            if archived
+            else _("Question deleted."),
+        )
+    return redirect("feedback:survey_builder", question.survey_id)
+
+
+@require_POST
+@manager_required
+def question_move(request: HttpRequest, pk: int) -> HttpResponse:
+    question = get_object_or_404(Question, pk=pk, archived_at__isnull=True)
+    try:
+        services.question_move(question=question, up=request.POST.get("direction") == "up")
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    return redirect(
+        reverse("feedback:survey_builder", args=[question.survey_id]) + f"#question-{question.pk}"
+    )
+
+
+# --- Themes ---------------------------------------------------------------------------------------------
+
+
+class ThemeListView(ManagerRequiredMixin, ListView):
+    template_name = "feedback/manage/theme_list.html"
+    context_object_name = "themes"
+    queryset = Theme.objects.annotate(tagged=Count("responses")).order_by("-is_active", "name")
+
+
+class ThemeEditMixin(ManagerRequiredMixin, BadRequestOnInvalidMixin):
+    model = Theme
+    form_class = ThemeForm
+    template_name = "feedback/manage/theme_form.html"
+    success_url = reverse_lazy("feedback:theme_list")
+
+    def form_valid(self, form) -> HttpResponse:
+        response = super().form_valid(form)
+        messages.success(
+            self.request,
+            _("Saved the theme “%(name)s”. New comments are tagged with it.") % {"name": self.object},
+        )
+        return response
+
+
+class ThemeCreateView(ThemeEditMixin, CreateView):
+    pass
+
+
+class ThemeUpdateView(ThemeEditMixin, UpdateView):
+    pass

@@ -1,0 +1,165 @@
+"""What people said: the responses list, one response, a survey's results and its CSV export (managers)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.text import slugify
+
+from feedback import export
+from feedback import results as figures
+from feedback.forms import ResponseFilterForm, ResultsFilterForm
+from feedback.models import Answer, Question, Response, Survey
+from feedback.results import Scope
+from servicedesk.access import manager_required
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 25
+DEFAULT_DAYS = 90
+
+
+def _scope(form: ResultsFilterForm, survey: Survey | None) -> Scope:
+    data = form.cleaned_data if form.is_valid() else {}
+    return Scope(
+        survey=survey,
+        date_from=data.get("date_from"),
+        date_to=data.get("date_to"),
+        location_id=data["location"].pk if data.get("location") else None,
+        touchpoint_id=data["touchpoint"].pk if data.get("touchpoint") else None,
+    )
+
+
+def _filter_form(form_class: type[ResultsFilterForm], request: HttpRequest) -> ResultsFilterForm:
+    """Filters from the query string; with none given, the last 90 days."""
+    if any(request.GET.get(name) for name in form_class.base_fields):
+        return form_class(request.GET)
+    today = timezone.localdate()
+    return form_class({"date_from": today - timedelta(days=DEFAULT_DAYS - 1), "date_to": today})
+
+
+def _questions(survey: Survey) -> list[Question]:
+    """Live questions in order, then archived ones whose answers still count in the results."""
+    answered = Answer.objects.filter(question=OuterRef("pk"))
+    return list(
+        survey.questions.filter(Q(archived_at__isnull=True) | Q(Exists(answered))).order_by(
+            "archived_at", "position", "pk"
+        )
+    )
+
+
+@manager_required
+def survey_results(request: HttpRequest, pk: int) -> HttpResponse:
+    survey = get_object_or_404(Survey, pk=pk)
+    form = _filter_form(ResultsFilterForm, request)
+    scope = _scope(form, survey)
+    results = figures.survey_results(scope, _questions(survey))
+    # A staff pulse with few answers could be traced to a person by its wording: comments wait too.
+    hide_comments = survey.audience == Survey.Audience.STAFF and results.suppressed
+    page = None if hide_comments else Paginator(figures.comments(scope), 20).get_page(request.GET.get("page"))
+    status = 400 if form.is_bound and not form.is_valid() else 200
+    context = {
+        "survey": survey,
+        "form": form,
+        "results": results,
+        "comments": page,
+        "small_number": figures.small_number(),
+        "filter_query": _without_page(request),
+        "export_query": urlencode({k: v for k, v in form.data.items() if v and k != "page"}),
+    }
+    return render(request, "feedback/manage/survey_results.html", context, status=status)
+
+
+def _without_page(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+@manager_required
+def survey_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    """Every response in the filtered range as CSV. Contact details are never exported."""
+    survey = get_object_or_404(Survey, pk=pk)
+    form = ResultsFilterForm(request.GET)
+    scope = _scope(form, survey)
+    questions = list(survey.questions.order_by("archived_at", "position", "pk"))
+    responses = (
+        scope.responses()
+        .select_related("survey", "location", "touchpoint")
+        .prefetch_related(
+            "themes",
+            Prefetch(
+                "answers",
+                queryset=Answer.objects.only(
+                    "pk", "response_id", "question_id", "value", "choice", "choices", "text"
+                ),
+            ),
+        )
+        .order_by("submitted_at", "pk")
+    )
+    logger.info("feedback export of survey %s by user %s", survey.pk, request.user.pk)
+    filename = f"{slugify(survey.title) or 'survey'}-{timezone.localdate():%Y-%m-%d}.csv"
+    response = StreamingHttpResponse(
+        export.rows(responses.iterator(chunk_size=1000), questions), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@manager_required
+def response_list(request: HttpRequest) -> HttpResponse:
+    form = _filter_form(ResponseFilterForm, request)
+    data = form.cleaned_data if form.is_valid() else {}
+    scope = _scope(form, data.get("survey"))
+    responses = scope.responses()
+    if data.get("sentiment") == Response.Sentiment.POSITIVE:
+        responses = responses.filter(sentiment__gte=Response.POSITIVE_FROM)
+    elif data.get("sentiment") == Response.Sentiment.NEGATIVE:
+        responses = responses.filter(sentiment__lte=Response.NEGATIVE_TO)
+    elif data.get("sentiment") == Response.Sentiment.NEUTRAL:
+        responses = responses.filter(sentiment__gt=Response.NEGATIVE_TO, sentiment__lt=Response.POSITIVE_FROM)
+    if data.get("theme"):
+        tagged = Response.themes.through.objects.filter(response=OuterRef("pk"), theme=data["theme"])
+        responses = responses.filter(Exists(tagged))
+    if data.get("negative"):
+        responses = responses.negative()
+    text_answers = Answer.objects.filter(question__kind=Question.Kind.TEXT).exclude(text="").order_by("pk")
+    fft_answers = Answer.objects.filter(question__kind=Question.Kind.FFT)
+    responses = (
+        responses.select_related("survey", "location", "touchpoint")
+        .prefetch_related(
+            "themes",
+            Prefetch("answers", queryset=text_answers, to_attr="comments"),
+            Prefetch("answers", queryset=fft_answers, to_attr="fft_answers"),
+        )
+        .order_by("-submitted_at", "-pk")
+    )
+    page = Paginator(responses, PAGE_SIZE).get_page(request.GET.get("page"))
+    status = 400 if form.is_bound and not form.is_valid() else 200
+    context = {"form": form, "page": page, "filter_query": _without_page(request)}
+    return render(request, "feedback/manage/response_list.html", context, status=status)
+
+
+@manager_required
+def response_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    response = get_object_or_404(
+        Response.objects.select_related("survey", "location", "touchpoint", "need_profile").prefetch_related(
+            "themes",
+            Prefetch(
+                "answers", queryset=Answer.objects.select_related("question").order_by("question__position")
+            ),
+        ),
+        pk=pk,
+    )
+    if response.has_contact:
+        logger.info(
+            "feedback response %s with contact details viewed by user %s", response.pk, request.user.pk
+        )
+    return render(request, "feedback/manage/response_detail.html", {"response": response})
