@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.utils import timezone
 
+from design import services
 from design.models import (
     Accommodation,
     GoalAcknowledgement,
@@ -33,6 +35,17 @@ class ServiceGoalAdmin(admin.ModelAdmin):
     # The version and status change only through design.services (version bumps, audit trail).
     readonly_fields = ("version", "status", "retired_at")
     inlines = [GoalChangeInline]
+
+    def save_model(self, request, obj: ServiceGoal, form, change: bool) -> None:
+        """Save through the services, so that the admin too bumps versions and writes the audit trail."""
+        now = timezone.now()
+        if change:
+            fields = {n: form.cleaned_data[n] for n in form.changed_data if n in services.EDITABLE_FIELDS}
+            services.goal_update(goal=obj, by=request.user, now=now, fields=fields)
+        else:
+            fields = {n: v for n, v in form.cleaned_data.items() if n in services.EDITABLE_FIELDS}
+            saved = services.goal_create(by=request.user, now=now, fields=fields)
+            obj.pk, obj._state.adding = saved.pk, False
 
 
 class PatientNeedInline(admin.TabularInline):

@@ -37,6 +37,7 @@ class GoalForm(forms.ModelForm):
         label=_("Metric"),
         help_text=_("The figure that shows whether we keep this promise. Its current value appears below."),
     )
+    read_at = forms.DateTimeField(widget=forms.HiddenInput, required=False)
     metric_params = forms.CharField(
         label=_("Metric parameters"),
         required=False,
@@ -97,6 +98,8 @@ class GoalForm(forms.ModelForm):
         self.fields["metric_key"].choices = [("", _("Choose a metric…")), *choices]
         self.fields["metric_key"].widget.attrs["data-metric-picker"] = "1"
         if goal.pk:
+            # When the manager read the goal: a save by someone else in between is refused.
+            self.initial["read_at"] = goal.updated_at.isoformat()
             self.initial["metric_params"] = "\n".join(
                 f"{k}={v}" for k, v in sorted(goal.metric_params.items())
             )

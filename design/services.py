@@ -227,12 +227,18 @@ class PeriodResult:
     status: GoalStatus
 
 
-def goal_history(*, goal: ServiceGoal, now: datetime, count: int = 6) -> list[PeriodResult]:
-    """The goal's value in each of its last ``count`` periods, judged against today's target."""
+def goal_history(
+    *, goal: ServiceGoal, now: datetime, count: int = 6
+) -> tuple[Evaluation, list[PeriodResult]]:
+    """The goal's evaluation now, and its value in each of its last ``count`` periods.
+
+    Each period is judged against today's target, with the period before it for the trend;
+    one metric computation per period (the current one is shared with the evaluation).
+    """
     periods = goal_history_periods(period=goal.period, now=now, count=count + 1)
     filters = goal_filters(goal)
     values = [metric_value(key=goal.metric_key, period=p, filters=filters) for p in periods]
-    return [
+    rows = [
         PeriodResult(
             period=periods[i],
             value=values[i],
@@ -246,6 +252,16 @@ def goal_history(*, goal: ServiceGoal, now: datetime, count: int = 6) -> list[Pe
         )
         for i in range(count)
     ]
+    evaluation = Evaluation(
+        status=rows[0].status,
+        value=values[0],
+        previous_value=values[1],
+        trend=trend_of(value=values[0], previous_value=values[1], comparator=goal.comparator),
+        period=periods[0],
+        previous_period=periods[1],
+        metric=metrics.registry.get(goal.metric_key),
+    )
+    return evaluation, rows
 
 
 def goal_measure(*, goal: ServiceGoal, now: datetime) -> GoalMeasurement:
@@ -313,14 +329,28 @@ def goal_create(*, by: User, now: datetime, fields: Mapping[str, Any]) -> Servic
 
 
 @transaction.atomic
-def goal_update(*, goal: ServiceGoal, by: User, now: datetime, fields: Mapping[str, Any]) -> bool:
+def goal_update(
+    *,
+    goal: ServiceGoal,
+    by: User,
+    now: datetime,
+    fields: Mapping[str, Any],
+    read_at: datetime | None = None,
+) -> bool:
     """Change a goal. Returns True when its promise changed, i.e. the version went up.
 
     A new version means everyone has to read and acknowledge the goal again; earlier
-    acknowledgements stay as history of who had read which version.
+    acknowledgements stay as history of who had read which version. ``read_at`` is the
+    goal's ``updated_at`` when the manager opened the form: if someone saved it since,
+    the change is refused rather than silently overwriting theirs.
     """
     _check_fields(fields)
     locked = ServiceGoal.objects.select_for_update().get(pk=goal.pk)
+    if read_at is not None and locked.updated_at != read_at:
+        raise ValidationError(
+            "Someone else saved this goal while you were editing it, so your changes were not saved. "
+            "Open the goal again to see theirs, then make yours."
+        )
     before = {f: (_comparable(locked, f), _display(locked, f)) for f in fields}
     for name, value in fields.items():
         setattr(locked, name, value)

@@ -90,10 +90,10 @@ def goal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     acknowledgements = GoalAcknowledgement.objects.filter(goal=goal, version=goal.version).select_related(
         "user"
     )
-    history = services.goal_history(goal=goal, now=now)
+    evaluation, history = services.goal_history(goal=goal, now=now)
     context = {
         "goal": goal,
-        "evaluation": services.goal_evaluate(goal=goal, now=now),
+        "evaluation": evaluation,
         "history": history,
         "chart": {
             "labels": [f"{row.period.start:%d %b} to {row.period.end:%d %b}" for row in reversed(history)],
@@ -151,9 +151,17 @@ def goal_update(request: HttpRequest, pk: int) -> HttpResponse:
     goal = get_goal_for_user(request.user, pk)
     form = GoalForm(request.POST if request.method == "POST" else None, instance=goal)
     if form.is_bound and form.is_valid():
-        promise_changed = services.goal_update(
-            goal=goal, by=request.user, now=timezone.now(), fields=form.goal_fields()
-        )
+        try:
+            promise_changed = services.goal_update(
+                goal=goal,
+                by=request.user,
+                now=timezone.now(),
+                fields=form.goal_fields(),
+                read_at=form.cleaned_data["read_at"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return _goal_form_page(request, form, get_goal_for_user(request.user, pk))
         if promise_changed:
             messages.success(
                 request,

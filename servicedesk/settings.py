@@ -313,7 +313,7 @@ CELERY_BEAT_SCHEDULE = {
     "delivery-schedule-runs": {"task": "delivery.tasks.schedule_runs", "schedule": 900.0},
     "delivery-mark-missed-runs": {"task": "delivery.tasks.mark_missed_runs", "schedule": 60.0},
     "delivery-send-run-reminders": {"task": "delivery.tasks.send_run_reminders", "schedule": 60.0},
-    "design-measure-goals": {"task": "design.tasks.measure_goals", "schedule": 60.0 * 60},
+    "design-measure-goals": {"task": "design.tasks.measure_goals", "schedule": 15 * 60.0},
     "design-goal-review-reminders": {
         "task": "design.tasks.send_goal_review_reminders",
         "schedule": 60.0 * 60,

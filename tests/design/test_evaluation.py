@@ -194,12 +194,14 @@ def test_history_gives_one_value_per_period_most_recent_first(fake_metric):
     values.update(boundary=now, current=80, previous=95)
     goal = ServiceGoalFactory(metric_key="testing.fake_pct", target=90)
 
-    history = goal_history(goal=goal, now=now, count=3)
+    evaluation, history = goal_history(goal=goal, now=now, count=3)
 
+    assert (evaluation.value, evaluation.previous_value, evaluation.status) == (80, 95, GoalStatus.MISSED)
+    assert evaluation == goal_evaluate(goal=goal, now=now)  # the same answer as the list's evaluation
     assert [row.value for row in history] == [80, 95, 95]
     assert [row.status for row in history] == [GoalStatus.MISSED, GoalStatus.MET, GoalStatus.MET]
     assert history[0].period.start == history[1].period.end  # consecutive, no overlap
-    assert len(calls) == 4  # one extra period, for the oldest row's trend
+    assert len(calls) == 4 + 2  # one extra period for the oldest row's trend; then goal_evaluate
 
 
 @pytest.mark.django_db
