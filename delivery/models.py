@@ -288,14 +288,6 @@ class ChecklistRunQuerySet(models.QuerySet):
             .order_by("due_at", "pk")
         )
 
-    def day_summary(self, *, start: datetime, end: datetime) -> dict[str, int]:
-        """How the runs due in [start, end) stand, counted in one query (the dashboard's summary)."""
-        return self.filter(due_at__gte=start, due_at__lt=end, subject__isnull=True).aggregate(
-            total=Count("pk"),
-            completed=Count("pk", filter=Q(status=ChecklistRun.Status.COMPLETED)),
-            missed=Count("pk", filter=Q(status=ChecklistRun.Status.MISSED)),
-        )
-
     def past_deadline(self, now: datetime) -> ChecklistRunQuerySet:
         """Open runs whose deadline has passed. Training runs stay owed (they become overdue, not missed)."""
         return self.open().filter(due_at__lte=now, subject__isnull=True)

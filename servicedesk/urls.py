@@ -10,6 +10,8 @@ handler500 = "servicedesk.views.server_error"
 urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/export.csv", views.dashboard_export, name="dashboard_export"),
+    path("dashboard/report/", views.dashboard_report, name="dashboard_report"),
     path("my-work/", views.my_work, name="my_work"),
     path("healthz", views.healthz, name="healthz"),
     # Accounts: login, logout, password change and reset, in the house layout.

@@ -1,13 +1,12 @@
 """The run page staff use on a phone, and the My work section that lists today's runs."""
 
-from datetime import time, timedelta
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from delivery.models import ChecklistResult, ChecklistRun
-from delivery.schedule import at_local
 from servicedesk.roles import Role
 from tests.factories import (
     ChecklistItemFactory,
@@ -258,12 +257,3 @@ def test_a_tap_on_a_run_completed_meanwhile_explains_and_saves_nothing(staff_cli
     assert "already completed" in response.content.decode()
     assert not ChecklistResult.objects.exists()
 
-
-def test_the_dashboard_summarises_todays_checklists(manager_client):
-    noon = at_local(timezone.localdate(), time(12, 0))
-    ChecklistRunFactory(due_at=noon)
-    ChecklistRunFactory(due_at=noon, status="completed", completed_at=noon)
-    ChecklistRunFactory(due_at=noon + timedelta(days=1))  # tomorrow's
-    html = manager_client.get(reverse("dashboard")).content.decode()
-    assert "Checklists due today" in html
-    assert "1 of 2 completed, 0 missed" in html
