@@ -256,4 +256,3 @@ def test_a_tap_on_a_run_completed_meanwhile_explains_and_saves_nothing(staff_cli
     assert response.status_code == 409
     assert "already completed" in response.content.decode()
     assert not ChecklistResult.objects.exists()
-
