@@ -415,3 +415,11 @@ def test_saving_the_form_as_loaded_is_not_mistaken_for_a_conflict(manager_client
     assert response.status_code == 302
     goal.refresh_from_db()
     assert goal.target == Decimal("95")
+
+
+def test_goal_list_reads_design_then_delivery_then_recovery(staff_client):
+    ServiceGoalFactory(title="A recovery goal", pillar="recovery")
+    ServiceGoalFactory(title="A delivery goal", pillar="delivery")
+    ServiceGoalFactory(title="A design goal", pillar="design")
+    goals = staff_client.get(reverse("design:goal_list")).context["page"].object_list
+    assert [g.pillar for g in goals] == ["design", "delivery", "recovery"]
