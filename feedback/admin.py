@@ -77,3 +77,76 @@ class InvitationAdmin(admin.ModelAdmin):
     list_select_related = ("survey",)
     date_hierarchy = "visit_at"
     readonly_fields = ("selector", "completed_at")
+
+
+# --- Invitation sending (issue 6): for support staff; managers use /feedback/invitations/ --------------
+
+from feedback.models import (  # noqa: E402 — kept with the section it belongs to
+    ContactAccessLog,
+    IntegrationToken,
+    InvitationImport,
+    InvitationMessage,
+    InvitationRules,
+)
+
+
+@admin.register(InvitationMessage)
+class InvitationMessageAdmin(admin.ModelAdmin):
+    """The send log is evidence of what was sent: read-only."""
+
+    list_display = ("invitation", "kind", "number", "channel", "status", "attempts", "due_at", "sent_at")
+    list_filter = ("status", "channel", "kind")
+    list_select_related = ("invitation__survey",)
+    raw_id_fields = ("invitation",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(InvitationRules)
+class InvitationRulesAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(IntegrationToken)
+class IntegrationTokenAdmin(admin.ModelAdmin):
+    list_display = ("name", "hint", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = ("token_hash", "hint", "created_by", "revoked_by", "last_used_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False  # tokens are created on the Integrations page, which shows the secret once
+
+
+@admin.register(InvitationImport)
+class InvitationImportAdmin(admin.ModelAdmin):
+    list_display = ("filename", "survey", "status", "total_rows", "created_at")
+    list_filter = ("status",)
+    exclude = ("content",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields if f.name != "content"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(ContactAccessLog)
+class ContactAccessLogAdmin(admin.ModelAdmin):
+    list_display = ("at", "by", "action", "invitations", "responses")
+    list_filter = ("action",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

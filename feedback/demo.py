@@ -17,7 +17,7 @@ from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 
-from feedback import analysis
+from feedback import analysis, invitation_demo
 from feedback.forms import Answered
 from feedback.library import READY_MADE
 from feedback.models import Answer, Question, Response, Survey
@@ -132,6 +132,7 @@ def seed(*, options: dict, out: Callable[[str], None]) -> None:
         _generate(after, missing, Response.Channel.LINK, rng=rng, now=now, places=places, profiles=profiles)
     total = Response.objects.filter(survey__in=surveys.values()).count()
     out(f"Feedback: {len(surveys)} surveys, {total} responses over the last {DAYS} days.")
+    invitation_demo.seed(options=options, out=out)  # invitations in every state, linked to the responses
 
 
 def _ensure_survey(key: str) -> Survey:

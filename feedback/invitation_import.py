@@ -590,3 +590,39 @@ def imports_resume(*, now: datetime) -> int:
         enqueue(check_invitation_import if status == Status.VALIDATING else run_invitation_import, pk)
         resumed += 1
     return resumed
+
+
+# --- Visits posted as JSON (the practice-management system's API) ---------------------------------
+
+JSON_FIELDS = {
+    "external_id": "external_id",
+    "first_name": "first_name",
+    "email": "email",
+    "mobile": "phone",
+    "visit_at": "visit_at",
+    "location": "location",
+    "touchpoint": "touchpoint",
+    "clinician": "clinician",
+    "language": "language",
+    "need_profile": "need_profile",
+}
+JSON_COLUMNS = {column: index for index, column in enumerate(JSON_FIELDS.values())}
+
+
+def check_posted_visit(item: object, *, survey: Survey, vocabulary: Vocabulary, now: datetime) -> RowResult:
+    """One posted visit, checked by the same rules as a CSV row. ``external_id`` is required."""
+    if not isinstance(item, dict):
+        return RowResult(row=0, errors=[("", "each visit must be a JSON object")])
+    unknown = sorted(set(item) - set(JSON_FIELDS) - {"survey"})
+    not_text = sorted(
+        k for k, v in item.items() if k in JSON_FIELDS and v is not None and not isinstance(v, str)
+    )
+    row = ["" if item.get(key) is None else str(item.get(key)) for key in JSON_FIELDS]
+    result = check_row(row, number=0, columns=JSON_COLUMNS, survey=survey, vocabulary=vocabulary, now=now)
+    extra = [(key, "unknown field") for key in unknown] + [(key, "must be a string") for key in not_text]
+    if not str(item.get("external_id") or "").strip():
+        extra.append(("external_id", "missing: the visit's id in your system makes posting twice safe"))
+    if extra:
+        result.errors.extend(extra)
+        result.visit = None
+    return result

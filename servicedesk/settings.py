@@ -308,6 +308,11 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # or late, or on two machines at once, sends nothing twice. This is the only schedule.
 CELERY_BEAT_SCHEDULE = {
     "send-welcome-emails": {"task": "servicedesk.tasks.send_due_welcome_emails", "schedule": 60.0},
+    "dashboard-refresh-feedback-summaries": {
+        "task": "servicedesk.tasks.refresh_feedback_summaries",
+        "schedule": 60.0 * 5,
+    },
+    "dashboard-weekly-digest": {"task": "servicedesk.tasks.send_weekly_digests", "schedule": 60.0 * 15},
     # Delivery: today's checklist runs (idempotent, so every 15 minutes also catches new templates),
     # runs past their deadline marked missed, and reminders of runs soon due.
     "delivery-schedule-runs": {"task": "delivery.tasks.schedule_runs", "schedule": 900.0},
@@ -360,6 +365,26 @@ INVITATION_IMPORT_MAX_ROWS = env_int("INVITATION_IMPORT_MAX_ROWS", default=100_0
 # Visit lists up to this many rows are checked and imported while the manager waits; longer ones
 # in the background, with a progress bar.
 INVITATION_IMPORT_INLINE_ROWS = env_int("INVITATION_IMPORT_INLINE_ROWS", default=1000, minimum=0)
+
+# --- Manager dashboard -----------------------------------------------------------------
+
+# A goal's hourly measurement (design.tasks.measure_goals) older than this is re-evaluated live.
+DASHBOARD_GOAL_MEASUREMENT_MAX_AGE = env_int(
+    "DASHBOARD_GOAL_MEASUREMENT_MAX_AGE_MINUTES", default=90, minimum=1
+)
+# "Needs attention today" looks back this many days for missed checks and unanswered negative feedback.
+DASHBOARD_ATTENTION_DAYS = env_int("DASHBOARD_ATTENTION_DAYS", default=7, minimum=1)
+# The summary sweep checks this many days back for days whose feedback changed (imports, erasures) ...
+DASHBOARD_SUMMARY_CHECK_DAYS = env_int("DASHBOARD_SUMMARY_CHECK_DAYS", default=400, minimum=2)
+# ... and this many days of visits for invitations answered since they were counted.
+DASHBOARD_INVITATION_CHECK_DAYS = env_int("DASHBOARD_INVITATION_CHECK_DAYS", default=45, minimum=2)
+# The weekly digest goes out on this weekday (0 = Monday) from this local hour.
+DASHBOARD_DIGEST_WEEKDAY = env_int("DASHBOARD_DIGEST_WEEKDAY", default=0)
+DASHBOARD_DIGEST_HOUR = env_int("DASHBOARD_DIGEST_HOUR", default=7)
+if DASHBOARD_DIGEST_WEEKDAY > 6 or DASHBOARD_DIGEST_HOUR > 23:
+    raise ImproperlyConfigured(
+        "DASHBOARD_DIGEST_WEEKDAY must be 0-6 (Monday-Sunday) and DASHBOARD_DIGEST_HOUR 0-23."
+    )
 
 # --- Security --------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import csv
 import logging
 import sys
 
@@ -18,12 +19,18 @@ from django.views.generic import CreateView, FormView, ListView, UpdateView
 
 from delivery.models import ChecklistRun
 from design.models import ServiceGoal
+from servicedesk import dashboard as board
 from servicedesk import services
 from servicedesk.access import ManagerRequiredMixin, manager_required, team_required
 from servicedesk.celery import app as celery_app
-from servicedesk.forms import LocationForm, StaffMemberForm, TouchpointForm
+from servicedesk.forms import (
+    DashboardFilterForm,
+    LocationForm,
+    MonthlyReportForm,
+    StaffMemberForm,
+    TouchpointForm,
+)
 from servicedesk.models import Location, Touchpoint, User
-from servicedesk.roles import Role
 
 logger = logging.getLogger(__name__)
 
@@ -36,21 +43,64 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("dashboard" if request.user.is_manager else "my_work")
 
 
+def _dashboard_scope(request: HttpRequest) -> tuple[DashboardFilterForm, board.Scope | None]:
+    """The period and filter from the query string; no scope when the form has errors."""
+    now = timezone.now()
+    form = DashboardFilterForm(request.GET or None, today=timezone.localdate(now))
+    if not form.is_bound:
+        return form, board.Scope.last_days(now=now)
+    if not form.is_valid():
+        return form, None
+    data = form.cleaned_data
+    scope = board.Scope.last_days(
+        data["days"] or board.DEFAULT_DAYS,
+        now=now,
+        until=data["until"],
+        location=data["location"],
+        touchpoint=data["touchpoint"],
+        need_profile=data["need_profile"],
+    )
+    return form, scope
+
+
+@require_GET
 @manager_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    touchpoints = Touchpoint.objects.active().select_related("location")
-    context = {
-        "locations": Location.objects.active().annotate(
-            touchpoint_count=Count("touchpoints", filter=Q(touchpoints__is_active=True))
-        ),
-        "touchpoints": touchpoints,
-        "channel_counts": touchpoints.order_by().values("channel").annotate(n=Count("pk")).order_by("-n"),
-        "team_counts": {
-            role.label: User.objects.with_role(role).count() for role in (Role.MANAGER, Role.STAFF)
-        },
-        "goal_status_counts": ServiceGoal.objects.status_counts(),
-    }
+    """The managers' landing page: are we meeting our goals, for whom, where, and what needs us today."""
+    form, scope = _dashboard_scope(request)
+    if scope is None:
+        return render(request, "servicedesk/dashboard.html", {"form": form}, status=400)
+    context = {"form": form, "scope": scope, **board.sections(scope)}
     return render(request, "servicedesk/dashboard.html", context)
+
+
+@require_GET
+@manager_required
+def dashboard_export(request: HttpRequest) -> HttpResponse:
+    """The dashboard's figures for the same period and filter, as CSV (aggregates only)."""
+    form, scope = _dashboard_scope(request)
+    if scope is None:
+        return render(request, "servicedesk/dashboard.html", {"form": form}, status=400)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    filename = f"dashboard-{scope.first_day:%Y%m%d}-{scope.last_day:%Y%m%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.write("\ufeff")  # so that spreadsheet programs read the file as UTF-8
+    csv.writer(response).writerows(board.export_rows(scope))
+    return response
+
+
+@require_GET
+@manager_required
+def dashboard_report(request: HttpRequest) -> HttpResponse:
+    """A printable report of one month for a practice meeting (print CSS; FFT counts per category)."""
+    now = timezone.now()
+    form = MonthlyReportForm(request.GET or None, today=timezone.localdate(now))
+    if form.is_bound and not form.is_valid():
+        return render(request, "servicedesk/dashboard_report.html", {"form": form}, status=400)
+    month = form.cleaned_data["month"] if form.is_bound else form.default_month()
+    scope = board.month_scope(month, now=now)
+    context = {"form": form, "scope": scope, "month": month, **board.monthly_report(scope)}
+    return render(request, "servicedesk/dashboard_report.html", context)
 
 
 @team_required

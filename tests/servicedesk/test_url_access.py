@@ -26,6 +26,8 @@ PUBLIC_URL_NAMES = {
     "invitation",
     "invitation_thanks",
     "put_right",  # recovery: the patient's one-question "Did we put it right?" link
+    "invitation_opt_out",  # feedback: the patient's "no more survey messages" link
+    "api_visits",  # feedback: the practice-management system, authenticated by its bearer token
 }
 # Django admin has its own login page; it is checked for staff-only access below.
 ADMIN_NAMESPACE = "admin"

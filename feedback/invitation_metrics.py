@@ -1,0 +1,76 @@
+"""Invitation figures for goals and the dashboard: how many were sent, answered, opted out.
+
+All three count invitations whose first message was sent in the period, so the rates compare
+like with like (an invitation sent on the 30th and answered on the 2nd counts in its month).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from feedback.models import Invitation
+from servicedesk import metrics
+from servicedesk.metrics import Filters, Metric, Period, Unit
+
+
+def _sent(period: Period, filters: Filters) -> QuerySet:
+    queryset = Invitation.objects.filter(sent_at__gte=period.start, sent_at__lt=period.end)
+    if filters.location_id is not None:
+        queryset = queryset.filter(location_id=filters.location_id)
+    if filters.touchpoint_id is not None:
+        queryset = queryset.filter(touchpoint_id=filters.touchpoint_id)
+    if filters.need_profile_id is not None:
+        queryset = queryset.filter(need_profile_id=filters.need_profile_id)
+    return queryset
+
+
+def invitations_sent(*, period: Period, filters: Filters) -> int:
+    return _sent(period, filters).count()
+
+
+def _rate(period: Period, filters: Filters, condition: Q) -> float | None:
+    counts = _sent(period, filters).aggregate(sent=Count("pk"), matching=Count("pk", filter=condition))
+    if not counts["sent"]:
+        return None
+    return 100 * counts["matching"] / counts["sent"]
+
+
+def response_rate_pct(*, period: Period, filters: Filters) -> float | None:
+    return _rate(period, filters, Q(status=Invitation.Status.COMPLETED))
+
+
+def opt_out_rate_pct(*, period: Period, filters: Filters) -> float | None:
+    return _rate(period, filters, Q(opted_out_at__isnull=False))
+
+
+def register_invitation_metrics() -> None:
+    metrics.register(
+        Metric(
+            key="feedback.invitations_sent",
+            label="Survey invitations sent",
+            unit=Unit.COUNT,
+            higher_is_better=True,
+            compute=invitations_sent,
+            description="Patients sent a survey invitation (first message) in the period.",
+        )
+    )
+    metrics.register(
+        Metric(
+            key="feedback.response_rate_pct",
+            label="Invitation response rate",
+            unit=Unit.PERCENT,
+            higher_is_better=True,
+            compute=response_rate_pct,
+            description="Of the invitations sent in the period, the share answered (reminders included).",
+        )
+    )
+    metrics.register(
+        Metric(
+            key="feedback.opt_out_rate_pct",
+            label="Invitation opt-out rate",
+            unit=Unit.PERCENT,
+            higher_is_better=False,
+            compute=opt_out_rate_pct,
+            description="Of the invitations sent in the period, the share whose patient opted out.",
+        )
+    )

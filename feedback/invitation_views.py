@@ -1,0 +1,458 @@
+"""Invitation pages: managers' lists, imports, rules and requests; the patient's opt-out; the API."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.generic import FormView, ListView, UpdateView
+
+from feedback import invitation_import, invitations
+from feedback.invitation_forms import (
+    ContactEraseForm,
+    ContactForm,
+    IntegrationTokenForm,
+    InvitationFilterForm,
+    InvitationRulesForm,
+    VisitListUploadForm,
+)
+from feedback.invitations import Outcome
+from feedback.models import (
+    IntegrationToken,
+    Invitation,
+    InvitationImport,
+    InvitationMessage,
+    InvitationRules,
+    Survey,
+)
+from servicedesk.access import ManagerRequiredMixin, manager_required
+
+logger = logging.getLogger(__name__)
+
+API_MAX_VISITS = 500
+
+
+def mask_email(email: str) -> str:
+    local, _sep, domain = email.partition("@")
+    return f"{local[:1]}•••@{domain}" if domain else ""
+
+
+def mask_phone(phone: str) -> str:
+    return f"•••• {phone[-3:]}" if phone else ""
+
+
+# --- Invitations list -----------------------------------------------------------------------------
+
+
+class InvitationListView(ManagerRequiredMixin, ListView):
+    template_name = "feedback/invitations/invitation_list.html"
+    paginate_by = 50
+
+    def get_queryset(self):
+        self.filters = InvitationFilterForm(self.request.GET or None)
+        queryset = (
+            Invitation.objects.select_related("survey", "location")
+            .prefetch_related("messages")
+            .order_by("-visit_at", "-pk")
+        )
+        return self.filters.filter(queryset)
+
+    def get_context_data(self, **kwargs) -> dict:
+        context = super().get_context_data(filters=self.filters, **kwargs)
+        for invitation in context["object_list"]:
+            invitation.contact_display = " · ".join(
+                part for part in (mask_email(invitation.email), mask_phone(invitation.phone)) if part
+            )
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context["query"] = query.urlencode()
+        return context
+
+
+# --- Visit-list imports ---------------------------------------------------------------------------
+
+
+class VisitListUploadView(ManagerRequiredMixin, FormView):
+    template_name = "feedback/invitations/import_upload.html"
+    form_class = VisitListUploadForm
+
+    def get_context_data(self, **kwargs) -> dict:
+        recent = InvitationImport.objects.select_related("survey", "created_by").defer("content")[:10]
+        return super().get_context_data(recent_imports=recent, **kwargs)
+
+    def form_valid(self, form: VisitListUploadForm) -> HttpResponse:
+        upload = form.cleaned_data["file"]
+        try:
+            job = invitation_import.import_start(
+                survey=form.cleaned_data["survey"],
+                filename=upload.name,
+                content=upload.read(),
+                by=self.request.user,
+            )
+        except invitation_import.FileRejected as exc:
+            form.add_error("file", str(exc))
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        if invitation_import.import_should_run_inline(job):
+            invitation_import.import_validate(import_id=job.pk)
+        else:
+            invitation_import.import_check_later(job=job)
+        return redirect("invitation_import_detail", pk=job.pk)
+
+    def form_invalid(self, form) -> HttpResponse:
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+def _import_for_manager(pk: int) -> InvitationImport:
+    return get_object_or_404(
+        InvitationImport.objects.select_related("survey", "created_by").defer("content"), pk=pk
+    )
+
+
+def _import_context(job: InvitationImport) -> dict:
+    counts = job.counts or {}
+    skipped = [
+        (Outcome.LABELS.get(kind, "Already imported (same visit id)"), counts[kind])
+        for kind in (
+            Outcome.DUPLICATE,
+            "already_imported",
+            Outcome.OPTED_OUT,
+            Outcome.RECENTLY_INVITED,
+            Outcome.TOO_OLD,
+            Outcome.NO_CHANNEL,
+        )
+        if counts.get(kind)
+    ]
+    return {
+        "job": job,
+        "progress": invitation_import.import_progress(job),
+        "skipped": skipped,
+        "ready": counts.get("ready", 0),
+        "created": counts.get("created", 0),
+        "error_count": counts.get("error", 0),
+        "errors": [issue for issue in job.issues if issue["kind"] == "error"][:200],
+        "skips": [issue for issue in job.issues if issue["kind"] != "error"][:200],
+    }
+
+
+@manager_required
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _import_for_manager(pk)
+    return render(request, "feedback/invitations/import_detail.html", _import_context(job))
+
+
+@manager_required
+def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress fragment htmx polls; once the work is done, the whole page reloads."""
+    job = _import_for_manager(pk)
+    response = render(request, "feedback/invitations/_import_progress.html", _import_context(job))
+    if not job.is_in_progress:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@require_POST
+@manager_required
+def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _import_for_manager(pk)
+    if not invitation_import.import_confirm(job=job, now=timezone.now()):
+        messages.error(request, "This visit list is not ready to import (it may have been imported already).")
+        return redirect("invitation_import_detail", pk=job.pk)
+    if invitation_import.import_should_run_inline(job):
+        invitation_import.import_run(import_id=job.pk)
+    return redirect("invitation_import_detail", pk=job.pk)
+
+
+@require_POST
+@manager_required
+def import_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _import_for_manager(pk)
+    if invitation_import.import_discard(job=job, now=timezone.now()):
+        messages.success(request, f"Discarded {job.filename}. Nothing was imported.")
+    return redirect("invitation_import_upload")
+
+
+# --- Sending rules and integrations ---------------------------------------------------------------
+
+
+class InvitationRulesView(ManagerRequiredMixin, UpdateView):
+    form_class = InvitationRulesForm
+    template_name = "feedback/invitations/rules_form.html"
+    success_url = reverse_lazy("invitation_rules")
+
+    def get_object(self, queryset=None) -> InvitationRules:
+        return InvitationRules.current()
+
+    def get_context_data(self, **kwargs) -> dict:
+        return super().get_context_data(time_zone=settings.TIME_ZONE, **kwargs)
+
+    def form_valid(self, form) -> HttpResponse:
+        messages.success(self.request, "Saved the sending rules. They apply to messages not yet sent.")
+        return super().form_valid(form)
+
+    def form_invalid(self, form) -> HttpResponse:
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def integration_list(request: HttpRequest) -> HttpResponse:
+    """Tokens for the practice-management system. A new token is shown once, on this response."""
+    form = IntegrationTokenForm(request.POST or None)
+    new_token = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            _token, new_token = invitations.integration_token_create(
+                name=form.cleaned_data["name"], by=request.user
+            )
+            form = IntegrationTokenForm()
+        else:
+            status = 400
+    context = {
+        "form": form,
+        "new_token": new_token,
+        "tokens": IntegrationToken.objects.select_related("created_by"),
+        "api_url": request.build_absolute_uri(reverse("api_visits")),
+    }
+    response = render(request, "feedback/invitations/integration_list.html", context, status=status)
+    response["Cache-Control"] = "no-store"  # the page may carry a new secret
+    return response
+
+
+@require_POST
+@manager_required
+def integration_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(IntegrationToken, pk=pk)
+    if invitations.integration_token_revoke(token=token, by=request.user, now=timezone.now()):
+        messages.success(request, f"Revoked {token}. Visits posted with it are now refused.")
+    return redirect("integration_list")
+
+
+# --- Response rates and failed messages -----------------------------------------------------------
+
+
+@manager_required
+def invitation_report(request: HttpRequest) -> HttpResponse:
+    """Per survey: invitations sent, answered (completed ÷ sent), and how many answered after a reminder."""
+    sent = Q(invitations__sent_at__isnull=False)
+    completed = sent & Q(invitations__status=Invitation.Status.COMPLETED)
+    surveys = (
+        Survey.objects.for_patients()
+        .annotate(
+            sent=Count("invitations", filter=sent),
+            completed=Count("invitations", filter=completed),
+            after_reminder=Count("invitations", filter=completed & Q(invitations__reminder_count__gt=0)),
+            reminded=Count("invitations", filter=sent & Q(invitations__reminder_count__gt=0)),
+            opted_out=Count("invitations", filter=sent & Q(invitations__opted_out_at__isnull=False)),
+        )
+        .filter(sent__gt=0)
+        .order_by("title")
+    )
+    rows = []
+    for survey in surveys:
+        rows.append(
+            {
+                "survey": survey,
+                "sent": survey.sent,
+                "completed": survey.completed,
+                "rate": 100 * survey.completed / survey.sent,
+                "before_reminder": 100 * (survey.completed - survey.after_reminder) / survey.sent,
+                "reminder_gain": 100 * survey.after_reminder / survey.sent,
+                "reminded": survey.reminded,
+                "after_reminder": survey.after_reminder,
+                "opted_out": survey.opted_out,
+            }
+        )
+    return render(request, "feedback/invitations/report.html", {"rows": rows})
+
+
+class FailedMessageListView(ManagerRequiredMixin, ListView):
+    template_name = "feedback/invitations/failed_list.html"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return (
+            InvitationMessage.objects.failed()
+            .select_related("invitation__survey")
+            .order_by("-updated_at", "-pk")
+        )
+
+
+@require_POST
+@manager_required
+def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    message = get_object_or_404(InvitationMessage.objects.select_related("invitation"), pk=pk)
+    if invitations.message_retry(message=message, now=timezone.now()):
+        messages.success(request, f"{message.label} queued again; it will be sent within a minute.")
+    else:
+        messages.error(
+            request,
+            "This message cannot be retried: the link has expired or the patient's details were purged.",
+        )
+    return redirect("invitation_failed_list")
+
+
+# --- Patient data requests (access and erasure) ---------------------------------------------------
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def contact_requests(request: HttpRequest) -> HttpResponse:
+    """Find everything held about one contact. POST, so the address never appears in a URL or log."""
+    form = ContactForm(request.POST or None)
+    record = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            record = invitations.contact_find(
+                contact=form.cleaned_data["contact"], by=request.user, now=timezone.now()
+            )
+        else:
+            status = 400
+    context = {"form": form, "record": record, "contact_text": request.POST.get("contact", "")}
+    response = render(request, "feedback/invitations/contact_requests.html", context, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@manager_required
+def contact_export(request: HttpRequest) -> HttpResponse:
+    form = ContactForm(request.POST)
+    if not form.is_valid():
+        return render(request, "feedback/invitations/contact_requests.html", {"form": form}, status=400)
+    data = invitations.contact_export(
+        contact=form.cleaned_data["contact"], by=request.user, now=timezone.now()
+    )
+    response = HttpResponse(json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="patient-data-{timezone.now():%Y%m%d-%H%M}.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@manager_required
+def contact_erase(request: HttpRequest) -> HttpResponse:
+    form = ContactEraseForm(request.POST)
+    if not form.is_valid():
+        context = {
+            "form": ContactForm(request.POST),
+            "erase_form": form,
+            "contact_text": request.POST.get("contact", ""),
+        }
+        return render(request, "feedback/invitations/contact_requests.html", context, status=400)
+    erased = invitations.contact_erase(
+        contact=form.cleaned_data["contact"], by=request.user, now=timezone.now()
+    )
+    messages.success(
+        request,
+        f"Erased {erased.invitations} invitation(s) and unlinked {erased.responses} response(s).",
+    )
+    return redirect("contact_requests")
+
+
+# --- The patient's opt-out ------------------------------------------------------------------------
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def opt_out(request: HttpRequest, token: str) -> HttpResponse:
+    """One click (and a confirmation) to stop survey messages, in the invitation's language."""
+    invitation = invitations.invitation_for_link(token)
+    if invitation is None:
+        response = render(request, "feedback/invitations/opt_out_unknown.html", status=404)
+    else:
+        if request.method == "POST":
+            invitations.invitation_opt_out(invitation=invitation, now=timezone.now())
+            return redirect(request.path)
+        context = {"lang": invitation.language, "done": invitation.opted_out_at is not None}
+        response = render(request, "feedback/invitations/opt_out.html", context)
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+# --- API for the practice-management system -------------------------------------------------------
+
+
+def _api_error(status: int, message: str) -> JsonResponse:
+    response = JsonResponse({"error": message}, status=status)
+    if status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="servicedesk"'
+    return response
+
+
+@csrf_exempt  # a bearer token, not a cookie, authenticates: nothing for CSRF to forge
+@login_not_required
+@require_POST
+def api_visits(request: HttpRequest) -> JsonResponse:
+    """POST visits (one JSON object, or {"visits": [...]}, at most 500): each gets an invitation,
+    unless a rule says not to. Idempotent on ``external_id``. See the README for an example."""
+    now = timezone.now()
+    scheme, _sep, raw = request.headers.get("Authorization", "").partition(" ")
+    token = (
+        invitations.integration_token_authenticate(raw=raw.strip(), now=now)
+        if scheme.lower() == "bearer"
+        else None
+    )
+    if token is None:
+        return _api_error(401, "Missing, unknown or revoked token. Send 'Authorization: Bearer <token>'.")
+    try:
+        payload = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return _api_error(400, "The body is not JSON.")
+    single = isinstance(payload, dict) and "visits" not in payload
+    items = [payload] if single else payload.get("visits") if isinstance(payload, dict) else None
+    if not isinstance(items, list) or not items:
+        return _api_error(400, 'Send one visit object, or {"visits": [ ... ]}.')
+    if len(items) > API_MAX_VISITS:
+        return _api_error(400, f"At most {API_MAX_VISITS} visits per request.")
+    rules, vocabulary = InvitationRules.current(), invitation_import.Vocabulary()
+    results = [_api_visit(item, token=token, rules=rules, vocabulary=vocabulary, now=now) for item in items]
+    if single:
+        status = {"created": 201, "invalid": 400}.get(results[0]["status"], 200)
+        return JsonResponse(results[0], status=status)
+    return JsonResponse({"results": results})
+
+
+def _api_visit(
+    item: object,
+    *,
+    token: IntegrationToken,
+    rules: InvitationRules,
+    vocabulary: invitation_import.Vocabulary,
+    now: datetime,
+) -> dict:
+    survey_slug = item.get("survey") if isinstance(item, dict) else None
+    survey = (
+        Survey.objects.for_patients().active().filter(slug=survey_slug).first()
+        if survey_slug
+        else rules.default_survey
+    )
+    external_id = str(item.get("external_id", "")) if isinstance(item, dict) else ""
+    if survey is None or not survey.is_active:
+        return {
+            "external_id": external_id,
+            "status": "invalid",
+            "errors": {"survey": "unknown or inactive survey"},
+        }
+    checked = invitation_import.check_posted_visit(item, survey=survey, vocabulary=vocabulary, now=now)
+    if checked.visit is None:
+        return {"external_id": external_id, "status": "invalid", "errors": dict(checked.errors)}
+    outcome, _invitation = invitations.invitation_create(
+        visit=checked.visit, source=Invitation.Source.API, now=now, integration=token, rules=rules
+    )
+    return {"external_id": external_id, "status": outcome}

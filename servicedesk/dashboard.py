@@ -1,0 +1,985 @@
+"""The manager dashboard's figures: one function per section, each a small fixed number of queries.
+
+Every figure is an aggregation in the database. Feedback figures come from the daily
+summaries (``servicedesk.summaries``), so their cost does not grow with the number of
+answers; recovery and delivery headline figures come from the metrics registry, so that the
+dashboard and the goals use the same definitions. No function here loops over rows of a
+table that grows: the Python loops below walk the groups an aggregate returned (weeks,
+touchpoints, categories) or a fixed-size list.
+
+Small numbers: a percentage or score resting on fewer than ``FEEDBACK_SMALL_NUMBER``
+responses is "too few to show" (it could identify a patient, and it misleads about staff).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Window
+from django.db.models.functions import TruncMonth, TruncWeek
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from design import services as design_services
+from design.models import GoalMeasurement, GoalStatus, PatientNeedProfile, ServiceGoal
+from servicedesk import metrics
+from servicedesk.metrics import Filters, Period, Unit
+from servicedesk.models import FeedbackDay, FeedbackThemeDay, Location, Touchpoint
+from servicedesk.summaries import COUNT_FIELDS, FFT_FIELDS, local_midnight
+
+logger = logging.getLogger(__name__)
+
+PERIOD_CHOICES = (7, 30, 90, 365)
+DEFAULT_DAYS = 30
+
+
+def small_number() -> int:
+    """Below this many responses a breakdown shows "too few to show" (the feedback pillar's setting)."""
+    return getattr(settings, "FEEDBACK_SMALL_NUMBER", 5)
+
+
+# --- Scope: the period and the filters ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the dashboard looks at: the local days ``first_day``…``last_day``, compared with the same
+    number of days just before, optionally narrowed to one location, touchpoint or need profile."""
+
+    now: datetime
+    first_day: date
+    last_day: date
+    location: Location | None = None
+    touchpoint: Touchpoint | None = None
+    need_profile: PatientNeedProfile | None = None
+
+    def __post_init__(self) -> None:
+        if self.last_day < self.first_day:
+            raise ValueError("A dashboard period must end on or after its first day.")
+
+    @classmethod
+    def last_days(
+        cls, days: int = DEFAULT_DAYS, *, now: datetime, until: date | None = None, **filters: object
+    ) -> Scope:
+        last_day = until or timezone.localdate(now)
+        return cls(now=now, first_day=last_day - timedelta(days=days - 1), last_day=last_day, **filters)
+
+    @property
+    def days(self) -> int:
+        return (self.last_day - self.first_day).days + 1
+
+    @property
+    def previous_first_day(self) -> date:
+        return self.first_day - timedelta(days=self.days)
+
+    @property
+    def previous_last_day(self) -> date:
+        return self.first_day - timedelta(days=1)
+
+    @property
+    def period(self) -> Period:
+        """The period as a half-open time range; it ends now when the last day is today."""
+        return Period(start=local_midnight(self.first_day), end=min(self.now, self.end_of(self.last_day)))
+
+    @property
+    def previous(self) -> Period:
+        return Period(start=local_midnight(self.previous_first_day), end=local_midnight(self.first_day))
+
+    @staticmethod
+    def end_of(day: date) -> datetime:
+        return local_midnight(day + timedelta(days=1))
+
+    @property
+    def is_filtered(self) -> bool:
+        return any((self.location, self.touchpoint, self.need_profile))
+
+    @property
+    def filters(self) -> Filters:
+        return Filters(
+            location_id=self.location.pk if self.location else None,
+            touchpoint_id=self.touchpoint.pk if self.touchpoint else None,
+            need_profile_id=self.need_profile.pk if self.need_profile else None,
+        )
+
+    def query(self, **extra: object) -> dict[str, object]:
+        """The dashboard's own query string for this scope (links that keep the filter)."""
+        params: dict[str, object] = {"days": self.days}
+        if self.last_day != timezone.localdate(self.now):
+            params["until"] = self.last_day.isoformat()
+        for name in ("location", "touchpoint", "need_profile"):
+            if obj := getattr(self, name):
+                params[name] = obj.pk
+        return {**params, **extra}
+
+
+# --- Figures -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One number on the dashboard, with the same number for the previous period."""
+
+    label: str
+    value: float | None
+    previous: float | None = None
+    unit: str = Unit.COUNT
+    higher_is_better: bool = True
+    too_few: bool = False  # fewer responses than the small-number threshold: not shown
+    note: str = ""
+    url: str = ""  # the list behind the figure
+
+    @property
+    def change(self) -> float | None:
+        if self.value is None or self.previous is None or self.too_few:
+            return None
+        return self.value - self.previous
+
+    @property
+    def direction(self) -> str:
+        """better, worse or same (in the figure's own direction), or "" when there is nothing to compare."""
+        change = self.change
+        if change is None:
+            return ""
+        if abs(change) < 1e-9:
+            return "same"
+        return "better" if (change > 0) == self.higher_is_better else "worse"
+
+
+def _pct(part: int | None, whole: int | None) -> float | None:
+    return 100.0 * (part or 0) / whole if whole else None
+
+
+def _registry_figure(
+    key: str, scope: Scope, *, label: str | None = None, url: str = "", **params: str
+) -> Figure:
+    """A registered metric for the period and the one before, honouring only the filters it supports.
+
+    A metric that is not registered (its app not installed yet) or that fails shows as no data:
+    one pillar's bug must not take the managers' landing page down.
+    """
+    metric = metrics.registry.get(key)
+    if metric is None:
+        return Figure(label=str(label or key), value=None, note=str(_("Not measured yet.")), url=url)
+    filters = scope.filters
+    unsupported = [
+        name for name in ("location_id", "touchpoint_id", "need_profile_id")
+        if getattr(filters, name) is not None and name not in metric.filterable_by
+    ]  # fmt: skip
+    filters = Filters(
+        **{name: getattr(filters, name) for name in metric.filterable_by if hasattr(filters, name)},
+    ).with_params(**params)
+    values = []
+    for period in (scope.period, scope.previous):
+        try:
+            values.append(metric.value(period=period, filters=filters))
+        except Exception:  # logged loudly; shown as no data
+            logger.exception("metric %s failed on the dashboard", key)
+            values.append(None)
+    note = ""
+    if unsupported:
+        names = {
+            "location_id": _("location"),
+            "touchpoint_id": _("touchpoint"),
+            "need_profile_id": _("need profile"),
+        }
+        note = str(_("Not split by %(what)s.")) % {"what": ", ".join(str(names[n]) for n in unsupported)}
+    return Figure(
+        label=str(label or metric.label),
+        value=values[0],
+        previous=values[1],
+        unit=metric.unit,
+        higher_is_better=metric.higher_is_better,
+        note=note,
+        url=url,
+    )
+
+
+# --- Goal attainment -----------------------------------------------------------------------------
+
+# The latest GoalMeasurement's fields the dashboard reads beside each goal.
+MEASUREMENT_FIELDS = (
+    "status",
+    "value",
+    "previous_value",
+    "measured_at",
+    "goal_version",
+    "target",
+    "comparator",
+)
+STATUS_ORDER = {GoalStatus.MISSED: 0, GoalStatus.AT_RISK: 1, GoalStatus.NO_DATA: 2, GoalStatus.MET: 3}
+
+
+@dataclass(frozen=True)
+class GoalRow:
+    goal: ServiceGoal
+    status: GoalStatus
+    value: float | None
+    previous_value: float | None
+    trend: str
+    measured_at: datetime | None  # None: evaluated just now
+
+    @property
+    def metric(self) -> metrics.Metric | None:
+        return metrics.registry.get(self.goal.metric_key)
+
+    @property
+    def unit(self) -> str | None:
+        return self.metric.unit if self.metric else None
+
+    @property
+    def metric_label(self) -> str:
+        return (
+            self.metric.label
+            if self.metric
+            else str(_("%(key)s (not measured yet)") % {"key": self.goal.metric_key})
+        )
+
+    @property
+    def status_label(self) -> str:
+        return str(GoalStatus(self.status).label)
+
+    @property
+    def trend_label(self) -> str:
+        return str(design_services.Trend(self.trend).label)
+
+
+@dataclass(frozen=True)
+class GoalAttainment:
+    rows: list[GoalRow]
+
+    @cached_property
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(STATUS_ORDER, 0)
+        for row in self.rows:
+            counts[row.status] += 1
+        return counts
+
+    def with_status(self, status: str) -> list[GoalRow]:
+        return [row for row in self.rows if row.status == status]
+
+
+def _goals_in_scope(scope: Scope) -> QuerySet[ServiceGoal]:
+    """Active goals that speak about the filtered place or group, or about the whole practice."""
+    goals = ServiceGoal.objects.active()
+    if scope.location:
+        goals = goals.filter(Q(location=scope.location) | Q(location__isnull=True))
+    if scope.touchpoint:
+        goals = goals.filter(Q(touchpoint=scope.touchpoint) | Q(touchpoint__isnull=True))
+    if scope.need_profile:
+        for_profile = ServiceGoal.objects.filter(
+            Q(need_profile=scope.need_profile) | Q(need_profiles=scope.need_profile)
+        ).values("pk")
+        goals = goals.filter(Q(pk__in=for_profile) | Q(need_profile__isnull=True, need_profiles__isnull=True))
+    return goals
+
+
+def goal_attainment(scope: Scope) -> GoalAttainment:
+    """Every active goal in scope with its value against target, trend and status (met first last).
+
+    A goal is judged over its own period (rolling 30 days or quarter to date), not the
+    dashboard's. The design pillar's hourly sweep records each goal's evaluation
+    (``GoalMeasurement``); the dashboard reads the latest one in the same query as the goals.
+    A goal changed since, or not measured for ``DASHBOARD_GOAL_MEASUREMENT_MAX_AGE`` minutes,
+    is evaluated now with ``design.services.goal_evaluate``.
+    """
+    latest = GoalMeasurement.objects.filter(goal=OuterRef("pk")).order_by("-measured_at")
+    goals = (
+        _goals_in_scope(scope)
+        .select_related("location", "touchpoint", "need_profile")
+        .annotate(**{f"m_{name}": Subquery(latest.values(name)[:1]) for name in MEASUREMENT_FIELDS})
+        .distinct()
+        .order_by("title", "pk")
+    )
+    fresh_from = scope.now - timedelta(minutes=settings.DASHBOARD_GOAL_MEASUREMENT_MAX_AGE)
+    rows = []
+    for goal in goals:
+        fresh = (
+            goal.m_measured_at is not None
+            and goal.m_measured_at >= fresh_from
+            and goal.m_goal_version == goal.version
+            and goal.m_target == goal.target
+            and goal.m_comparator == goal.comparator
+        )
+        if fresh:
+            row = GoalRow(
+                goal=goal,
+                status=GoalStatus(goal.m_status),
+                value=goal.m_value,
+                previous_value=goal.m_previous_value,
+                trend=design_services.trend_of(
+                    value=goal.m_value, previous_value=goal.m_previous_value, comparator=goal.comparator
+                ),
+                measured_at=goal.m_measured_at,
+            )
+        else:
+            evaluation = design_services.goal_evaluate(goal=goal, now=scope.now)
+            row = GoalRow(
+                goal=goal,
+                status=evaluation.status,
+                value=evaluation.value,
+                previous_value=evaluation.previous_value,
+                trend=evaluation.trend,
+                measured_at=None,
+            )
+        rows.append(row)
+    rows.sort(key=lambda r: (STATUS_ORDER[r.status], r.goal.title.lower()))
+    return GoalAttainment(rows=rows)
+
+
+# --- Feedback ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedbackCounts:
+    """Summed daily counts for some slice of feedback, with the figures derived from them."""
+
+    responses: int = 0
+    negative: int = 0
+    fft_very_good: int = 0
+    fft_good: int = 0
+    fft_neither: int = 0
+    fft_poor: int = 0
+    fft_very_poor: int = 0
+    fft_dont_know: int = 0
+    nps_promoters: int = 0
+    nps_passives: int = 0
+    nps_detractors: int = 0
+    invitations_delivered: int = 0
+    invitations_answered: int = 0
+
+    @classmethod
+    def from_row(cls, row: dict, suffix: str = "") -> FeedbackCounts:
+        return cls(**{name: row.get(f"{name}{suffix}") or 0 for name in cls.__dataclass_fields__})
+
+    @property
+    def fft_total(self) -> int:
+        return sum(getattr(self, name) for name in FFT_FIELDS)
+
+    @property
+    def fft_counts(self) -> list[tuple[str, int]]:
+        """The six standard FFT categories, best first, as (label, count)."""
+        from feedback.models import Answer
+
+        labels = {choice: str(label) for choice, label, _value in Answer.FFT_CHOICES}
+        return [(labels[choice], getattr(self, name)) for name, choice in FFT_FIELDS.items()]
+
+    @property
+    def nps_total(self) -> int:
+        return self.nps_promoters + self.nps_passives + self.nps_detractors
+
+    @property
+    def too_few(self) -> bool:
+        return self.responses < small_number()
+
+    @property
+    def fft_positive_pct(self) -> float | None:
+        if self.fft_total < small_number():
+            return None
+        return _pct(self.fft_very_good + self.fft_good, self.fft_total)
+
+    @property
+    def fft_negative_pct(self) -> float | None:
+        if self.fft_total < small_number():
+            return None
+        return _pct(self.fft_poor + self.fft_very_poor, self.fft_total)
+
+    @property
+    def nps(self) -> float | None:
+        if self.nps_total < small_number():
+            return None
+        return 100.0 * (self.nps_promoters - self.nps_detractors) / self.nps_total
+
+    @property
+    def response_rate(self) -> float | None:
+        if self.invitations_delivered < small_number():
+            return None
+        return _pct(self.invitations_answered, self.invitations_delivered)
+
+
+def _feedback_days(scope: Scope, model: type = FeedbackDay) -> QuerySet:
+    """Summary rows from the first day of the previous period to the last day, narrowed by the filters."""
+    rows = model.objects.filter(day__gte=scope.previous_first_day, day__lte=scope.last_day)
+    if scope.location:
+        rows = rows.filter(location=scope.location)
+    if scope.touchpoint:
+        rows = rows.filter(touchpoint=scope.touchpoint)
+    if scope.need_profile:
+        rows = rows.filter(need_profile=scope.need_profile)
+    return rows
+
+
+def _sums(suffix: str = "", condition: Q | None = None) -> dict[str, Sum]:
+    return {f"{name}{suffix}": Sum(name, filter=condition) for name in FeedbackCounts.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class FeedbackSection:
+    current: FeedbackCounts
+    previous: FeedbackCounts
+    as_of: datetime | None
+
+    def _figure(self, label: str, attr: str, unit: str, *, higher_is_better: bool = True) -> Figure:
+        value, previous = getattr(self.current, attr), getattr(self.previous, attr)
+        too_few = attr != "responses" and value is None and self.current.responses > 0
+        return Figure(
+            label=label,
+            value=value,
+            previous=previous,
+            unit=unit,
+            higher_is_better=higher_is_better,
+            too_few=too_few,
+        )
+
+    @property
+    def figures(self) -> list[Figure]:
+        return [
+            self._figure(str(_("Responses")), "responses", Unit.COUNT),
+            self._figure(str(_("Response rate")), "response_rate", Unit.PERCENT),
+            self._figure(str(_("FFT positive")), "fft_positive_pct", Unit.PERCENT),
+            self._figure(str(_("Net Promoter Score")), "nps", Unit.SCORE),
+        ]
+
+    @property
+    def has_data(self) -> bool:
+        return bool(self.current.responses or self.previous.responses or self.current.invitations_delivered)
+
+
+def feedback_summary(scope: Scope) -> FeedbackSection:
+    """Responses, response rate, FFT % positive and NPS, this period and the one before: one query."""
+    now_q, before_q = Q(day__gte=scope.first_day), Q(day__lt=scope.first_day)
+    row = _feedback_days(scope).aggregate(
+        **_sums("_now", now_q), **_sums("_before", before_q), as_of=Max("refreshed_at")
+    )
+    return FeedbackSection(
+        current=FeedbackCounts.from_row(row, "_now"),
+        previous=FeedbackCounts.from_row(row, "_before"),
+        as_of=row["as_of"],
+    )
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    week_of: date
+    counts: FeedbackCounts
+
+
+def feedback_trend(scope: Scope) -> list[TrendPoint]:
+    """Week by week (Mondays), at least twelve weeks back from the period's last day: one query."""
+    weeks = max(12, -(-scope.days // 7))
+    last_monday = scope.last_day - timedelta(days=scope.last_day.weekday())
+    first_monday = last_monday - timedelta(weeks=weeks - 1)
+    rows = (
+        FeedbackDay.objects.filter(day__gte=first_monday, day__lte=scope.last_day)
+        .filter(**_place_lookups(scope))
+        .annotate(week=TruncWeek("day"))
+        .values("week")
+        .annotate(**_sums())
+        .order_by("week")
+    )
+    by_week = {_as_date(row["week"]): FeedbackCounts.from_row(row) for row in rows}
+    mondays = [first_monday + timedelta(weeks=i) for i in range(weeks)]
+    return [TrendPoint(week_of=monday, counts=by_week.get(monday, FeedbackCounts())) for monday in mondays]
+
+
+def _as_date(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _place_lookups(scope: Scope) -> dict[str, object]:
+    lookups: dict[str, object] = {}
+    if scope.location:
+        lookups["location"] = scope.location
+    if scope.touchpoint:
+        lookups["touchpoint"] = scope.touchpoint
+    if scope.need_profile:
+        lookups["need_profile"] = scope.need_profile
+    return lookups
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Satisfaction for one touchpoint or need profile in the period."""
+
+    pk: int | None
+    name: str
+    counts: FeedbackCounts
+    url: str = ""
+
+    @property
+    def too_few(self) -> bool:
+        return self.counts.too_few
+
+
+def _breakdown(scope: Scope, by: str, url: Callable[[int], str]) -> list[Breakdown]:
+    rows = (
+        _feedback_days(scope)
+        .filter(day__gte=scope.first_day, **{f"{by}__isnull": False})
+        .values(f"{by}_id", name=F(f"{by}__name"))
+        .annotate(**_sums())
+        .order_by()
+    )
+    items = [
+        Breakdown(pk=pk, name=row["name"], counts=FeedbackCounts.from_row(row), url=url(pk))
+        for row in rows
+        if (pk := row[f"{by}_id"]) is not None
+    ]
+
+    def least_satisfied_first(item: Breakdown) -> tuple:
+        # Too few responses to judge, or no FFT answers: last, by name.
+        positive = None if item.too_few else item.counts.fft_positive_pct
+        return (positive is None, positive or 0, item.name.lower())
+
+    return sorted(items, key=least_satisfied_first)
+
+
+def satisfaction_by_touchpoint(scope: Scope) -> list[Breakdown]:
+    """FFT and NPS per touchpoint this period, least satisfied first; each links to its responses."""
+    return _breakdown(scope, "touchpoint", lambda pk: responses_url(scope, touchpoint=pk))
+
+
+def satisfaction_by_need_profile(scope: Scope) -> list[Breakdown]:
+    """FFT and NPS per patient group this period, least satisfied first; each opens the dashboard for it."""
+    return _breakdown(
+        scope, "need_profile", lambda pk: reverse("dashboard") + "?" + urlencode(scope.query(need_profile=pk))
+    )
+
+
+def responses_url(scope: Scope, **extra: object) -> str:
+    """The feedback pillar's response list for this period and place (it filters by place, not group)."""
+    query: dict[str, object] = {
+        "date_from": scope.first_day.isoformat(),
+        "date_to": scope.last_day.isoformat(),
+    }
+    if scope.location:
+        query["location"] = scope.location.pk
+    if scope.touchpoint:
+        query["touchpoint"] = scope.touchpoint.pk
+    return _url("feedback:response_list", query={**query, **extra})
+
+
+@dataclass
+class ThemeRow:
+    pk: int
+    name: str
+    negative_mentions: int
+    examples: list[str] = field(default_factory=list)
+    url: str = ""
+
+    @property
+    def too_few(self) -> bool:
+        return self.negative_mentions < small_number()
+
+
+def negative_themes(scope: Scope, *, limit: int = 5, examples: int = 2) -> list[ThemeRow]:
+    """The themes most mentioned in negative responses this period, with recent example comments.
+
+    Two queries: the theme counts from the summary, then the examples for the themes shown,
+    the latest ``examples`` negative comments per theme (a window function ranks them).
+    Themes with too few mentions show no count and no examples.
+    """
+    from django.db.models.functions import RowNumber
+
+    from feedback.models import Answer, Response
+
+    counts = (
+        _feedback_days(scope, FeedbackThemeDay)
+        .filter(day__gte=scope.first_day)
+        .values("theme_id", name=F("theme__name"))
+        .annotate(n=Sum("negative_mentions"))
+        .filter(n__gt=0)
+        .order_by("-n", "name")[:limit]
+    )
+    themes = [
+        ThemeRow(
+            pk=row["theme_id"],
+            name=row["name"],
+            negative_mentions=row["n"],
+            url=responses_url(scope, theme=row["theme_id"], negative="on"),
+        )
+        for row in counts
+    ]
+    shown = {theme.pk: theme for theme in themes if not theme.too_few}
+    if not shown or examples < 1:
+        return themes
+    comment = (
+        Answer.objects.filter(response=OuterRef("response_id"), question__kind="text")
+        .exclude(text="")
+        .order_by(F("sentiment").asc(nulls_last=True), "pk")
+        .values("text")[:1]
+    )
+    links = Response.themes.through.objects.filter(
+        theme_id__in=shown,
+        response__is_negative=True,
+        response__submitted_at__gte=scope.period.start,
+        response__submitted_at__lt=scope.period.end,
+        **{f"response__{k}": v for k, v in _place_lookups(scope).items()},
+    ).exclude(response__channel=Response.Channel.STAFF)
+    ranked = (
+        links.annotate(
+            text=Subquery(comment),
+            rank=Window(RowNumber(), partition_by=F("theme_id"), order_by=F("response__submitted_at").desc()),
+        )
+        .filter(text__isnull=False, rank__lte=examples)
+        .values_list("theme_id", "text")
+    )
+    for theme_id, text in ranked:
+        shown[theme_id].examples.append(text)
+    return themes
+
+
+# --- Recovery ------------------------------------------------------------------------------------
+
+RECOVERY_FIGURES = (
+    "recovery.open_incidents",
+    "recovery.overdue_incidents",
+    "recovery.median_hours_to_first_response",
+    "recovery.median_hours_to_resolve",
+    "recovery.reopen_rate",
+    "recovery.recurrence_rate",
+)
+
+
+def recovery_figures(scope: Scope) -> list[Figure]:
+    return [_registry_figure(key, scope) for key in RECOVERY_FIGURES]
+
+
+# --- Delivery ------------------------------------------------------------------------------------
+
+
+def delivery_figures(scope: Scope) -> list[Figure]:
+    """Completion overall and by dimension (process, people, place), missed runs, training."""
+    from delivery.models import Dimension
+
+    figures = [_registry_figure("delivery.checklist_completion_pct", scope)]
+    figures += [
+        _registry_figure(
+            "delivery.checklist_completion_pct",
+            scope,
+            label=str(_("%(dimension)s checklists completed")) % {"dimension": label},
+            dimension=value,
+        )
+        for value, label in Dimension.choices
+    ]
+    figures += [
+        _registry_figure("delivery.missed_runs", scope),
+        _registry_figure("delivery.failed_critical_items", scope),
+        _registry_figure("delivery.training_compliance_pct", scope),
+    ]
+    return figures
+
+
+# --- Needs attention today ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttentionItem:
+    label: str
+    detail: str = ""
+    url: str = ""
+    is_critical: bool = False
+
+
+@dataclass(frozen=True)
+class AttentionList:
+    key: str
+    title: str
+    total: int
+    items: list[AttentionItem]
+    url: str = ""
+    more_label: str = ""
+
+    @property
+    def more(self) -> int:
+        return max(0, self.total - len(self.items))
+
+
+def _listed(queryset: QuerySet, limit: int) -> tuple[list, int]:
+    """Up to ``limit`` rows and the total, in one query (a window count rides on each row)."""
+    rows = list(queryset.annotate(total_rows=Window(Count("pk")))[:limit])
+    return rows, (rows[0].total_rows if rows else 0)
+
+
+def attention_missed_checks(scope: Scope, *, limit: int = 8) -> AttentionList:
+    """Checklist runs missed in the last ``DASHBOARD_ATTENTION_DAYS``, those with critical items first."""
+    from delivery.models import ChecklistItem, ChecklistRun
+
+    since = scope.now - timedelta(days=settings.DASHBOARD_ATTENTION_DAYS)
+    critical = ChecklistItem.objects.filter(template=OuterRef("template"), is_critical=True, is_active=True)
+    runs = ChecklistRun.objects.filter(
+        status=ChecklistRun.Status.MISSED, due_at__gte=since, due_at__lt=scope.now, subject__isnull=True
+    )
+    if scope.location:
+        runs = runs.filter(location=scope.location)
+    if scope.touchpoint:
+        runs = runs.filter(template__touchpoint=scope.touchpoint)
+    runs = (
+        runs.select_related("template", "location")
+        .annotate(has_critical=Exists(critical))
+        .order_by("-has_critical", "-due_at", "pk")
+    )
+    rows, total = _listed(runs, limit)
+    items = [
+        AttentionItem(
+            label=str(run.template),
+            detail=_("due %(when)s%(where)s")
+            % {
+                "when": timezone.localtime(run.due_at).strftime("%a %d %b %H:%M"),
+                "where": f" · {run.location}" if run.location else "",
+            },
+            url=_url("delivery:run_detail", run.pk),
+            is_critical=run.has_critical,
+        )
+        for run in rows
+    ]
+    return AttentionList(
+        key="missed_checks",
+        title=str(_("Missed checks")),
+        total=total,
+        items=items,
+        url=_url("delivery:overview"),
+    )
+
+
+def attention_protocols(scope: Scope, *, limit: int = 8) -> AttentionList:
+    """Protocols past their review date (a process nobody has checked is still right)."""
+    from delivery.models import Protocol
+
+    protocols = Protocol.objects.overdue_review(timezone.localdate(scope.now))
+    if scope.touchpoint:
+        protocols = protocols.filter(touchpoint=scope.touchpoint)
+    rows, total = _listed(protocols.order_by("review_by", "pk"), limit)
+    items = [
+        AttentionItem(
+            label=protocol.title,
+            detail=_("review was due %(date)s") % {"date": protocol.review_by.strftime("%d %b %Y")},
+            url=_url("delivery:protocol_detail", protocol.pk),
+        )
+        for protocol in rows
+    ]
+    return AttentionList(
+        key="protocol_reviews",
+        title=str(_("Protocol reviews overdue")),
+        total=total,
+        items=items,
+        url=_url("delivery:protocol_list"),
+    )
+
+
+def attention(scope: Scope) -> list[AttentionList]:
+    """What needs a manager today, whatever period the dashboard shows."""
+    return [attention_missed_checks(scope), attention_protocols(scope)]
+
+
+def _url(name: str, *args: object, query: dict | None = None) -> str:
+    """The URL of a pillar's page, or "" while that page does not exist (its app is still being built)."""
+    try:
+        url = reverse(name, args=args)
+    except NoReverseMatch:
+        return ""
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+# --- Monthly report ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonthRow:
+    month: date
+    counts: FeedbackCounts
+
+
+def fft_by_month(*, first_month: date, last_month: date, scope: Scope | None = None) -> list[MonthRow]:
+    """FFT counts in the six standard categories per calendar month (as practices report them)."""
+    end = (last_month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    rows = FeedbackDay.objects.filter(day__gte=first_month, day__lt=end)
+    if scope is not None:
+        rows = rows.filter(**_place_lookups(scope))
+    grouped = rows.annotate(month=TruncMonth("day")).values("month").annotate(**_sums()).order_by("month")
+    by_month = {_as_date(row["month"]): FeedbackCounts.from_row(row) for row in grouped}
+    months, month = [], first_month
+    while month <= last_month:
+        months.append(MonthRow(month=month, counts=by_month.get(month, FeedbackCounts())))
+        month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return months
+
+
+__all__ = [
+    "COUNT_FIELDS",
+    "Breakdown",
+    "FeedbackCounts",
+    "Figure",
+    "GoalAttainment",
+    "Scope",
+    "delivery_figures",
+    "feedback_summary",
+    "feedback_trend",
+    "goal_attainment",
+    "negative_themes",
+    "recovery_figures",
+    "satisfaction_by_need_profile",
+    "satisfaction_by_touchpoint",
+]
+
+
+# --- The page ------------------------------------------------------------------------------------
+
+
+def _chart_value(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def trend_chart(trend: list[TrendPoint]) -> dict:
+    """The weekly trend as Chart.js wants it (too-few weeks are gaps, not zeros)."""
+    return {
+        "labels": [point.week_of.strftime("%d %b") for point in trend],
+        "responses": [point.counts.responses for point in trend],
+        "fft_positive": [_chart_value(point.counts.fft_positive_pct) for point in trend],
+        "nps": [_chart_value(point.counts.nps) for point in trend],
+    }
+
+
+def sections(scope: Scope) -> dict:
+    """Everything the dashboard page shows for this scope."""
+    trend = feedback_trend(scope)
+    delivery = delivery_figures(scope)
+    goals = goal_attainment(scope)
+    return {
+        "goals": goals,
+        "goal_status_counts": goals.counts,
+        "feedback": feedback_summary(scope),
+        "trend": trend,
+        "trend_chart": trend_chart(trend),
+        "by_touchpoint": satisfaction_by_touchpoint(scope),
+        "by_need_profile": satisfaction_by_need_profile(scope),
+        "themes": negative_themes(scope),
+        "recovery": recovery_figures(scope),
+        "delivery": delivery,
+        "attention": attention(scope),
+        "small_number": small_number(),
+        "links": {
+            "responses": responses_url(scope),
+            "delivery": _url("delivery:overview"),
+        },
+    }
+
+
+# --- Exports -------------------------------------------------------------------------------------
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """Neutralise text a spreadsheet would run as a formula (a name like "=HYPERLINK(…)")."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _csv_number(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}".removesuffix(".0")
+
+
+def export_rows(scope: Scope) -> list[list[object]]:
+    """The dashboard's figures as rows: section, figure, this period, previous period, unit, note.
+
+    Aggregates only: no comment text and nothing that identifies a patient. Breakdowns with
+    too few responses say so instead of giving numbers.
+    """
+    too_few = str(_("too few to show"))
+    rows: list[list[object]] = [
+        ["section", "figure", "this period", "previous period", "unit", "note"],
+        ["period", "days", f"{scope.first_day} to {scope.last_day}", f"{scope.previous_first_day} to "
+         f"{scope.previous_last_day}", "", ""],
+    ]  # fmt: skip
+    for name in ("location", "touchpoint", "need_profile"):
+        if obj := getattr(scope, name):
+            rows.append(["filter", name.replace("_", " "), str(obj), "", "", ""])
+    for row in goal_attainment(scope).rows:
+        comparator = "≥" if row.goal.comparator == ServiceGoal.Comparator.AT_LEAST else "≤"
+        rows.append([
+            "goal", row.goal.title, _csv_number(row.value), _csv_number(row.previous_value), row.unit or "",
+            f"{row.status_label}; target {comparator} {row.goal.target}",
+        ])  # fmt: skip
+    for fig in feedback_summary(scope).figures:
+        rows.append(_figure_row("feedback", fig, too_few))
+    for title, items in (
+        ("touchpoint", satisfaction_by_touchpoint(scope)),
+        ("patient group", satisfaction_by_need_profile(scope)),
+    ):
+        for item in items:
+            if item.too_few:
+                rows.append([f"feedback by {title}", item.name, "", "", "", too_few])
+                continue
+            counts = item.counts
+            rows.append(
+                [f"feedback by {title}", f"{item.name}: responses", counts.responses, "", Unit.COUNT, ""]
+            )
+            rows.append(
+                [
+                    f"feedback by {title}",
+                    f"{item.name}: FFT positive",
+                    _csv_number(counts.fft_positive_pct),
+                    "",
+                    Unit.PERCENT,
+                    "",
+                ]
+            )
+            rows.append(
+                [f"feedback by {title}", f"{item.name}: NPS", _csv_number(counts.nps), "", Unit.SCORE, ""]
+            )
+    for theme in negative_themes(scope, examples=0):
+        rows.append(
+            [
+                "negative themes",
+                theme.name,
+                "" if theme.too_few else theme.negative_mentions,
+                "",
+                Unit.COUNT,
+                too_few if theme.too_few else "",
+            ]
+        )
+    for fig in recovery_figures(scope):
+        rows.append(_figure_row("recovery", fig, too_few))
+    for fig in delivery_figures(scope):
+        rows.append(_figure_row("delivery", fig, too_few))
+    for listing in attention(scope):
+        rows.append(["needs attention today", listing.title, listing.total, "", Unit.COUNT, ""])
+    return [[spreadsheet_safe(cell) for cell in row] for row in rows]
+
+
+def _figure_row(section: str, fig: Figure, too_few: str) -> list[object]:
+    if fig.too_few:
+        return [section, fig.label, "", "", fig.unit, too_few]
+    return [section, fig.label, _csv_number(fig.value), _csv_number(fig.previous), fig.unit, fig.note]
+
+
+def month_scope(month: date, *, now: datetime, **filters: object) -> Scope:
+    """A calendar month (to date, for the current month) as a dashboard scope."""
+    next_month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    last_day = min(next_month - timedelta(days=1), timezone.localdate(now))
+    return Scope(now=now, first_day=month, last_day=last_day, **filters)
+
+
+def monthly_report(scope: Scope) -> dict:
+    """The printable report for a practice meeting: the dashboard for one month, with FFT counts."""
+    first_month = (scope.first_day.replace(day=1) - timedelta(days=1)).replace(day=1)
+    first_month = (first_month - timedelta(days=1)).replace(day=1)
+    return {
+        "goals": goal_attainment(scope),
+        "feedback": feedback_summary(scope),
+        "fft_months": fft_by_month(first_month=first_month, last_month=scope.first_day, scope=scope),
+        "by_touchpoint": satisfaction_by_touchpoint(scope),
+        "by_need_profile": satisfaction_by_need_profile(scope),
+        "themes": negative_themes(scope),
+        "recovery": recovery_figures(scope),
+        "delivery": delivery_figures(scope),
+        "attention": attention(scope),
+        "small_number": small_number(),
+    }
