@@ -20,11 +20,12 @@ from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Window
+from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, When, Window
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
 from design import services as design_services
@@ -637,17 +638,81 @@ def negative_themes(scope: Scope, *, limit: int = 5, examples: int = 2) -> list[
 # --- Recovery ------------------------------------------------------------------------------------
 
 RECOVERY_FIGURES = (
-    "recovery.open_incidents",
-    "recovery.overdue_incidents",
-    "recovery.median_hours_to_first_response",
-    "recovery.median_hours_to_resolve",
-    "recovery.reopen_rate",
-    "recovery.recurrence_rate",
+    # (metric key, what the tile opens: the incident list's filter)
+    ("recovery.open_incidents", {}),
+    ("recovery.overdue_incidents", {"overdue": "on"}),
+    ("recovery.median_hours_to_first_response", {"status": "all"}),
+    ("recovery.median_hours_to_resolve", {"status": "all"}),
+    ("recovery.reopen_rate", {"status": "all"}),
+    ("recovery.recurrence_rate", {"status": "all"}),
 )
 
 
+def incidents_url(scope: Scope, **query: object) -> str:
+    """The recovery pillar's incident list, narrowed to the dashboard's place."""
+    if scope.location:
+        query["location"] = scope.location.pk
+    if scope.touchpoint:
+        query["touchpoint"] = scope.touchpoint.pk
+    return _url("recovery:incident_list", query=query or None)
+
+
 def recovery_figures(scope: Scope) -> list[Figure]:
-    return [_registry_figure(key, scope) for key in RECOVERY_FIGURES]
+    """Open and overdue incidents, times to respond and resolve, reopen and recurrence (the registry's)."""
+    return [
+        _registry_figure(key, scope, url=incidents_url(scope, **query)) for key, query in RECOVERY_FIGURES
+    ]
+
+
+@dataclass(frozen=True)
+class CategoryRow:
+    category: str
+    label: str
+    current: int
+    previous: int
+    url: str = ""
+
+
+def incidents_by_category(scope: Scope) -> list[CategoryRow]:
+    """Incidents logged per category, this period and the one before (one grouped query), most first."""
+    from recovery.models import Category, Incident
+
+    incidents = Incident.objects.filter(created_at__gte=scope.previous.start, created_at__lt=scope.period.end)
+    if scope.location:
+        incidents = incidents.filter(location=scope.location)
+    if scope.touchpoint:
+        incidents = incidents.filter(touchpoint=scope.touchpoint)
+    rows = (
+        incidents.values("category")
+        .annotate(
+            current=Count("pk", filter=Q(created_at__gte=scope.period.start)),
+            previous=Count("pk", filter=Q(created_at__lt=scope.period.start)),
+        )
+        .order_by()
+    )
+    labels = dict(Category.choices)
+    items = [
+        CategoryRow(
+            category=row["category"],
+            label=str(labels.get(row["category"], row["category"])),
+            current=row["current"],
+            previous=row["previous"],
+            url=incidents_url(scope, status="all", category=row["category"]),
+        )
+        for row in rows
+    ]
+    return sorted(items, key=lambda row: (-row.current, -row.previous, row.label))
+
+
+def category_chart(rows: list[CategoryRow]) -> dict:
+    return {
+        "labels": [row.label for row in rows],
+        "horizontal": True,
+        "datasets": [
+            {"label": str(_("This period")), "data": [row.current for row in rows]},
+            {"label": str(_("Period before")), "data": [row.previous for row in rows]},
+        ],
+    }
 
 
 # --- Delivery ------------------------------------------------------------------------------------
@@ -772,9 +837,104 @@ def attention_protocols(scope: Scope, *, limit: int = 8) -> AttentionList:
     )
 
 
+def attention_overdue_incidents(scope: Scope, *, limit: int = 8) -> AttentionList:
+    """Incidents past their respond-by or resolve-by time right now, the longest overdue first."""
+    from recovery.models import Incident
+
+    incidents = Incident.objects.overdue(scope.now)
+    if scope.location:
+        incidents = incidents.filter(location=scope.location)
+    if scope.touchpoint:
+        incidents = incidents.filter(touchpoint=scope.touchpoint)
+    # The running clock: respond-by until someone acknowledges, then resolve-by.
+    deadline = Case(When(acknowledged_at__isnull=True, then=F("respond_by")), default=F("resolve_by"))
+    rows, total = _listed(incidents.annotate(deadline=deadline).order_by("deadline", "pk"), limit)
+    items = [
+        AttentionItem(
+            label=f"{incident.reference} {incident.title}",
+            detail=_("%(severity)s · overdue by %(late)s")
+            % {"severity": incident.get_severity_display(), "late": timesince(incident.deadline, scope.now)},
+            url=_url("recovery:incident_detail", incident.reference),
+            is_critical=incident.severity == "critical",
+        )
+        for incident in rows
+    ]
+    return AttentionList(
+        key="overdue_incidents",
+        title=str(_("Overdue incidents")),
+        total=total,
+        items=items,
+        url=incidents_url(scope, overdue="on", sort="due"),
+    )
+
+
+def attention_unanswered_feedback(scope: Scope, *, limit: int = 5) -> AttentionList:
+    """Negative patient feedback of the last few days that no incident is putting right."""
+    from feedback.models import Response
+
+    since = scope.now - timedelta(days=settings.DASHBOARD_ATTENTION_DAYS)
+    responses = (
+        Response.objects.negative()
+        .in_period(since, scope.now)
+        .exclude(channel=Response.Channel.STAFF)
+        .filter(recovery_incident__isnull=True, **_place_lookups(scope))
+        .select_related("survey", "touchpoint")
+        .order_by("-submitted_at", "-pk")
+    )
+    rows, total = _listed(responses, limit)
+    items = [
+        AttentionItem(
+            label=str(response.touchpoint or response.survey),
+            detail=timezone.localtime(response.submitted_at).strftime("%a %d %b %H:%M"),
+            url=_url("feedback:response_detail", response.pk),
+        )
+        for response in rows
+    ]
+    return AttentionList(
+        key="unanswered_feedback",
+        title=str(_("Negative feedback with no incident")),
+        total=total,
+        items=items,
+        url=responses_url(
+            Scope.last_days(settings.DASHBOARD_ATTENTION_DAYS, now=scope.now, location=scope.location,
+                            touchpoint=scope.touchpoint),
+            negative="on",
+        ),
+    )  # fmt: skip
+
+
+def attention_drills(scope: Scope, *, limit: int = 5) -> AttentionList:
+    """Continuity plans whose drill is overdue: a plan nobody rehearsed may not work on the day."""
+    from recovery.models import RecoveryPlan
+
+    plans = RecoveryPlan.objects.drill_overdue(timezone.localdate(scope.now)).order_by("next_drill_on", "pk")
+    rows, total = _listed(plans, limit)
+    items = [
+        AttentionItem(
+            label=plan.title,
+            detail=_("drill was due %(date)s") % {"date": plan.next_drill_on.strftime("%d %b %Y")},
+            url=_url("recovery:plan_detail", plan.pk),
+        )
+        for plan in rows
+    ]
+    return AttentionList(
+        key="overdue_drills",
+        title=str(_("Drills overdue")),
+        total=total,
+        items=items,
+        url=_url("recovery:plan_list"),
+    )
+
+
 def attention(scope: Scope) -> list[AttentionList]:
-    """What needs a manager today, whatever period the dashboard shows."""
-    return [attention_missed_checks(scope), attention_protocols(scope)]
+    """What needs a manager today, whatever period the dashboard shows: a few queries, one per list."""
+    return [
+        attention_overdue_incidents(scope),
+        attention_missed_checks(scope),
+        attention_unanswered_feedback(scope),
+        attention_drills(scope),
+        attention_protocols(scope),
+    ]
 
 
 def _url(name: str, *args: object, query: dict | None = None) -> str:
@@ -850,6 +1010,7 @@ def sections(scope: Scope) -> dict:
     trend = feedback_trend(scope)
     delivery = delivery_figures(scope)
     goals = goal_attainment(scope)
+    categories = incidents_by_category(scope)
     return {
         "goals": goals,
         "goal_status_counts": goals.counts,
@@ -860,10 +1021,13 @@ def sections(scope: Scope) -> dict:
         "by_need_profile": satisfaction_by_need_profile(scope),
         "themes": negative_themes(scope),
         "recovery": recovery_figures(scope),
+        "incident_categories": categories,
+        "category_chart": category_chart(categories),
         "delivery": delivery,
         "attention": attention(scope),
         "small_number": small_number(),
         "links": {
+            "incidents": incidents_url(scope),
             "responses": responses_url(scope),
             "delivery": _url("delivery:overview"),
         },
@@ -947,6 +1111,10 @@ def export_rows(scope: Scope) -> list[list[object]]:
         )
     for fig in recovery_figures(scope):
         rows.append(_figure_row("recovery", fig, too_few))
+    for category in incidents_by_category(scope):
+        rows.append(
+            ["incidents by category", category.label, category.current, category.previous, Unit.COUNT, ""]
+        )
     for fig in delivery_figures(scope):
         rows.append(_figure_row("delivery", fig, too_few))
     for listing in attention(scope):
@@ -979,6 +1147,7 @@ def monthly_report(scope: Scope) -> dict:
         "by_need_profile": satisfaction_by_need_profile(scope),
         "themes": negative_themes(scope),
         "recovery": recovery_figures(scope),
+        "incident_categories": incidents_by_category(scope),
         "delivery": delivery_figures(scope),
         "attention": attention(scope),
         "small_number": small_number(),
