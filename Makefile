@@ -43,7 +43,7 @@ check: install
 
 ## Benchmarks against the configured database (use PostgreSQL: DATABASE_URL=postgres://...).
 bench: install
-	DEBUG=1 $(BIN)/python -m tests.load
+	DEBUG=1 $(BIN)/python -m tests.load $(BENCH)
 
 ## Re-pin every dependency after editing pyproject.toml.
 lock:

@@ -136,6 +136,7 @@ class SurveyResponseForm(forms.Form):
 
     consent_to_contact = forms.BooleanField(
         required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
         label=_("I would like someone from the practice to contact me about my feedback"),
         help_text=_("We only keep your name and contact details if you tick this box."),
     )
@@ -482,12 +483,23 @@ class DateInput(forms.DateInput):
 
 
 class ResultsFilterForm(forms.Form):
+    """Filters for the results page and the responses list (GET; every field optional)."""
+
     date_from = forms.DateField(required=False, label=_("From"), widget=DateInput)
     date_to = forms.DateField(required=False, label=_("To (inclusive)"), widget=DateInput)
     location = forms.ModelChoiceField(Location.objects.all(), required=False, label=_("Location"))
     touchpoint = forms.ModelChoiceField(
         Touchpoint.objects.select_related("location"), required=False, label=_("Touchpoint")
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            css = {forms.Select: "form-select", forms.CheckboxInput: "form-check-input"}.get(
+                type(widget), "form-control"
+            )
+            widget.attrs.setdefault("class", css)
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -23,6 +23,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from feedback import services
@@ -39,17 +40,35 @@ FORM_TEMPLATE = "feedback/answer/form_page.html"
 
 
 def private_page(view: Callable) -> Callable:
-    """Token and kiosk pages: no referrer (the token must not leak), never cached, never indexed."""
+    """Patient pages are never cached (a kiosk's Back button must not show the last person's
+    answers) and never indexed."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         response = view(request, *args, **kwargs)
-        response["Referrer-Policy"] = "no-referrer"
         response["Cache-Control"] = "no-store"
         response["X-Robots-Tag"] = "noindex, nofollow"
         return response
 
     return wrapper
+
+
+def token_page(view: Callable) -> Callable:
+    """A page whose address holds a secret: as private_page, and the browser sends no referrer.
+
+    With ``Referrer-Policy: no-referrer`` browsers send ``Origin: null`` on the form's POST, which
+    Django's CSRF check rightly refuses, so these views are CSRF-exempt. That costs nothing: CSRF
+    protects what a cookie authorises, and here nothing is: the authority is the unguessable token
+    in the address, which a forging site does not have. The view reads no session and no user.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+
+    return csrf_exempt(private_page(wrapper))
 
 
 # --- Kiosk and QR poster ---------------------------------------------------------------------------
@@ -130,7 +149,7 @@ def too_many_posts(request: HttpRequest, language: str) -> HttpResponse:
 
 
 @login_not_required
-@private_page
+@token_page
 @require_http_methods(["GET", "POST"])
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
     now = timezone.now()
@@ -329,5 +348,5 @@ def _query(keep: object) -> str:
 
 
 kiosk_thanks = login_not_required(private_page(_thanks))
-invitation_thanks = login_not_required(private_page(_thanks))
+invitation_thanks = login_not_required(token_page(_thanks))
 pulse_thanks = team_required(_thanks)

@@ -144,3 +144,10 @@ def test_the_database_refuses_a_second_response_even_if_the_claim_is_bypassed(po
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["refused", "stored"]
+
+
+def test_the_form_can_be_sent_although_no_referrer_makes_the_browser_send_origin_null(invitation):
+    browser = Client(enforce_csrf_checks=True)
+    response = browser.post(invitation.get_absolute_url(), _answer(invitation), HTTP_ORIGIN="null")
+    assert response.status_code == 302
+    assert Response.objects.filter(invitation=invitation).exists()

@@ -1,0 +1,63 @@
+"""``make bench``: run every ``tests/load/bench_*.py`` and print one table.
+
+Each benchmark runs in its own interpreter against its own throwaway database (created
+from ``DATABASE_URL``; use PostgreSQL for figures worth quoting) and prints a title line
+followed by ``  label  value`` lines. This collects them into one table.
+
+    make bench                       # all of them, at the sizes the issues name
+    make bench BENCH="escalation"    # only those whose file name contains a word
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+_ROW = re.compile(r"^\s{2,}(?P<label>\S.*?)\s{2,}(?P<value>\S.*)$")
+
+
+def discover(words: list[str]) -> list[str]:
+    names = sorted(p.stem for p in HERE.glob("bench_*.py"))
+    return [n for n in names if not words or any(w in n for w in words)]
+
+
+def run(name: str) -> tuple[str, list[tuple[str, str]], float, str]:
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", f"tests.load.{name}"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    elapsed = time.monotonic() - started
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    rows = [(m["label"], m["value"]) for line in lines if (m := _ROW.match(line))]
+    status = "ok" if result.returncode == 0 else f"FAILED (exit {result.returncode})"
+    if result.returncode != 0:
+        rows.append(("error", (result.stderr.strip().splitlines() or ["no output"])[-1]))
+    return name, rows, elapsed, status
+
+
+def main(argv: list[str]) -> int:
+    names = discover(argv)
+    if not names:
+        print(f"No benchmark matches {argv!r} in {HERE}.")
+        return 1
+    results = []
+    for name in names:
+        print(f"running {name} …", file=sys.stderr, flush=True)
+        results.append(run(name))
+    label_width = max((len(label) for _, rows, _, _ in results for label, _ in rows), default=10)
+    name_width = max(len(name) for name in names)
+    print(f"\n{'benchmark':<{name_width}}  {'figure':<{label_width}}  value")
+    print(f"{'-' * name_width}  {'-' * label_width}  {'-' * 40}")
+    for name, rows, elapsed, status in results:
+        for label, value in [*rows, ("(wall time, status)", f"{elapsed:.0f} s, {status}")]:
+            print(f"{name:<{name_width}}  {label:<{label_width}}  {value}")
+    return 0 if all(status == "ok" for *_, status in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
