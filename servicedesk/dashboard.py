@@ -301,8 +301,11 @@ def goal_attainment(scope: Scope) -> GoalAttainment:
     fresh_from = scope.now - timedelta(minutes=settings.DASHBOARD_GOAL_MEASUREMENT_MAX_AGE)
     rows = []
     for goal in goals:
+        # A measurement of "no data" is not trusted: data may have arrived since (a new survey,
+        # the first checklist). Evaluating such a goal is cheap, precisely because it has no data.
         fresh = (
-            goal.m_measured_at is not None
+            goal.m_status not in (None, GoalStatus.NO_DATA)
+            and goal.m_measured_at is not None
             and goal.m_measured_at >= fresh_from
             and goal.m_goal_version == goal.version
             and goal.m_target == goal.target
@@ -627,11 +630,13 @@ def negative_themes(scope: Scope, *, limit: int = 5, examples: int = 2) -> list[
             text=Subquery(comment),
             rank=Window(RowNumber(), partition_by=F("theme_id"), order_by=F("response__submitted_at").desc()),
         )
-        .filter(text__isnull=False, rank__lte=examples)
+        .filter(text__isnull=False, rank__lte=examples * 2)
         .values_list("theme_id", "text")
     )
-    for theme_id, text in ranked:
-        shown[theme_id].examples.append(text)
+    for theme_id, text in ranked:  # at most 2 x examples rows per theme; patients often repeat
+        theme = shown[theme_id]
+        if text not in theme.examples and len(theme.examples) < examples:
+            theme.examples.append(text)
     return themes
 
 

@@ -105,6 +105,7 @@ class DashboardFilterForm(forms.Form):
         label=_("Period"),
         coerce=int,
         required=False,
+        initial=30,
         choices=[
             (7, _("Last 7 days")),
             (30, _("Last 30 days")),
@@ -138,6 +139,8 @@ class DashboardFilterForm(forms.Form):
 
         self.today = today
         self.fields["need_profile"].queryset = PatientNeedProfile.objects.order_by("name")
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-control" if field is self.fields["until"] else "form-select"
 
     def clean_until(self) -> date | None:
         until = self.cleaned_data.get("until")
@@ -172,6 +175,7 @@ class MonthlyReportForm(forms.Form):
             month = (month - timedelta(days=1)).replace(day=1)
         self.today = today
         self.fields["month"].choices = months
+        self.fields["month"].widget.attrs["class"] = "form-select"
         self.fields["month"].initial = self.default_month().isoformat()
 
     def default_month(self) -> date:

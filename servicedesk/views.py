@@ -46,7 +46,11 @@ def home(request: HttpRequest) -> HttpResponse:
 def _dashboard_scope(request: HttpRequest) -> tuple[DashboardFilterForm, board.Scope | None]:
     """The period and filter from the query string; no scope when the form has errors."""
     now = timezone.now()
-    form = DashboardFilterForm(request.GET or None, today=timezone.localdate(now))
+    data = None
+    if request.GET:
+        data = request.GET.copy()
+        data.setdefault("days", str(board.DEFAULT_DAYS))  # a link that names only a filter keeps 30 days
+    form = DashboardFilterForm(data, today=timezone.localdate(now))
     if not form.is_bound:
         return form, board.Scope.last_days(now=now)
     if not form.is_valid():

@@ -128,3 +128,10 @@ def test_charts_get_their_numbers_from_json_script_not_inline_code(manager_clien
     # Every other script tag loads a file: no inline code (a CSP comes later).
     for chunk in page.split("<script")[1:]:
         assert 'type="application/json"' in chunk.split(">")[0] or "src=" in chunk.split(">")[0]
+
+
+def test_a_link_that_names_only_a_filter_keeps_the_default_period(manager_client):
+    location = LocationFactory()
+    response = manager_client.get(URL, {"location": location.pk})
+    assert response.context["scope"].days == 30
+    assert 'value="30" selected' in response.content.decode()

@@ -133,3 +133,22 @@ def test_filtering_by_place_or_group_keeps_goals_about_it_and_practice_wide_goal
         "Hillcrest only",
         "For interpreter patients",
     }
+
+
+def test_a_measurement_of_no_data_is_checked_again_because_data_may_have_arrived(manager_client):
+    goal = _goal("Measured before the first answers", now="95")
+    now = timezone.now()
+    GoalMeasurement.objects.create(
+        goal=goal,
+        measured_on=timezone.localdate(now),
+        measured_at=now - timedelta(minutes=5),
+        goal_version=goal.version,
+        period_start=now - timedelta(days=30),
+        period_end=now,
+        value=None,
+        comparator=goal.comparator,
+        target=goal.target,
+        status="no_data",
+    )
+    (row,) = manager_client.get(reverse("dashboard")).context["goals"].rows
+    assert (row.status, row.value) == ("met", 95.0)
