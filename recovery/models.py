@@ -138,7 +138,8 @@ class EscalationStep(TimeStamped):
 
     @property
     def recipient_label(self) -> str:
-        return str(self.notify_user) if self.notify_user_id else str(Role(self.notify_role).label)
+        # The group's own name ("Managers"): a role here means everyone in it.
+        return str(self.notify_user) if self.notify_user_id else Role(self.notify_role).value
 
 
 class IncidentQuerySet(models.QuerySet):
@@ -150,6 +151,7 @@ class IncidentQuerySet(models.QuerySet):
         return self.filter(status__in=Incident.RUNNING_STATUSES)
 
     def overdue(self, now: datetime) -> IncidentQuerySet:
+        """Past the running deadline: respond-by before acknowledgement, resolve-by always."""
         return self.running().filter(
             Q(acknowledged_at__isnull=True, respond_by__lt=now) | Q(resolve_by__lt=now)
         )
@@ -160,6 +162,10 @@ class IncidentQuerySet(models.QuerySet):
 
     def for_list(self) -> IncidentQuerySet:
         return self.select_related("touchpoint", "location", "assignee")
+
+    def for_my_work(self, user) -> IncidentQuerySet:
+        """Someone's open incidents, the one due soonest first."""
+        return self.open().filter(assignee=user).select_related("touchpoint").order_by("resolve_by", "pk")
 
 
 class Incident(TimeStamped):
@@ -350,6 +356,15 @@ class FollowUpQuerySet(models.QuerySet):
     def open_actions(self) -> FollowUpQuerySet:
         return self.filter(kind=FollowUp.Kind.ACTION, done_at__isnull=True)
 
+    def for_my_work(self, user, *, until: date) -> FollowUpQuerySet:
+        """Someone's open actions on open incidents due by ``until``, the oldest first."""
+        return (
+            self.open_actions()
+            .filter(owner=user, due_on__lte=until, incident__status__in=Incident.OPEN_STATUSES)
+            .select_related("incident")
+            .order_by("due_on", "pk")
+        )
+
     def due_for_reminder(self, today: date) -> FollowUpQuerySet:
         # Uses followup_action_due_idx.
         return self.open_actions().filter(due_on=today, notified_at__isnull=True)
@@ -390,6 +405,8 @@ class FollowUp(TimeStamped):
     REACHED_OUTCOMES = (ContactOutcome.APOLOGISED, ContactOutcome.EXPLAINED, ContactOutcome.PUT_RIGHT)
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
+    # When it happened, as the service saw it (created_at is when the row was written).
+    at = models.DateTimeField(_("when"), default=timezone.now)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -423,7 +440,7 @@ class FollowUp(TimeStamped):
     objects = FollowUpQuerySet.as_manager()
 
     class Meta:
-        ordering = ["created_at", "pk"]
+        ordering = ["at", "pk"]
         indexes = [
             # The reminder sweep: open actions due today that nobody was reminded of.
             models.Index(

@@ -177,7 +177,7 @@ ACTIONS: dict[str, Action] = {
 
 
 def _detail_context(incident: Incident, **forms_in_error) -> dict:
-    timeline = incident.timeline.select_related("author", "owner").order_by("-created_at", "-pk")
+    timeline = incident.timeline.select_related("author", "owner").order_by("-at", "-pk")
     return {
         "incident": incident,
         "timeline": timeline,

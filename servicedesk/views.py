@@ -19,6 +19,7 @@ from django.views.generic import CreateView, FormView, ListView, UpdateView
 
 from delivery.models import ChecklistRun
 from design.models import ServiceGoal
+from recovery.models import FollowUp, Incident
 from servicedesk import dashboard as board
 from servicedesk import services
 from servicedesk.access import ManagerRequiredMixin, manager_required, team_required
@@ -120,6 +121,10 @@ def my_work(request: HttpRequest) -> HttpResponse:
             request.user, today=timezone.localdate(), day_starts=_local_midnight()
         ),
         "goals_to_acknowledge": ServiceGoal.objects.to_acknowledge_by(request.user).order_by("title"),
+        "my_incidents": Incident.objects.for_my_work(request.user)[:20],
+        "my_actions": FollowUp.objects.for_my_work(request.user, until=timezone.localdate())[:20],
+        "now": timezone.now(),
+        "today": timezone.localdate(),
     }
     return render(request, "servicedesk/my_work.html", context)
 

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
+from functools import reduce
+from operator import or_
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Case, DateTimeField, F, Q, Value, When
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +22,6 @@ from recovery.models import (
     FollowUp,
     Incident,
 )
-from recovery.services.incidents import log_change
 from recovery.services.sla import next_escalation_at, steps_by_level
 from servicedesk import notify
 from servicedesk.models import User
@@ -45,85 +49,157 @@ def incident_url(incident: Incident) -> str:
     return settings.SITE_URL + reverse("recovery:incident_detail", args=[incident.reference])
 
 
-def incident_escalate(
-    *,
-    incident_id: int,
-    now: datetime,
-    steps: dict[int, EscalationStep] | None = None,
-    recipients_cache: dict | None = None,
-) -> bool:
-    """Climb one escalation step, exactly once.
+@dataclass
+class _Escalated:
+    incident: Incident
+    level: int
+    what: str
+    overdue: str
+    url: str
 
-    1. Lock the incident if it is still due (another sweep holding it: skip).
-    2. Claim the step with a conditional UPDATE on the level we read: zero rows means someone
-       else escalated it, or it was acknowledged/paused/resolved in the meantime.
-    3. Record the timeline row and send the emails in the same transaction: a mail failure
-       rolls the claim back and the next sweep tries again.
+
+class _ClaimLost(Exception):
+    """Fewer rows matched the claim than were locked: roll the batch back, the next sweep retries."""
+
+
+def escalate_due_batch(
+    *, now: datetime, limit: int = 100, incident_id: int | None = None, skip: set[int] | None = None
+) -> tuple[list[int], int]:
+    """Climb one escalation step for up to ``limit`` due incidents, exactly once each, in one transaction.
+
+    1. Lock the due incidents (rows another sweep holds are skipped, not waited for).
+    2. Claim every step with one conditional UPDATE: each row only if it still has the level we
+       read and is still due and running. If fewer rows match than we locked (a database without
+       row locks, or a bug), the whole batch rolls back rather than notify anyone twice.
+    3. Write the timeline rows and send each recipient one email listing their incidents, in the
+       same transaction: a mail failure rolls the claims back and the next sweep tries again.
+
+    Returns (the ids looked at, how many were escalated).
     """
-    with transaction.atomic():
-        incident = (
-            Incident.objects.due_for_escalation(now)
-            .select_for_update(skip_locked=True)
-            .filter(pk=incident_id)
-            .first()
-        )
-        if incident is None:
-            return False
-        steps = steps if steps is not None else steps_by_level(incident.severity)
-        level = incident.escalation_level
-        step = steps.get(level + 1)
-        if step is None:  # the policy lost that step since it was scheduled
-            Incident.objects.filter(pk=incident.pk, escalation_level=level).update(next_escalation_at=None)
-            return False
-        clock, deadline = incident.running_deadline()
-        incident.escalation_level = level + 1
-        claimed = Incident.objects.filter(
-            pk=incident.pk,
-            escalation_level=level,
-            status__in=Incident.RUNNING_STATUSES,
-            next_escalation_at__lte=now,
-        ).update(escalation_level=level + 1, next_escalation_at=next_escalation_at(incident, steps))
-        if not claimed:
-            return False
-        overdue = humanize_duration(now - deadline)
-        what = "not acknowledged" if clock == "respond" else "not resolved"
-        recipients = _recipients(step, cache=recipients_cache)
-        log_change(
-            incident,
-            kind=FollowUp.Kind.ESCALATION,
-            by=None,
-            body=f"Escalated to level {level + 1}: {what}, overdue by {overdue}. "
-            f"Notified {step.recipient_label}" + ("." if recipients else " (nobody has an email address)."),
-            escalation_level=level + 1,
-            changes={"escalation_level": [level, level + 1]},
-        )
-        context = {"incident": incident, "level": level + 1, "what": what, "overdue": overdue}
-        context["url"] = incident_url(incident)
-        text = render_to_string("recovery/email/escalation.txt", context)
-        subject = f"{incident.reference} {what}: overdue by {overdue} (escalation level {level + 1})"
-        for email in recipients:
-            notify.send_email(to=email, subject=subject, text=text, kind="incident_escalation")
-    logger.info("incident %s escalated to level %s", incident.reference, level + 1)
-    return True
+    due = Incident.objects.due_for_escalation(now).select_for_update(skip_locked=True, of=("self",))
+    if incident_id is not None:
+        due = due.filter(pk=incident_id)
+    if skip:
+        due = due.exclude(pk__in=skip)
+    due = due.select_related("touchpoint", "assignee").order_by("next_escalation_at", "pk")
+    try:
+        with transaction.atomic():
+            incidents = list(due[:limit])
+            escalated = _claim_and_notify(incidents, now=now)
+    except _ClaimLost:
+        logger.warning("escalation claim lost a race; the next sweep retries those incidents")
+        return [incident.pk for incident in incidents], 0
+    for row in escalated:
+        logger.info("incident %s escalated to level %s", row.incident.reference, row.escalation_level)
+    return [incident.pk for incident in incidents], len(escalated)
 
 
-def incidents_escalate_due(*, now: datetime, limit: int = 1000) -> int:
-    """One sweep: every incident whose next escalation step is due, oldest deadline first."""
-    due = list(
-        Incident.objects.due_for_escalation(now)
-        .order_by("next_escalation_at")
-        .values_list("pk", "severity")[:limit]
+def _per_row(values: dict[int, datetime | None]) -> Case | None:
+    """A CASE giving each row its own next escalation time (plain NULL when none has one: PostgreSQL
+    would type an all-NULL CASE as text)."""
+    if not any(values.values()):
+        return None
+    return Case(
+        *(When(pk=pk, then=Value(at, output_field=DateTimeField())) for pk, at in values.items()),
+        output_field=DateTimeField(),
     )
-    steps = {severity: steps_by_level(severity) for severity in {severity for _pk, severity in due}}
+
+
+def _claim_and_notify(incidents: list[Incident], *, now: datetime) -> list[FollowUp]:
+    ladders = {severity: steps_by_level(severity) for severity in {i.severity for i in incidents}}
+    claims: list[tuple[Incident, int, EscalationStep]] = []
+    stuck: list[int] = []
+    for incident in incidents:
+        step = ladders[incident.severity].get(incident.escalation_level + 1)
+        if step is None:  # the policy lost that step since it was scheduled: nothing more to climb
+            stuck.append(incident.pk)
+        else:
+            claims.append((incident, incident.escalation_level, step))
+    if stuck:
+        Incident.objects.filter(pk__in=stuck).update(next_escalation_at=None)
+    if not claims:
+        return []
+
+    next_at = {}
+    for incident, level, _step in claims:
+        incident.escalation_level = level + 1
+        next_at[incident.pk] = next_escalation_at(incident, ladders[incident.severity])
+    claimed = Incident.objects.filter(
+        reduce(or_, (Q(pk=incident.pk, escalation_level=level) for incident, level, _step in claims)),
+        status__in=Incident.RUNNING_STATUSES,
+        next_escalation_at__lte=now,
+    ).update(
+        escalation_level=F("escalation_level") + 1,
+        next_escalation_at=_per_row(next_at),
+    )
+    if claimed != len(claims):
+        raise _ClaimLost
+
     recipients_cache: dict = {}
-    escalated = 0
-    for pk, severity in due:
-        try:
-            escalated += incident_escalate(
-                incident_id=pk, now=now, steps=steps[severity], recipients_cache=recipients_cache
+    rows: list[FollowUp] = []
+    by_recipient: dict[str, list[_Escalated]] = defaultdict(list)
+    for incident, level, step in claims:
+        clock, deadline = incident.running_deadline()
+        done = _Escalated(
+            incident=incident,
+            level=level + 1,
+            what="not acknowledged" if clock == "respond" else "not resolved",
+            overdue=humanize_duration(now - deadline),
+            url=incident_url(incident),
+        )
+        recipients = _recipients(step, cache=recipients_cache)
+        rows.append(
+            FollowUp(
+                incident=incident,
+                at=now,
+                kind=FollowUp.Kind.ESCALATION,
+                body=f"Escalated to level {done.level}: {done.what}, overdue by {done.overdue}. "
+                f"Notified {step.recipient_label}"
+                + ("." if recipients else " (nobody there has an email address)."),
+                escalation_level=done.level,
+                changes={"escalation_level": [level, done.level]},
             )
+        )
+        for email in recipients:
+            by_recipient[email].append(done)
+    FollowUp.objects.bulk_create(rows)
+    for email, items in by_recipient.items():
+        _send_escalation_email(email, items)
+    return rows
+
+
+def _send_escalation_email(email: str, items: list[_Escalated]) -> None:
+    if len(items) == 1:
+        item = items[0]
+        subject = f"{item.incident.reference} {item.what}, overdue by {item.overdue} (level {item.level})"
+    else:
+        subject = f"{len(items)} incidents have run out of time (escalation)"
+    text = render_to_string("recovery/email/escalation.txt", {"items": items})
+    notify.send_email(to=email, subject=subject, text=text, kind="incident_escalation")
+
+
+def incident_escalate(*, incident_id: int, now: datetime) -> bool:
+    """Climb the next escalation step of one incident if it is due (see escalate_due_batch)."""
+    return escalate_due_batch(now=now, incident_id=incident_id, limit=1)[1] == 1
+
+
+def incidents_escalate_due(*, now: datetime, limit: int = 1000, batch: int = 200) -> int:
+    """One sweep: one step for every incident whose next step is due (up to ``limit``), oldest first.
+
+    An incident climbs at most one step per sweep, so one that is far behind (after an outage)
+    catches up a step every few minutes instead of sending every step's email at once.
+    """
+    looked_at: set[int] = set()
+    escalated = 0
+    while len(looked_at) < limit:
+        try:
+            seen, done = escalate_due_batch(now=now, limit=min(batch, limit - len(looked_at)), skip=looked_at)
         except notify.SendError:
-            continue  # rolled back and logged by notify; the next sweep tries again
+            break  # rolled back and logged by notify; the next sweep tries again
+        if not seen:
+            break
+        looked_at.update(seen)
+        escalated += done
     return escalated
 
 

@@ -107,7 +107,7 @@ def _next_reference(now: datetime) -> str:
     return f"INC-{year}-{counter.last_number:04d}"
 
 
-def _title_from(description: str) -> str:
+def title_from(description: str) -> str:
     """A short title from the first line of what happened, cut at a word boundary."""
     first_line = description.strip().splitlines()[0].strip() if description.strip() else ""
     if len(first_line) <= 80:
@@ -115,8 +115,11 @@ def _title_from(description: str) -> str:
     return first_line[:80].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
 
 
-def log_change(incident: Incident, *, kind: str, by: User | None, body: str = "", **fields) -> FollowUp:
-    return FollowUp.objects.create(incident=incident, author=by, kind=kind, body=body, **fields)
+def log_change(
+    incident: Incident, *, at: datetime, kind: str, by: User | None, body: str = "", **fields
+) -> FollowUp:
+    """One timeline row: who (None for Servicedesk or the patient), when it happened, what changed."""
+    return FollowUp.objects.create(incident=incident, at=at, author=by, kind=kind, body=body, **fields)
 
 
 # --- Opening -------------------------------------------------------------------------------------
@@ -153,7 +156,7 @@ def incident_open(
     policy = policy_for(severity)
     incident = Incident(
         reference=_next_reference(now),
-        title=(title.strip() or _title_from(description))[:200],
+        title=(title.strip() or title_from(description))[:200],
         description=description,
         category=Category(category),
         severity=Severity(severity),
@@ -179,6 +182,7 @@ def incident_open(
     origin = Incident.Source(source).label
     log_change(
         incident,
+        at=now,
         kind=FollowUp.Kind.OPENED,
         by=reporter,
         body=f"{origin}. Severity {incident.get_severity_display().lower()}: respond by "
@@ -193,9 +197,12 @@ def incident_open(
 # --- The state machine -----------------------------------------------------------------------------
 
 
-def _status_row(incident: Incident, old: str, *, by: User | None, body: str = "", **changes) -> None:
+def _status_row(
+    incident: Incident, old: str, *, at: datetime, by: User | None, body: str = "", **changes
+) -> None:
     log_change(
         incident,
+        at=at,
         kind=FollowUp.Kind.STATUS,
         by=by,
         body=body or f"{Status(old).label} → {incident.get_status_display()}",
@@ -214,7 +221,7 @@ def incident_acknowledge(*, incident: Incident, by: User, now: datetime) -> Inci
     reschedule(incident)
     incident.save(update_fields=["status", "acknowledged_at", "next_escalation_at", "updated_at"])
     took = humanize_duration(now - incident.created_at)
-    _status_row(incident, old, by=by, body=f"Acknowledged, {took} after it was logged.")
+    _status_row(incident, old, at=now, by=by, body=f"Acknowledged, {took} after it was logged.")
     return incident
 
 
@@ -225,7 +232,7 @@ def incident_start(*, incident: Incident, by: User, now: datetime) -> Incident:
     old = incident.status
     incident.status = transition.to
     incident.save(update_fields=["status", "updated_at"])
-    _status_row(incident, old, by=by, body="Work started.")
+    _status_row(incident, old, at=now, by=by, body="Work started.")
     return incident
 
 
@@ -241,7 +248,7 @@ def incident_pause(*, incident: Incident, by: User, reason: str, now: datetime) 
     incident.paused_at = now
     incident.next_escalation_at = None
     incident.save(update_fields=["status", "paused_at", "next_escalation_at", "updated_at"])
-    _status_row(incident, old, by=by, body=f"Waiting on the patient: {reason.strip()}")
+    _status_row(incident, old, at=now, by=by, body=f"Waiting on the patient: {reason.strip()}")
     return incident
 
 
@@ -267,6 +274,7 @@ def incident_resume(*, incident: Incident, by: User, now: datetime) -> Incident:
     _status_row(
         incident,
         old,
+        at=now,
         by=by,
         body=f"Work resumed after waiting {humanize_duration(waited)}; "
         f"resolve by {timezone.localtime(incident.resolve_by):%d %b %H:%M}.",
@@ -298,7 +306,9 @@ def incident_resolve(
     incident.next_escalation_at = None
     incident.save()
     within = "within" if now <= incident.resolve_by else "outside"
-    _status_row(incident, old, by=by, body=f"Resolved ({within} the SLA): {incident.resolution_summary}")
+    _status_row(
+        incident, old, at=now, by=by, body=f"Resolved ({within} the SLA): {incident.resolution_summary}"
+    )
     return incident
 
 
@@ -310,7 +320,7 @@ def incident_close(*, incident: Incident, by: User, now: datetime) -> Incident:
     incident.status = transition.to
     incident.closed_at = now
     incident.save(update_fields=["status", "closed_at", "updated_at"])
-    _status_row(incident, old, by=by, body="Closed.")
+    _status_row(incident, old, at=now, by=by, body="Closed.")
     return incident
 
 
@@ -334,6 +344,7 @@ def incident_reopen(*, incident: Incident, by: User, reason: str, now: datetime)
     _status_row(
         incident,
         old,
+        at=now,
         by=by,
         body=f"Reopened (time {incident.reopen_count}): {reason.strip()}",
         reopen_count=[incident.reopen_count - 1, incident.reopen_count],
@@ -357,6 +368,7 @@ def incident_assign(*, incident: Incident, assignee: User, by: User, now: dateti
     incident.save(update_fields=["assignee", "updated_at"])
     row = log_change(
         incident,
+        at=now,
         kind=FollowUp.Kind.ASSIGNMENT,
         by=by,
         body=f"Assigned to {assignee}" + (f" (was {previous})." if previous else "."),
@@ -376,7 +388,7 @@ def incident_assign(*, incident: Incident, assignee: User, by: User, now: dateti
 def incident_note(*, incident: Incident, by: User, body: str, now: datetime) -> FollowUp:
     if not body.strip():
         raise ValidationError("Write the note first.", code="required")
-    return log_change(lock_incident(incident), kind=FollowUp.Kind.NOTE, by=by, body=body.strip())
+    return log_change(lock_incident(incident), at=now, kind=FollowUp.Kind.NOTE, by=by, body=body.strip())
 
 
 @transaction.atomic
@@ -393,6 +405,7 @@ def incident_log_contact(
         changes["patient_contacted"] = [False, True]
     return log_change(
         incident,
+        at=now,
         kind=FollowUp.Kind.CONTACT,
         by=by,
         body=body.strip(),
@@ -418,6 +431,7 @@ def incident_add_action(
         raise ValidationError("The due date is in the past.", code="past")
     return log_change(
         incident,
+        at=now,
         kind=FollowUp.Kind.ACTION,
         by=by,
         body=description.strip(),
@@ -432,5 +446,7 @@ def action_complete(*, action: FollowUp, by: User, now: datetime) -> bool:
         done_at=now
     )
     if done:  # a colleague may have ticked it a moment ago
-        log_change(action.incident, kind=FollowUp.Kind.ACTION_DONE, by=by, body=f"Done: {action.body}")
+        log_change(
+            action.incident, at=now, kind=FollowUp.Kind.ACTION_DONE, by=by, body=f"Done: {action.body}"
+        )
     return bool(done)

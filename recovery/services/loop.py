@@ -66,6 +66,7 @@ def loop_link_send(*, incident: Incident, by: User, now: datetime) -> str:
             )
         log_change(
             incident,
+            at=now,
             kind=FollowUp.Kind.LOOP,
             by=by,
             body=f'Asked the patient "Did we put it right?" by {channel}.',
@@ -93,6 +94,7 @@ def loop_answer(*, token: str, recovered: bool, now: datetime) -> bool:
         verdict = "it was put right" if recovered else "it was not put right"
         log_change(
             incident,
+            at=now,
             kind=FollowUp.Kind.LOOP,
             by=None,
             body=f"The patient answered: {verdict}.",
@@ -117,6 +119,7 @@ def loop_opt_out(*, token: str, now: datetime) -> bool:
     if erased:
         log_change(
             incident,
+            at=now,
             kind=FollowUp.Kind.LOOP,
             by=None,
             body="The patient asked not to be contacted again; their contact details were erased.",

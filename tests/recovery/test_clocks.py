@@ -80,7 +80,7 @@ def test_resolving_while_paused_counts_the_pause_and_judges_the_sla_fairly(manag
     )
     assert incident.paused_for == timedelta(days=5) - timedelta(hours=1)
     assert incident.resolved_at <= incident.resolve_by
-    assert "within the SLA" in incident.timeline.latest("created_at", "pk").body
+    assert "within the SLA" in incident.timeline.latest("at", "pk").body
 
 
 @pytest.mark.django_db

@@ -356,3 +356,27 @@ def test_an_unknown_action_or_reference_is_a_404(staff_client):
 def test_actions_only_accept_post(staff_client):
     incident = open_incident()
     assert staff_client.get(act(incident, "acknowledge")).status_code == 405
+
+
+# --- My work and the dashboard ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_my_work_lists_my_incidents_and_actions_due(staff_client, staff):
+    mine = open_incident()
+    Incident.objects.filter(pk=mine.pk).update(assignee=staff, status=Status.IN_PROGRESS)
+    others = open_incident()
+    from recovery import services
+
+    services.incident_add_action(
+        incident=mine,
+        by=staff,
+        description="Ring back",
+        due_on=timezone.localdate(),
+        owner=staff,
+        now=timezone.now(),
+    )
+    page = staff_client.get(reverse("my_work")).content.decode()
+    assert mine.reference in page
+    assert others.reference not in page
+    assert "Ring back" in page

@@ -48,7 +48,7 @@ def test_each_transition_is_allowed_exactly_from_the_listed_statuses(status, act
         incident.refresh_from_db()
         assert incident.status == transition.to
         assert incident.timeline.count() == rows_before + 1
-        last = incident.timeline.latest("created_at", "pk")
+        last = incident.timeline.latest("at", "pk")
         assert last.kind == FollowUp.Kind.STATUS
         assert last.author == manager
         assert last.changes["status"] == [status, transition.to]
@@ -104,7 +104,7 @@ def test_reopening_is_counted_and_gives_a_fresh_resolve_clock(manager):
     assert incident.resolved_at is None
     assert incident.closed_at is None
     assert incident.resolve_by == later + services.policy_for(incident.severity).resolve_within
-    assert "Reopened (time 2)" in incident.timeline.latest("created_at", "pk").body
+    assert "Reopened (time 2)" in incident.timeline.latest("at", "pk").body
 
 
 @pytest.mark.django_db

@@ -24,6 +24,7 @@ def test_opening_writes_the_first_timeline_row_and_takes_location_from_the_touch
     touchpoint = TouchpointFactory()
     incident = open_incident(touchpoint=touchpoint, reporter=staff, now=T0)
     [row] = incident.timeline.all()
+    assert row.at == T0  # when it happened, as the service saw it
     assert row.kind == FollowUp.Kind.OPENED
     assert row.author == staff
     assert row.changes["status"] == [None, "new"]

@@ -1,0 +1,133 @@
+"""Benchmark: one escalation sweep over 100,000 open incidents of which 1,000 are due.
+
+Run against PostgreSQL (a throwaway test database is created and dropped):
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/sd_recovery DEBUG=1 \\
+        .venv/bin/python -m tests.load.bench_escalation [--incidents 100000] [--due 1000]
+
+Emails go to Django's in-memory backend (one manager, one email per batch listing its incidents),
+so the figure is the database and service cost.
+It prints one table: the time to find the due incidents, the full sweep (claim, timeline
+row and notification per incident, each in its own transaction), a second sweep with
+nothing left to do, and the query counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--incidents", type=int, default=100_000)
+    parser.add_argument("--due", type=int, default=1_000)
+    parser.add_argument("--repeat-find", type=int, default=30, help="timed runs of the due-incident query")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test.utils import (
+        override_settings,
+        setup_databases,
+        setup_test_environment,
+        teardown_databases,
+    )
+
+    # A database of its own (bench_<name>), so that a test run at the same time is not disturbed.
+    connection.settings_dict["TEST"]["NAME"] = f"bench_{connection.settings_dict['NAME']}"
+    setup_test_environment()
+    old_config = setup_databases(verbosity=0, interactive=False)
+    try:
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            return _run(args)
+    finally:
+        teardown_databases(old_config, verbosity=0)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from django.conf import settings
+    from django.core import mail
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from recovery import services
+    from recovery.demo import bulk_incidents
+    from recovery.models import FollowUp, Incident
+    from tests.factories import UserFactory
+
+    services.sla_policies_ensure_defaults()
+    UserFactory(manager=True, username="bench-manager")
+    now = timezone.now()
+    started = time.perf_counter()
+    bulk_incidents(args.incidents, now=now, open_share=1.0, due=args.due)
+    seeded = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ANALYZE")
+
+    # 1. Finding the due incidents (what each sweep does first), timed repeatedly.
+    finds = []
+    for _ in range(args.repeat_find):
+        t = time.perf_counter()
+        due_ids = list(
+            Incident.objects.due_for_escalation(now)
+            .order_by("next_escalation_at")
+            .values_list("pk", "severity")[: settings.RECOVERY_ESCALATION_BATCH]
+        )
+        finds.append(time.perf_counter() - t)
+    assert len(due_ids) == args.due, len(due_ids)
+
+    # 2. The sweep itself.
+    mail.outbox = []
+    with CaptureQueriesContext(connection) as sweep_queries:
+        t = time.perf_counter()
+        escalated = services.incidents_escalate_due(now=now, limit=settings.RECOVERY_ESCALATION_BATCH)
+        sweep = time.perf_counter() - t
+    # 3. Run again at once: nothing left to do, nothing sent twice.
+    with CaptureQueriesContext(connection) as idle_queries:
+        t = time.perf_counter()
+        again = services.incidents_escalate_due(now=now, limit=settings.RECOVERY_ESCALATION_BATCH)
+        idle = time.perf_counter() - t
+
+    assert escalated == args.due, escalated
+    assert again == 0
+    # One manager: one email per batch of the sweep, listing every incident once.
+    assert sum(m.body.count("(escalation level 1)") for m in mail.outbox) == args.due
+    assert FollowUp.objects.filter(kind=FollowUp.Kind.ESCALATION).count() == args.due
+    open_count = Incident.objects.open().count()
+
+    find_median = statistics.median(finds) * 1000
+    find_p95 = sorted(finds)[max(int(len(finds) * 0.95) - 1, 0)] * 1000
+    queries = len(sweep_queries.captured_queries)
+    version = f" {connection.pg_version}" if connection.vendor == "postgresql" else ""
+    rows = [
+        ("database", f"{connection.vendor}{version}"),
+        ("open incidents", f"{open_count:,}"),
+        ("due for escalation", f"{args.due:,}"),
+        ("seed (bulk_create)", f"{seeded:.1f} s"),
+        (f"find due (median / p95 of {args.repeat_find})", f"{find_median:.1f} ms / {find_p95:.1f} ms"),
+        (
+            "sweep: escalated",
+            f"{escalated:,} in {sweep:.2f} s ({sweep / max(escalated, 1) * 1000:.2f} ms each)",
+        ),
+        ("sweep: queries", f"{queries:,} ({queries / max(escalated, 1):.2f} per incident)"),
+        ("emails to the one manager", f"{len(mail.outbox)} (one per batch, listing its incidents)"),
+        ("second sweep (nothing due)", f"{idle * 1000:.1f} ms, {len(idle_queries.captured_queries)} queries"),
+    ]
+    width = max(len(label) for label, _ in rows)
+    print("Escalation sweep benchmark")
+    for label, value in rows:
+        print(f"  {label:<{width}}  {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
