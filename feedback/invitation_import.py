@@ -390,6 +390,7 @@ def _decide_row(result, *, decision, rules, now, suppressed, recent, known_ids, 
         source=Invitation.Source.CSV,
         suppressed=any(h in suppressed for h in hashes),
         recently_invited=in_file_repeat or any(h in recent for h in hashes),
+        build=keep_prepared,
     )
     if prepared.outcome != Outcome.CREATED:
         decision.note(prepared.outcome, result.row, "", Outcome.LABELS[prepared.outcome])
