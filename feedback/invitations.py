@@ -57,6 +57,9 @@ STALE_SEND = timedelta(minutes=15)
 REPUBLISH_AFTER = timedelta(minutes=5)
 SWEEP_BATCH = 5000
 RETRY_BASE = timedelta(minutes=1)
+# An import the manager never confirmed keeps patients' details no longer than this.
+UNCONFIRMED_IMPORT_KEPT = timedelta(days=1)
+OPTED_OUT = "opted out"  # why a message was not sent, recorded in its last_error
 RETRY_MAX = timedelta(hours=1)
 INTEGRATION_TOKEN_PREFIX = "sdv_"  # noqa: S105 — a marker, not a secret
 
@@ -464,7 +467,7 @@ def _why_not_send(message: InvitationMessage, *, now: datetime) -> str | None:
         return "no contact details left"
     contact = Contact(email=invitation.email, phone=invitation.phone)
     if contact_is_suppressed(contact=contact):
-        return "opted out"
+        return OPTED_OUT
     return None
 
 
@@ -517,7 +520,7 @@ def _message_cancel(*, message: InvitationMessage, reason: str, now: datetime) -
     InvitationMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
         status=MessageStatus.CANCELLED, last_error=reason, updated_at=now
     )
-    if reason == "opted out":
+    if reason == OPTED_OUT:
         Invitation.objects.filter(pk=message.invitation_id, status__in=Invitation.OPEN_STATUSES).update(
             status=Status.OPTED_OUT, opted_out_at=now, updated_at=now
         )
@@ -728,7 +731,7 @@ def contact_suppress(*, contact: Contact, reason: str, now: datetime) -> int:
     )
     InvitationMessage.objects.filter(
         invitation__in=Invitation.objects.filter(matches), status=MessageStatus.QUEUED
-    ).update(status=MessageStatus.CANCELLED, last_error="opted out", updated_at=now)
+    ).update(status=MessageStatus.CANCELLED, last_error=OPTED_OUT, updated_at=now)
     return closed
 
 
@@ -768,6 +771,10 @@ def invitations_purge(*, now: datetime | None = None, limit: int = 5000) -> int:
         # Provider errors can quote the address ("550 no such user bob@...").
         InvitationMessage.objects.filter(invitation_id__in=due).update(last_error="", provider_id="")
         InvitationImport.objects.filter(updated_at__lt=cutoff).exclude(issues=[]).update(issues=[])
+        InvitationImport.objects.filter(
+            status__in=(InvitationImport.Status.VALIDATED, InvitationImport.Status.FAILED),
+            updated_at__lt=now - UNCONFIRMED_IMPORT_KEPT,
+        ).update(status=InvitationImport.Status.DISCARDED, content=b"", finished_at=now, updated_at=now)
     if due:
         logger.info("purged contact details of %s invitations", len(due))
     return len(due)
