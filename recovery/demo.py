@@ -257,9 +257,7 @@ def _seed_incidents(*, team: list[User], now: datetime) -> int:
     ):
         for n, state in enumerate(STATES):
             category, touchpoint, severity, text = SCENARIOS[n % len(SCENARIOS)]
-            # Live incidents are recent; finished ones spread over two months.
-            age = timedelta(hours=rng.randint(1, 60)) if state in ("new", "acknowledged") else None
-            age = age or timedelta(days=rng.randint(3, 60), hours=rng.randint(0, 8))
+            age = _age(state, severity, n=n, rng=rng)
             with transaction.atomic():
                 _one_incident(
                     state=state,
@@ -275,6 +273,18 @@ def _seed_incidents(*, team: list[User], now: datetime) -> int:
                 )
             made += 1
     return made
+
+
+def _age(state: str, severity: str, *, n: int, rng: random.Random) -> timedelta:
+    """How long ago it was logged. Finished incidents spread over two months; live ones are recent
+    and mostly within their SLA, with a couple running late, as in a practice that keeps up."""
+    if state in ("new", "acknowledged"):
+        return timedelta(hours=rng.randint(1, 20))
+    if state in ("in_progress", "paused"):
+        resolve_within = services.DEFAULT_SLA[Severity(severity)][1]
+        share = 1.3 if n % 7 == 0 else rng.uniform(0.1, 0.7)  # every seventh one is overdue
+        return resolve_within * share
+    return timedelta(days=rng.randint(3, 60), hours=rng.randint(0, 8))
 
 
 def _one_incident(*, state, category, touchpoint, severity, text, start, now, team, rng, n) -> None:
@@ -363,7 +373,7 @@ def _one_incident(*, state, category, touchpoint, severity, text, start, now, te
             incident=incident,
             by=worker,
             reason="It happened again to the same patient.",
-            now=closed_at + timedelta(minutes=30),
+            now=max(closed_at + timedelta(minutes=30), now - timedelta(days=1)),  # reopened lately
         )
 
 
