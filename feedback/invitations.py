@@ -35,7 +35,6 @@ from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare
 
 from feedback.models import (
-    ContactAccessLog,
     IntegrationToken,
     Invitation,
     InvitationImport,
@@ -48,6 +47,8 @@ from feedback.models import (
 )
 from servicedesk import notify
 from servicedesk.models import Location, Touchpoint, User
+from servicedesk.security.models import AuditEvent
+from servicedesk.security.services import audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -819,14 +820,16 @@ def contact_find(*, contact: Contact, by: User, now: datetime) -> ContactRecord:
     )
     responses = list(_contact_responses(contact, [i.pk for i in invitations]).select_related("survey"))
     record = ContactRecord(invitations, responses, contact_is_suppressed(contact=contact))
-    ContactAccessLog.objects.create(
-        by=by,
-        action=ContactAccessLog.Action.SEARCH,
-        invitations=len(invitations),
-        responses=len(responses),
-        at=now,
-    )
+    _audit(by=by, action=AuditEvent.Action.VIEWED, invitations=len(invitations), responses=len(responses))
     return record
+
+
+def _audit(*, by: User, action: str, invitations: int, responses: int) -> None:
+    """Record an access or erasure request in the audit log: what kind of rows and how many,
+    never the contact (the log must not become the copy an erasure was meant to remove)."""
+    audit_record(actor=by, action=action, target_type="feedback.invitation", count=invitations)
+    if responses:
+        audit_record(actor=by, action=action, target_type="feedback.response", count=responses)
 
 
 def contact_export(*, contact: Contact, by: User, now: datetime) -> dict:
@@ -841,13 +844,7 @@ def contact_export(*, contact: Contact, by: User, now: datetime) -> dict:
         .select_related("survey")
         .prefetch_related("answers__question")
     )
-    ContactAccessLog.objects.create(
-        by=by,
-        action=ContactAccessLog.Action.EXPORT,
-        invitations=len(invitations),
-        responses=len(responses),
-        at=now,
-    )
+    _audit(by=by, action=AuditEvent.Action.EXPORTED, invitations=len(invitations), responses=len(responses))
 
     def when(value: datetime | None) -> str | None:
         return value.isoformat() if value else None
@@ -926,12 +923,8 @@ def contact_erase(*, contact: Contact, by: User, now: datetime) -> Erasure:
         invitation=None, consent_to_contact=False, contact_name="", contact_email="", contact_phone=""
     )
     Invitation.objects.filter(pk__in=invitation_ids).delete()
-    ContactAccessLog.objects.create(
-        by=by,
-        action=ContactAccessLog.Action.ERASE,
-        invitations=len(invitation_ids),
-        responses=len(response_ids),
-        at=now,
+    _audit(
+        by=by, action=AuditEvent.Action.ERASED, invitations=len(invitation_ids), responses=len(response_ids)
     )
     logger.info("erasure request: %s invitations, %s responses", len(invitation_ids), len(response_ids))
     return Erasure(invitations=len(invitation_ids), responses=len(response_ids))

@@ -7,7 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from feedback import invitations
-from feedback.models import ContactAccessLog, Invitation, InvitationMessage, InvitationRules, Suppression
+from feedback.models import Invitation, InvitationMessage, InvitationRules, Suppression
+from servicedesk.security.models import AuditEvent
 from tests.invitations.conftest import refresh
 
 pytestmark = pytest.mark.django_db
@@ -224,11 +225,16 @@ def test_a_manager_finds_exports_and_erases_everything_about_one_contact(manager
         False,
     )
     assert Invitation.objects.count() == 1  # the other patient's invitation is untouched
-    assert list(ContactAccessLog.objects.order_by("at").values_list("action", flat=True)) == [
-        "search",
-        "export",
-        "erase",
+    audit = list(AuditEvent.objects.order_by("pk").values_list("action", "target_type", "count", "actor"))
+    assert audit == [
+        ("viewed", "feedback.invitation", 1, manager.pk),
+        ("viewed", "feedback.response", 1, manager.pk),
+        ("exported", "feedback.invitation", 1, manager.pk),
+        ("exported", "feedback.response", 1, manager.pk),
+        ("erased", "feedback.invitation", 1, manager.pk),
+        ("erased", "feedback.response", 1, manager.pk),
     ]
+    assert "ana@example.org" not in str(list(AuditEvent.objects.values()))
 
 
 def test_a_contact_that_is_neither_email_nor_phone_gets_a_form_error(manager_client):
