@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('feedback', '0004_invitation_sending'),
+        ('feedback', '0005_dashboard_index'),
     ]
 
     operations = [
