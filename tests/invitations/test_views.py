@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -292,3 +293,11 @@ def test_an_unknown_opt_out_link_gets_a_neutral_page(client, token, invite):
     assert b"This link is not valid" in response.content
     assert client.post(reverse("invitation_opt_out", args=[token])).status_code == 404
     assert not Suppression.objects.exists()
+
+
+def test_a_patient_whose_browser_blocks_cookies_can_still_opt_out(invite):
+    _o, invitation = invite()
+    strict = Client(enforce_csrf_checks=True)  # no cookie from the confirmation page
+    response = strict.post(reverse("invitation_opt_out", args=[invitation.token]))
+    assert response.status_code == 302
+    assert refresh(invitation).status == "opted_out"
