@@ -109,7 +109,8 @@ def _load(url: str, args: argparse.Namespace) -> tuple[dict, dict]:
             if page is not None:
                 samples[label].append(page.seconds * 1000)
             if not ok:
-                errors[label].append(problem or f"HTTP {page.status if page else '?'}")
+                where = f" → {page.location}" if page is not None and page.location else ""
+                errors[label].append(problem or f"HTTP {page.status if page else '?'}{where}")
 
     def attempt(label: str, action) -> harness.Page | None:
         """One timed request; a timeout or a dropped connection is an error, and the user goes on."""
