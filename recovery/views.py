@@ -24,7 +24,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from recovery import forms as rforms
 from recovery import services
-from recovery.models import SEVERITY_RANK, Drill, FollowUp, Incident, RecoveryPlan, Severity, SlaPolicy
+from recovery.models import (
+    SEVERITY_RANK,
+    Drill,
+    EscalationStep,
+    FollowUp,
+    Incident,
+    RecoveryPlan,
+    Severity,
+    SlaPolicy,
+)
 from servicedesk.access import manager_required, team_required
 from servicedesk.models import User
 
@@ -255,8 +264,6 @@ def sla_list(request: HttpRequest) -> HttpResponse:
 
 
 def _steps():
-    from recovery.models import EscalationStep
-
     return EscalationStep.objects.select_related("notify_user").order_by("level")
 
 
@@ -339,9 +346,8 @@ def plan_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             for f in formset.cleaned_data
             if f and not f.get("DELETE")
         ]
-        data = dict(form.cleaned_data.items())
         try:
-            plan = services.plan_save(plan=plan, steps=steps, **data)
+            plan = services.plan_save(plan=plan, steps=steps, **form.cleaned_data)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
