@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "delivery.apps.DeliveryConfig",
     "feedback.apps.FeedbackConfig",
     "recovery.apps.RecoveryConfig",
+    "servicedesk.security.apps.SecurityConfig",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -94,21 +95,31 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "crispy_forms",
     "crispy_bootstrap5",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "servicedesk.security.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "servicedesk.middleware.DatabaseUnavailableMiddleware",
+    # First to see the view: a flood is refused before sessions, CSRF or login are looked at.
+    "servicedesk.security.middleware.RateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "servicedesk.middleware.SessionTimeoutMiddleware",
+    "servicedesk.security.middleware.ManagerTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "servicedesk.urls"
@@ -181,6 +192,11 @@ else:
 
 # --- Accounts and sessions -------------------------------------------------------------
 
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -404,6 +420,66 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+# Login lockout (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one username, that
+# username is paused for LOGIN_LOCKOUT_MINUTES, whether or not the account exists, and the page
+# says the same either way. Counted per username (not per address), so spreading the guesses over
+# many machines does not help; the login rate limit below stops one machine trying many usernames.
+AXES_ENABLED = True
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"  # shared by every web process
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", default=5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", default=15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes.W006 asks for locking by address too. A practice's whole team often shares one address
+# (one NAT): five typos would lock everyone out. The per-address rate limit on the login form
+# (RATE_LIMITS["login"]) is what stops one machine from guessing across many usernames.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "servicedesk.security.lockout.locked_out"
+AXES_USERNAME_CALLABLE = "servicedesk.security.lockout.normalised_username"
+AXES_CLIENT_IP_CALLABLE = "servicedesk.security.ratelimit.client_ip"
+
+# Two-factor for managers (django-otp, TOTP authenticator apps).
+OTP_TOTP_ISSUER = f"Servicedesk {PRACTICE_NAME}"
+OTP_TOTP_THROTTLE_FACTOR = 1  # after each wrong code, wait 1, 2, 4, 8 … seconds before the next try
+
+# Number of reverse proxies in front of gunicorn that append to X-Forwarded-For (0: none, the
+# client connects directly). Rate limits and the login lockout use the address this yields.
+TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", default=0)
+
+# Rate limits per client address: "N/window" with window s, m, h or d (e.g. 5/15m). "public"
+# applies to every page that needs no login (patients' forms, login, health); other names
+# are view names with tighter limits. Off only for benchmarks (RATE_LIMIT_ENABLED=0).
+RATE_LIMIT_ENABLED = env_flag("RATE_LIMIT_ENABLED", default=True)
+RATE_LIMITS = {
+    "public": {"GET": "120/m", "HEAD": "120/m", "POST": "30/m", "*": "30/m"},
+    "login": {"GET": "60/m", "POST": "10/m"},
+    "password_reset": {"GET": "30/m", "POST": "5/15m"},
+    "password_reset_confirm": {"GET": "30/m", "POST": "10/15m"},
+    "healthz": {"GET": "60/m"},
+    # The practice-management system posts each visit as it ends; a bearer token guards it.
+    "api_visits": {"POST": "300/m"},
+    "security:two_factor_verify": {"POST": "10/m"},
+    "security:two_factor_setup": {"POST": "10/m"},
+}
+
+# Content-Security-Policy: scripts and styles only from our own files, never inline, so an
+# injected <script> or onclick= cannot run. Bootstrap's CSS draws its icons from data: URIs.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+CONTENT_SECURITY_POLICY_REPORT_ONLY = env_flag("CSP_REPORT_ONLY", default=False)
+
 # --- Logging ---------------------------------------------------------------------------
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
@@ -417,7 +493,11 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Replaces Django's own console and admin-email handlers, which would write request
+        # paths (and so patients' tokens) without the redaction filter.
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "django.server": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         "gunicorn.access": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
     },
 }

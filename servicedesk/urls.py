@@ -37,6 +37,7 @@ urlpatterns = [
         {"kind": "touchpoints"},
         name="touchpoint_set_active",
     ),
+    path("security/", include("servicedesk.security.urls")),
     path("recovery/", include("recovery.urls")),
     path("delivery/", include("delivery.urls")),
     path("design/", include("design.urls")),

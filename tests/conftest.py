@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from servicedesk.notify import LocmemSmsBackend
-from tests.factories import LocationFactory, UserFactory
+from servicedesk.security.twofactor import current_code, needs_two_factor
+from tests.factories import LocationFactory, TOTPDeviceFactory, UserFactory
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -24,6 +29,9 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 def pytest_configure(config: pytest.Config) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.SMS_BACKEND = "servicedesk.notify.LocmemSmsBackend"
+    # Tests fire many requests from one address in a second; the limiter's own tests turn it on
+    # (the ``rate_limits`` fixture). Login lockout and two-factor stay on everywhere.
+    settings.RATE_LIMIT_ENABLED = False
     if not settings.REDIS_URL:
         # No broker server on this machine: publish into memory instead of var/broker,
         # which the development worker would otherwise pick up.
@@ -47,6 +55,54 @@ def _isolated_outboxes():
     cache.clear()
     yield
     LocmemSmsBackend.outbox.clear()
+
+
+@pytest.fixture(autouse=True)
+def _force_login_includes_the_second_factor(monkeypatch):
+    """``client.force_login(manager)`` gives a fully signed-in manager, second factor included.
+
+    Managers must verify a code from their authenticator app before any staff page
+    (``ManagerTwoFactorMiddleware``). A test that forces a login means "as if they had just
+    logged in properly", so the session is marked verified with their confirmed device (one is
+    created if they have none). To test the second step itself, log in through the real form:
+    ``client.post(reverse("login"), {...})``.
+    """
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        if needs_two_factor(user):
+            verify_second_factor(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
+def verify_second_factor(client: Client, user) -> TOTPDevice:
+    """Mark ``client``'s session as verified with ``user``'s authenticator, as ``otp_login`` does."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDeviceFactory(user=user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return device
+
+
+def totp_code(device: TOTPDevice) -> str:
+    """A code the device will accept now: codes are single use, so after one was used within this
+    30-second step, take the next step's (still inside the allowed clock drift), or wait for it."""
+    device.refresh_from_db()
+    now_step = int((time.time() - device.t0) // device.step) + device.drift
+    if device.last_t >= now_step + device.tolerance:
+        time.sleep(device.step - (time.time() - device.t0) % device.step + 0.1)
+        return totp_code(device)
+    return current_code(device, step_offset=max(0, device.last_t + 1 - now_step))
+
+
+@pytest.fixture
+def rate_limits(settings):
+    """Rate limiting on, as in production (tests run with it off; see pytest_configure)."""
+    settings.RATE_LIMIT_ENABLED = True
+    cache.clear()
+    return settings.RATE_LIMITS
 
 
 @pytest.fixture

@@ -55,6 +55,35 @@ class UserFactory(factory.django.DjangoModelFactory):
             user.groups.add(Group.objects.get_or_create(name=Role(role).value)[0])
         return user
 
+    @factory.post_generation
+    def authenticator(self, create, extracted, **kwargs):
+        """Managers get a confirmed authenticator app, as after enrolment (``authenticator=False``: none)."""
+        wanted = (self.is_manager or self.is_superuser) if extracted is None else extracted
+        if create and wanted:
+            TOTPDeviceFactory(user=self)
+
+
+class TOTPDeviceFactory(factory.django.DjangoModelFactory):
+    """A confirmed authenticator; ``tests.conftest.totp_code(device)`` gives its current code."""
+
+    class Meta:
+        model = "otp_totp.TOTPDevice"
+
+    user = factory.SubFactory(UserFactory, manager=True, authenticator=False)
+    name = "Authenticator app"
+    confirmed = True
+
+
+class AuditEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "security.AuditEvent"
+
+    actor = factory.SubFactory(UserFactory, manager=True)
+    actor_label = factory.LazyAttribute(lambda e: e.actor.username if e.actor else "")
+    action = "viewed"
+    target_type = "feedback.invitation"
+    target_id = factory.Sequence(str)
+
 
 # --- design ------------------------------------------------------------------------------
 

@@ -13,14 +13,19 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from base64 import b32decode
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.urls import reverse
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.conftest import require
+from tests.conftest import require, totp_code
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM is still used
 # synchronously here (factories, assertions), which is safe in tests.
@@ -79,12 +84,28 @@ def phone_page(browser: Browser, live_server, transactional_db) -> Iterator[Page
 
 @pytest.fixture
 def log_in() -> Callable[[Page, object], None]:
+    """Log in through the real form; for a manager, also type the code from their authenticator
+    (factory managers have one: ``TOTPDeviceFactory``), as a manager does every morning, or set
+    one up from the key on the page if they have none yet."""
+
     def _log_in(page: Page, user, password: str = PASSWORD) -> None:
         page.goto("/accounts/login/")
         page.get_by_label("Username").fill(user.username)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Log in").click()
         page.wait_for_load_state()
+        path = urlparse(page.url).path
+        if path == reverse("security:two_factor_verify"):
+            device = TOTPDevice.objects.get(user=user, confirmed=True)
+            page.get_by_label("Six-digit code").fill(totp_code(device))
+            page.get_by_role("button", name="Continue").click()
+            page.wait_for_load_state()
+        elif path == reverse("security:two_factor_setup"):  # a manager with no authenticator yet
+            secret = page.locator("code.secret-key").inner_text().replace(" ", "")
+            key = b32decode(secret + "=" * (-len(secret) % 8))
+            page.get_by_label("Six-digit code").fill(f"{TOTP(key).token():06d}")
+            page.get_by_role("button", name="Turn on two-factor sign-in").click()
+            page.wait_for_load_state()
 
     return _log_in
 

@@ -274,4 +274,4 @@ def test_the_response_list_runs_the_same_number_of_queries_however_many_response
     few = _count_queries(manager_client, url)
     _fill(survey, 30)
     assert _count_queries(manager_client, url) == few
-    assert few <= 12
+    assert few <= 13  # includes the manager's second-factor device, loaded on every request

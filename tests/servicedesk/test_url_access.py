@@ -1,7 +1,8 @@
-"""Every URL in the project is either for patients (public) or needs a login.
+"""Every URL in the project is declared public, team or manager, and behaves so for every role.
 
-This walks the whole URL configuration, so a page added later with no decision about who
-may see it fails here. A page for patients (no account) must be listed in PUBLIC_URL_NAMES.
+This walks the whole URL configuration, so a page added later with no decision about who may
+see it fails here: add its name to ACCESS. The matrix then checks it for an anonymous visitor,
+a staff member and a (fully signed-in, two-factor verified) manager.
 """
 
 from __future__ import annotations
@@ -11,25 +12,140 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-# URL names anyone may open without logging in: patients' pages, login, health.
-PUBLIC_URL_NAMES = {
-    "login",
-    "password_reset",
-    "password_reset_done",
-    "password_reset_confirm",
-    "password_reset_complete",
-    "healthz",
-    "logout",  # POST-only; it logs out whoever asks
-    # Patient feedback pages (feedback.patient_urls): kiosk/QR form, invitation link, thank-you pages.
-    "kiosk",
-    "kiosk_thanks",
-    "invitation",
-    "invitation_thanks",
-    "put_right",  # recovery: the patient's one-question "Did we put it right?" link
-    "invitation_opt_out",  # feedback: the patient's "no more survey messages" link
-    "api_visits",  # feedback: the practice-management system, authenticated by its bearer token
+PUBLIC = "public"  # patients (no account), login, password reset, health
+TEAM = "team"  # staff and managers
+MANAGER = "manager"  # managers only; staff get the 403 page
+
+# One entry per URL name ("namespace:name" when namespaced). Keep it sorted by area.
+ACCESS = {
+    # Accounts
+    "login": PUBLIC,
+    "logout": TEAM,  # POST-only; it ends the session and sends you to the login page
+    "password_reset": PUBLIC,
+    "password_reset_done": PUBLIC,
+    "password_reset_confirm": PUBLIC,
+    "password_reset_complete": PUBLIC,
+    "password_change": TEAM,
+    "password_change_done": TEAM,
+    "security:two_factor_verify": MANAGER,
+    "security:two_factor_setup": MANAGER,
+    # Core
+    "healthz": PUBLIC,
+    "home": TEAM,
+    "my_work": TEAM,
+    "dashboard": MANAGER,
+    "team_list": MANAGER,
+    "staff_member_create": MANAGER,
+    "staff_member_update": MANAGER,
+    "staff_member_resend_welcome": MANAGER,
+    "location_list": MANAGER,
+    "location_create": MANAGER,
+    "location_update": MANAGER,
+    "location_set_active": MANAGER,
+    "touchpoint_list": MANAGER,
+    "touchpoint_create": MANAGER,
+    "touchpoint_update": MANAGER,
+    "touchpoint_set_active": MANAGER,
+    "security:audit_log": MANAGER,
+    "dashboard_export": MANAGER,
+    "dashboard_report": MANAGER,
+    # Feedback: patients' pages (feedback.patient_urls)
+    "patient:kiosk": PUBLIC,
+    "patient:kiosk_thanks": PUBLIC,
+    "patient:invitation": PUBLIC,
+    "patient:invitation_thanks": PUBLIC,
+    "invitation_opt_out": PUBLIC,  # the patient's "no more survey messages" link
+    "api_visits": PUBLIC,  # the practice-management system, authenticated by its bearer token
+    # Feedback: invitations and patient data (managers)
+    "invitation_list": MANAGER,
+    "invitation_import_upload": MANAGER,
+    "invitation_import_detail": MANAGER,
+    "invitation_import_progress": MANAGER,
+    "invitation_import_confirm": MANAGER,
+    "invitation_import_discard": MANAGER,
+    "invitation_rules": MANAGER,
+    "integration_list": MANAGER,
+    "integration_revoke": MANAGER,
+    "invitation_report": MANAGER,
+    "invitation_failed_list": MANAGER,
+    "invitation_message_retry": MANAGER,
+    "contact_requests": MANAGER,
+    "contact_export": MANAGER,
+    "contact_erase": MANAGER,
+    # Feedback: staff and managers
+    "feedback:pulse": TEAM,
+    "feedback:pulse_thanks": TEAM,
+    "feedback:survey_list": MANAGER,
+    "feedback:survey_create": MANAGER,
+    "feedback:survey_from_template": MANAGER,
+    "feedback:survey_builder": MANAGER,
+    "feedback:survey_update": MANAGER,
+    "feedback:survey_set_active": MANAGER,
+    "feedback:survey_preview": MANAGER,
+    "feedback:survey_poster": MANAGER,
+    "feedback:question_create": MANAGER,
+    "feedback:question_update": MANAGER,
+    "feedback:question_remove": MANAGER,
+    "feedback:question_move": MANAGER,
+    "feedback:theme_list": MANAGER,
+    "feedback:theme_create": MANAGER,
+    "feedback:theme_update": MANAGER,
+    "feedback:survey_results": MANAGER,
+    "feedback:survey_export": MANAGER,
+    "feedback:response_list": MANAGER,
+    "feedback:response_detail": MANAGER,
+    # Design
+    "design:goal_list": TEAM,
+    "design:goal_detail": TEAM,
+    "design:goal_acknowledge": TEAM,
+    "design:goal_create": MANAGER,
+    "design:goal_update": MANAGER,
+    "design:goal_retire": MANAGER,
+    "design:goal_reactivate": MANAGER,
+    "design:metric_preview": MANAGER,
+    "design:profile_list": TEAM,
+    "design:profile_detail": TEAM,
+    "design:profile_create": MANAGER,
+    "design:profile_update": MANAGER,
+    # Delivery
+    "delivery:run_detail": TEAM,
+    "delivery:run_record": TEAM,
+    "delivery:run_complete": TEAM,
+    "delivery:protocol_list": TEAM,
+    "delivery:protocol_detail": TEAM,
+    "delivery:protocol_version": TEAM,
+    "delivery:overview": MANAGER,
+    "delivery:template_create": MANAGER,
+    "delivery:template_detail": MANAGER,
+    "delivery:template_update": MANAGER,
+    "delivery:template_preview": MANAGER,
+    "delivery:template_start": MANAGER,
+    "delivery:item_create": MANAGER,
+    "delivery:item_update": MANAGER,
+    "delivery:item_move": MANAGER,
+    "delivery:item_remove": MANAGER,
+    "delivery:touchpoint_list": MANAGER,
+    "delivery:touchpoint_history": MANAGER,
+    "delivery:training": MANAGER,
+    "delivery:protocol_create": MANAGER,
+    "delivery:protocol_update": MANAGER,
+    # Recovery
+    "recovery:put_right": PUBLIC,  # the patient's one-question "Did we put it right?" link
+    "recovery:incident_list": TEAM,
+    "recovery:incident_log": TEAM,
+    "recovery:incident_detail": TEAM,
+    "recovery:incident_act": TEAM,
+    "recovery:action_done": TEAM,
+    "recovery:plan_list": TEAM,
+    "recovery:plan_detail": TEAM,
+    "recovery:plan_print": TEAM,
+    "recovery:sla_list": MANAGER,
+    "recovery:sla_edit": MANAGER,
+    "recovery:plan_create": MANAGER,
+    "recovery:plan_edit": MANAGER,
+    "recovery:drill_create": MANAGER,
 }
-# Django admin has its own login page; it is checked for staff-only access below.
+# Django admin has its own login page; it is checked for superusers-only access below.
 ADMIN_NAMESPACE = "admin"
 _SAMPLE = {
     "int": "1",
@@ -43,10 +159,11 @@ _SAMPLE = {
 def _walk(patterns, prefix: str = "", namespace: str | None = None):
     for pattern in patterns:
         if isinstance(pattern, URLResolver):
-            ns = pattern.namespace or namespace
+            ns = ":".join(filter(None, [namespace, pattern.namespace])) or None
             yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern), ns)
         elif isinstance(pattern, URLPattern):
-            yield prefix + str(pattern.pattern), pattern.name, namespace
+            name = f"{namespace}:{pattern.name}" if namespace and pattern.name else pattern.name
+            yield prefix + str(pattern.pattern), name, namespace
 
 
 def _concrete(route: str) -> str:
@@ -66,22 +183,87 @@ ALL_URLS = sorted(
 )
 
 
+def _urls(*kinds: str) -> list[tuple[str, str]]:
+    return [(url, name) for url, name in ALL_URLS if ACCESS.get(name) in kinds]
+
+
+# Pages whose whole job is to send you to the login page.
+_ENDS_THE_SESSION = {"logout"}
+
+
+def _visit(client, url: str):
+    """GET the page; for a POST-only action (405), the POST must answer the same way."""
+    response = client.get(url)
+    if response.status_code == 405:
+        response = client.post(url)
+    return response
+
+
 def test_every_url_has_a_name_so_that_it_can_be_classified():
     unnamed = [url for url, name in ALL_URLS if not name]
     assert not unnamed, f"Give these URL patterns a name: {unnamed}"
 
 
+def test_every_url_is_declared_public_team_or_manager():
+    undeclared = sorted({name for _url, name in ALL_URLS if name not in ACCESS})
+    assert not undeclared, (
+        f"Declare who may open {undeclared} in ACCESS in {__name__}: PUBLIC (patients, no account), "
+        "TEAM (staff and managers) or MANAGER (managers only)."
+    )
+
+
+def test_every_declared_url_still_exists():
+    stale = sorted(set(ACCESS) - {name for _url, name in ALL_URLS})
+    assert not stale, f"These names in ACCESS no longer match any URL: {stale}"
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize(("url", "name"), [u for u in ALL_URLS if u[1] not in PUBLIC_URL_NAMES])
+@pytest.mark.parametrize(("url", "name"), _urls(PUBLIC))
+def test_public_pages_open_without_logging_in(client, url, name):
+    response = _visit(client, url)
+    assert response.status_code < 500, f"{url} ({name}) failed with {response.status_code}"
+    assert not response.get("Location", "").startswith(reverse("login")), f"{url} asked for a login"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("url", "name"), _urls(TEAM, MANAGER))
 def test_staff_pages_send_anonymous_visitors_to_login(client, url, name):
-    response = client.get(url)
-    if response.status_code == 405:  # POST-only action: the POST must be refused too
-        response = client.post(url)
+    response = _visit(client, url)
     assert response.status_code == 302, (
         f"{url} ({name}) answered {response.status_code} to an anonymous visitor. If it is a page for "
-        f"patients, add {name!r} to PUBLIC_URL_NAMES in {__name__}; otherwise it must require login."
+        f"patients, declare {name!r} PUBLIC in ACCESS in {__name__}; otherwise it must require login."
     )
     assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("url", "name"), _urls(TEAM))
+def test_staff_can_open_team_pages(staff_client, url, name):
+    response = _visit(staff_client, url)
+    assert response.status_code not in (401, 403), f"{url} ({name}) refused a staff member"
+    assert response.status_code < 500, f"{url} ({name}) failed with {response.status_code}"
+    if name not in _ENDS_THE_SESSION:
+        assert not response.get("Location", "").startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("url", "name"), _urls(MANAGER))
+def test_staff_are_refused_manager_pages(staff_client, url, name):
+    response = _visit(staff_client, url)
+    assert response.status_code == 403, f"{url} ({name}) answered {response.status_code} to a staff member"
+    assert "manager" in response.content.decode().lower()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("url", "name"), _urls(TEAM, MANAGER))
+def test_managers_can_open_team_and_manager_pages(manager_client, url, name):
+    response = _visit(manager_client, url)
+    assert response.status_code not in (401, 403), f"{url} ({name}) refused a manager"
+    assert response.status_code < 500, f"{url} ({name}) failed with {response.status_code}"
+    location = response.get("Location", "")
+    if name not in _ENDS_THE_SESSION:
+        assert not location.startswith(reverse("login")), f"{url} ({name}) sent a manager to log in"
+    assert not location.startswith("/security/two-factor"), f"{url} ({name}) asked a verified manager again"
 
 
 @pytest.mark.django_db

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class AuditEvent(models.Model):
+    """Who viewed, changed, exported or erased patient-identifying data: when, what, outcome.
+
+    It names the object (type and id), never its contents: the log itself holds no patient
+    data, so it can be kept longer than the data it describes and shown to any manager.
+    Rows are only ever added (see ``services.audit_record``).
+    """
+
+    class Action(models.TextChoices):
+        VIEWED = "viewed", "Viewed"
+        CHANGED = "changed", "Changed"
+        EXPORTED = "exported", "Exported"
+        ERASED = "erased", "Erased"
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", "Done"
+        DENIED = "denied", "Refused"
+        FAILED = "failed", "Failed"
+
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The username at the time: the record stays readable if the account is later removed.
+    actor_label = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=10, choices=Action)
+    outcome = models.CharField(max_length=10, choices=Outcome, default=Outcome.SUCCESS)
+    # app_label.model of the object, e.g. "feedback.invitation"
+    target_type = models.CharField(max_length=100)
+    target_id = models.CharField(max_length=64, blank=True)
+    # How many records an export or erasure covered; the records themselves are not named.
+    count = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [
+            # "Everything that was done to this contact": answering an access or erasure request.
+            models.Index(fields=["target_type", "target_id"], name="audit_target_idx"),
+            # The audit log page, newest first.
+            models.Index(fields=["-at"], name="audit_at_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(action__in=["viewed", "changed", "exported", "erased"]),
+                name="audit_action_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(outcome__in=["success", "denied", "failed"]), name="audit_outcome_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = self.actor_label or "system"
+        target = f"{self.target_type} #{self.target_id}" if self.target_id else self.target_type
+        return f"{self.at:%Y-%m-%d %H:%M} {who} {self.action} {target} ({self.outcome})"

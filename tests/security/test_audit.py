@@ -1,0 +1,100 @@
+"""The audit log: who viewed, changed, exported or erased patient-identifying data — never the data."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.urls import reverse
+
+from servicedesk.security.models import AuditEvent
+from servicedesk.security.services import audit_record
+from tests.factories import AuditEventFactory, LocationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_event_names_the_object_and_the_person_but_holds_none_of_the_objects_data(manager):
+    contact = LocationFactory(name="Jane Canary, 07700 900123", address="1 Secret Street")
+
+    event = audit_record(actor=manager, action=AuditEvent.Action.VIEWED, target=contact)
+
+    stored = AuditEvent.objects.values().get(pk=event.pk)
+    assert stored["target_type"] == "servicedesk.location"
+    assert stored["target_id"] == str(contact.pk)
+    assert stored["actor_id"] == manager.pk
+    assert stored["actor_label"] == manager.username
+    assert stored["outcome"] == "success"
+    assert not any("Canary" in str(value) or "Secret" in str(value) for value in stored.values())
+
+
+def test_an_export_records_how_many_rows_without_naming_them(manager):
+    event = audit_record(
+        actor=manager, action=AuditEvent.Action.EXPORTED, target_type="feedback.invitation", count=120
+    )
+    assert (event.target_id, event.count) == ("", 120)
+    assert "exported feedback.invitation" in str(event)
+
+
+def test_a_refusal_is_recorded_with_its_outcome(staff):
+    location = LocationFactory()
+    event = audit_record(
+        actor=staff, action=AuditEvent.Action.ERASED, target=location, outcome=AuditEvent.Outcome.DENIED
+    )
+    assert event.outcome == "denied"
+
+
+def test_work_done_by_the_system_or_a_patient_has_no_actor():
+    location = LocationFactory()
+    for actor in (None, AnonymousUser()):
+        event = audit_record(actor=actor, action=AuditEvent.Action.ERASED, target=location)
+        assert event.actor is None
+        assert event.actor_label == ""
+
+
+def test_an_event_must_say_what_it_was_about(manager):
+    with pytest.raises(ValueError, match="target"):
+        audit_record(actor=manager, action=AuditEvent.Action.VIEWED)
+
+
+def test_the_record_outlives_the_account_that_made_it():
+    person = UserFactory(username="temp")
+    event = audit_record(actor=person, action=AuditEvent.Action.VIEWED, target=LocationFactory())
+    person.delete()
+    event.refresh_from_db()
+    assert event.actor is None
+    assert event.actor_label == "temp"
+
+
+def test_managers_read_the_log_newest_first(manager_client):
+    older = AuditEventFactory(target_id="41")
+    newer = AuditEventFactory(target_id="42", action="exported", count=7)
+    response = manager_client.get(reverse("security:audit_log"))
+    events = list(response.context["object_list"])
+    assert events[:2] == [newer, older]
+    assert "Exported (7)" in response.content.decode()
+
+
+def test_the_audit_log_page_runs_the_same_queries_for_10_or_60_events(manager_client, count_queries):
+    AuditEventFactory.create_batch(10)
+    few = count_queries(lambda: manager_client.get(reverse("security:audit_log")))
+    AuditEventFactory.create_batch(50)
+    many = count_queries(lambda: manager_client.get(reverse("security:audit_log")))
+    assert few == many
+
+
+def test_an_empty_log_explains_what_will_appear(manager_client):
+    assert "Nothing recorded yet" in manager_client.get(reverse("security:audit_log")).content.decode()
+
+
+def test_nobody_can_edit_or_delete_the_log_in_the_admin(client):
+    admin = UserFactory(is_superuser=True, is_staff=True)
+    client.force_login(admin)
+    event = AuditEventFactory()
+    change = client.get(reverse("admin:security_auditevent_change", args=[event.pk]))
+    assert change.status_code == 200  # can read it
+    assert 'name="_save"' not in change.content.decode()
+    assert (
+        client.post(reverse("admin:security_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code
+        == 403
+    )
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
