@@ -372,6 +372,9 @@ class ChecklistRun(TimeStamped):
             ),
             # "My work": today's runs by period; completion history and metrics by period.
             models.Index(fields=["period_start", "status"], name="run_period_status_idx"),
+            # The dashboard's completion by dimension and delivery.checklist_completion_pct: runs due
+            # in a period, whatever their status (the index above covers open runs only).
+            models.Index(fields=["due_at", "status"], name="run_due_status_idx"),
         ]
 
     def __str__(self) -> str:

@@ -506,6 +506,10 @@ class Response(models.Model):
             models.Index(fields=["survey", "submitted_at"], name="response_survey_submitted"),
             # Metrics across surveys by period (dashboard, goals).
             models.Index(fields=["submitted_at"], name="response_submitted"),
+            # The dashboard's attention list and example comments: the latest negative responses.
+            models.Index(
+                fields=["submitted_at"], condition=Q(is_negative=True), name="response_negative_submitted"
+            ),
         ]
         constraints = [
             # Contact details exist only with consent (data minimisation).

@@ -298,6 +298,8 @@ class Incident(TimeStamped):
             models.Index(fields=["-created_at"], name="incident_created_idx"),
             # Recurrence: the same category and touchpoint within N days.
             models.Index(fields=["category", "touchpoint", "created_at"], name="incident_recurrence_idx"),
+            # The dashboard's incidents by category and the period metrics: incidents logged in a period.
+            models.Index(fields=["created_at"], name="incident_created_idx"),
         ]
         constraints = [
             models.CheckConstraint(

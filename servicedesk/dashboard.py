@@ -581,15 +581,18 @@ class ThemeRow:
         return self.negative_mentions < small_number()
 
 
+# Example comments come from this many of the period's latest negative responses.
+EXAMPLES_FROM_LATEST = 200
+
+
 def negative_themes(scope: Scope, *, limit: int = 5, examples: int = 2) -> list[ThemeRow]:
     """The themes most mentioned in negative responses this period, with recent example comments.
 
-    Two queries: the theme counts from the summary, then the examples for the themes shown,
-    the latest ``examples`` negative comments per theme (a window function ranks them).
-    Themes with too few mentions show no count and no examples.
+    Two queries: the theme counts from the summary, then the examples, taken from the latest
+    ``EXAMPLES_FROM_LATEST`` negative responses of the period (read backwards along the
+    submitted-at index, so the cost does not grow with the period's size). Themes with too few
+    mentions show no count and no examples.
     """
-    from django.db.models.functions import RowNumber
-
     from feedback.models import Answer, Response
 
     counts = (
@@ -612,28 +615,28 @@ def negative_themes(scope: Scope, *, limit: int = 5, examples: int = 2) -> list[
     shown = {theme.pk: theme for theme in themes if not theme.too_few}
     if not shown or examples < 1:
         return themes
+    latest_negative = (
+        Response.objects.negative()
+        .in_period(scope.period.start, scope.period.end)
+        .exclude(channel=Response.Channel.STAFF)
+        .filter(**_place_lookups(scope))
+        .order_by("-submitted_at", "-pk")
+        .values("pk")[:EXAMPLES_FROM_LATEST]
+    )
     comment = (
         Answer.objects.filter(response=OuterRef("response_id"), question__kind="text")
         .exclude(text="")
         .order_by(F("sentiment").asc(nulls_last=True), "pk")
         .values("text")[:1]
     )
-    links = Response.themes.through.objects.filter(
-        theme_id__in=shown,
-        response__is_negative=True,
-        response__submitted_at__gte=scope.period.start,
-        response__submitted_at__lt=scope.period.end,
-        **{f"response__{k}": v for k, v in _place_lookups(scope).items()},
-    ).exclude(response__channel=Response.Channel.STAFF)
-    ranked = (
-        links.annotate(
-            text=Subquery(comment),
-            rank=Window(RowNumber(), partition_by=F("theme_id"), order_by=F("response__submitted_at").desc()),
-        )
-        .filter(text__isnull=False, rank__lte=examples * 2)
-        .values_list("theme_id", "text")
+    links = (
+        Response.themes.through.objects.filter(theme_id__in=shown, response_id__in=latest_negative)
+        .annotate(comment=Subquery(comment))
+        .filter(comment__isnull=False)
+        .order_by("-response__submitted_at", "-response_id")
+        .values_list("theme_id", "comment")
     )
-    for theme_id, text in ranked:  # at most 2 x examples rows per theme; patients often repeat
+    for theme_id, text in links:  # at most EXAMPLES_FROM_LATEST x themes rows, whatever the data size
         theme = shown[theme_id]
         if text not in theme.examples and len(theme.examples) < examples:
             theme.examples.append(text)
@@ -723,24 +726,78 @@ def category_chart(rows: list[CategoryRow]) -> dict:
 # --- Delivery ------------------------------------------------------------------------------------
 
 
-def delivery_figures(scope: Scope) -> list[Figure]:
-    """Completion overall and by dimension (process, people, place), missed runs, training."""
-    from delivery.models import Dimension
+def _completion(completed: int, missed: int) -> float | None:
+    closed = completed + missed
+    return None if closed == 0 else 100.0 * completed / closed
 
-    figures = [_registry_figure("delivery.checklist_completion_pct", scope)]
-    figures += [
-        _registry_figure(
-            "delivery.checklist_completion_pct",
-            scope,
-            label=str(_("%(dimension)s checklists completed")) % {"dimension": label},
-            dimension=value,
+
+def delivery_figures(scope: Scope) -> list[Figure]:
+    """Checklist completion overall and by dimension, missed runs, failed critical checks, training.
+
+    Completion by dimension for both periods is one grouped query over the runs due in them,
+    with the delivery pillar's definition (``delivery.checklist_completion_pct``: completed ÷
+    completed + missed, periodic runs only; runs still open do not count yet). A test keeps
+    the two in step. The other figures come from the registry.
+    """
+    from delivery.models import ChecklistRun, Dimension
+
+    runs = ChecklistRun.objects.filter(
+        due_at__gte=scope.previous.start, due_at__lt=scope.period.end, subject__isnull=True
+    )
+    if scope.location:
+        runs = runs.filter(location=scope.location)
+    if scope.touchpoint:
+        runs = runs.filter(template__touchpoint=scope.touchpoint)
+    now_q, before_q = Q(due_at__gte=scope.period.start), Q(due_at__lt=scope.period.start)
+    completed, missed = Q(status=ChecklistRun.Status.COMPLETED), Q(status=ChecklistRun.Status.MISSED)
+    rows = {
+        row["template__dimension"]: row
+        for row in runs.values("template__dimension")
+        .annotate(
+            completed_now=Count("pk", filter=now_q & completed),
+            missed_now=Count("pk", filter=now_q & missed),
+            completed_before=Count("pk", filter=before_q & completed),
+            missed_before=Count("pk", filter=before_q & missed),
         )
-        for value, label in Dimension.choices
-    ]
+        .order_by()
+    }
+
+    def totals(dimensions: list[str], suffix: str) -> tuple[int, int]:
+        return (
+            sum(rows[d][f"completed_{suffix}"] for d in dimensions if d in rows),
+            sum(rows[d][f"missed_{suffix}"] for d in dimensions if d in rows),
+        )
+
+    url = _url("delivery:overview")
+    figures = []
+    for label, dimensions in [
+        (str(_("Checklists completed on time")), Dimension.values),
+        *[
+            (str(_("%(dimension)s checklists completed")) % {"dimension": lbl}, [v])
+            for v, lbl in Dimension.choices
+        ],
+    ]:
+        figures.append(
+            Figure(
+                label=label,
+                value=_completion(*totals(dimensions, "now")),
+                previous=_completion(*totals(dimensions, "before")),
+                unit=Unit.PERCENT,
+                url=url,
+            )
+        )
+    figures.append(
+        Figure(
+            label=str(_("Missed checklists")),
+            value=totals(Dimension.values, "now")[1],
+            previous=totals(Dimension.values, "before")[1],
+            higher_is_better=False,
+            url=url,
+        )
+    )
     figures += [
-        _registry_figure("delivery.missed_runs", scope),
-        _registry_figure("delivery.failed_critical_items", scope),
-        _registry_figure("delivery.training_compliance_pct", scope),
+        _registry_figure("delivery.failed_critical_items", scope, url=url),
+        _registry_figure("delivery.training_compliance_pct", scope, url=_url("delivery:training")),
     ]
     return figures
 

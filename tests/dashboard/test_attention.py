@@ -146,3 +146,40 @@ def test_a_figure_that_cannot_be_cut_by_the_filter_says_so(manager_client):
     response = manager_client.get(URL, {"need_profile": PatientNeedProfileFactory().pk})
     open_figure = next(fig for fig in response.context["recovery"] if fig.label == "Open incidents")
     assert open_figure.note == "Not split by need profile."
+
+
+def test_checklist_completion_by_dimension_matches_the_delivery_pillars_metric(manager_client):
+    from servicedesk import dashboard as board
+    from servicedesk.metrics import registry
+
+    people = ChecklistTemplateFactory(dimension="people")
+    place = ChecklistTemplateFactory(dimension="place")
+    for days_ago, template, status in [
+        (1, place, "completed"),
+        (2, place, "missed"),
+        (3, place, "completed"),
+        (4, people, "missed"),
+        (35, place, "missed"),
+        (36, people, "completed"),
+        (0, place, "due"),  # still open: does not count yet
+    ]:
+        ChecklistRunFactory(
+            template=template,
+            status=status,
+            completed_at=timezone.now() if status == "completed" else None,
+            period_start=timezone.localdate() - timedelta(days=days_ago),
+            due_at=timezone.now() - timedelta(days=days_ago, minutes=5),
+        )
+    scope = board.Scope.last_days(now=timezone.now())
+    figures = {fig.label: fig for fig in board.delivery_figures(scope)}
+    metric = registry.get("delivery.checklist_completion_pct")
+    for label, params in [
+        ("Checklists completed on time", {}),
+        ("Place checklists completed", {"dimension": "place"}),
+        ("People checklists completed", {"dimension": "people"}),
+        ("Process checklists completed", {"dimension": "process"}),
+    ]:
+        filters = board.Filters().with_params(**params)
+        assert figures[label].value == metric.value(period=scope.period, filters=filters), label
+        assert figures[label].previous == metric.value(period=scope.previous, filters=filters), label
+    assert (figures["Missed checklists"].value, figures["Missed checklists"].previous) == (2, 1)

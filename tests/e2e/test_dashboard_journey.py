@@ -10,9 +10,16 @@ from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from recovery.models import Incident
 from servicedesk.demo import DEMO_PASSWORD
 from servicedesk.models import Touchpoint, User
-from tests.factories import ChecklistRunFactory, ChecklistTemplateFactory, ServiceGoalFactory, open_incident
+from tests.factories import (
+    ChecklistItemFactory,
+    ChecklistRunFactory,
+    ChecklistTemplateFactory,
+    ServiceGoalFactory,
+    open_incident,
+)
 
 
 def test_the_demo_manager_answers_the_four_questions_from_the_dashboard(
@@ -28,13 +35,14 @@ def test_the_demo_manager_answers_the_four_questions_from_the_dashboard(
         severity="high",
         category="systems",
         touchpoint=phone,
-        now=timezone.now() - timedelta(days=2),
+        now=timezone.now() - timedelta(days=200),  # the longest overdue, so first in its list
     )
     missed = ChecklistTemplateFactory(
         title="Voicemail cleared before opening", location=None, touchpoint=phone
     )
-    ChecklistRunFactory(
-        template=missed, location=None, status="missed", due_at=timezone.now() - timedelta(hours=3)
+    ChecklistItemFactory(template=missed, text="Voicemail box empty", is_critical=True)
+    ChecklistRunFactory(  # critical and the latest missed, so first in its list
+        template=missed, location=None, status="missed", due_at=timezone.now() - timedelta(minutes=30)
     )
     ServiceGoalFactory(
         title="Calls answered within three rings", owner=manager, metric_key="tests.nothing_measures_this"
@@ -63,8 +71,13 @@ def test_the_demo_manager_answers_the_four_questions_from_the_dashboard(
 
     # 3. Which incidents are overdue?  4. Which checks were missed?
     attention = page.get_by_role("region", name="Needs attention today")
-    expect(attention.get_by_role("link", name=f"{overdue.reference} Patient cut off twice")).to_be_visible()
-    expect(attention.get_by_role("link", name="Voicemail cleared before opening")).to_be_visible()
+    overdue_list = attention.get_by_role("region", name="Overdue incidents")
+    expect(overdue_list.get_by_role("link").nth(1)).to_have_text(
+        f"{overdue.reference} Patient cut off twice on the main line"
+    )
+    expect(overdue_list).to_contain_text(str(Incident.objects.overdue(timezone.now()).count()))
+    missed_list = attention.get_by_role("region", name="Missed checks")
+    expect(missed_list.get_by_role("link").nth(1)).to_have_text("Voicemail cleared before opening")
 
     # Narrow to the phone line: the figures follow, still on the dashboard.
     page.get_by_label("Touchpoint", exact=True).select_option(label="Main phone line")

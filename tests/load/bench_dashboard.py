@@ -1,0 +1,279 @@
+"""Benchmark: the manager dashboard's server time with a large body of feedback, at two sizes.
+
+Run against PostgreSQL (a throwaway database, bench_<name>, is created and dropped):
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/sd_dashboard DEBUG=1 \\
+        .venv/bin/python -m tests.load.bench_dashboard [--sizes 100000,1000000] [--requests 30]
+
+It seeds the demo practice (``seed_demo``), then for each size adds patient responses to
+"After your visit" until there are N, spread over 90 days and the practice's places and
+patient groups: an FFT answer and a 0-10 answer each, and for the unhappy ones a comment
+tagged with a theme. On PostgreSQL they are generated in SQL (``--seed sql``, about a
+minute for a million responses); ``--seed demo`` uses ``seed_demo --responses N`` instead
+(realistic but slow on a busy machine). It recounts the dashboard's daily summaries and
+records each goal's status (what the Celery sweeps do), then renders ``/dashboard/`` in-process through
+Django's test client with DEBUG off: a few warm-up requests, then ``--requests`` timed ones
+(the default view, then the same with a touchpoint filter). It prints the median and p95
+server time, the queries of one request, and what the summary sweep costs at that size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000", help="response counts, comma-separated")
+    parser.add_argument("--requests", type=int, default=30, help="timed requests per view and size")
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--seed", choices=["sql", "demo"], default="sql")
+    args = parser.parse_args(argv)
+    sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test.utils import (
+        override_settings,
+        setup_databases,
+        setup_test_environment,
+        teardown_databases,
+    )
+
+    connection.settings_dict["TEST"]["NAME"] = f"bench_{connection.settings_dict['NAME']}"
+    setup_test_environment()
+    old_config = setup_databases(verbosity=0, interactive=False)
+    try:
+        # DEBUG off, as in production (no query log kept, templates cached), and the static
+        # manifest not needed: the benchmark measures the server's work, not collectstatic.
+        with override_settings(
+            DEBUG=False,
+            ALLOWED_HOSTS=["testserver"],
+            STORAGES={
+                "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+                "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+            },
+            EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+        ):
+            return _run(args, sizes)
+    finally:
+        teardown_databases(old_config, verbosity=0)
+
+
+def _sections(*, now) -> list[tuple[str, float]]:
+    """Median time of each dashboard section (where a request's time goes), default scope."""
+    from servicedesk import dashboard as board
+
+    scope = board.Scope.last_days(now=now)
+    timings = []
+    for name in (
+        "goal_attainment", "feedback_summary", "feedback_trend", "satisfaction_by_touchpoint",
+        "satisfaction_by_need_profile", "negative_themes", "recovery_figures", "incidents_by_category",
+        "delivery_figures", "attention",
+    ):  # fmt: skip
+        section = getattr(board, name)
+        times = []
+        for _ in range(7):
+            started = time.perf_counter()
+            section(scope)
+            times.append(time.perf_counter() - started)
+        timings.append((name, statistics.median(times) * 1000))
+    return timings
+
+
+def _count_queries(client, url: str) -> int:
+    from django.db import connection
+
+    queries: list[str] = []
+
+    def count(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def _timed(client, url: str, params: dict, *, warmup: int, requests: int) -> tuple[float, float]:
+    for _ in range(warmup):
+        assert client.get(url, params).status_code == 200
+    times = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        response = client.get(url, params)
+        times.append(time.perf_counter() - started)
+        assert response.status_code == 200
+    times.sort()
+    p95 = times[max(int(len(times) * 0.95 + 0.5) - 1, 0)]
+    return statistics.median(times) * 1000, p95 * 1000
+
+
+def _run(args: argparse.Namespace, sizes: list[int]) -> int:
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from design.tasks import measure_goals
+    from feedback.models import Answer, Response
+    from servicedesk.models import Touchpoint, User
+    from servicedesk.summaries import feedback_days_refresh, feedback_days_stale
+
+    url = reverse("dashboard")
+    rows: list[tuple[str, str]] = [
+        ("database", f"{connection.vendor} {getattr(connection, 'pg_version', '')}".strip())
+    ]
+    call_command("seed_demo", "--force", verbosity=0, stdout=StringIO())
+    for size in sizes:
+        started = time.perf_counter()
+        if args.seed == "sql" and connection.vendor == "postgresql":
+            _generate_responses(size)
+        else:
+            call_command("seed_demo", "--force", "--responses", str(size), verbosity=0, stdout=StringIO())
+        seeded = time.perf_counter() - started
+        started = time.perf_counter()
+        call_command("refresh_dashboard", "--all", stdout=StringIO())
+        rebuilt = time.perf_counter() - started
+        measure_goals()  # the design pillar's hourly sweep: each goal's status, as the dashboard reads it
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        now = timezone.now()
+        started = time.perf_counter()
+        stale = feedback_days_stale(now=now)
+        check = time.perf_counter() - started
+        started = time.perf_counter()
+        feedback_days_refresh(days=stale, now=now)
+        sweep = time.perf_counter() - started
+
+        client = Client()
+        client.force_login(User.objects.get(username="manager"))
+        touchpoint = Touchpoint.objects.get(name="Front desk — Riverside")
+        queries = _count_queries(client, url)
+        default = _timed(client, url, {}, warmup=args.warmup, requests=args.requests)
+        filtered = _timed(
+            client, url, {"touchpoint": touchpoint.pk}, warmup=args.warmup, requests=args.requests
+        )
+        responses, answers = Response.objects.count(), Answer.objects.count()
+        label = f"{responses:,} responses / {answers:,} answers"
+        rows += [
+            (f"[{label}] seed + summaries --all", f"{seeded:.0f} s + {rebuilt:.1f} s"),
+            (
+                f"[{label}] summary sweep: check + {len(stale)} days",
+                f"{check * 1e3:.0f} + {sweep * 1e3:.0f} ms",
+            ),
+            (
+                f"[{label}] /dashboard/ median / p95 of {args.requests}",
+                f"{default[0]:.0f} / {default[1]:.0f} ms",
+            ),
+            (f"[{label}] ?touchpoint= median / p95", f"{filtered[0]:.0f} ms / {filtered[1]:.0f} ms"),
+            (f"[{label}] queries per request", f"{queries}"),
+        ]
+        rows += [(f"[{label}]   {name}", f"{ms:.1f} ms") for name, ms in _sections(now=timezone.now())]
+    width = max(len(label) for label, _ in rows)
+    print("Manager dashboard benchmark")
+    for label, value in rows:
+        print(f"  {label:<{width}}  {value}")
+    return 0
+
+
+def _generate_responses(wanted: int) -> None:
+    """Top "After your visit" up to ``wanted`` responses with INSERT … SELECT (PostgreSQL).
+
+    Response i gets an FFT answer (about 3 in 4 positive, 1 in 10 poor or very poor), a 0-10
+    answer, a place and a patient group from the demo's, and a time in the last 90 days;
+    unhappy ones also get a comment tagged with one of the themes.
+    """
+    from django.db import connection
+
+    from design.models import PatientNeedProfile
+    from feedback.models import Answer, Response, Survey, Theme
+    from servicedesk.models import Location, Touchpoint
+
+    survey = Survey.objects.get(slug="after-your-visit")
+    missing = wanted - survey.responses.count()
+    if missing <= 0:
+        return
+    questions = {
+        q.kind: q.pk for q in survey.questions.filter(kind__in=["fft", "nps", "text"]).order_by("-position")
+    }
+    ids = {
+        "locations": list(Location.objects.values_list("pk", flat=True)),
+        "touchpoints": list(Touchpoint.objects.values_list("pk", flat=True)),
+        "profiles": list(PatientNeedProfile.objects.values_list("pk", flat=True)),
+        "themes": list(Theme.objects.values_list("pk", flat=True)),
+    }
+    first_id = (Response.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+    # FFT by id % 20: 0-9 very good, 10-14 good, 15-16 neither, 17 poor, 18 very poor, 19 don't know.
+    fft = (
+        "CASE WHEN {n} %% 20 < 10 THEN 'very_good' WHEN {n} %% 20 < 15 THEN 'good' "
+        "WHEN {n} %% 20 < 17 THEN 'neither' WHEN {n} %% 20 = 17 THEN 'poor' "
+        "WHEN {n} %% 20 = 18 THEN 'very_poor' ELSE 'dont_know' END"
+    )
+    negative = "({n} %% 20 IN (17, 18))"
+    with connection.cursor() as cursor:
+        # Table names come from the models' metadata; every value is a query parameter.
+        cursor.execute(
+            f"""
+            INSERT INTO {Response._meta.db_table}
+                (id, survey_id, channel, language, location_id, touchpoint_id, need_profile_id, submitted_at,
+                 consent_to_contact, contact_name, contact_phone, contact_email, sentiment, is_negative,
+                 negative_reasons)
+            SELECT i, %(survey)s, 'link', 'en',
+                (%(locations)s::bigint[])[1 + i %% cardinality(%(locations)s::bigint[])],
+                (%(touchpoints)s::bigint[])[1 + (i / 3) %% cardinality(%(touchpoints)s::bigint[])],
+                CASE WHEN i %% 4 = 0 THEN NULL
+                     ELSE (%(profiles)s::bigint[])[1 + (i / 7) %% cardinality(%(profiles)s::bigint[])] END,
+                now() - make_interval(secs => ((i * 7919) %% 7776000)),
+                false, '', '', '', CASE WHEN {negative.format(n="i")} THEN -0.6 ELSE NULL END,
+                {negative.format(n="i")}, '[]'::jsonb
+            FROM generate_series(%(first)s, %(last)s) AS i
+            """,  # noqa: S608
+            {"survey": survey.pk, "first": first_id, "last": first_id + missing - 1, **ids},
+        )
+        answers = Answer._meta.db_table
+        cursor.execute(
+            f"""
+            INSERT INTO {answers} (response_id, question_id, value, choice, choices, text, sentiment)
+            SELECT i, %(fft)s,
+                CASE {fft.format(n="i")} WHEN 'very_good' THEN 5 WHEN 'good' THEN 4 WHEN 'neither' THEN 3
+                     WHEN 'poor' THEN 2 WHEN 'very_poor' THEN 1 END,
+                {fft.format(n="i")}, '', '', NULL::double precision
+            FROM generate_series(%(first)s, %(last)s) AS i
+            UNION ALL
+            SELECT i, %(nps)s, (i * 7) %% 11, '', '', '', NULL::double precision
+            FROM generate_series(%(first)s, %(last)s) AS i
+            UNION ALL
+            SELECT i, %(text)s, NULL::integer, '', '', 'Waited forty minutes and nobody told me why.', -0.6
+            FROM generate_series(%(first)s, %(last)s) AS i WHERE {negative.format(n="i")}
+            """,  # noqa: S608
+            {"fft": questions["fft"], "nps": questions["nps"], "text": questions["text"],
+             "first": first_id, "last": first_id + missing - 1},
+        )  # fmt: skip
+        cursor.execute(
+            f"""
+            INSERT INTO {Response.themes.through._meta.db_table} (response_id, theme_id)
+            SELECT i, (%(themes)s::bigint[])[1 + (i / 20) %% cardinality(%(themes)s::bigint[])]
+            FROM generate_series(%(first)s, %(last)s) AS i WHERE {negative.format(n="i")}
+            """,  # noqa: S608
+            {"themes": ids["themes"], "first": first_id, "last": first_id + missing - 1},
+        )
+        cursor.execute(
+            f"SELECT setval(pg_get_serial_sequence('{Response._meta.db_table}', 'id'), %s)",
+            [first_id + missing],
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
