@@ -294,11 +294,10 @@ class Incident(TimeStamped):
                 name="incident_open_created_idx",
                 condition=Q(status__in=["new", "acknowledged", "in_progress", "paused"]),
             ),
-            # The incident list with any status ("Any"), newest first.
-            models.Index(fields=["-created_at"], name="incident_created_idx"),
             # Recurrence: the same category and touchpoint within N days.
             models.Index(fields=["category", "touchpoint", "created_at"], name="incident_recurrence_idx"),
-            # The dashboard's incidents by category and the period metrics: incidents logged in a period.
+            # The dashboard's incidents by category and the period metrics: incidents logged in a period;
+            # also the incident list with any status, newest first (scanned backwards).
             models.Index(fields=["created_at"], name="incident_created_idx"),
         ]
         constraints = [
