@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from recovery import forms as rforms
@@ -394,6 +395,7 @@ def _patient_page(request: HttpRequest, template: str, context: dict | None = No
 
 
 @login_not_required
+@csrf_exempt  # the link's unguessable single-use token is the proof; patients' browsers may block cookies
 @never_cache
 @require_http_methods(["GET", "POST"])
 def loop(request: HttpRequest, token: str) -> HttpResponse:
