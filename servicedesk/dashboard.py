@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, When, Window
 from django.db.models.functions import TruncWeek
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.timesince import timesince
@@ -587,9 +587,9 @@ EXAMPLES_FROM_LATEST = 200
 def negative_themes(scope: Scope, *, limit: int = 5, examples: int = 2) -> list[ThemeRow]:
     """The themes most mentioned in negative responses this period, with recent example comments.
 
-    Two queries: the theme counts from the summary, then the examples, taken from the latest
-    ``EXAMPLES_FROM_LATEST`` negative responses of the period (read backwards along the
-    submitted-at index, so the cost does not grow with the period's size). Themes with too few
+    Three queries: the theme counts from the summary; the latest ``EXAMPLES_FROM_LATEST``
+    negative responses of the period (read backwards along the negative-response index, so
+    the cost does not grow with the period's size); their comments for the themes shown. Themes with too few
     mentions show no count and no examples.
     """
     from feedback.models import Answer, Response
@@ -614,13 +614,13 @@ def negative_themes(scope: Scope, *, limit: int = 5, examples: int = 2) -> list[
     shown = {theme.pk: theme for theme in themes if not theme.too_few}
     if not shown or examples < 1:
         return themes
-    latest_negative = (
+    latest_negative = list(
         Response.objects.negative()
         .in_period(scope.period.start, scope.period.end)
         .exclude(channel=Response.Channel.STAFF)
         .filter(**place_lookups(scope))
         .order_by("-submitted_at", "-pk")
-        .values("pk")[:EXAMPLES_FROM_LATEST]
+        .values_list("pk", flat=True)[:EXAMPLES_FROM_LATEST]
     )
     comment = (
         Answer.objects.filter(response=OuterRef("response_id"), question__kind="text")
@@ -812,6 +812,10 @@ class AttentionItem:
     is_critical: bool = False
 
 
+# Attention lists over tables that grow (feedback) count up to this many, then say "100+".
+COUNT_UP_TO = 100
+
+
 @dataclass(frozen=True)
 class AttentionList:
     key: str
@@ -819,11 +823,14 @@ class AttentionList:
     total: int
     items: list[AttentionItem]
     url: str = ""
-    more_label: str = ""
 
     @property
     def more(self) -> int:
         return max(0, self.total - len(self.items))
+
+    @property
+    def total_label(self) -> str:
+        return f"{COUNT_UP_TO}+" if self.total >= COUNT_UP_TO else str(self.total)
 
 
 def _listed(queryset: QuerySet, limit: int) -> tuple[list, int]:
@@ -942,7 +949,10 @@ def attention_unanswered_feedback(scope: Scope, *, limit: int = 5) -> AttentionL
         .select_related("survey", "touchpoint")
         .order_by("-submitted_at", "-pk")
     )
-    rows, total = _listed(responses, limit)
+    # Two small queries instead of a window count: the first rows, and a count that stops at
+    # COUNT_UP_TO (shown as "100+"), so a busy week of feedback costs no more than a quiet one.
+    rows = list(responses[:limit])
+    total = responses[:COUNT_UP_TO].count() if len(rows) == limit else len(rows)
     items = [
         AttentionItem(
             label=str(response.touchpoint or response.survey),
@@ -999,11 +1009,8 @@ def attention(scope: Scope) -> list[AttentionList]:
 
 
 def _url(name: str, *args: object, query: dict | None = None) -> str:
-    """The URL of a pillar's page, or "" while that page does not exist (its app is still being built)."""
-    try:
-        url = reverse(name, args=args)
-    except NoReverseMatch:
-        return ""
+    """The URL of a pillar's page, with the dashboard's filter as its query string."""
+    url = reverse(name, args=args)
     return f"{url}?{urlencode(query)}" if query else url
 
 

@@ -143,7 +143,7 @@ def export_rows(scope: Scope) -> list[list[object]]:
     for fig in delivery_figures(scope):
         rows.append(_figure_row("delivery", fig, too_few))
     for listing in attention(scope):
-        rows.append(["needs attention today", listing.title, listing.total, "", Unit.COUNT, ""])
+        rows.append(["needs attention today", listing.title, listing.total_label, "", Unit.COUNT, ""])
     return [[spreadsheet_safe(cell) for cell in row] for row in rows]
 
 

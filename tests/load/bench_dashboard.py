@@ -242,7 +242,7 @@ def _generate_responses(wanted: int) -> None:
                 now() - make_interval(secs => ((i * 7919) %% 7776000)),
                 false, '', '', '', CASE WHEN {negative.format(n="i")} THEN -0.6 ELSE NULL END,
                 {negative.format(n="i")}, '[]'::jsonb
-            FROM generate_series(%(first)s, %(last)s) AS i
+            FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS i
             """,  # noqa: S608
             {"survey": survey.pk, "first": first_id, "last": first_id + missing - 1, **ids},
         )
@@ -254,13 +254,13 @@ def _generate_responses(wanted: int) -> None:
                 CASE {fft.format(n="i")} WHEN 'very_good' THEN 5 WHEN 'good' THEN 4 WHEN 'neither' THEN 3
                      WHEN 'poor' THEN 2 WHEN 'very_poor' THEN 1 END,
                 {fft.format(n="i")}, '', '', NULL::double precision
-            FROM generate_series(%(first)s, %(last)s) AS i
+            FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS i
             UNION ALL
             SELECT i, %(nps)s, (i * 7) %% 11, '', '', '', NULL::double precision
-            FROM generate_series(%(first)s, %(last)s) AS i
+            FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS i
             UNION ALL
             SELECT i, %(text)s, NULL::integer, '', '', 'Waited forty minutes and nobody told me why.', -0.6
-            FROM generate_series(%(first)s, %(last)s) AS i WHERE {negative.format(n="i")}
+            FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS i WHERE {negative.format(n="i")}
             """,  # noqa: S608
             {"fft": questions["fft"], "nps": questions["nps"], "text": questions["text"],
              "first": first_id, "last": first_id + missing - 1},
@@ -269,7 +269,7 @@ def _generate_responses(wanted: int) -> None:
             f"""
             INSERT INTO {Response.themes.through._meta.db_table} (response_id, theme_id)
             SELECT i, (%(themes)s::bigint[])[1 + (i / 20) %% cardinality(%(themes)s::bigint[])]
-            FROM generate_series(%(first)s, %(last)s) AS i WHERE {negative.format(n="i")}
+            FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS i WHERE {negative.format(n="i")}
             """,  # noqa: S608
             {"themes": ids["themes"], "first": first_id, "last": first_id + missing - 1},
         )
