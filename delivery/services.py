@@ -362,9 +362,8 @@ def protocol_create(*, title: str, body: str, by: User, **fields) -> Protocol:
 @transaction.atomic
 def protocol_revise(*, protocol: Protocol, body: str, change_note: str, by: User) -> ProtocolVersion | None:
     """Add a version when the text changed (an unchanged body keeps the current version)."""
-    locked = (
-        Protocol.objects.select_for_update(of=("self",)).select_related("current_version").get(pk=protocol.pk)
-    )
+    protocols = Protocol.objects.select_for_update(of=("self",)).select_related("current_version")
+    locked = protocols.get(pk=protocol.pk)
     if locked.current_version and locked.current_version.body == body:
         return None
     number = (locked.versions.aggregate(n=Max("number"))["n"] or 0) + 1

@@ -79,46 +79,44 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "delivery/run_detail.html", _run_context(run, request.user))
 
 
+def _record(
+    request: HttpRequest, run: ChecklistRun, item: ChecklistItem, form: ResultForm
+) -> tuple[int, str]:
+    """Save through the service; return the HTTP status and the refusal to show ("" when none)."""
+    if not form.is_valid():
+        return 422, ""
+    try:
+        data = form.cleaned_data
+        services.run_record_result(run=run, item=item, by=request.user, now=timezone.now(), **data)
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return 422, ""
+    except PermissionDenied as exc:
+        return 403, str(exc)
+    except services.RunClosed as exc:
+        return 409, str(exc)
+    return 200, ""
+
+
 @require_POST
 @team_required
 def run_record(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     """Save one item's result. htmx swaps the item in place; without JavaScript the page reloads."""
     run = get_run_for_user(request.user, pk)
-    item = get_object_or_404(ChecklistItem, pk=item_pk, template_id=run.template_id)
+    item = get_object_or_404(ChecklistItem.objects.active(), pk=item_pk, template_id=run.template_id)
     form = ResultForm(request.POST)
-    error, status = None, 200
-    if form.is_valid():
-        try:
-            services.run_record_result(
-                run=run, item=item, by=request.user, now=timezone.now(), **form.cleaned_data
-            )
-        except ValidationError as exc:
-            for field, errors in (
-                exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]
-            ):
-                form.add_error(field, errors)
-            status = 422
-        except PermissionDenied as exc:
-            error, status = str(exc), 403
-        except services.RunClosed as exc:
-            error, status = str(exc), 409
-    else:
-        status = 422
-    run.refresh_from_db()
-    if request.headers.get("HX-Request"):
-        context = _run_context(run, request.user)
-        row = next(row for row in context["rows"] if row["item"].pk == item.pk)
-        row.update(form=form if status == 422 else None, error=error)
-        return render(request, "delivery/_run_item.html", {**context, "row": row, "oob": True}, status=status)
-    if status == 200:
+    status, refusal = _record(request, run, item, form)
+    htmx = bool(request.headers.get("HX-Request"))
+    if status == 200 and not htmx:
         return redirect(f"{reverse('delivery:run_detail', args=[run.pk])}#item-{item.pk}")
-    if error:
-        messages.error(request, error)
+    run.refresh_from_db()
     context = _run_context(run, request.user)
     for row in context["rows"]:
         if row["item"].pk == item.pk:
-            row["form"] = form
-    return render(request, "delivery/run_detail.html", context, status=status)
+            row.update(form=form if status == 422 else None, error=refusal)
+            context["row"] = row
+    template = "delivery/_run_item.html" if htmx else "delivery/run_detail.html"
+    return render(request, template, {**context, "oob": htmx}, status=status)
 
 
 @require_POST

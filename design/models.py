@@ -57,16 +57,6 @@ class ServiceGoalQuerySet(models.QuerySet):
             latest_measured_on=Subquery(latest.values("measured_on")[:1]),
         )
 
-    def status_counts(self) -> dict[str, int]:
-        """Active goals by their latest recorded status, every status present (one query)."""
-        rows = (
-            self.active().with_latest_measurement().values("latest_status").annotate(n=Count("pk")).order_by()
-        )
-        counts = dict.fromkeys(GoalStatus.values, 0)
-        for row in rows:
-            counts[row["latest_status"] or GoalStatus.NO_DATA] += row["n"]
-        return counts
-
     def with_acknowledgement_count(self) -> ServiceGoalQuerySet:
         """How many people have acknowledged the goal's current version."""
         return self.annotate(

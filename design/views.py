@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import BadRequest, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q
+from django.db.models import Case, Prefetch, Q, When
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,13 +19,17 @@ from django.views.decorators.http import require_GET, require_POST
 
 from design import services
 from design.forms import AccommodationFormSet, GoalFilterForm, GoalForm, NeedFormSet, NeedProfileForm
-from design.models import GoalAcknowledgement, PatientNeedProfile, ServiceGoal
+from design.models import GoalAcknowledgement, PatientNeedProfile, Pillar, ServiceGoal
 from servicedesk.access import manager_required, team_required
 from servicedesk.models import User
 from servicedesk.roles import Role
 
 GOALS_PER_PAGE = 50
 GOAL_RELATED = ("owner", "location", "touchpoint", "need_profile")
+# Design, then delivery, then recovery: the order the practice thinks in.
+PILLAR_ORDER = Case(
+    *(When(pillar=p, then=i) for i, p in enumerate(Pillar.values)), default=len(Pillar.values)
+)
 
 
 def get_goal_for_user(user: User, pk: int) -> ServiceGoal:
@@ -63,7 +67,7 @@ def goal_list(request: HttpRequest) -> HttpResponse:
         ServiceGoal.objects.select_related(*GOAL_RELATED)
         .with_latest_measurement()
         .acknowledged_by(request.user)
-        .order_by("pillar", "title")
+        .order_by(PILLAR_ORDER, "title")
     )
     status = chosen.get("status") or "active"
     if status == "retired" and request.user.is_manager:

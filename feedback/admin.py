@@ -82,7 +82,6 @@ class InvitationAdmin(admin.ModelAdmin):
 # --- Invitation sending (issue 6): for support staff; managers use /feedback/invitations/ --------------
 
 from feedback.models import (  # noqa: E402 — kept with the section it belongs to
-    ContactAccessLog,
     IntegrationToken,
     InvitationImport,
     InvitationMessage,
@@ -134,19 +133,4 @@ class InvitationImportAdmin(admin.ModelAdmin):
         return [f.name for f in self.model._meta.fields if f.name != "content"]
 
     def has_add_permission(self, request) -> bool:
-        return False
-
-
-@admin.register(ContactAccessLog)
-class ContactAccessLogAdmin(admin.ModelAdmin):
-    list_display = ("at", "by", "action", "invitations", "responses")
-    list_filter = ("action",)
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
         return False

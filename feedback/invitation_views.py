@@ -366,6 +366,9 @@ def contact_erase(request: HttpRequest) -> HttpResponse:
 # --- The patient's opt-out ------------------------------------------------------------------------
 
 
+# No CSRF check: the secret token in the address already proves the request comes from the
+# patient's link, and a patient whose phone blocks cookies must still be able to say no.
+@csrf_exempt
 @login_not_required
 @never_cache
 @require_http_methods(["GET", "POST"])

@@ -35,7 +35,6 @@ from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare
 
 from feedback.models import (
-    ContactAccessLog,
     IntegrationToken,
     Invitation,
     InvitationImport,
@@ -48,6 +47,8 @@ from feedback.models import (
 )
 from servicedesk import notify
 from servicedesk.models import Location, Touchpoint, User
+from servicedesk.security.models import AuditEvent
+from servicedesk.security.services import audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,9 @@ STALE_SEND = timedelta(minutes=15)
 REPUBLISH_AFTER = timedelta(minutes=5)
 SWEEP_BATCH = 5000
 RETRY_BASE = timedelta(minutes=1)
+# An import the manager never confirmed keeps patients' details no longer than this.
+UNCONFIRMED_IMPORT_KEPT = timedelta(days=1)
+OPTED_OUT = "opted out"  # why a message was not sent, recorded in its last_error
 RETRY_MAX = timedelta(hours=1)
 INTEGRATION_TOKEN_PREFIX = "sdv_"  # noqa: S105 — a marker, not a secret
 
@@ -464,7 +468,7 @@ def _why_not_send(message: InvitationMessage, *, now: datetime) -> str | None:
         return "no contact details left"
     contact = Contact(email=invitation.email, phone=invitation.phone)
     if contact_is_suppressed(contact=contact):
-        return "opted out"
+        return OPTED_OUT
     return None
 
 
@@ -517,7 +521,7 @@ def _message_cancel(*, message: InvitationMessage, reason: str, now: datetime) -
     InvitationMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
         status=MessageStatus.CANCELLED, last_error=reason, updated_at=now
     )
-    if reason == "opted out":
+    if reason == OPTED_OUT:
         Invitation.objects.filter(pk=message.invitation_id, status__in=Invitation.OPEN_STATUSES).update(
             status=Status.OPTED_OUT, opted_out_at=now, updated_at=now
         )
@@ -728,7 +732,7 @@ def contact_suppress(*, contact: Contact, reason: str, now: datetime) -> int:
     )
     InvitationMessage.objects.filter(
         invitation__in=Invitation.objects.filter(matches), status=MessageStatus.QUEUED
-    ).update(status=MessageStatus.CANCELLED, last_error="opted out", updated_at=now)
+    ).update(status=MessageStatus.CANCELLED, last_error=OPTED_OUT, updated_at=now)
     return closed
 
 
@@ -768,6 +772,10 @@ def invitations_purge(*, now: datetime | None = None, limit: int = 5000) -> int:
         # Provider errors can quote the address ("550 no such user bob@...").
         InvitationMessage.objects.filter(invitation_id__in=due).update(last_error="", provider_id="")
         InvitationImport.objects.filter(updated_at__lt=cutoff).exclude(issues=[]).update(issues=[])
+        InvitationImport.objects.filter(
+            status__in=(InvitationImport.Status.VALIDATED, InvitationImport.Status.FAILED),
+            updated_at__lt=now - UNCONFIRMED_IMPORT_KEPT,
+        ).update(status=InvitationImport.Status.DISCARDED, content=b"", finished_at=now, updated_at=now)
     if due:
         logger.info("purged contact details of %s invitations", len(due))
     return len(due)
@@ -812,14 +820,16 @@ def contact_find(*, contact: Contact, by: User, now: datetime) -> ContactRecord:
     )
     responses = list(_contact_responses(contact, [i.pk for i in invitations]).select_related("survey"))
     record = ContactRecord(invitations, responses, contact_is_suppressed(contact=contact))
-    ContactAccessLog.objects.create(
-        by=by,
-        action=ContactAccessLog.Action.SEARCH,
-        invitations=len(invitations),
-        responses=len(responses),
-        at=now,
-    )
+    _audit(by=by, action=AuditEvent.Action.VIEWED, invitations=len(invitations), responses=len(responses))
     return record
+
+
+def _audit(*, by: User, action: str, invitations: int, responses: int) -> None:
+    """Record an access or erasure request in the audit log: what kind of rows and how many,
+    never the contact (the log must not become the copy an erasure was meant to remove)."""
+    audit_record(actor=by, action=action, target_type="feedback.invitation", count=invitations)
+    if responses:
+        audit_record(actor=by, action=action, target_type="feedback.response", count=responses)
 
 
 def contact_export(*, contact: Contact, by: User, now: datetime) -> dict:
@@ -834,13 +844,7 @@ def contact_export(*, contact: Contact, by: User, now: datetime) -> dict:
         .select_related("survey")
         .prefetch_related("answers__question")
     )
-    ContactAccessLog.objects.create(
-        by=by,
-        action=ContactAccessLog.Action.EXPORT,
-        invitations=len(invitations),
-        responses=len(responses),
-        at=now,
-    )
+    _audit(by=by, action=AuditEvent.Action.EXPORTED, invitations=len(invitations), responses=len(responses))
 
     def when(value: datetime | None) -> str | None:
         return value.isoformat() if value else None
@@ -919,12 +923,8 @@ def contact_erase(*, contact: Contact, by: User, now: datetime) -> Erasure:
         invitation=None, consent_to_contact=False, contact_name="", contact_email="", contact_phone=""
     )
     Invitation.objects.filter(pk__in=invitation_ids).delete()
-    ContactAccessLog.objects.create(
-        by=by,
-        action=ContactAccessLog.Action.ERASE,
-        invitations=len(invitation_ids),
-        responses=len(response_ids),
-        at=now,
+    _audit(
+        by=by, action=AuditEvent.Action.ERASED, invitations=len(invitation_ids), responses=len(response_ids)
     )
     logger.info("erasure request: %s invitations, %s responses", len(invitation_ids), len(response_ids))
     return Erasure(invitations=len(invitation_ids), responses=len(response_ids))

@@ -609,7 +609,8 @@ class Answer(models.Model):
 
 # =================================================================================================
 # Invitation sending (issue 6): sending rules, the message log, the suppression list, integration
-# tokens for the practice-management system, visit-list imports and the access-request log.
+# tokens for the practice-management system and visit-list imports. Access and erasure requests
+# are recorded in the project's audit log (servicedesk.security).
 # Services live in feedback/invitations.py and feedback/invitation_import.py.
 # =================================================================================================
 
@@ -896,27 +897,3 @@ class InvitationImport(TimeStamped):
     @property
     def is_in_progress(self) -> bool:
         return self.status in self.IN_PROGRESS
-
-
-class ContactAccessLog(models.Model):
-    """Who searched for, exported or erased a patient contact's data, when, and what came of it.
-
-    Never the contact itself: the log must not become the copy the erasure was meant to remove.
-    """
-
-    class Action(models.TextChoices):
-        SEARCH = "search", _("Searched")
-        EXPORT = "export", _("Exported")
-        ERASE = "erase", _("Erased")
-
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    action = models.CharField(max_length=10, choices=Action)
-    invitations = models.PositiveIntegerField(default=0)
-    responses = models.PositiveIntegerField(default=0)
-    at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-at"]
-
-    def __str__(self) -> str:
-        return f"{self.by} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"

@@ -7,17 +7,25 @@ identify a patient (or a member of staff) and it misleads.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import contextlib
+import hashlib
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Avg, Count, Q, QuerySet
+from django.core.cache import cache
+from django.db.models import Avg, Count, Max, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from feedback.library import FREQUENCY, TOP_BOX
-from feedback.models import Answer, Question, Response, Survey, Theme
+from feedback.models import Answer, Question, Response, Survey
+from servicedesk.models import Location, Touchpoint
+
+# How long computed results may sit in the cache. Any new or erased response changes the key, so
+# this only bounds memory; a fresh page is computed at most once per change and filter.
+RESULTS_CACHE_SECONDS = 600
 
 
 def small_number() -> int:
@@ -152,7 +160,43 @@ def nps_from(counts: dict[int, int]) -> float | None:
 
 
 def survey_results(scope: Scope, questions: list[Question]) -> SurveyResults:
-    """Everything the results page shows. Seven queries, whatever the number of responses."""
+    """Everything the results page shows, cached until the survey's responses change.
+
+    The cache key carries the survey's response count and newest response id (one index-only
+    query), the filters and the questions, so a new or erased response, or an edited survey,
+    is seen at once; the timeout only bounds memory.
+    """
+    if scope.survey is None:
+        return compute_results(scope, questions)
+    state = Response.objects.filter(survey=scope.survey).aggregate(n=Count("pk"), last=Max("pk"))
+    key = (
+        "feedback:results:"
+        + hashlib.sha256(
+            repr((scope, [(q.pk, q.archived_at, q.choices) for q in questions], state)).encode()
+        ).hexdigest()
+    )
+    try:
+        cached = cache.get(key)
+    except Exception:  # a cache outage costs speed, never the page
+        cached = None
+    if cached is not None:
+        return cached
+    results = compute_results(scope, questions)
+    with contextlib.suppress(Exception):  # as above
+        cache.set(key, results, timeout=RESULTS_CACHE_SECONDS)
+    return results
+
+
+def compute_results(scope: Scope, questions: list[Question]) -> SurveyResults:
+    """Aggregate in SQL: four queries, whatever the number of responses.
+
+    1. Response totals and comment sentiment, one pass over the responses.
+    2. Every closed question's answers grouped by answer, month, location and touchpoint, one
+       pass over the answers; per-question distributions and the FFT breakdowns are summed
+       from its few thousand rows in Python.
+    3. Multiple-choice options, one conditional count each, in one query (only if there are any).
+    4. Themes mentioned, with the average sentiment of their responses.
+    """
     threshold = small_number()
     responses = scope.responses()
     summary = responses.aggregate(
@@ -176,21 +220,27 @@ def survey_results(scope: Scope, questions: list[Question]) -> SurveyResults:
     )
     closed = [q for q in questions if q.kind not in (Question.Kind.TEXT, Question.Kind.MULTI_CHOICE)]
     multi = [q for q in questions if q.kind == Question.Kind.MULTI_CHOICE]
+    fft = next((q for q in questions if q.kind == Question.Kind.FFT), None)
     answers = scope.answers()
 
-    # 1. Every closed question's distribution in one GROUP BY.
     grouped: dict[int, dict] = defaultdict(lambda: defaultdict(int))
+    by_location: dict[int | None, Counter] = defaultdict(Counter)
+    by_touchpoint: dict[int | None, Counter] = defaultdict(Counter)
+    by_month: dict[date, Counter] = defaultdict(Counter)
     if closed:
         rows = (
             answers.filter(question__in=closed)
-            .values("question_id", "choice", "value")
-            .annotate(n=Count("pk"))
+            .values("question_id", "choice", "value", "response__location_id", "response__touchpoint_id")
+            .annotate(month=TruncMonth("response__submitted_at"), n=Count("pk"))
             .order_by()
         )
         for row in rows:
-            key = row["choice"] or row["value"]
-            grouped[row["question_id"]][key] += row["n"]
-    # 2. Multiple-choice questions: one conditional count per option, all in one query.
+            n = row["n"]
+            grouped[row["question_id"]][row["choice"] or row["value"]] += n
+            if fft is not None and row["question_id"] == fft.pk:
+                by_location[row["response__location_id"]][row["choice"]] += n
+                by_touchpoint[row["response__touchpoint_id"]][row["choice"]] += n
+                by_month[row["month"]][row["choice"]] += n
     multi_counts: dict[str, int] = {}
     if multi:
         aggregates = {}
@@ -216,23 +266,23 @@ def survey_results(scope: Scope, questions: list[Question]) -> SurveyResults:
         _headline(dist, grouped[q.pk])
         results.distributions.append(dist)
 
-    fft = next((q for q in questions if q.kind == Question.Kind.FFT), None)
     if fft is not None:
         results.fft_question = fft
         results.fft_counts = {k: v for k, v in grouped[fft.pk].items() if isinstance(k, str)}
         results.fft_total = sum(results.fft_counts.values())
-        # 3-5. FFT by location, by touchpoint and by month (practices report monthly counts).
-        fft_answers = answers.filter(question=fft)
-        results.by_location = _breakdown(fft_answers, "response__location__name", threshold)
-        results.by_touchpoint = _breakdown(fft_answers, "response__touchpoint__name", threshold)
-        results.by_month = _monthly(fft_answers, threshold)
+        results.by_location = _breakdown(
+            by_location, dict(Location.objects.values_list("pk", "name")), threshold
+        )
+        results.by_touchpoint = _breakdown(
+            by_touchpoint, dict(Touchpoint.objects.values_list("pk", "name")), threshold
+        )
+        results.by_month = _monthly(by_month, threshold)
     nps_question = next((q for q in questions if q.kind == Question.Kind.NPS), None)
     if nps_question is not None:
         counts = {k: v for k, v in grouped[nps_question.pk].items() if isinstance(k, int)}
         results.nps_answered = sum(counts.values())
         results.nps = nps_from(counts)
 
-    # 6. Themes mentioned, with the average sentiment of the comments that mention them.
     through = Response.themes.through.objects.filter(response__in=responses.values("pk"))
     results.themes = list(
         through.values("theme_id", "theme__name")
@@ -278,41 +328,29 @@ def _headline(dist: Distribution, counts: dict) -> None:
         dist.headline, dist.headline_label = f"{pct(counts.get(TOP_BOX, 0), answered)}%", "top box (Always)"
 
 
-def _breakdown(fft_answers: QuerySet[Answer], field_name: str, threshold: int) -> list[BreakdownRow]:
-    rows = (
-        fft_answers.values(field_name)
-        .annotate(
-            n=Count("pk"),
-            pos=Count("pk", filter=Q(choice__in=Answer.FFT_POSITIVE)),
-            neg=Count("pk", filter=Q(choice__in=Answer.FFT_NEGATIVE)),
+def _breakdown(
+    counts: dict[int | None, Counter], names: dict[int, str], threshold: int
+) -> list[BreakdownRow]:
+    rows = []
+    for pk, choices in counts.items():
+        n = sum(choices.values())
+        rows.append(
+            BreakdownRow(
+                label=names.get(pk, "Not recorded"),
+                total=n,
+                positive_pct=pct(sum(choices[k] for k in Answer.FFT_POSITIVE), n),
+                negative_pct=pct(sum(choices[k] for k in Answer.FFT_NEGATIVE), n),
+                suppressed=n < threshold,
+            )
         )
-        .order_by(field_name)
-    )
-    return [
-        BreakdownRow(
-            label=row[field_name] or "Not recorded",
-            total=row["n"],
-            positive_pct=pct(row["pos"], row["n"]),
-            negative_pct=pct(row["neg"], row["n"]),
-            suppressed=row["n"] < threshold,
-        )
-        for row in rows
-    ]
+    return sorted(rows, key=lambda row: (row.label == "Not recorded", row.label))
 
 
-def _monthly(fft_answers: QuerySet[Answer], threshold: int) -> list[dict]:
+def _monthly(months: dict[date, Counter], threshold: int) -> list[dict]:
     """The six FFT categories counted per month, newest first, as NHS England collects them."""
-    rows = (
-        fft_answers.annotate(month=TruncMonth("response__submitted_at"))
-        .values("month", "choice")
-        .annotate(n=Count("pk"))
-        .order_by("-month")
-    )
-    months: dict[date, dict[str, int]] = {}
-    for row in rows:
-        months.setdefault(row["month"], defaultdict(int))[row["choice"]] += row["n"]
     table = []
-    for month, counts in months.items():
+    for month in sorted(months, reverse=True):
+        counts = months[month]
         total = sum(counts.values())
         table.append(
             {
@@ -338,5 +376,21 @@ def comments(scope: Scope) -> QuerySet[Answer]:
     )
 
 
-def theme_names() -> dict[int, str]:
-    return dict(Theme.objects.values_list("pk", "name"))
+@dataclass
+class CommentsPage:
+    """One page of comments, newest first, without counting them all (a COUNT over every comment
+    in the period is the slowest query the page would otherwise run)."""
+
+    items: list[Answer]
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
+def comments_page(scope: Scope, number: int, size: int = 20) -> CommentsPage:
+    start = (number - 1) * size
+    rows = list(comments(scope)[start : start + size + 1])
+    return CommentsPage(items=rows[:size], number=number, has_next=len(rows) > size)

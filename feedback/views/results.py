@@ -63,7 +63,7 @@ def survey_results(request: HttpRequest, pk: int) -> HttpResponse:
     results = figures.survey_results(scope, _questions(survey))
     # A staff pulse with few answers could be traced to a person by its wording: comments wait too.
     hide_comments = survey.audience == Survey.Audience.STAFF and results.suppressed
-    page = None if hide_comments else Paginator(figures.comments(scope), 20).get_page(request.GET.get("page"))
+    page = None if hide_comments else figures.comments_page(scope, _page_number(request))
     status = 400 if form.is_bound and not form.is_valid() else 200
     context = {
         "survey": survey,
@@ -75,6 +75,11 @@ def survey_results(request: HttpRequest, pk: int) -> HttpResponse:
         "export_query": urlencode({k: v for k, v in form.data.items() if v and k != "page"}),
     }
     return render(request, "feedback/manage/survey_results.html", context, status=status)
+
+
+def _page_number(request: HttpRequest) -> int:
+    raw = request.GET.get("page", "")
+    return max(1, min(int(raw), 10_000)) if raw.isdigit() else 1
 
 
 def _without_page(request: HttpRequest) -> str:

@@ -240,3 +240,19 @@ def test_run_page_query_count_stays_flat_as_items_grow(staff_client, run, django
         ChecklistResultFactory(run=run, item=ChecklistItemFactory(template=run.template))
     with django_assert_max_num_queries(len(few.captured_queries)):
         staff_client.get(reverse("delivery:run_detail", args=[run.pk]))
+
+
+def test_an_archived_item_cannot_be_recorded(staff_client, run):
+    item = first_item(run)
+    item.is_active = False
+    item.save()
+    assert staff_client.post(record_url(run, item), {"outcome": "pass"}, **HTMX).status_code == 404
+    assert not ChecklistResult.objects.exists()
+
+
+def test_a_tap_on_a_run_completed_meanwhile_explains_and_saves_nothing(staff_client, run):
+    ChecklistRun.objects.filter(pk=run.pk).update(status="completed", completed_at=timezone.now())
+    response = staff_client.post(record_url(run, first_item(run)), {"outcome": "pass"}, **HTMX)
+    assert response.status_code == 409
+    assert "already completed" in response.content.decode()
+    assert not ChecklistResult.objects.exists()

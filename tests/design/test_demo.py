@@ -18,3 +18,16 @@ def test_seed_demo_gives_five_profiles_and_eight_goals_over_three_pillars_and_is
     assert ServiceGoal.objects.filter(
         metric_key="recovery.median_hours_to_first_response", comparator="lte"
     ).exists()
+
+
+@pytest.mark.django_db
+def test_every_demo_goal_can_be_saved_unchanged_in_the_goal_form():
+    from design.forms import GoalForm
+
+    call_command("seed_demo", "--force", stdout=StringIO())
+    for goal in ServiceGoal.objects.all():
+        unbound = GoalForm(instance=goal)
+        data = {name: unbound[name].value() for name in unbound.fields}
+        data = {k: ("" if v is None else v) for k, v in data.items()}
+        form = GoalForm(data=data, instance=goal)
+        assert form.is_valid(), (goal.title, form.errors)

@@ -359,59 +359,9 @@ def test_metric_preview_refuses_a_malformed_filter(manager_client, answer_rate):
     assert "location" in response.json()["error"]
 
 
-def test_dashboard_summarises_active_goals_by_latest_status(manager_client):
-    from design.services import goal_measure
-
-    measured = ServiceGoalFactory(metric_key="feedback.not_registered_here")
-    ServiceGoalFactory()  # never measured: counts as no data
-    ServiceGoalFactory(status="retired", retired_at=timezone.now())
-    goal_measure(goal=measured, now=timezone.now())
-
-    response = manager_client.get(reverse("dashboard"))
-
-    assert response.context["goal_status_counts"] == {"met": 0, "at_risk": 0, "missed": 0, "no_data": 2}
-    assert reverse("design:goal_list") in response.content.decode()
-
-
-def test_status_counts_follow_each_goals_latest_measurement(answer_rate):
-    from design.services import goal_measure
-
-    answer_rate["value"] = 95.0
-    kept = ServiceGoalFactory(metric_key="testing.calls_answered_pct", target=90)
-    goal_measure(goal=kept, now=timezone.now() - timedelta(days=1))
-    answer_rate["value"] = 80.0
-    broken = ServiceGoalFactory(metric_key="testing.calls_answered_pct", target=90)
-    goal_measure(goal=broken, now=timezone.now())
-    assert ServiceGoal.objects.status_counts() == {"met": 1, "at_risk": 0, "missed": 1, "no_data": 0}
-
-
-def test_a_save_by_someone_else_meanwhile_is_not_overwritten(manager_client, manager, answer_rate):
-    goal = ServiceGoalFactory(metric_key="testing.calls_answered_pct", target=85, tolerance=2, owner=manager)
-    form = manager_client.get(reverse("design:goal_update", args=[goal.pk])).context["form"]
-    read_at = form["read_at"].value()
-    other = UserFactory(manager=True)
-    from design.services import goal_update
-
-    goal_update(goal=goal, by=other, now=timezone.now(), fields={"target": Decimal("88")})
-
-    response = manager_client.post(
-        reverse("design:goal_update", args=[goal.pk]), _form(manager, target="95", read_at=read_at)
-    )
-
-    assert response.status_code == 400
-    assert "Someone else saved this goal" in response.content.decode()
-    goal.refresh_from_db()
-    assert goal.target == Decimal("88")
-
-
-def test_saving_the_form_as_loaded_is_not_mistaken_for_a_conflict(manager_client, manager, answer_rate):
-    goal = ServiceGoalFactory(metric_key="testing.calls_answered_pct", target=85, tolerance=2, owner=manager)
-    read_at = (
-        manager_client.get(reverse("design:goal_update", args=[goal.pk])).context["form"]["read_at"].value()
-    )
-    response = manager_client.post(
-        reverse("design:goal_update", args=[goal.pk]), _form(manager, target="95", read_at=read_at)
-    )
-    assert response.status_code == 302
-    goal.refresh_from_db()
-    assert goal.target == Decimal("95")
+def test_goal_list_reads_design_then_delivery_then_recovery(staff_client):
+    ServiceGoalFactory(title="A recovery goal", pillar="recovery")
+    ServiceGoalFactory(title="A delivery goal", pillar="delivery")
+    ServiceGoalFactory(title="A design goal", pillar="design")
+    goals = staff_client.get(reverse("design:goal_list")).context["page"].object_list
+    assert [g.pillar for g in goals] == ["design", "delivery", "recovery"]

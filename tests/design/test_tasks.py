@@ -139,3 +139,10 @@ def test_two_sweeps_running_at_once_send_each_reminder_once(postgres, mailoutbox
     assert GoalReviewReminder.objects.filter(kind="past_review").count() == 2
     reported = sum(m.body.count("review was due") for m in mailoutbox if "past review" in m.subject)
     assert reported == 2  # each overdue goal reported once, whichever sweep claimed it
+
+
+def test_a_goal_on_the_share_of_goals_met_is_measured_after_the_goals_it_summarises(answer_rate):
+    watcher = ServiceGoalFactory(metric_key="design.goals_met_pct", target=50)  # created first
+    ServiceGoalFactory(metric_key="testing.calls_answered_pct", target=80)  # 87.5: met
+    measure_goals()
+    assert GoalMeasurement.objects.get(goal=watcher).value == 100

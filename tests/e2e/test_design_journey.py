@@ -39,7 +39,8 @@ def test_manager_sets_a_goal_staff_acknowledge_it_manager_sees_who_and_retires_i
 
     # The manager writes the goal; the metric picker shows the metric's unit and current value.
     log_in(page, manager)
-    page.get_by_role("link", name="Goals", exact=True).click()
+    page.get_by_role("button", name="Goals").click()
+    page.get_by_role("link", name="Service goals").click()
     page.get_by_role("link", name="Add goal").click()
     page.get_by_label("What we promise").fill("Most of our promises are kept")
     page.get_by_label("Why it matters").fill("The goals are only worth writing down if we keep them.")
@@ -85,7 +86,7 @@ def test_manager_sets_a_goal_staff_acknowledge_it_manager_sees_who_and_retires_i
     expect(page.get_by_role("status").first).to_contain_text("is retired")
     expect(page.get_by_role("heading", name="Most of our promises are kept")).to_contain_text("Retired")
     shot(page, "goal-retired")
-    page.get_by_role("link", name="Service goals").first.click()
+    page.get_by_role("navigation", name="Breadcrumb").get_by_role("link", name="Service goals").click()
     expect(page.get_by_role("link", name="Most of our promises are kept")).to_have_count(0)
     assert_accessible(page)
     goal.refresh_from_db()

@@ -148,7 +148,20 @@ def test_results_can_be_narrowed_by_date_and_touchpoint(survey):
     today = timezone.localdate()
     assert _results(survey, date_from=today - timedelta(days=7)).fft_total == 1
     assert _results(survey, touchpoint_id=desk.pk).fft_counts == {"good": 1}
-    assert _results(survey).fft_total == 2
+    everything = _results(survey)
+    assert everything.fft_total == 2
+    assert [(m["total"], m["counts"][1], m["counts"][3]) for m in everything.by_month][-1][0] == 1
+    assert sum(m["total"] for m in everything.by_month) == 2
+
+
+def test_results_are_recomputed_as_soon_as_a_response_arrives(manager_client, survey):
+    url = reverse("feedback:survey_results", args=[survey.pk])
+    for _ in range(5):
+        respond(survey, fft="good")
+    assert manager_client.get(url).context["results"].fft_total == 5
+    assert manager_client.get(url).context["results"].fft_total == 5  # from the cache
+    respond(survey, fft="poor")
+    assert manager_client.get(url).context["results"].fft_total == 6
 
 
 def test_the_results_page_defaults_to_the_last_90_days(manager_client, survey):
@@ -275,3 +288,18 @@ def test_the_response_list_runs_the_same_number_of_queries_however_many_response
     _fill(survey, 30)
     assert _count_queries(manager_client, url) == few
     assert few <= 13  # includes the manager's second-factor device, loaded on every request
+
+
+def test_comments_come_newest_first_twenty_to_a_page(manager_client, survey):
+    now = timezone.now()
+    for i in range(25):
+        respond(survey, text=f"Comment number {i:02d}", submitted_at=now - timedelta(minutes=i))
+    url = reverse("feedback:survey_results", args=[survey.pk])
+    first = manager_client.get(url).context["comments"]
+    assert [a.text for a in first.items][:2] == ["Comment number 00", "Comment number 01"]
+    assert len(first.items) == 20
+    assert first.has_next
+    second = manager_client.get(url, {"page": "2"}).context["comments"]
+    assert [a.text for a in second.items] == [f"Comment number {i}" for i in range(20, 25)]
+    assert not second.has_next
+    assert manager_client.get(url, {"page": "nonsense"}).context["comments"].number == 1

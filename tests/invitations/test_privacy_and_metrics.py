@@ -78,3 +78,21 @@ def test_the_invitation_metrics_are_registered_and_count_sent_answered_and_opted
     assert (
         registry.value("feedback.invitations_sent", period=period, filters=Filters(location_id=site.pk)) == 4
     )
+
+
+def test_a_visit_list_never_confirmed_is_discarded_after_a_day(manager, survey, site, rules, time_machine):
+    from feedback import invitation_import
+
+    start = timezone.now()
+    time_machine.move_to(start, tick=False)
+    visit = f"{timezone.localtime():%Y-%m-%d %H:%M}"
+    content = f"first name,email,visit,location\nAna,ana@example.org,{visit},{site.name}\n"
+    job = invitation_import.import_start(
+        survey=survey, filename="v.csv", content=content.encode(), by=manager
+    )
+    invitation_import.import_validate(import_id=job.pk)
+    time_machine.move_to(start + timedelta(days=1, minutes=1), tick=False)
+    invitations_purge()
+    job.refresh_from_db()
+    assert job.status == "discarded"
+    assert bytes(job.content) == b""

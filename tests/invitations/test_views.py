@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from feedback import invitations
-from feedback.models import ContactAccessLog, Invitation, InvitationMessage, InvitationRules, Suppression
+from feedback.models import Invitation, InvitationMessage, InvitationRules, Suppression
+from servicedesk.security.models import AuditEvent
 from tests.invitations.conftest import refresh
 
 pytestmark = pytest.mark.django_db
@@ -224,11 +226,16 @@ def test_a_manager_finds_exports_and_erases_everything_about_one_contact(manager
         False,
     )
     assert Invitation.objects.count() == 1  # the other patient's invitation is untouched
-    assert list(ContactAccessLog.objects.order_by("at").values_list("action", flat=True)) == [
-        "search",
-        "export",
-        "erase",
+    audit = list(AuditEvent.objects.order_by("pk").values_list("action", "target_type", "count", "actor"))
+    assert audit == [
+        ("viewed", "feedback.invitation", 1, manager.pk),
+        ("viewed", "feedback.response", 1, manager.pk),
+        ("exported", "feedback.invitation", 1, manager.pk),
+        ("exported", "feedback.response", 1, manager.pk),
+        ("erased", "feedback.invitation", 1, manager.pk),
+        ("erased", "feedback.response", 1, manager.pk),
     ]
+    assert "ana@example.org" not in str(list(AuditEvent.objects.values()))
 
 
 def test_a_contact_that_is_neither_email_nor_phone_gets_a_form_error(manager_client):
@@ -286,3 +293,11 @@ def test_an_unknown_opt_out_link_gets_a_neutral_page(client, token, invite):
     assert b"This link is not valid" in response.content
     assert client.post(reverse("invitation_opt_out", args=[token])).status_code == 404
     assert not Suppression.objects.exists()
+
+
+def test_a_patient_whose_browser_blocks_cookies_can_still_opt_out(invite):
+    _o, invitation = invite()
+    strict = Client(enforce_csrf_checks=True)  # no cookie from the confirmation page
+    response = strict.post(reverse("invitation_opt_out", args=[invitation.token]))
+    assert response.status_code == 302
+    assert refresh(invitation).status == "opted_out"
