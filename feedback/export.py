@@ -48,7 +48,10 @@ def row(response: Response, questions: list[Question]) -> list[object]:
     by_question: dict[int, Answer] = {a.question_id: a for a in response.answers.all()}
     cells: list[object] = [
         response.pk,
-        response.submitted_at.isoformat(timespec="seconds"),
+        # A staff pulse answer's time of day could point to whoever was on shift: the date only.
+        response.submitted_at.date().isoformat()
+        if response.channel == Response.Channel.STAFF
+        else response.submitted_at.isoformat(timespec="seconds"),
         response.survey.title,
         response.channel,
         response.language,

@@ -303,3 +303,20 @@ def test_comments_come_newest_first_twenty_to_a_page(manager_client, survey):
     assert [a.text for a in second.items] == [f"Comment number {i}" for i in range(20, 25)]
     assert not second.has_next
     assert manager_client.get(url, {"page": "nonsense"}).context["comments"].number == 1
+
+
+def test_staff_pulse_answers_show_and_export_their_date_but_not_the_time_of_day(manager_client):
+    pulse = SurveyFactory(slug="pulse", audience="staff")
+    question = QuestionFactory(survey=pulse, kind="text", text="Suggestion?")
+    when = timezone.now().replace(hour=7, minute=42)
+    response = ResponseFactory(survey=pulse, channel="staff", submitted_at=when)
+    AnswerFactory(response=response, question=question, choice="", value=None, text="More staff at 8am")
+    local = timezone.localtime(when)
+    detail = manager_client.get(reverse("feedback:response_detail", args=[response.pk])).content.decode()
+    listed = manager_client.get(reverse("feedback:response_list")).content.decode()
+    exported = b"".join(
+        manager_client.get(reverse("feedback:survey_export", args=[pulse.pk])).streaming_content
+    )
+    for text in (detail, listed, exported.decode("utf-8-sig")):
+        assert f"{local:%H:%M}" not in text
+    assert local.date().isoformat() in exported.decode("utf-8-sig")
