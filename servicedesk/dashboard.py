@@ -21,8 +21,8 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, When, Window
-from django.db.models.functions import TruncMonth, TruncWeek
-from django.urls import NoReverseMatch, reverse
+from django.db.models.functions import TruncWeek
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.timesince import timesince
@@ -33,11 +33,10 @@ from design.models import GoalMeasurement, GoalStatus, PatientNeedProfile, Servi
 from servicedesk import metrics
 from servicedesk.metrics import Filters, Period, Unit
 from servicedesk.models import FeedbackDay, FeedbackThemeDay, Location, Touchpoint
-from servicedesk.summaries import COUNT_FIELDS, FFT_FIELDS, local_midnight
+from servicedesk.summaries import FFT_FIELDS, local_midnight
 
 logger = logging.getLogger(__name__)
 
-PERIOD_CHOICES = (7, 30, 90, 365)
 DEFAULT_DAYS = 30
 
 
@@ -419,7 +418,7 @@ def _feedback_days(scope: Scope, model: type = FeedbackDay) -> QuerySet:
     return rows
 
 
-def _sums(suffix: str = "", condition: Q | None = None) -> dict[str, Sum]:
+def summed(suffix: str = "", condition: Q | None = None) -> dict[str, Sum]:
     return {f"{name}{suffix}": Sum(name, filter=condition) for name in FeedbackCounts.__dataclass_fields__}
 
 
@@ -459,7 +458,7 @@ def feedback_summary(scope: Scope) -> FeedbackSection:
     """Responses, response rate, FFT % positive and NPS, this period and the one before: one query."""
     now_q, before_q = Q(day__gte=scope.first_day), Q(day__lt=scope.first_day)
     row = _feedback_days(scope).aggregate(
-        **_sums("_now", now_q), **_sums("_before", before_q), as_of=Max("refreshed_at")
+        **summed("_now", now_q), **summed("_before", before_q), as_of=Max("refreshed_at")
     )
     return FeedbackSection(
         current=FeedbackCounts.from_row(row, "_now"),
@@ -481,22 +480,22 @@ def feedback_trend(scope: Scope) -> list[TrendPoint]:
     first_monday = last_monday - timedelta(weeks=weeks - 1)
     rows = (
         FeedbackDay.objects.filter(day__gte=first_monday, day__lte=scope.last_day)
-        .filter(**_place_lookups(scope))
+        .filter(**place_lookups(scope))
         .annotate(week=TruncWeek("day"))
         .values("week")
-        .annotate(**_sums())
+        .annotate(**summed())
         .order_by("week")
     )
-    by_week = {_as_date(row["week"]): FeedbackCounts.from_row(row) for row in rows}
+    by_week = {as_date(row["week"]): FeedbackCounts.from_row(row) for row in rows}
     mondays = [first_monday + timedelta(weeks=i) for i in range(weeks)]
     return [TrendPoint(week_of=monday, counts=by_week.get(monday, FeedbackCounts())) for monday in mondays]
 
 
-def _as_date(value: date | datetime) -> date:
+def as_date(value: date | datetime) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
-def _place_lookups(scope: Scope) -> dict[str, object]:
+def place_lookups(scope: Scope) -> dict[str, object]:
     lookups: dict[str, object] = {}
     if scope.location:
         lookups["location"] = scope.location
@@ -526,7 +525,7 @@ def _breakdown(scope: Scope, by: str, url: Callable[[int], str]) -> list[Breakdo
         _feedback_days(scope)
         .filter(day__gte=scope.first_day, **{f"{by}__isnull": False})
         .values(f"{by}_id", name=F(f"{by}__name"))
-        .annotate(**_sums())
+        .annotate(**summed())
         .order_by()
     )
     items = [
@@ -588,9 +587,9 @@ EXAMPLES_FROM_LATEST = 200
 def negative_themes(scope: Scope, *, limit: int = 5, examples: int = 2) -> list[ThemeRow]:
     """The themes most mentioned in negative responses this period, with recent example comments.
 
-    Two queries: the theme counts from the summary, then the examples, taken from the latest
-    ``EXAMPLES_FROM_LATEST`` negative responses of the period (read backwards along the
-    submitted-at index, so the cost does not grow with the period's size). Themes with too few
+    Three queries: the theme counts from the summary; the latest ``EXAMPLES_FROM_LATEST``
+    negative responses of the period (read backwards along the negative-response index, so
+    the cost does not grow with the period's size); their comments for the themes shown. Themes with too few
     mentions show no count and no examples.
     """
     from feedback.models import Answer, Response
@@ -615,13 +614,13 @@ def negative_themes(scope: Scope, *, limit: int = 5, examples: int = 2) -> list[
     shown = {theme.pk: theme for theme in themes if not theme.too_few}
     if not shown or examples < 1:
         return themes
-    latest_negative = (
+    latest_negative = list(
         Response.objects.negative()
         .in_period(scope.period.start, scope.period.end)
         .exclude(channel=Response.Channel.STAFF)
-        .filter(**_place_lookups(scope))
+        .filter(**place_lookups(scope))
         .order_by("-submitted_at", "-pk")
-        .values("pk")[:EXAMPLES_FROM_LATEST]
+        .values_list("pk", flat=True)[:EXAMPLES_FROM_LATEST]
     )
     comment = (
         Answer.objects.filter(response=OuterRef("response_id"), question__kind="text")
@@ -813,6 +812,10 @@ class AttentionItem:
     is_critical: bool = False
 
 
+# Attention lists over tables that grow (feedback) count up to this many, then say "100+".
+COUNT_UP_TO = 100
+
+
 @dataclass(frozen=True)
 class AttentionList:
     key: str
@@ -820,11 +823,14 @@ class AttentionList:
     total: int
     items: list[AttentionItem]
     url: str = ""
-    more_label: str = ""
 
     @property
     def more(self) -> int:
         return max(0, self.total - len(self.items))
+
+    @property
+    def total_label(self) -> str:
+        return f"{COUNT_UP_TO}+" if self.total >= COUNT_UP_TO else str(self.total)
 
 
 def _listed(queryset: QuerySet, limit: int) -> tuple[list, int]:
@@ -939,11 +945,14 @@ def attention_unanswered_feedback(scope: Scope, *, limit: int = 5) -> AttentionL
         Response.objects.negative()
         .in_period(since, scope.now)
         .exclude(channel=Response.Channel.STAFF)
-        .filter(recovery_incident__isnull=True, **_place_lookups(scope))
+        .filter(recovery_incident__isnull=True, **place_lookups(scope))
         .select_related("survey", "touchpoint")
         .order_by("-submitted_at", "-pk")
     )
-    rows, total = _listed(responses, limit)
+    # Two small queries instead of a window count: the first rows, and a count that stops at
+    # COUNT_UP_TO (shown as "100+"), so a busy week of feedback costs no more than a quiet one.
+    rows = list(responses[:limit])
+    total = responses[:COUNT_UP_TO].count() if len(rows) == limit else len(rows)
     items = [
         AttentionItem(
             label=str(response.touchpoint or response.survey),
@@ -1000,54 +1009,9 @@ def attention(scope: Scope) -> list[AttentionList]:
 
 
 def _url(name: str, *args: object, query: dict | None = None) -> str:
-    """The URL of a pillar's page, or "" while that page does not exist (its app is still being built)."""
-    try:
-        url = reverse(name, args=args)
-    except NoReverseMatch:
-        return ""
+    """The URL of a pillar's page, with the dashboard's filter as its query string."""
+    url = reverse(name, args=args)
     return f"{url}?{urlencode(query)}" if query else url
-
-
-# --- Monthly report ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MonthRow:
-    month: date
-    counts: FeedbackCounts
-
-
-def fft_by_month(*, first_month: date, last_month: date, scope: Scope | None = None) -> list[MonthRow]:
-    """FFT counts in the six standard categories per calendar month (as practices report them)."""
-    end = (last_month.replace(day=28) + timedelta(days=4)).replace(day=1)
-    rows = FeedbackDay.objects.filter(day__gte=first_month, day__lt=end)
-    if scope is not None:
-        rows = rows.filter(**_place_lookups(scope))
-    grouped = rows.annotate(month=TruncMonth("day")).values("month").annotate(**_sums()).order_by("month")
-    by_month = {_as_date(row["month"]): FeedbackCounts.from_row(row) for row in grouped}
-    months, month = [], first_month
-    while month <= last_month:
-        months.append(MonthRow(month=month, counts=by_month.get(month, FeedbackCounts())))
-        month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return months
-
-
-__all__ = [
-    "COUNT_FIELDS",
-    "Breakdown",
-    "FeedbackCounts",
-    "Figure",
-    "GoalAttainment",
-    "Scope",
-    "delivery_figures",
-    "feedback_summary",
-    "feedback_trend",
-    "goal_attainment",
-    "negative_themes",
-    "recovery_figures",
-    "satisfaction_by_need_profile",
-    "satisfaction_by_touchpoint",
-]
 
 
 # --- The page ------------------------------------------------------------------------------------
@@ -1093,124 +1057,4 @@ def sections(scope: Scope) -> dict:
             "responses": responses_url(scope),
             "delivery": _url("delivery:overview"),
         },
-    }
-
-
-# --- Exports -------------------------------------------------------------------------------------
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value: object) -> object:
-    """Neutralise text a spreadsheet would run as a formula (a name like "=HYPERLINK(…)")."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def _csv_number(value: float | None) -> str:
-    return "" if value is None else f"{value:.1f}".removesuffix(".0")
-
-
-def export_rows(scope: Scope) -> list[list[object]]:
-    """The dashboard's figures as rows: section, figure, this period, previous period, unit, note.
-
-    Aggregates only: no comment text and nothing that identifies a patient. Breakdowns with
-    too few responses say so instead of giving numbers.
-    """
-    too_few = str(_("too few to show"))
-    rows: list[list[object]] = [
-        ["section", "figure", "this period", "previous period", "unit", "note"],
-        ["period", "days", f"{scope.first_day} to {scope.last_day}", f"{scope.previous_first_day} to "
-         f"{scope.previous_last_day}", "", ""],
-    ]  # fmt: skip
-    for name in ("location", "touchpoint", "need_profile"):
-        if obj := getattr(scope, name):
-            rows.append(["filter", name.replace("_", " "), str(obj), "", "", ""])
-    for row in goal_attainment(scope).rows:
-        comparator = "≥" if row.goal.comparator == ServiceGoal.Comparator.AT_LEAST else "≤"
-        rows.append([
-            "goal", row.goal.title, _csv_number(row.value), _csv_number(row.previous_value), row.unit or "",
-            f"{row.status_label}; target {comparator} {row.goal.target}",
-        ])  # fmt: skip
-    for fig in feedback_summary(scope).figures:
-        rows.append(_figure_row("feedback", fig, too_few))
-    for title, items in (
-        ("touchpoint", satisfaction_by_touchpoint(scope)),
-        ("patient group", satisfaction_by_need_profile(scope)),
-    ):
-        for item in items:
-            if item.too_few:
-                rows.append([f"feedback by {title}", item.name, "", "", "", too_few])
-                continue
-            counts = item.counts
-            rows.append(
-                [f"feedback by {title}", f"{item.name}: responses", counts.responses, "", Unit.COUNT, ""]
-            )
-            rows.append(
-                [
-                    f"feedback by {title}",
-                    f"{item.name}: FFT positive",
-                    _csv_number(counts.fft_positive_pct),
-                    "",
-                    Unit.PERCENT,
-                    "",
-                ]
-            )
-            rows.append(
-                [f"feedback by {title}", f"{item.name}: NPS", _csv_number(counts.nps), "", Unit.SCORE, ""]
-            )
-    for theme in negative_themes(scope, examples=0):
-        rows.append(
-            [
-                "negative themes",
-                theme.name,
-                "" if theme.too_few else theme.negative_mentions,
-                "",
-                Unit.COUNT,
-                too_few if theme.too_few else "",
-            ]
-        )
-    for fig in recovery_figures(scope):
-        rows.append(_figure_row("recovery", fig, too_few))
-    for category in incidents_by_category(scope):
-        rows.append(
-            ["incidents by category", category.label, category.current, category.previous, Unit.COUNT, ""]
-        )
-    for fig in delivery_figures(scope):
-        rows.append(_figure_row("delivery", fig, too_few))
-    for listing in attention(scope):
-        rows.append(["needs attention today", listing.title, listing.total, "", Unit.COUNT, ""])
-    return [[spreadsheet_safe(cell) for cell in row] for row in rows]
-
-
-def _figure_row(section: str, fig: Figure, too_few: str) -> list[object]:
-    if fig.too_few:
-        return [section, fig.label, "", "", fig.unit, too_few]
-    return [section, fig.label, _csv_number(fig.value), _csv_number(fig.previous), fig.unit, fig.note]
-
-
-def month_scope(month: date, *, now: datetime, **filters: object) -> Scope:
-    """A calendar month (to date, for the current month) as a dashboard scope."""
-    next_month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
-    last_day = min(next_month - timedelta(days=1), timezone.localdate(now))
-    return Scope(now=now, first_day=month, last_day=last_day, **filters)
-
-
-def monthly_report(scope: Scope) -> dict:
-    """The printable report for a practice meeting: the dashboard for one month, with FFT counts."""
-    first_month = (scope.first_day.replace(day=1) - timedelta(days=1)).replace(day=1)
-    first_month = (first_month - timedelta(days=1)).replace(day=1)
-    return {
-        "goals": goal_attainment(scope),
-        "feedback": feedback_summary(scope),
-        "fft_months": fft_by_month(first_month=first_month, last_month=scope.first_day, scope=scope),
-        "by_touchpoint": satisfaction_by_touchpoint(scope),
-        "by_need_profile": satisfaction_by_need_profile(scope),
-        "themes": negative_themes(scope),
-        "recovery": recovery_figures(scope),
-        "incident_categories": incidents_by_category(scope),
-        "delivery": delivery_figures(scope),
-        "attention": attention(scope),
-        "small_number": small_number(),
     }

@@ -21,7 +21,7 @@ from delivery.models import ChecklistRun
 from design.models import ServiceGoal
 from recovery.models import FollowUp, Incident
 from servicedesk import dashboard as board
-from servicedesk import services
+from servicedesk import reports, services
 from servicedesk.access import ManagerRequiredMixin, manager_required, team_required
 from servicedesk.celery import app as celery_app
 from servicedesk.forms import (
@@ -90,7 +90,7 @@ def dashboard_export(request: HttpRequest) -> HttpResponse:
     filename = f"dashboard-{scope.first_day:%Y%m%d}-{scope.last_day:%Y%m%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.write("\ufeff")  # so that spreadsheet programs read the file as UTF-8
-    csv.writer(response).writerows(board.export_rows(scope))
+    csv.writer(response).writerows(reports.export_rows(scope))
     return response
 
 
@@ -103,8 +103,8 @@ def dashboard_report(request: HttpRequest) -> HttpResponse:
     if form.is_bound and not form.is_valid():
         return render(request, "servicedesk/dashboard_report.html", {"form": form}, status=400)
     month = form.cleaned_data["month"] if form.is_bound else form.default_month()
-    scope = board.month_scope(month, now=now)
-    context = {"form": form, "scope": scope, "month": month, **board.monthly_report(scope)}
+    scope = reports.month_scope(month, now=now)
+    context = {"form": form, "scope": scope, "month": month, **reports.monthly_report(scope)}
     return render(request, "servicedesk/dashboard_report.html", context)
 
 

@@ -183,3 +183,14 @@ def test_checklist_completion_by_dimension_matches_the_delivery_pillars_metric(m
         assert figures[label].value == metric.value(period=scope.period, filters=filters), label
         assert figures[label].previous == metric.value(period=scope.previous, filters=filters), label
     assert (figures["Missed checklists"].value, figures["Missed checklists"].previous) == (2, 1)
+
+
+def test_a_long_list_of_unanswered_feedback_is_counted_up_to_a_hundred(manager_client, feedback, monkeypatch):
+    from servicedesk import dashboard as board
+
+    monkeypatch.setattr(board, "COUNT_UP_TO", 7)
+    feedback(9, choice="very_poor")
+    listing = _attention(manager_client)["unanswered_feedback"]
+    assert (listing.total_label, len(listing.items)) == ("7+", 5)
+    feedback_short = _attention(manager_client, touchpoint=TouchpointFactory().pk)["unanswered_feedback"]
+    assert feedback_short.total_label == "0"

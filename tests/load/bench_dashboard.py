@@ -98,7 +98,8 @@ def _count_queries(client, url: str) -> int:
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(count):
-        assert client.get(url).status_code == 200
+        response = client.get(url)
+    assert response.status_code == 200, (response.status_code, response.get("Location"))
     return len(queries)
 
 
@@ -129,6 +130,7 @@ def _run(args: argparse.Namespace, sizes: list[int]) -> int:
     from feedback.models import Answer, Response
     from servicedesk.models import Touchpoint, User
     from servicedesk.summaries import feedback_days_refresh, feedback_days_stale
+    from tests.conftest import verify_second_factor
 
     url = reverse("dashboard")
     rows: list[tuple[str, str]] = [
@@ -158,7 +160,9 @@ def _run(args: argparse.Namespace, sizes: list[int]) -> int:
         sweep = time.perf_counter() - started
 
         client = Client()
-        client.force_login(User.objects.get(username="manager"))
+        manager = User.objects.get(username="manager")
+        client.force_login(manager)
+        verify_second_factor(client, manager)  # managers sign in with a second factor
         touchpoint = Touchpoint.objects.get(name="Front desk — Riverside")
         queries = _count_queries(client, url)
         default = _timed(client, url, {}, warmup=args.warmup, requests=args.requests)
@@ -238,7 +242,7 @@ def _generate_responses(wanted: int) -> None:
                 now() - make_interval(secs => ((i * 7919) %% 7776000)),
                 false, '', '', '', CASE WHEN {negative.format(n="i")} THEN -0.6 ELSE NULL END,
                 {negative.format(n="i")}, '[]'::jsonb
-            FROM generate_series(%(first)s, %(last)s) AS i
+            FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS i
             """,  # noqa: S608
             {"survey": survey.pk, "first": first_id, "last": first_id + missing - 1, **ids},
         )
@@ -250,13 +254,13 @@ def _generate_responses(wanted: int) -> None:
                 CASE {fft.format(n="i")} WHEN 'very_good' THEN 5 WHEN 'good' THEN 4 WHEN 'neither' THEN 3
                      WHEN 'poor' THEN 2 WHEN 'very_poor' THEN 1 END,
                 {fft.format(n="i")}, '', '', NULL::double precision
-            FROM generate_series(%(first)s, %(last)s) AS i
+            FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS i
             UNION ALL
             SELECT i, %(nps)s, (i * 7) %% 11, '', '', '', NULL::double precision
-            FROM generate_series(%(first)s, %(last)s) AS i
+            FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS i
             UNION ALL
             SELECT i, %(text)s, NULL::integer, '', '', 'Waited forty minutes and nobody told me why.', -0.6
-            FROM generate_series(%(first)s, %(last)s) AS i WHERE {negative.format(n="i")}
+            FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS i WHERE {negative.format(n="i")}
             """,  # noqa: S608
             {"fft": questions["fft"], "nps": questions["nps"], "text": questions["text"],
              "first": first_id, "last": first_id + missing - 1},
@@ -265,7 +269,7 @@ def _generate_responses(wanted: int) -> None:
             f"""
             INSERT INTO {Response.themes.through._meta.db_table} (response_id, theme_id)
             SELECT i, (%(themes)s::bigint[])[1 + (i / 20) %% cardinality(%(themes)s::bigint[])]
-            FROM generate_series(%(first)s, %(last)s) AS i WHERE {negative.format(n="i")}
+            FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS i WHERE {negative.format(n="i")}
             """,  # noqa: S608
             {"themes": ids["themes"], "first": first_id, "last": first_id + missing - 1},
         )

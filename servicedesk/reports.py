@@ -1,0 +1,179 @@
+"""Exports of the dashboard: its figures as CSV, and the printable monthly report.
+
+Both read through the dashboard's section functions (``servicedesk.dashboard``), so an
+export says exactly what the page says, with the same small-number protection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from design.models import ServiceGoal
+from servicedesk.dashboard import (
+    FeedbackCounts,
+    Figure,
+    Scope,
+    as_date,
+    attention,
+    delivery_figures,
+    feedback_summary,
+    goal_attainment,
+    incidents_by_category,
+    negative_themes,
+    place_lookups,
+    recovery_figures,
+    satisfaction_by_need_profile,
+    satisfaction_by_touchpoint,
+    small_number,
+    summed,
+)
+from servicedesk.metrics import Unit
+from servicedesk.models import FeedbackDay
+
+# --- Monthly report ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonthRow:
+    month: date
+    counts: FeedbackCounts
+
+
+def fft_by_month(*, first_month: date, last_month: date, scope: Scope | None = None) -> list[MonthRow]:
+    """FFT counts in the six standard categories per calendar month (as practices report them)."""
+    end = (last_month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    rows = FeedbackDay.objects.filter(day__gte=first_month, day__lt=end)
+    if scope is not None:
+        rows = rows.filter(**place_lookups(scope))
+    grouped = rows.annotate(month=TruncMonth("day")).values("month").annotate(**summed()).order_by("month")
+    by_month = {as_date(row["month"]): FeedbackCounts.from_row(row) for row in grouped}
+    months, month = [], first_month
+    while month <= last_month:
+        months.append(MonthRow(month=month, counts=by_month.get(month, FeedbackCounts())))
+        month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return months
+
+
+# --- Exports -------------------------------------------------------------------------------------
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """Neutralise text a spreadsheet would run as a formula (a name like "=HYPERLINK(…)")."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _csv_number(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}".removesuffix(".0")
+
+
+def export_rows(scope: Scope) -> list[list[object]]:
+    """The dashboard's figures as rows: section, figure, this period, previous period, unit, note.
+
+    Aggregates only: no comment text and nothing that identifies a patient. Breakdowns with
+    too few responses say so instead of giving numbers.
+    """
+    too_few = str(_("too few to show"))
+    rows: list[list[object]] = [
+        ["section", "figure", "this period", "previous period", "unit", "note"],
+        ["period", "days", f"{scope.first_day} to {scope.last_day}", f"{scope.previous_first_day} to "
+         f"{scope.previous_last_day}", "", ""],
+    ]  # fmt: skip
+    for name in ("location", "touchpoint", "need_profile"):
+        if obj := getattr(scope, name):
+            rows.append(["filter", name.replace("_", " "), str(obj), "", "", ""])
+    for row in goal_attainment(scope).rows:
+        comparator = "≥" if row.goal.comparator == ServiceGoal.Comparator.AT_LEAST else "≤"
+        rows.append([
+            "goal", row.goal.title, _csv_number(row.value), _csv_number(row.previous_value), row.unit or "",
+            f"{row.status_label}; target {comparator} {row.goal.target}",
+        ])  # fmt: skip
+    for fig in feedback_summary(scope).figures:
+        rows.append(_figure_row("feedback", fig, too_few))
+    for title, items in (
+        ("touchpoint", satisfaction_by_touchpoint(scope)),
+        ("patient group", satisfaction_by_need_profile(scope)),
+    ):
+        for item in items:
+            if item.too_few:
+                rows.append([f"feedback by {title}", item.name, "", "", "", too_few])
+                continue
+            counts = item.counts
+            rows.append(
+                [f"feedback by {title}", f"{item.name}: responses", counts.responses, "", Unit.COUNT, ""]
+            )
+            rows.append(
+                [
+                    f"feedback by {title}",
+                    f"{item.name}: FFT positive",
+                    _csv_number(counts.fft_positive_pct),
+                    "",
+                    Unit.PERCENT,
+                    "",
+                ]
+            )
+            rows.append(
+                [f"feedback by {title}", f"{item.name}: NPS", _csv_number(counts.nps), "", Unit.SCORE, ""]
+            )
+    for theme in negative_themes(scope, examples=0):
+        rows.append(
+            [
+                "negative themes",
+                theme.name,
+                "" if theme.too_few else theme.negative_mentions,
+                "",
+                Unit.COUNT,
+                too_few if theme.too_few else "",
+            ]
+        )
+    for fig in recovery_figures(scope):
+        rows.append(_figure_row("recovery", fig, too_few))
+    for category in incidents_by_category(scope):
+        rows.append(
+            ["incidents by category", category.label, category.current, category.previous, Unit.COUNT, ""]
+        )
+    for fig in delivery_figures(scope):
+        rows.append(_figure_row("delivery", fig, too_few))
+    for listing in attention(scope):
+        rows.append(["needs attention today", listing.title, listing.total_label, "", Unit.COUNT, ""])
+    return [[spreadsheet_safe(cell) for cell in row] for row in rows]
+
+
+def _figure_row(section: str, fig: Figure, too_few: str) -> list[object]:
+    if fig.too_few:
+        return [section, fig.label, "", "", fig.unit, too_few]
+    return [section, fig.label, _csv_number(fig.value), _csv_number(fig.previous), fig.unit, fig.note]
+
+
+def month_scope(month: date, *, now: datetime, **filters: object) -> Scope:
+    """A calendar month (to date, for the current month) as a dashboard scope."""
+    next_month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    last_day = min(next_month - timedelta(days=1), timezone.localdate(now))
+    return Scope(now=now, first_day=month, last_day=last_day, **filters)
+
+
+def monthly_report(scope: Scope) -> dict:
+    """The printable report for a practice meeting: the dashboard for one month, with FFT counts."""
+    first_month = (scope.first_day.replace(day=1) - timedelta(days=1)).replace(day=1)
+    first_month = (first_month - timedelta(days=1)).replace(day=1)
+    return {
+        "goals": goal_attainment(scope),
+        "feedback": feedback_summary(scope),
+        "fft_months": fft_by_month(first_month=first_month, last_month=scope.first_day, scope=scope),
+        "by_touchpoint": satisfaction_by_touchpoint(scope),
+        "by_need_profile": satisfaction_by_need_profile(scope),
+        "themes": negative_themes(scope),
+        "recovery": recovery_figures(scope),
+        "incident_categories": incidents_by_category(scope),
+        "delivery": delivery_figures(scope),
+        "attention": attention(scope),
+        "small_number": small_number(),
+    }
