@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time, timedelta
 
 import pytest
@@ -64,60 +65,62 @@ def item(page, text):
 
 
 def test_staff_member_completes_the_morning_premises_check_on_a_phone(
-    phone_page, log_in, shot, assert_accessible, morning_check, reported
+    phone_page, page, log_in, shot, assert_accessible, morning_check, reported
 ):
     run, receptionist = morning_check
-    page = phone_page
-    log_in(page, receptionist)
-    expect(page.get_by_role("heading", name="Today's checklists")).to_be_visible()
-    page.get_by_role("link", name="Morning premises check").click()
-    expect(page.get_by_text("0 of 3 items recorded")).to_be_visible()
-    assert_accessible(page)
-    shot(page, "run-page")
+    phone = phone_page
+    log_in(phone, receptionist)
+    expect(phone.get_by_role("heading", name="Today's checklists")).to_be_visible()
+    phone.get_by_role("link", name="Morning premises check").click()
+    expect(phone.get_by_text("0 of 3 items recorded")).to_be_visible()
+    assert_accessible(phone)
+    shot(phone, "run-page")
 
-    item(page, "Entrance and ramp clear").get_by_role("button", name="Pass").click()
-    expect(item(page, "Entrance and ramp clear").get_by_text("Saved: Pass")).to_be_visible()
-    expect(page.get_by_text("1 of 3 items recorded")).to_be_visible()
-    expect(page.locator("#run-status")).to_have_text("In progress")
+    item(phone, "Entrance and ramp clear").get_by_role("button", name="Pass").click()
+    expect(item(phone, "Entrance and ramp clear").get_by_text("Saved: Pass")).to_be_visible()
+    expect(phone.get_by_text("1 of 3 items recorded")).to_be_visible()
+    expect(phone.locator("#run-status")).to_have_text("In progress")
 
     # A failure needs a note: the first tap is refused with the reason, nothing is saved.
-    exits = item(page, "Fire exits clear and unlocked")
+    exits = item(phone, "Fire exits clear and unlocked")
     exits.get_by_role("button", name="Fail").click()
-    expect(item(page, "Fire exits clear").get_by_text("Say what is wrong in the note")).to_be_visible()
+    expect(item(phone, "Fire exits clear").get_by_text("Say what is wrong in the note")).to_be_visible()
     assert reported == []
-    item(page, "Fire exits clear").get_by_label("Note").fill("Delivery boxes against the back exit")
-    item(page, "Fire exits clear").get_by_role("button", name="Fail").click()
-    expect(item(page, "Fire exits clear").get_by_text("Saved: Fail")).to_be_visible()
+    item(phone, "Fire exits clear").get_by_label("Note").fill("Delivery boxes against the back exit")
+    item(phone, "Fire exits clear").get_by_role("button", name="Fail").click()
+    expect(item(phone, "Fire exits clear").get_by_text("Saved: Fail")).to_be_visible()
 
-    item(page, "Hearing loop on").get_by_role("button", name="N/A").click()
-    expect(page.get_by_text("3 of 3 items recorded")).to_be_visible()
-    shot(page, "all-recorded")
+    item(phone, "Hearing loop on").get_by_role("button", name="N/A").click()
+    expect(phone.get_by_text("3 of 3 items recorded")).to_be_visible()
+    shot(phone, "all-recorded")
 
     # Saved as it went: a reload (or a lost connection) keeps every answer.
-    page.reload()
-    expect(page.get_by_text("3 of 3 items recorded")).to_be_visible()
-    expect(item(page, "Fire exits clear").get_by_label("Note")).to_have_value(
+    phone.reload()
+    expect(phone.get_by_text("3 of 3 items recorded")).to_be_visible()
+    expect(item(phone, "Fire exits clear").get_by_label("Note")).to_have_value(
         "Delivery boxes against the back exit"
     )
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling on a phone
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling on a phone
 
-    page.get_by_role("button", name="Complete checklist").click()
-    expect(page.get_by_role("status")).to_contain_text("Morning premises check is complete")
-    expect(page.get_by_role("listitem").filter(has_text="Morning premises check")).to_contain_text(
+    phone.get_by_role("button", name="Complete checklist").click()
+    expect(phone.get_by_role("status")).to_contain_text("Morning premises check is complete")
+    expect(phone.get_by_role("listitem").filter(has_text="Morning premises check")).to_contain_text(
         "Completed"
     )
-    shot(page, "my-work-after")
+    shot(phone, "my-work-after")
 
     run.refresh_from_db()
     assert run.status == ChecklistRun.Status.COMPLETED
     assert run.completed_by == receptionist
     failed = ChecklistResult.objects.get(run=run, outcome="fail")
     assert reported == [(failed.pk, run.pk)]
-    try:
-        incident_model = apps.get_model("recovery", "Incident")
-    except LookupError:  # recovery's side (the incident) lands separately
-        return
-    assert incident_model.objects.filter(source_check=failed).count() == 1
+
+    # Recovery turned the failed critical item into one incident, and the manager sees it.
+    incident = apps.get_model("recovery", "Incident").objects.get(source_check=failed)
+    log_in(page, UserFactory(manager=True))
+    page.goto("/recovery/incidents/")
+    expect(page.get_by_text(incident.reference)).to_be_visible()
+    shot(page, "manager-sees-incident")
 
 
 def test_without_javascript_the_run_page_still_saves_each_tap(
@@ -139,3 +142,35 @@ def test_without_javascript_the_run_page_still_saves_each_tap(
         assert ChecklistResult.objects.get(run=run).item.text == "Hearing loop on"
     finally:
         context.close()
+
+
+def test_manager_builds_a_checklist_reorders_it_and_previews_it(page, log_in, shot, assert_accessible):
+    riverside = LocationFactory(name="Riverside Surgery")
+    TouchpointFactory(name="Waiting room — Riverside", location=riverside)
+    log_in(page, UserFactory(manager=True))
+    page.goto("/delivery/")
+    assert_accessible(page)
+    page.get_by_role("link", name="New checklist").click()
+    page.get_by_label("Title").fill("Waiting-room check")
+    page.get_by_label("Dimension").select_option(label="Place")
+    page.get_by_label("Touchpoint").select_option(label="Waiting room — Riverside")
+    page.get_by_label("Location").select_option(label="Riverside Surgery")
+    page.get_by_label("Responsible role").select_option(label="Staff")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", name="Waiting-room check", level=1)).to_be_visible()
+
+    for text in ("Call screen working", "Floor dry"):
+        page.locator("#id_text").fill(text)
+        page.get_by_role("button", name="Add item").click()
+    page.get_by_role("button", name=re.compile(r"^Up\s*: Floor dry$")).click()
+    items = page.locator("#items li .fw-semibold")
+    expect(items).to_have_text(["Floor dry", "Call screen working"])
+    assert_accessible(page)
+    shot(page, "template")
+
+    page.get_by_role("link", name="Preview").click()
+    expect(page.get_by_text("Nothing here is saved")).to_be_visible()
+    expect(page.locator(".checklist-item h2")).to_have_text(["Floor dry", "Call screen working"])
+
+    page.goto("/delivery/training/")
+    assert_accessible(page)
