@@ -86,7 +86,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"setup: {time.monotonic() - started:.0f} s; {answers} answers", file=sys.stderr)
         with harness.gunicorn(env, workers=args.workers) as url:
             harness.warm_up(url, ["/healthz", "/accounts/login/", KIOSK], rounds=args.workers * 3)
+            kiosk_before = _kiosk_responses(env)
             samples, errors = _load(url, args)
+        # Every submission the server accepted must be in the database (a 302 alone proves nothing).
+        stored = _kiosk_responses(env) - kiosk_before
+        accepted = samples.get("_accepted", [0])[0]
+        if stored != accepted:
+            errors["kiosk stored"].append(f"{accepted} submissions accepted, {stored} stored")
     finally:
         harness.drop_database(database_url)
     return _report(samples, errors, args, answers)
@@ -96,6 +102,7 @@ def _load(url: str, args: argparse.Namespace) -> tuple[dict, dict]:
     samples: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, list[str]] = defaultdict(list)
     lock = threading.Lock()
+    accepted = [0]  # kiosk submissions answered 302, warm-up included
     begin = time.monotonic() + 2.0  # everyone logs in first
     measure_from, stop_at = begin + args.warmup, begin + args.warmup + args.duration
     patients = max(1, round(args.users * 0.6))
@@ -133,6 +140,9 @@ def _load(url: str, args: argparse.Namespace) -> tuple[dict, dict]:
                 )
                 if done is not None:
                     record("kiosk submit", done, done.status == 302)
+                    if done.status == 302:
+                        with lock:
+                            accepted[0] += 1
             _pause(args.think, stop_at)
 
     def staff_member(n: int) -> None:
@@ -178,7 +188,13 @@ def _load(url: str, args: argparse.Namespace) -> tuple[dict, dict]:
     for thread in threads:
         thread.join(timeout=args.duration + args.warmup + 120)
     samples["_duration"] = [args.duration]
+    samples["_accepted"] = accepted
     return samples, errors
+
+
+def _kiosk_responses(env: dict) -> int:
+    code = "from feedback.models import Response; print(Response.objects.filter(channel='kiosk').count())"
+    return int(harness.manage(env, "shell", "--no-imports", "-c", code).strip())
 
 
 def _pause(mean: float, stop_at: float) -> None:
@@ -193,6 +209,7 @@ def _percentile(values: list[float], p: int) -> float:
 
 def _report(samples: dict, errors: dict, args: argparse.Namespace, answers: str) -> int:
     duration = samples.pop("_duration")[0]
+    samples.pop("_accepted", None)
     total = sum(len(v) for v in samples.values())
     failures = sum(len(v) for v in errors.values())
     print(

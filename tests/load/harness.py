@@ -328,10 +328,12 @@ def log_in(browser: Browser, username: str, password: str, *, totp_key: bytes | 
     page = browser.submit(page, {"username": username, "password": password}, having="username")
     if page.status != 302:
         raise RuntimeError(f"login as {username} failed ({page.status})")
-    if "/security/two-factor/" in page.location and totp_key is not None:
+    landing = browser.get(urlsplit(page.location).path or "/")  # "/" sends a manager on to the code
+    if "/security/two-factor/" in landing.location and totp_key is not None:
         from django_otp.oath import TOTP
 
-        verify = browser.get(urlsplit(page.location).path + "?" + urlsplit(page.location).query)
+        target = urlsplit(landing.location)
+        verify = browser.get(f"{target.path}?{target.query}")
         done = browser.submit(verify, {"code": f"{TOTP(totp_key).token():06d}"}, having="code")
         if done.status != 302:
             raise RuntimeError(f"two-factor for {username} failed ({done.status})")
