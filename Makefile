@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format check bench lock clean
+.PHONY: install run test lint format check bench faults load lock clean
 
 # Reinstalls only when the dependency files change, so every target can depend on it.
 $(STAMP): pyproject.toml constraints.txt
@@ -44,6 +44,14 @@ check: install
 ## Benchmarks against the configured database (use PostgreSQL: DATABASE_URL=postgres://...).
 bench: install
 	DEBUG=1 $(BIN)/python -m tests.load $(BENCH)
+
+## 20 users on gunicorn + PostgreSQL + Redis: throughput and p50/p95/p99 per endpoint (needs DATABASE_URL=postgres://...).
+load: install
+	$(BIN)/python -m tests.load.bench_http $(LOAD_ARGS)
+
+## Fault scripts: PostgreSQL away, Redis killed mid-burst, a worker killed mid-send (needs DATABASE_URL=postgres://...).
+faults: install
+	$(BIN)/python -m tests.faults
 
 ## Re-pin every dependency after editing pyproject.toml.
 lock:

@@ -286,11 +286,18 @@ class Incident(TimeStamped):
                 name="incident_next_escalation_idx",
                 condition=Q(next_escalation_at__isnull=False),
             ),
-            # The incident list's default view: open incidents, newest first, filtered by status.
+            # The incident list filtered by one status, newest first.
             models.Index(fields=["status", "-created_at"], name="incident_status_created_idx"),
+            # The incident list's default view: every open incident, newest first (LIMIT 25 walks this).
+            models.Index(
+                fields=["-created_at"],
+                name="incident_open_created_idx",
+                condition=Q(status__in=["new", "acknowledged", "in_progress", "paused"]),
+            ),
             # Recurrence: the same category and touchpoint within N days.
             models.Index(fields=["category", "touchpoint", "created_at"], name="incident_recurrence_idx"),
-            # The dashboard's incidents by category and the period metrics: incidents logged in a period.
+            # The dashboard's incidents by category and the period metrics: incidents logged in a period;
+            # also the incident list with any status, newest first (scanned backwards).
             models.Index(fields=["created_at"], name="incident_created_idx"),
         ]
         constraints = [

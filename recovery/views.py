@@ -20,11 +20,21 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from recovery import forms as rforms
 from recovery import services
-from recovery.models import SEVERITY_RANK, Drill, FollowUp, Incident, RecoveryPlan, Severity, SlaPolicy
+from recovery.models import (
+    SEVERITY_RANK,
+    Drill,
+    EscalationStep,
+    FollowUp,
+    Incident,
+    RecoveryPlan,
+    Severity,
+    SlaPolicy,
+)
 from servicedesk.access import manager_required, team_required
 from servicedesk.models import User
 
@@ -255,8 +265,6 @@ def sla_list(request: HttpRequest) -> HttpResponse:
 
 
 def _steps():
-    from recovery.models import EscalationStep
-
     return EscalationStep.objects.select_related("notify_user").order_by("level")
 
 
@@ -339,9 +347,8 @@ def plan_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             for f in formset.cleaned_data
             if f and not f.get("DELETE")
         ]
-        data = dict(form.cleaned_data.items())
         try:
-            plan = services.plan_save(plan=plan, steps=steps, **data)
+            plan = services.plan_save(plan=plan, steps=steps, **form.cleaned_data)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -388,6 +395,7 @@ def _patient_page(request: HttpRequest, template: str, context: dict | None = No
 
 
 @login_not_required
+@csrf_exempt  # the link's unguessable single-use token is the proof; patients' browsers may block cookies
 @never_cache
 @require_http_methods(["GET", "POST"])
 def loop(request: HttpRequest, token: str) -> HttpResponse:

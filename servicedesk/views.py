@@ -6,6 +6,7 @@ import sys
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.db.models import Count, Q
@@ -32,6 +33,8 @@ from servicedesk.forms import (
     TouchpointForm,
 )
 from servicedesk.models import Location, Touchpoint, User
+from servicedesk.queue import enqueue
+from servicedesk.tasks import refresh_feedback_summaries
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +79,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if scope is None:
         return render(request, "servicedesk/dashboard.html", {"form": form}, status=400)
     context = {"form": form, "scope": scope, **board.sections(scope)}
+    if context["feedback"].as_of is None and cache.add("dashboard:summaries-requested", True, 300):
+        # Nothing counted yet (a new install, fresh demo data): ask a worker to count now rather
+        # than wait for the next sweep. At most once every five minutes.
+        enqueue(refresh_feedback_summaries)
     return render(request, "servicedesk/dashboard.html", context)
 
 

@@ -9,7 +9,7 @@ Emails go to Django's in-memory backend (one manager, one email per batch listin
 so the figure is the database and service cost.
 It prints one table: the time to find the due incidents, the full sweep (claim, timeline
 row and notification per incident, each in its own transaction), a second sweep with
-nothing left to do, and the query counts.
+nothing left to do, the query counts, and the incident list page at that size.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def _run(args: argparse.Namespace) -> int:
     from tests.factories import UserFactory
 
     services.sla_policies_ensure_defaults()
-    UserFactory(manager=True, username="bench-manager")
+    manager = UserFactory(manager=True, username="bench-manager")
     now = timezone.now()
     started = time.perf_counter()
     bulk_incidents(args.incidents, now=now, open_share=1.0, due=args.due)
@@ -97,6 +97,8 @@ def _run(args: argparse.Namespace) -> int:
         again = services.incidents_escalate_due(now=now, limit=settings.RECOVERY_ESCALATION_BATCH)
         idle = time.perf_counter() - t
 
+    # Count now: captured queries are a window on a bounded log that later requests overwrite.
+    queries, idle_queries_count = len(sweep_queries.captured_queries), len(idle_queries.captured_queries)
     assert escalated == args.due, escalated
     assert again == 0
     # One manager: one email per batch of the sweep, listing every incident once.
@@ -104,9 +106,15 @@ def _run(args: argparse.Namespace) -> int:
     assert FollowUp.objects.filter(kind=FollowUp.Kind.ESCALATION).count() == args.due
     open_count = Incident.objects.open().count()
 
+    # 4. The incident list at this size (Django's test client, in-process, one thread).
+    pages = {
+        "list: open, newest first": "/recovery/incidents/",
+        "list: overdue, most severe": "/recovery/incidents/?overdue=on&sort=severity",
+    }
+    page_rows = [(label, _time_page(url, manager, repeat=args.repeat_find)) for label, url in pages.items()]
+
     find_median = statistics.median(finds) * 1000
     find_p95 = sorted(finds)[max(int(len(finds) * 0.95) - 1, 0)] * 1000
-    queries = len(sweep_queries.captured_queries)
     version = f" {connection.pg_version}" if connection.vendor == "postgresql" else ""
     rows = [
         ("database", f"{connection.vendor}{version}"),
@@ -120,13 +128,35 @@ def _run(args: argparse.Namespace) -> int:
         ),
         ("sweep: queries", f"{queries:,} ({queries / max(escalated, 1):.2f} per incident)"),
         ("emails to the one manager", f"{len(mail.outbox)} (one per batch, listing its incidents)"),
-        ("second sweep (nothing due)", f"{idle * 1000:.1f} ms, {len(idle_queries.captured_queries)} queries"),
+        ("second sweep (nothing due)", f"{idle * 1000:.1f} ms, {idle_queries_count} queries"),
+        *page_rows,
     ]
     width = max(len(label) for label, _ in rows)
     print("Escalation sweep benchmark")
     for label, value in rows:
         print(f"  {label:<{width}}  {value}")
     return 0
+
+
+def _time_page(url: str, user, *, repeat: int) -> str:
+    """Median and p95 of ``repeat`` requests after three warm-ups, and the query count of one."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.force_login(user)
+    for _ in range(3):
+        assert client.get(url).status_code == 200
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        client.get(url)
+        times.append(time.perf_counter() - t)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    p95 = sorted(times)[max(int(len(times) * 0.95) - 1, 0)] * 1000
+    return f"{statistics.median(times) * 1000:.0f} ms / {p95:.0f} ms (median / p95), {len(queries)} queries"
 
 
 if __name__ == "__main__":

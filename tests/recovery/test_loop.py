@@ -130,3 +130,27 @@ def test_a_post_without_an_answer_asks_again(client, resolved, manager, mailoutb
     assert "choose one of the answers" in response.content.decode()
     resolved.refresh_from_db()
     assert resolved.loop_answered_at is None
+
+
+@pytest.mark.django_db
+def test_staff_send_the_question_from_the_incident_page(staff_client, resolved, mailoutbox):
+    url = f"/recovery/incidents/{resolved.reference}/ask_patient/"
+    page = staff_client.get(f"/recovery/incidents/{resolved.reference}/").content.decode()
+    assert "Ask the patient: did we put it right?" in page
+    response = staff_client.post(url, follow=True)
+    assert "Sent the patient" in response.content.decode()
+    assert mailoutbox[0].to == ["ada@example.org"]
+    again = staff_client.post(url, follow=True).content.decode()
+    assert "already been sent" in again
+    assert len(mailoutbox) == 1
+
+
+@pytest.mark.django_db
+def test_a_patient_whose_browser_blocks_cookies_can_still_answer(resolved, manager, mailoutbox):
+    from django.test import Client
+
+    services.loop_link_send(incident=resolved, by=manager, now=timezone.now())
+    strict = Client(enforce_csrf_checks=True)  # no CSRF cookie was ever set
+    assert strict.post(sent_link(mailoutbox), {"answer": "yes"}).status_code == 200
+    resolved.refresh_from_db()
+    assert resolved.patient_recovered is True

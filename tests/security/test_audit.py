@@ -7,7 +7,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 
 from servicedesk.security.models import AuditEvent
-from servicedesk.security.services import audit_record
+from servicedesk.security.services import audit_record, audit_record_many
 from tests.factories import AuditEventFactory, LocationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -98,3 +98,19 @@ def test_nobody_can_edit_or_delete_the_log_in_the_admin(client):
         == 403
     )
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_many_records_can_be_named_in_one_insert(manager, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        recorded = audit_record_many(
+            actor=manager,
+            action=AuditEvent.Action.EXPORTED,
+            target_type="feedback.response",
+            target_ids=[3, 5, 8],
+        )
+    assert recorded == 3
+    assert list(AuditEvent.objects.order_by("target_id").values_list("target_id", flat=True)) == [
+        "3",
+        "5",
+        "8",
+    ]
