@@ -99,6 +99,13 @@ def test_repeated_wrong_passwords_show_the_lockout_page(page, shot, assert_acces
         ("/touchpoints/new/", None),
         ("/security/audit/", "Audit log"),
         ("/accounts/password_change/", None),
+        # The other pillars' main pages (their own journeys go deeper).
+        ("/recovery/incidents/", None),
+        ("/design/goals/", None),
+        ("/delivery/", None),
+        ("/feedback/surveys/", None),
+        ("/feedback/responses/", None),
+        ("/feedback/invitations/", None),
     ],
 )
 def test_manager_pages_have_no_serious_accessibility_problems_and_obey_the_csp(
@@ -121,8 +128,14 @@ def test_staff_pages_have_no_serious_accessibility_problems_and_obey_the_csp(
     log_in(page, UserFactory(location=LocationFactory()))
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     assert_accessible(page)
-    page.goto("/accounts/password_reset/")
-    assert_accessible(page)
+    for path in (
+        "/recovery/incidents/new/",
+        "/recovery/incidents/",
+        "/design/goals/",
+        "/accounts/password_reset/",
+    ):
+        page.goto(path)
+        assert_accessible(page)
     assert not csp_violations
 
 
