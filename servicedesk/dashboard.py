@@ -1039,7 +1039,6 @@ def sections(scope: Scope) -> dict:
     categories = incidents_by_category(scope)
     return {
         "goals": goals,
-        "goal_status_counts": goals.counts,
         "feedback": feedback_summary(scope),
         "trend": trend,
         "trend_chart": trend_chart(trend),

@@ -1,13 +1,16 @@
 """Demo practice: two sites, their touchpoints and a small team. Idempotent.
 
 Every app may have a ``demo.py`` with ``seed(*, options, out)`` (and optionally
-``add_arguments(parser)``); ``manage.py seed_demo`` runs them in INSTALLED_APPS order.
+``add_arguments(parser)`` and ``after_seed(*, options, out)``, run once every app has
+seeded); ``manage.py seed_demo`` runs them in INSTALLED_APPS order.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 
+from django.core.management import call_command
 from django.db import transaction
 
 from servicedesk.models import Location, Touchpoint, User
@@ -72,3 +75,9 @@ def seed(*, options: dict, out: Callable[[str], None]) -> None:
 
 def logins() -> list[tuple[str, str, str]]:
     return [(username, DEMO_PASSWORD, Role(role).label) for username, _f, _l, role, _loc in TEAM]
+
+
+def after_seed(*, options: dict, out: Callable[[str], None]) -> None:
+    """Count the dashboard's daily feedback summaries now, not at the worker's first sweep."""
+    call_command("refresh_dashboard", "--all", stdout=io.StringIO())
+    out("Dashboard: feedback summaries counted.")

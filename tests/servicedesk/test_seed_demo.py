@@ -19,6 +19,19 @@ def test_seed_demo_is_idempotent(settings, capsys):
 
 
 @pytest.mark.django_db
+def test_seed_demo_leaves_goals_measured_and_the_dashboard_counted_without_a_worker(settings):
+    from design.models import GoalMeasurement, ServiceGoal
+    from servicedesk.models import FeedbackDay
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    active_goals = ServiceGoal.objects.active().count()
+    assert active_goals > 0
+    assert GoalMeasurement.objects.values("goal").distinct().count() == active_goals
+    assert FeedbackDay.objects.exists()
+
+
+@pytest.mark.django_db
 def test_seed_demo_refuses_in_production_without_force(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="refuses to run when DEBUG is off"):

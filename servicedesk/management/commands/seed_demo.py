@@ -42,8 +42,15 @@ class Command(BaseCommand):
                 "so it refuses to run when DEBUG is off. "
                 "Use --force only on a throwaway database."
             )
-        for module in demo_modules():
-            module.seed(options=options, out=lambda line: self.stdout.write(f"  {line}"))
+        modules = demo_modules()
+        out = lambda line: self.stdout.write(f"  {line}")  # noqa: E731
+        for module in modules:
+            module.seed(options=options, out=out)
+        # Figures that read across pillars (goal measurements, dashboard summaries) are
+        # computed once everything is in, so the demo shows them without waiting for a worker.
+        for module in modules:
+            if hasattr(module, "after_seed"):
+                module.after_seed(options=options, out=out)
         self.stdout.write(self.style.SUCCESS("Demo data ready. Log in at http://127.0.0.1:8000 as:"))
         for username, password, role in demo.logins():
             self.stdout.write(f"  {role:<8} {username:<10} password: {password}")
