@@ -6,20 +6,7 @@ import csv
 from collections.abc import Iterable, Iterator
 
 from feedback.models import Answer, Question, Response
-
-# A cell starting with one of these is run as a formula by Excel, LibreOffice and Google Sheets
-# (tab and carriage return too: some spreadsheets strip them and then see the next character).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: object) -> object:
-    """Neutralise text a spreadsheet would run as a formula by putting an apostrophe in front.
-
-    Only text is touched: numbers we write ourselves (a sentiment of -0.6) stay numbers.
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+from servicedesk.spreadsheet import spreadsheet_safe
 
 
 class _Echo:
@@ -78,6 +65,6 @@ def rows(responses: Iterable[Response], questions: list[Question]) -> Iterator[s
     """CSV lines, streamed: the export of 100,000 responses never sits in memory at once."""
     writer = csv.writer(_Echo())
     yield "\ufeff"  # a byte-order mark so Excel reads UTF-8 (accents, Spanish comments) correctly
-    yield writer.writerow([csv_safe(cell) for cell in header(questions)])
+    yield writer.writerow([spreadsheet_safe(cell) for cell in header(questions)])
     for response in responses:
-        yield writer.writerow([csv_safe(cell) for cell in row(response, questions)])
+        yield writer.writerow([spreadsheet_safe(cell) for cell in row(response, questions)])

@@ -34,6 +34,7 @@ from servicedesk.dashboard import (
 )
 from servicedesk.metrics import Unit
 from servicedesk.models import FeedbackDay
+from servicedesk.spreadsheet import spreadsheet_safe
 
 # --- Monthly report ------------------------------------------------------------------------------
 
@@ -60,15 +61,6 @@ def fft_by_month(*, first_month: date, last_month: date, scope: Scope | None = N
 
 
 # --- Exports -------------------------------------------------------------------------------------
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value: object) -> object:
-    """Neutralise text a spreadsheet would run as a formula (a name like "=HYPERLINK(…)")."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def _csv_number(value: float | None) -> str:

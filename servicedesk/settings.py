@@ -231,8 +231,6 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Kiosk posts allowed per client IP per window (a waiting-room tablet is one IP: leave room for it).
 FEEDBACK_KIOSK_RATE_LIMIT = env_int("FEEDBACK_KIOSK_RATE_LIMIT", default=20, minimum=1)
 FEEDBACK_KIOSK_RATE_WINDOW = env_int("FEEDBACK_KIOSK_RATE_WINDOW_SECONDS", default=600, minimum=10)
-# Behind a proxy, the META key holding the client's address (e.g. HTTP_X_REAL_IP); empty: REMOTE_ADDR.
-FEEDBACK_CLIENT_IP_HEADER = env.str("FEEDBACK_CLIENT_IP_HEADER", default="")
 # A kiosk form sent back sooner than this after it was shown is treated as a bot (asked to resend).
 FEEDBACK_MIN_FILL_SECONDS = env_int("FEEDBACK_MIN_FILL_SECONDS", default=3)
 # A kiosk form left half-filled is cleared after this long; the thank-you page returns after this.

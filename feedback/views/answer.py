@@ -7,9 +7,7 @@ referrer; kiosk posts are rate-limited per IP; a honeypot and a minimum fill tim
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import time
 from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlencode
@@ -17,7 +15,6 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -32,6 +29,7 @@ from feedback.models import LANGUAGE_CODES, LANGUAGES, Invitation, Response, Sur
 from feedback.services import InvitationClosed, Where
 from servicedesk.access import team_required
 from servicedesk.models import Touchpoint
+from servicedesk.security import ratelimit
 
 logger = logging.getLogger(__name__)
 
@@ -113,30 +111,17 @@ def _poster_touchpoint(raw: str | None, survey: Survey) -> Touchpoint | None:
     return survey.touchpoint
 
 
-def client_ip(request: HttpRequest) -> str:
-    header = getattr(settings, "FEEDBACK_CLIENT_IP_HEADER", "")
-    if header and request.META.get(header):
-        return request.META[header].split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR", "")
-
-
 def over_rate_limit(request: HttpRequest) -> bool:
-    """Fixed-window count of kiosk posts per client IP, in the shared cache (Redis in production).
+    """Kiosk posts per client address, counted by the project's shared limiter.
 
-    If the cache is down we let the post through: losing a patient's feedback is worse than
-    a few minutes without a rate limit.
+    Tighter than the limit on every public page; like it, a cache outage lets the post
+    through: losing a patient's feedback is worse than a few minutes without a limit.
     """
-    limit = settings.FEEDBACK_KIOSK_RATE_LIMIT
-    window = settings.FEEDBACK_KIOSK_RATE_WINDOW
-    who = hashlib.sha256(client_ip(request).encode()).hexdigest()[:20]
-    key = f"feedback:kiosk-posts:{who}:{int(time.time() // window)}"
-    try:
-        cache.add(key, 0, timeout=window * 2)
-        count = cache.incr(key)
-    except Exception:  # any cache failure: degrade open, never fail the page
-        logger.warning("kiosk rate limit unavailable: the cache did not answer")
-        return False
-    return count > limit
+    rate = ratelimit.Rate(
+        count=settings.FEEDBACK_KIOSK_RATE_LIMIT, seconds=settings.FEEDBACK_KIOSK_RATE_WINDOW
+    )
+    client = ratelimit.client_ip(request) or "unknown"
+    return ratelimit.hit("feedback:kiosk-posts", client=client, rate=rate) is not None
 
 
 def too_many_posts(request: HttpRequest, language: str) -> HttpResponse:

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from servicedesk.reports import spreadsheet_safe
+from servicedesk.spreadsheet import spreadsheet_safe
 from tests.factories import TouchpointFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from feedback.export import csv_safe
 from feedback.models import Theme
 from feedback.results import Scope, nps_from, survey_results
+from servicedesk.spreadsheet import spreadsheet_safe as csv_safe
 from tests.factories import (
     AnswerFactory,
     LocationFactory,
