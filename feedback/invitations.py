@@ -19,10 +19,9 @@ import hmac
 import logging
 import re
 import secrets
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cached_property, partial
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -47,6 +46,7 @@ from feedback.models import (
 )
 from servicedesk import notify
 from servicedesk.models import Location, Touchpoint, User
+from servicedesk.queue import enqueue, publish
 from servicedesk.security.models import AuditEvent
 from servicedesk.security.services import audit_record
 
@@ -370,46 +370,10 @@ def invitation_create(
     return Outcome.CREATED, invitation
 
 
-class _BrokerBreaker:
-    """Stop trying to publish for a while after the broker refused once (per process).
-
-    Publishing to a dead broker costs a connection attempt and a retry; a visit list posted
-    during an outage would pay that for every visit. Nothing is lost by skipping: the message
-    rows are in the database and the sweep publishes them when the broker is back.
-    """
-
-    pause = 30.0
-
-    def __init__(self) -> None:
-        self.closed_until = 0.0
-
-    def is_open(self) -> bool:
-        return time.monotonic() >= self.closed_until
-
-    def trip(self) -> None:
-        self.closed_until = time.monotonic() + self.pause
-
-    def reset(self) -> None:
-        self.closed_until = 0.0
-
-
-broker = _BrokerBreaker()
-
-
 def _publish_on_commit(message_id: int) -> None:
-    transaction.on_commit(partial(_publish_now, message_id))
-
-
-def _publish_now(message_id: int) -> None:
     from feedback.tasks import send_invitation_message
 
-    if not broker.is_open():
-        return
-    try:
-        send_invitation_message.apply_async(args=(message_id,))
-    except Exception as exc:  # kombu's errors vary by transport; any means "not now"
-        broker.trip()
-        logger.warning("broker unavailable, invitation messages left for the sweep (%s)", type(exc).__name__)
+    enqueue(send_invitation_message, message_id)
 
 
 # --- Sending -------------------------------------------------------------------------------------
@@ -673,23 +637,13 @@ def _publish_due(*, now: datetime, limit: int) -> int:
     InvitationMessage.objects.filter(pk__in=due).update(enqueued_at=now)
     published = 0
     for pk in due:
-        try:
-            send_invitation_message.apply_async(args=(pk,))
-        except Exception as exc:  # kombu's errors vary by transport; the broker being down is the case
-            broker.trip()
-            logger.warning(
-                "broker unavailable, %s due messages left for the next sweep (%s)",
-                len(due) - published,
-                type(exc).__name__,
-            )
+        if not publish(send_invitation_message, pk, probe=True):
             # Not published: let the next sweep publish them at once, not five minutes later.
             InvitationMessage.objects.filter(pk__in=due[published:], status=MessageStatus.QUEUED).update(
                 enqueued_at=None
             )
             break
         published += 1
-    else:
-        broker.reset()
     return published
 
 

@@ -51,10 +51,14 @@ def require(available: bool, what: str) -> None:
 
 @pytest.fixture(autouse=True)
 def _isolated_outboxes():
+    from servicedesk import queue
+
     LocmemSmsBackend.outbox.clear()
     cache.clear()
+    queue.broker.reset()  # a test that took the broker down must not silence the next one's tasks
     yield
     LocmemSmsBackend.outbox.clear()
+    queue.broker.reset()
 
 
 @pytest.fixture(autouse=True)

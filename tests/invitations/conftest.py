@@ -10,15 +10,16 @@ from django.utils import timezone
 from feedback import invitations
 from feedback.invitations import Contact, Visit
 from feedback.models import Invitation, InvitationRules
+from servicedesk import queue
 from servicedesk.celery import app as celery_app
 from tests.factories import LocationFactory, SurveyFactory
 
 
 @pytest.fixture(autouse=True)
 def _broker_breaker_reset():
-    invitations.broker.reset()
+    queue.broker.reset()
     yield
-    invitations.broker.reset()
+    queue.broker.reset()
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from kombu import Connection, pools
 from feedback import invitations
 from feedback.models import Invitation, InvitationMessage
 from feedback.tasks import invitations_sweep
+from servicedesk import queue
 from servicedesk.celery import app as celery_app
 
 UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"  # nothing listens on port 1: connection refused
@@ -84,7 +85,7 @@ def test_a_sweep_during_a_redis_outage_publishes_nothing_and_the_next_one_catche
     _use_broker(UNREACHABLE_BROKER)
     for _ in range(5):
         invite()
-    invitations.broker.reset()
+    queue.broker.reset()
     assert invitations_sweep()["published"] == 0
     assert InvitationMessage.objects.filter(enqueued_at__isnull=False).count() == 0
 
