@@ -506,9 +506,11 @@ class Response(models.Model):
             models.Index(fields=["survey", "submitted_at"], name="response_survey_submitted"),
             # Metrics across surveys by period (dashboard, goals).
             models.Index(fields=["submitted_at"], name="response_submitted"),
-            # The dashboard's attention list and example comments: the latest negative responses.
+            # The dashboard's attention list and example comments: the latest negative responses,
+            # read backwards in the lists' own order (newest first, ties by id), so the first few
+            # rows cost the same however many arrived this week.
             models.Index(
-                fields=["submitted_at"], condition=Q(is_negative=True), name="response_negative_submitted"
+                fields=["submitted_at", "id"], condition=Q(is_negative=True), name="response_negative_latest"
             ),
         ]
         constraints = [

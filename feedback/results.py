@@ -7,20 +7,18 @@ identify a patient (or a member of staff) and it misleads.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Avg, Count, Max, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from feedback.library import FREQUENCY, TOP_BOX
 from feedback.models import Answer, Question, Response, Survey
+from servicedesk.caching import cache_key, cached
 from servicedesk.models import Location, Touchpoint
 
 # How long computed results may sit in the cache. Any new or erased response changes the key, so
@@ -169,22 +167,8 @@ def survey_results(scope: Scope, questions: list[Question]) -> SurveyResults:
     if scope.survey is None:
         return compute_results(scope, questions)
     state = Response.objects.filter(survey=scope.survey).aggregate(n=Count("pk"), last=Max("pk"))
-    key = (
-        "feedback:results:"
-        + hashlib.sha256(
-            repr((scope, [(q.pk, q.archived_at, q.choices) for q in questions], state)).encode()
-        ).hexdigest()
-    )
-    try:
-        cached = cache.get(key)
-    except Exception:  # a cache outage costs speed, never the page
-        cached = None
-    if cached is not None:
-        return cached
-    results = compute_results(scope, questions)
-    with contextlib.suppress(Exception):  # as above
-        cache.set(key, results, timeout=RESULTS_CACHE_SECONDS)
-    return results
+    key = cache_key("feedback:results", scope, [(q.pk, q.archived_at, q.choices) for q in questions], state)
+    return cached(key, lambda: compute_results(scope, questions), timeout=RESULTS_CACHE_SECONDS)
 
 
 def compute_results(scope: Scope, questions: list[Question]) -> SurveyResults:

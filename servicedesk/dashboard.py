@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, When, Window
 from django.db.models.functions import TruncWeek
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import cached_property
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from design import services as design_services
 from design.models import GoalMeasurement, GoalStatus, PatientNeedProfile, ServiceGoal
 from servicedesk import metrics
+from servicedesk.caching import cache_key, cached
 from servicedesk.metrics import Filters, Period, Unit
 from servicedesk.models import FeedbackDay, FeedbackThemeDay, Location, Touchpoint
 from servicedesk.summaries import FFT_FIELDS, local_midnight
@@ -905,47 +906,123 @@ def attention_protocols(scope: Scope, *, limit: int = 8) -> AttentionList:
     )
 
 
-def attention_overdue_incidents(scope: Scope, *, limit: int = 8) -> AttentionList:
-    """Incidents past their respond-by or resolve-by time right now, the longest overdue first."""
-    from recovery.models import Incident
-
-    incidents = Incident.objects.overdue(scope.now)
+def _incident_attention(
+    scope: Scope, incidents: QuerySet, *, key: str, title: str, url: str, detail: Callable, limit: int
+) -> AttentionList:
+    """An attention list of incidents at the dashboard's place, in the queryset's order."""
     if scope.location:
         incidents = incidents.filter(location=scope.location)
     if scope.touchpoint:
         incidents = incidents.filter(touchpoint=scope.touchpoint)
-    # The running clock: respond-by until someone acknowledges, then resolve-by.
-    deadline = Case(When(acknowledged_at__isnull=True, then=F("respond_by")), default=F("resolve_by"))
-    rows, total = _listed(incidents.annotate(deadline=deadline).order_by("deadline", "pk"), limit)
+    rows, total = _listed(incidents, limit)
     items = [
         AttentionItem(
             label=f"{incident.reference} {incident.title}",
-            detail=_("%(severity)s · overdue by %(late)s")
-            % {"severity": incident.get_severity_display(), "late": timesince(incident.deadline, scope.now)},
+            detail=detail(incident),
             url=_url("recovery:incident_detail", incident.reference),
             is_critical=incident.severity == "critical",
         )
         for incident in rows
     ]
-    return AttentionList(
+    return AttentionList(key=key, title=title, total=total, items=items, url=url)
+
+
+def attention_overdue_incidents(scope: Scope, *, limit: int = 8) -> AttentionList:
+    """Incidents past their respond-by or resolve-by time right now, the longest overdue first."""
+    from recovery.models import Incident
+
+    # The running clock: respond-by until someone acknowledges, then resolve-by.
+    deadline = Case(When(acknowledged_at__isnull=True, then=F("respond_by")), default=F("resolve_by"))
+    return _incident_attention(
+        scope,
+        Incident.objects.overdue(scope.now).annotate(deadline=deadline).order_by("deadline", "pk"),
         key="overdue_incidents",
         title=str(_("Overdue incidents")),
+        url=incidents_url(scope, overdue="on", sort="due"),
+        detail=lambda incident: (
+            _("%(severity)s · overdue by %(late)s")
+            % {"severity": incident.get_severity_display(), "late": timesince(incident.deadline, scope.now)}
+        ),
+        limit=limit,
+    )
+
+
+def attention_unassigned_incidents(scope: Scope, *, limit: int = 8) -> AttentionList:
+    """Open incidents nobody owns yet, the one that must be answered soonest first."""
+    from recovery.models import Incident
+
+    return _incident_attention(
+        scope,
+        Incident.objects.open().filter(assignee__isnull=True).order_by("respond_by", "pk"),
+        key="unassigned_incidents",
+        title=str(_("Incidents nobody owns yet")),
+        url=incidents_url(scope, unassigned="on", sort="severity"),
+        detail=lambda incident: (
+            _("%(severity)s · logged %(when)s ago")
+            % {"severity": incident.get_severity_display(), "when": timesince(incident.created_at, scope.now)}
+        ),
+        limit=limit,
+    )
+
+
+def attention_failed_checks(scope: Scope, *, limit: int = 8) -> AttentionList:
+    """Critical checklist items that failed in the last ``DASHBOARD_ATTENTION_DAYS``, newest first,
+    each with the incident it opened."""
+    from delivery.models import ChecklistResult
+
+    since = scope.now - timedelta(days=settings.DASHBOARD_ATTENTION_DAYS)
+    failures = ChecklistResult.objects.filter(
+        outcome=ChecklistResult.Outcome.FAIL, item__is_critical=True, recorded_at__gte=since
+    )
+    if scope.location:
+        failures = failures.filter(run__location=scope.location)
+    if scope.touchpoint:
+        failures = failures.filter(run__template__touchpoint=scope.touchpoint)
+    failures = failures.select_related(
+        "item", "run__template", "run__location", "recovery_incident"
+    ).order_by("-recorded_at", "-pk")
+    rows, total = _listed(failures, limit)
+    items = []
+    for result in rows:
+        incident = getattr(result, "recovery_incident", None)
+        detail = [str(result.run.template), timezone.localtime(result.recorded_at).strftime("%a %d %b %H:%M")]
+        detail += [str(result.run.location)] if result.run.location else []
+        detail += [incident.reference] if incident else []
+        items.append(
+            AttentionItem(
+                label=result.item.text,
+                detail=" · ".join(detail),
+                url=(
+                    _url("recovery:incident_detail", incident.reference)
+                    if incident
+                    else _url("delivery:run_detail", result.run_id)
+                ),
+                is_critical=True,
+            )
+        )
+    return AttentionList(
+        key="failed_checks",
+        title=str(_("Failed critical checks")),
         total=total,
         items=items,
-        url=incidents_url(scope, overdue="on", sort="due"),
+        url=_url("delivery:overview"),
     )
 
 
 def attention_unanswered_feedback(scope: Scope, *, limit: int = 5) -> AttentionList:
     """Negative patient feedback of the last few days that no incident is putting right."""
     from feedback.models import Response
+    from recovery.models import Incident
 
     since = scope.now - timedelta(days=settings.DASHBOARD_ATTENTION_DAYS)
+    # NOT EXISTS, not an outer join: the planner then walks the latest-negative index backwards
+    # and stops after a few rows, instead of sorting the whole week's negative feedback.
+    put_right = Incident.objects.filter(source_response=OuterRef("pk"))
     responses = (
         Response.objects.negative()
         .in_period(since, scope.now)
         .exclude(channel=Response.Channel.STAFF)
-        .filter(recovery_incident__isnull=True, **place_lookups(scope))
+        .filter(~Exists(put_right), **place_lookups(scope))
         .select_related("survey", "touchpoint")
         .order_by("-submitted_at", "-pk")
     )
@@ -1001,6 +1078,8 @@ def attention(scope: Scope) -> list[AttentionList]:
     """What needs a manager today, whatever period the dashboard shows: a few queries, one per list."""
     return [
         attention_overdue_incidents(scope),
+        attention_unassigned_incidents(scope),
+        attention_failed_checks(scope),
         attention_missed_checks(scope),
         attention_unanswered_feedback(scope),
         attention_drills(scope),
@@ -1031,20 +1110,64 @@ def trend_chart(trend: list[TrendPoint]) -> dict:
     }
 
 
+# The feedback sections change when the summary sweep rewrites a day (every few minutes), so
+# they are cached until then; this bounds what the version cannot see (an erased day, a renamed
+# touchpoint, the example comments, which come from the latest responses).
+FEEDBACK_CACHE_SECONDS = 300
+
+
+def summaries_version() -> int | None:
+    """Changes whenever the sweep rewrites a day, since rewritten rows get new ids: one index probe.
+
+    None before anything has been counted.
+    """
+    return FeedbackDay.objects.aggregate(version=Max("pk"))["version"]
+
+
+def feedback_sections(scope: Scope) -> dict:
+    """The feedback half of the dashboard, the part whose cost follows the volume of answers.
+
+    Cached per scope and summaries version, so a busy practice's managers share one computation
+    per sweep instead of each paying for it. Nothing is cached before the first count, so the
+    page fills in as soon as the sweep has run.
+    """
+
+    def compute() -> dict:
+        trend = feedback_trend(scope)
+        return {
+            "feedback": feedback_summary(scope),
+            "trend": trend,
+            "trend_chart": trend_chart(trend),
+            "by_touchpoint": satisfaction_by_touchpoint(scope),
+            "by_need_profile": satisfaction_by_need_profile(scope),
+            "themes": negative_themes(scope),
+        }
+
+    version = summaries_version()
+    if version is None:
+        return compute()
+    today = timezone.localdate(scope.now)
+    key = cache_key(
+        "dashboard:feedback",
+        version,
+        scope.first_day,
+        scope.last_day,
+        scope.last_day == today,  # the links carry ?until= only for a period that ends before today
+        scope.filters,
+        small_number(),
+        translation.get_language(),
+    )
+    return cached(key, compute, timeout=FEEDBACK_CACHE_SECONDS)
+
+
 def sections(scope: Scope) -> dict:
     """Everything the dashboard page shows for this scope."""
-    trend = feedback_trend(scope)
     delivery = delivery_figures(scope)
     goals = goal_attainment(scope)
     categories = incidents_by_category(scope)
     return {
         "goals": goals,
-        "feedback": feedback_summary(scope),
-        "trend": trend,
-        "trend_chart": trend_chart(trend),
-        "by_touchpoint": satisfaction_by_touchpoint(scope),
-        "by_need_profile": satisfaction_by_need_profile(scope),
-        "themes": negative_themes(scope),
+        **feedback_sections(scope),
         "recovery": recovery_figures(scope),
         "incident_categories": categories,
         "category_chart": category_chart(categories),

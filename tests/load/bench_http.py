@@ -51,22 +51,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think", type=float, default=1.0, help="mean pause between a user's actions (s)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes (2 per core)")
     parser.add_argument("--responses", type=int, default=0, help="seed this many extra responses first")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="run against DATABASE_URL's own database as it is (seeded before, e.g. by bench_dashboard's "
+        "generator), instead of a scratch one seeded now; it is migrated and kept",
+    )
     args = parser.parse_args(argv)
 
     base = os.environ.get("DATABASE_URL", "")
     if not base.startswith("postgres"):
         print("Set DATABASE_URL to a PostgreSQL database (its name is the prefix of the scratch one).")
         return 2
-    database_url = harness.scratch_database_url(base, "bench_http")
+    database_url = base if args.reuse else harness.scratch_database_url(base, "bench_http")
     env = harness.production_env(
         database_url=database_url, redis_url=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/7")
     )
-    harness.create_database(database_url)
+    if not args.reuse:
+        harness.create_database(database_url)
     try:
         started = time.monotonic()
         harness.manage(env, "migrate", "--noinput")
-        seed = ["seed_demo", "--force"] + (["--responses", str(args.responses)] if args.responses else [])
-        harness.manage(env, *seed, timeout=3 * 3600)
+        if not args.reuse:
+            seed = ["seed_demo", "--force"] + (["--responses", str(args.responses)] if args.responses else [])
+            harness.manage(env, *seed, timeout=3 * 3600)
         harness.manage(env, "refresh_dashboard", "--all", timeout=3600)
         harness.manage(env, "collectstatic", "--noinput")
         harness.manage(
@@ -94,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         if stored != accepted:
             errors["kiosk stored"].append(f"{accepted} submissions accepted, {stored} stored")
     finally:
-        harness.drop_database(database_url)
+        if not args.reuse:
+            harness.drop_database(database_url)
     return _report(samples, errors, args, answers)
 
 
