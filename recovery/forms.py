@@ -136,6 +136,7 @@ class IncidentFilterForm(forms.Form):
     )
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
     mine = forms.BooleanField(label=_("Assigned to me"), required=False)
+    unassigned = forms.BooleanField(label=_("Nobody owns it yet"), required=False)
     sort = forms.ChoiceField(
         label=_("Sort by"),
         required=False,

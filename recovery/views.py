@@ -74,6 +74,8 @@ def filter_incidents(form: rforms.IncidentFilterForm, *, user: User, now) -> tup
         qs = qs.overdue(now)
     if data.get("mine"):
         qs = qs.filter(assignee=user)
+    if data.get("unassigned"):
+        qs = qs.filter(assignee__isnull=True)
     if query := (data.get("q") or "").strip():
         qs = qs.filter(
             Q(reference__iexact=query) | Q(title__icontains=query) | Q(description__icontains=query)

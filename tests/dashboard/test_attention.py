@@ -194,3 +194,60 @@ def test_a_long_list_of_unanswered_feedback_is_counted_up_to_a_hundred(manager_c
     assert (listing.total_label, len(listing.items)) == ("7+", 5)
     feedback_short = _attention(manager_client, touchpoint=TouchpointFactory().pk)["unanswered_feedback"]
     assert feedback_short.total_label == "0"
+
+
+def test_incidents_nobody_owns_are_listed_most_urgent_first_until_assigned(manager_client, manager):
+    from recovery import services
+
+    routine = open_incident(title="Leaflets out of date", severity="low")
+    urgent = open_incident(title="Patient collapsed in the car park", severity="critical")
+    owned = open_incident(title="Phone line busy", severity="high")
+    services.incident_assign(incident=owned, assignee=manager, by=manager, now=timezone.now())
+
+    listing = _attention(manager_client)["unassigned_incidents"]
+
+    assert listing.total == 2
+    assert [item.label for item in listing.items] == [
+        f"{urgent.reference} Patient collapsed in the car park",
+        f"{routine.reference} Leaflets out of date",
+    ]
+    assert listing.items[0].is_critical
+    assert "logged" in listing.items[0].detail
+    assert manager_client.get(listing.url).context["page"].paginator.count == 2  # the list behind it
+
+    services.incident_assign(incident=urgent, assignee=manager, by=manager, now=timezone.now())
+    assert _attention(manager_client)["unassigned_incidents"].total == 1
+
+
+def test_failed_critical_checks_are_listed_with_the_incident_each_opened(manager_client):
+    from tests.factories import ChecklistResultFactory
+
+    template = ChecklistTemplateFactory(title="Morning premises check")
+    fire_exits = ChecklistItemFactory(template=template, text="Fire exits clear", is_critical=True)
+    bins = ChecklistItemFactory(template=template, text="Bins emptied", is_critical=False)
+    failed = ChecklistResultFactory(run__template=template, item=fire_exits, outcome="fail", note="Blocked")
+    ChecklistResultFactory(run=failed.run, item=bins, outcome="fail", note="Full")  # not critical
+    incident = open_incident(title="Fire exit blocked", source_links={"source_check": failed})
+    earlier = ChecklistResultFactory(
+        run__template=template,
+        run__period_start=timezone.localdate() - timedelta(days=1),
+        item=fire_exits,
+        outcome="fail",
+        recorded_at=timezone.now() - timedelta(hours=5),
+    )
+    ChecklistResultFactory(  # too long ago to need attention today
+        run__template=template,
+        run__period_start=timezone.localdate() - timedelta(days=30),
+        item=fire_exits,
+        outcome="fail",
+        recorded_at=timezone.now() - timedelta(days=30),
+    )
+
+    listing = _attention(manager_client)["failed_checks"]
+
+    assert listing.total == 2
+    assert [item.label for item in listing.items] == ["Fire exits clear", "Fire exits clear"]
+    assert listing.items[0].url == reverse("recovery:incident_detail", args=[incident.reference])
+    assert incident.reference in listing.items[0].detail
+    assert "Morning premises check" in listing.items[0].detail
+    assert listing.items[1].url == reverse("delivery:run_detail", args=[earlier.run_id])
