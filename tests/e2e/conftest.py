@@ -6,6 +6,8 @@ Fixtures:
 - ``log_in(page, user)``: log in through the real login form.
 - ``shot(page, name)``: save a screenshot under test-results/<test>/ (git-ignored).
 - ``assert_accessible(page)``: axe-core finds no serious or critical violations.
+- ``morning_check``: Riverside's premises checklist, due within the hour, with one critical item
+  ("Fire exits clear and unlocked"), and the receptionist who does it: ``(run, receptionist)``.
 """
 
 from __future__ import annotations
@@ -15,17 +17,28 @@ import re
 import shutil
 from base64 import b32decode
 from collections.abc import Callable, Iterator
+from datetime import time, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
+from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from servicedesk.roles import Role
 from tests.conftest import require, totp_code
+from tests.factories import (
+    ChecklistItemFactory,
+    ChecklistRunFactory,
+    ChecklistTemplateFactory,
+    LocationFactory,
+    TouchpointFactory,
+    UserFactory,
+)
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM is still used
 # synchronously here (factories, assertions), which is safe in tests.
@@ -141,3 +154,28 @@ def assert_accessible(axe: Axe) -> Callable[[Page], None]:
         assert not serious, f"axe-core found serious accessibility problems on {page.url}:\n{summary}"
 
     return _assert
+
+
+@pytest.fixture
+def morning_check():
+    riverside = LocationFactory(name="Riverside Surgery")
+    desk = TouchpointFactory(name="Front desk — Riverside", location=riverside)
+    template = ChecklistTemplateFactory(
+        title="Morning premises check",
+        location=riverside,
+        touchpoint=desk,
+        responsible_role=Role.STAFF,
+        due_time=time(8, 30),
+    )
+    for order, (text, critical) in enumerate(
+        [
+            ("Entrance and ramp clear", False),
+            ("Fire exits clear and unlocked", True),
+            ("Hearing loop on", False),
+        ],
+        start=1,
+    ):
+        ChecklistItemFactory(template=template, order=order, text=text, is_critical=critical)
+    run = ChecklistRunFactory(template=template, due_at=timezone.now() + timedelta(hours=1))
+    receptionist = UserFactory(first_name="Sam", last_name="Okafor", location=riverside)
+    return run, receptionist

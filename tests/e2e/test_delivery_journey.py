@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import time, timedelta
 
 import pytest
 from django.apps import apps
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from delivery.models import ChecklistResult, ChecklistRun
 from delivery.signals import check_failed
-from servicedesk.roles import Role
-from tests.factories import (
-    ChecklistItemFactory,
-    ChecklistRunFactory,
-    ChecklistTemplateFactory,
-    LocationFactory,
-    TouchpointFactory,
-    UserFactory,
-)
+from tests.factories import LocationFactory, TouchpointFactory, UserFactory
 
 
 @pytest.fixture
@@ -33,31 +23,6 @@ def reported():
     check_failed.connect(receiver, dispatch_uid="e2e.delivery.reported")
     yield calls
     check_failed.disconnect(dispatch_uid="e2e.delivery.reported")
-
-
-@pytest.fixture
-def morning_check():
-    riverside = LocationFactory(name="Riverside Surgery")
-    desk = TouchpointFactory(name="Front desk — Riverside", location=riverside)
-    template = ChecklistTemplateFactory(
-        title="Morning premises check",
-        location=riverside,
-        touchpoint=desk,
-        responsible_role=Role.STAFF,
-        due_time=time(8, 30),
-    )
-    for order, (text, critical) in enumerate(
-        [
-            ("Entrance and ramp clear", False),
-            ("Fire exits clear and unlocked", True),
-            ("Hearing loop on", False),
-        ],
-        start=1,
-    ):
-        ChecklistItemFactory(template=template, order=order, text=text, is_critical=critical)
-    run = ChecklistRunFactory(template=template, due_at=timezone.now() + timedelta(hours=1))
-    receptionist = UserFactory(first_name="Sam", last_name="Okafor", location=riverside)
-    return run, receptionist
 
 
 def item(page, text):
