@@ -942,18 +942,21 @@ def attention_overdue_incidents(scope: Scope, *, limit: int = 8) -> AttentionLis
         detail=lambda incident: (
             _("%(severity)s · overdue by %(late)s")
             % {"severity": incident.get_severity_display(), "late": timesince(incident.deadline, scope.now)}
+            + ("" if incident.assignee_id else str(_(" · nobody owns it")))
         ),
         limit=limit,
     )
 
 
 def attention_unassigned_incidents(scope: Scope, *, limit: int = 8) -> AttentionList:
-    """Open incidents nobody owns yet, the one that must be answered soonest first."""
+    """Open incidents nobody owns yet, the one that must be answered soonest first (overdue ones are
+    in the overdue list already, marked as having no owner)."""
     from recovery.models import Incident
 
+    unowned = Incident.objects.open().filter(assignee__isnull=True)
     return _incident_attention(
         scope,
-        Incident.objects.open().filter(assignee__isnull=True).order_by("respond_by", "pk"),
+        unowned.exclude(pk__in=Incident.objects.overdue(scope.now).values("pk")).order_by("respond_by", "pk"),
         key="unassigned_incidents",
         title=str(_("Incidents nobody owns yet")),
         url=incidents_url(scope, unassigned="on", sort="severity"),

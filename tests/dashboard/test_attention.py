@@ -46,6 +46,11 @@ def test_overdue_incidents_are_listed_longest_overdue_first_with_links(manager_c
     assert listing.items[0].is_critical
     assert listing.items[0].url == reverse("recovery:incident_detail", args=[older.reference])
     assert "overdue by" in listing.items[0].detail
+    assert "nobody owns it" in listing.items[0].detail
+    unowned = _attention(manager_client)["unassigned_incidents"]
+    assert [item.label.split(" ", 1)[1] for item in unowned.items] == ["Logged a minute ago"], (
+        "an overdue incident is listed once, as overdue"
+    )
     page = manager_client.get(URL).content.decode()
     assert "Lost referral letter" in page
 

@@ -66,12 +66,21 @@ def test_staff_log_an_incident_and_fail_a_critical_check_and_the_manager_puts_it
     categories = page.get_by_role("table", name="Incidents by category")
     expect(categories.get_by_role("row", name="Staff attitude")).to_contain_text("1")
     expect(categories.get_by_role("row", name=from_check.get_category_display())).to_contain_text("1")
+    # …and "Needs attention today" names them: nobody owns either incident yet, and the failed
+    # fire-exit check leads to the incident it opened.
+    unowned = page.locator("#attention-unassigned_incidents-list")
+    expect(unowned.get_by_role("link", name=logged.reference)).to_be_visible()
+    expect(unowned.get_by_role("link", name=from_check.reference)).to_be_visible()
+    failed = page.locator("#attention-failed_checks-list")
+    expect(failed.get_by_role("link", name="Fire exits clear and unlocked")).to_be_visible()
+    expect(failed).to_contain_text(from_check.reference)
     shot(page, "dashboard-after-the-morning")
 
-    # 4. From the figure to the list to the incident: assign it, acknowledge it, resolve it.
+    # 4. The figure opens the list behind it; the attention list opens the incident itself.
     page.locator(".figure-tile", has=page.get_by_text("Open incidents", exact=True)).click()
     expect(page.get_by_role("row", name=from_check.reference)).to_contain_text("Failed check: Fire exits")
-    page.get_by_role("link", name=logged.reference).click()
+    page.go_back()
+    unowned.get_by_role("link", name=logged.reference).click()
     expect(page.get_by_role("heading", name=logged.title)).to_be_visible()
     page.locator("summary", has_text="Assign").click()
     page.get_by_label("Assign to").select_option(label=str(receptionist))
@@ -96,4 +105,6 @@ def test_staff_log_an_incident_and_fail_a_critical_check_and_the_manager_puts_it
     page.get_by_role("link", name="Dashboard").click()
     expect(figure(page, "Open incidents")).to_have_text("1")
     expect(figure(page, "Failed critical checks")).to_have_text("1")
+    expect(unowned.get_by_role("link", name=logged.reference)).to_have_count(0)
+    expect(unowned.get_by_role("link", name=from_check.reference)).to_be_visible()
     shot(page, "dashboard-after-resolving")
