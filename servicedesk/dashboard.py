@@ -906,6 +906,13 @@ def attention_protocols(scope: Scope, *, limit: int = 8) -> AttentionList:
     )
 
 
+def _ago(when: datetime, now: datetime) -> str:
+    """ "just now" for the last minute, else "3 hours ago" (Django's timesince says "0 minutes")."""
+    if now - when < timedelta(minutes=1):
+        return str(_("just now"))
+    return str(_("%(time)s ago") % {"time": timesince(when, now)})
+
+
 def _incident_attention(
     scope: Scope, incidents: QuerySet, *, key: str, title: str, url: str, detail: Callable, limit: int
 ) -> AttentionList:
@@ -961,8 +968,8 @@ def attention_unassigned_incidents(scope: Scope, *, limit: int = 8) -> Attention
         title=str(_("Incidents nobody owns yet")),
         url=incidents_url(scope, unassigned="on", sort="severity"),
         detail=lambda incident: (
-            _("%(severity)s · logged %(when)s ago")
-            % {"severity": incident.get_severity_display(), "when": timesince(incident.created_at, scope.now)}
+            _("%(severity)s · logged %(when)s")
+            % {"severity": incident.get_severity_display(), "when": _ago(incident.created_at, scope.now)}
         ),
         limit=limit,
     )

@@ -59,7 +59,11 @@
       options: {
         maintainAspectRatio: false,
         indexAxis: bars.horizontal ? "y" : "x",
-        scales: { x: { beginAtZero: true }, y: { beginAtZero: true } },
+        // Counts of incidents: whole numbers on the value axis, not 0.2, 0.4, …
+        scales: {
+          x: { beginAtZero: true, ticks: { precision: 0 } },
+          y: { beginAtZero: true, ticks: { precision: 0 } }
+        },
         plugins: { legend: { position: "bottom" } }
       }
     });

@@ -217,7 +217,7 @@ def test_incidents_nobody_owns_are_listed_most_urgent_first_until_assigned(manag
         f"{routine.reference} Leaflets out of date",
     ]
     assert listing.items[0].is_critical
-    assert "logged" in listing.items[0].detail
+    assert listing.items[0].detail == "Critical · logged just now"
     assert manager_client.get(listing.url).context["page"].paginator.count == 2  # the list behind it
 
     services.incident_assign(incident=urgent, assignee=manager, by=manager, now=timezone.now())
