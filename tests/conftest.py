@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import OperationalError, connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -107,6 +110,27 @@ def rate_limits(settings):
     settings.RATE_LIMIT_ENABLED = True
     cache.clear()
     return settings.RATE_LIMITS
+
+
+@contextmanager
+def database_refused() -> Iterator[None]:
+    """While the block runs, every new cursor fails the way a dead PostgreSQL server makes it fail
+    (in the live server's thread too)."""
+
+    def refuse(self, *args, **kwargs):
+        raise OperationalError("connection to server at 127.0.0.1, port 5432 failed: Connection refused")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(BaseDatabaseWrapper, "cursor", refuse)
+        patch.setattr(BaseDatabaseWrapper, "ensure_connection", refuse)
+        yield
+
+
+@pytest.fixture
+def database_down() -> Iterator[None]:
+    """The database is down for the rest of the test: see ``database_refused``."""
+    with database_refused():
+        yield
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ Fixtures:
 - ``log_in(page, user)``: log in through the real login form.
 - ``shot(page, name)``: save a screenshot under test-results/<test>/ (git-ignored).
 - ``assert_accessible(page)``: axe-core finds no serious or critical violations.
+- ``csp_violations`` / ``phone_csp_violations``: what the Content-Security-Policy refused on
+  ``page`` / ``phone_page`` (Chromium's console errors), to assert empty.
 - ``morning_check``: Riverside's premises checklist, due within the hour, with one critical item
   ("Fire exits clear and unlocked"), and the receptionist who does it: ``(run, receptionist)``.
 """
@@ -154,6 +156,30 @@ def assert_accessible(axe: Axe) -> Callable[[Page], None]:
         assert not serious, f"axe-core found serious accessibility problems on {page.url}:\n{summary}"
 
     return _assert
+
+
+def csp_refusals(page: Page) -> list[str]:
+    """Console errors in which Chromium reports something the Content-Security-Policy refused."""
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    return refused
+
+
+@pytest.fixture
+def csp_violations(page: Page) -> list[str]:
+    return csp_refusals(page)
+
+
+@pytest.fixture
+def phone_csp_violations(phone_page: Page) -> list[str]:
+    return csp_refusals(phone_page)
 
 
 @pytest.fixture

@@ -18,21 +18,6 @@ from tests.factories import AuditEventFactory, LocationFactory, TouchpointFactor
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture
-def csp_violations(page: Page) -> list[str]:
-    """Console errors in which Chromium reports something the Content-Security-Policy refused."""
-    refused: list[str] = []
-    page.on(
-        "console",
-        lambda message: (
-            refused.append(message.text)
-            if message.type == "error" and "Content Security Policy" in message.text
-            else None
-        ),
-    )
-    return refused
-
-
 def _password(page: Page, username: str, password: str = PASSWORD) -> None:
     page.goto("/accounts/login/")
     page.get_by_label("Username").fill(username)

@@ -11,7 +11,6 @@ from django.http import HttpResponse
 from django.urls import reverse
 
 from servicedesk.security.middleware import ContentSecurityPolicyMiddleware
-from tests.servicedesk.conftest import database_down  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +44,7 @@ def test_every_kind_of_response_carries_the_policy(manager_client, url):
     assert "Content-Security-Policy" in manager_client.get(url)
 
 
-def test_the_database_outage_page_carries_the_policy_too(manager_client, database_down):  # noqa: F811
+def test_the_database_outage_page_carries_the_policy_too(manager_client, database_down):
     manager_client.raise_request_exception = False
     response = manager_client.get(reverse("dashboard"))
     assert response.status_code == 503

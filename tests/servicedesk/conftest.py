@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import pytest
-from django.db import OperationalError
-from django.db.backends.base.base import BaseDatabaseWrapper
 
 from servicedesk.celery import app as celery_app
 
@@ -22,14 +20,3 @@ def broker_down(settings):
     yield
     celery_app.conf.broker_url, celery_app.conf.broker_transport_options = saved
     _reset_pools()
-
-
-@pytest.fixture
-def database_down(monkeypatch):
-    """Every new cursor fails the way a dead PostgreSQL server makes it fail."""
-
-    def refuse(self, *args, **kwargs):
-        raise OperationalError("connection to server at 127.0.0.1, port 5432 failed: Connection refused")
-
-    monkeypatch.setattr(BaseDatabaseWrapper, "cursor", refuse)
-    monkeypatch.setattr(BaseDatabaseWrapper, "ensure_connection", refuse)
