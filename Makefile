@@ -42,6 +42,7 @@ check: install
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
 ## Benchmarks against the configured database (use PostgreSQL: DATABASE_URL=postgres://...).
+## BENCH=<word> runs those whose name has the word; BENCH=--smoke runs all at toy sizes (CI).
 bench: install
 	DEBUG=1 $(BIN)/python -m tests.load $(BENCH)
 

@@ -6,6 +6,10 @@ followed by ``  label  value`` lines. This collects them into one table.
 
     make bench                       # all of them, at the sizes the issues name
     make bench BENCH="escalation"    # only those whose file name contains a word
+    make bench BENCH="--smoke"       # all of them at toy sizes: do they still run? (CI, ~2 min)
+
+The figures of a smoke run mean nothing; it exists so that a benchmark broken by a change to the
+app (a new login step, a renamed module) fails CI instead of the next person who measures.
 """
 
 from __future__ import annotations
@@ -26,10 +30,26 @@ def discover(words: list[str]) -> list[str]:
     return [n for n in names if not words or any(w in n for w in words)]
 
 
-def run(name: str) -> tuple[str, list[tuple[str, str]], float, str]:
+# Toy sizes for --smoke: every code path of each benchmark, in seconds.
+SMOKE = {
+    "bench_dashboard": "--sizes 2000 --requests 2 --warmup 1",
+    "bench_delivery": "--sizes 100 --requests 2 --warmup 1",
+    "bench_escalation": "--incidents 300 --due 20 --repeat-find 2",
+    "bench_feedback_results": "--sizes 300 --requests 2",
+    "bench_http": "--users 5 --duration 4 --warmup 1 --workers 2 --refresh-every 1 --no-targets",
+    "bench_invitations_import": "--rows 200",
+    "bench_invitations_send": "--invitations 40 --workers 2",
+}
+
+
+def run(name: str, args: list[str] | None = None) -> tuple[str, list[tuple[str, str]], float, str]:
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-m", f"tests.load.{name}"], cwd=ROOT, capture_output=True, text=True, check=False
+        [sys.executable, "-m", f"tests.load.{name}", *(args or [])],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     elapsed = time.monotonic() - started
     lines = [line for line in result.stdout.splitlines() if line.strip()]
@@ -41,14 +61,20 @@ def run(name: str) -> tuple[str, list[tuple[str, str]], float, str]:
 
 
 def main(argv: list[str]) -> int:
-    names = discover(argv)
+    smoke = "--smoke" in argv
+    words = [word for word in argv if word != "--smoke"]
+    names = discover(words)
     if not names:
-        print(f"No benchmark matches {argv!r} in {HERE}.")
+        print(f"No benchmark matches {words!r} in {HERE}.")
+        return 1
+    missing = [name for name in names if smoke and name not in SMOKE]
+    if missing:
+        print(f"No smoke sizes for {', '.join(missing)}: add them to SMOKE in {__file__}.")
         return 1
     results = []
     for name in names:
-        print(f"running {name} …", file=sys.stderr, flush=True)
-        results.append(run(name))
+        print(f"running {name}{' (smoke)' if smoke else ''} …", file=sys.stderr, flush=True)
+        results.append(run(name, SMOKE[name].split() if smoke else None))
     label_width = max((len(label) for _, rows, _, _ in results for label, _ in rows), default=10)
     name_width = max(len(name) for name in names)
     print(f"\n{'benchmark':<{name_width}}  {'figure':<{label_width}}  value")

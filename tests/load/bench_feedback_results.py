@@ -59,6 +59,7 @@ def main(argv: list[str]) -> int:
         from feedback.models import Answer, Survey
         from servicedesk import caching as figures  # where computed pages meet the cache
         from servicedesk.models import User
+        from tests.conftest import verify_second_factor
 
         print(
             f"Feedback results page ({connection.vendor}, DEBUG off, test client, "
@@ -75,7 +76,9 @@ def main(argv: list[str]) -> int:
                 with connection.cursor() as cursor:  # what autovacuum does soon after a bulk load
                     cursor.execute("ANALYZE")
             client = Client()
-            client.force_login(User.objects.get(username="manager"))
+            manager = User.objects.get(username="manager")
+            client.force_login(manager)
+            verify_second_factor(client, manager)  # managers sign in with a second factor
             results_url = f"/feedback/surveys/{survey.pk}/results/"
             pages = (
                 ("results, computed", results_url, DummyCache("bench", {})),

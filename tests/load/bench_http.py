@@ -68,6 +68,12 @@ def main(argv: list[str] | None = None) -> int:
         help="run against DATABASE_URL's own database as it is (seeded before, e.g. by bench_dashboard's "
         "generator), instead of a scratch one seeded now; it is migrated and kept",
     )
+    parser.add_argument(
+        "--no-targets",
+        dest="targets",
+        action="store_false",
+        help="exit 0 whatever the latencies, failing only on errors (the CI smoke run, on a busy machine)",
+    )
     args = parser.parse_args(argv)
 
     base = os.environ.get("DATABASE_URL", "")
@@ -259,7 +265,7 @@ def _report(samples: dict, errors: dict, args: argparse.Namespace, answers: str)
     for label, limit in TARGETS.items():
         p95 = _percentile(samples.get(label, []), 95)
         ok = p95 <= limit
-        met &= ok
+        met &= ok or not args.targets
         print(f"  target {label} p95 <= {limit:.0f} ms  {'met' if ok else 'MISSED'} ({p95:.0f} ms)")
     for label, problems in errors.items():
         print(f"  first error ({label})  {problems[0]}", file=sys.stderr)
