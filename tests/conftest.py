@@ -114,15 +114,17 @@ def rate_limits(settings):
 
 @contextmanager
 def database_refused() -> Iterator[None]:
-    """While the block runs, every new cursor fails the way a dead PostgreSQL server makes it fail
-    (in the live server's thread too)."""
+    """While the block runs, every query and every new connection fails the way a dead PostgreSQL
+    server makes them fail (in the live server's thread too). Bookkeeping on a connection already
+    open (Django's check of it at the start of each request) still works, as it does on a real
+    server that has just died: what fails is talking to it."""
 
     def refuse(self, *args, **kwargs):
         raise OperationalError("connection to server at 127.0.0.1, port 5432 failed: Connection refused")
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(BaseDatabaseWrapper, "cursor", refuse)
-        patch.setattr(BaseDatabaseWrapper, "ensure_connection", refuse)
+        patch.setattr(BaseDatabaseWrapper, "connect", refuse)
         yield
 
 
