@@ -267,6 +267,14 @@ class SlaPolicyForm(forms.Form):
     resolve_within = DurationHoursField(
         label=_("Resolve within (hours)"), help_text=_("From logging to resolution; pauses do not count.")
     )
+    opening_hours_only = forms.BooleanField(
+        label=_("Count opening hours only"),
+        required=False,
+        help_text=_(
+            "The clocks, and the escalation steps, stop while the practice is closed (Practice → Opening "
+            "hours). Leave it off for incidents that cannot wait until morning."
+        ),
+    )
 
     def clean(self) -> dict:
         data = super().clean()

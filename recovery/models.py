@@ -76,6 +76,11 @@ class SlaPolicy(TimeStamped):
     resolve_within = models.DurationField(
         _("resolve within"), help_text=_("Time from logging to resolution, not counting pauses.")
     )
+    opening_hours_only = models.BooleanField(
+        _("count opening hours only"),
+        default=False,
+        help_text=_("The clocks stop while the practice is closed (Practice → Opening hours)."),
+    )
 
     class Meta:
         verbose_name = _("SLA policy")

@@ -36,7 +36,7 @@ from recovery.models import (
     SlaPolicy,
 )
 from servicedesk.access import manager_required, team_required
-from servicedesk.models import User
+from servicedesk.models import OpeningHours, User
 
 PAGE_SIZE = 25
 
@@ -280,7 +280,11 @@ def sla_edit(request: HttpRequest, severity: str) -> HttpResponse:
     ]
     form = rforms.SlaPolicyForm(
         request.POST or None,
-        initial={"respond_within": policy.respond_within, "resolve_within": policy.resolve_within},
+        initial={
+            "respond_within": policy.respond_within,
+            "resolve_within": policy.resolve_within,
+            "opening_hours_only": policy.opening_hours_only,
+        },
     )
     formset = rforms.EscalationStepFormSet(request.POST or None, initial=initial_steps, prefix="steps")
     if request.method == "POST" and form.is_valid() and formset.is_valid():
@@ -297,7 +301,12 @@ def sla_edit(request: HttpRequest, severity: str) -> HttpResponse:
             messages.success(request, f"Saved the {policy.get_severity_display().lower()} SLA policy.")
             return redirect("recovery:sla_list")
     status = 400 if request.method == "POST" else 200
-    context = {"policy": policy, "form": form, "formset": formset}
+    context = {
+        "policy": policy,
+        "form": form,
+        "formset": formset,
+        "opening_hours": OpeningHours.objects.all(),
+    }
     return render(request, "recovery/sla_form.html", context, status=status)
 
 

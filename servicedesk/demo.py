@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from datetime import time
 
 from django.core.management import call_command
 from django.db import transaction
 
-from servicedesk.models import Location, Touchpoint, User
+from servicedesk.models import Location, OpeningHours, Touchpoint, User
 from servicedesk.roles import Role
 from servicedesk.services import _set_role
 
@@ -37,6 +38,9 @@ TOUCHPOINTS = [
     ("Appointment SMS", Touchpoint.Channel.SMS, None),
     ("Video consultations", Touchpoint.Channel.VIDEO, None),
 ]
+
+# Weekday (Monday 0) → (opens, closes): weekdays 8:00-18:30, Saturday morning, closed on Sunday.
+OPENING_HOURS = {day: (time(8), time(18, 30)) for day in range(5)} | {5: (time(9), time(12))}
 
 # (username, first, last, role, location name)
 TEAM = [
@@ -70,6 +74,8 @@ def seed(*, options: dict, out: Callable[[str], None]) -> None:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
         _set_role(user, role)
+    for weekday, (opens, closes) in OPENING_HOURS.items():
+        OpeningHours.objects.update_or_create(weekday=weekday, defaults={"opens": opens, "closes": closes})
     out(f"Practice: {len(LOCATIONS)} locations, {len(TOUCHPOINTS)} touchpoints, {len(TEAM)} team members.")
 
 

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from servicedesk.models import Location, Touchpoint, User
+from servicedesk.models import Location, OpeningHours, Touchpoint, User
 from servicedesk.roles import Role
 
 
@@ -181,3 +181,59 @@ class MonthlyReportForm(forms.Form):
     def default_month(self) -> date:
         """The last complete month: what a practice meeting looks back on."""
         return (self.today.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+class OpeningDayForm(forms.Form):
+    """One weekday of the practice's opening hours: open or closed, and from when to when."""
+
+    weekday = forms.TypedChoiceField(
+        choices=OpeningHours.Weekday.choices, coerce=int, widget=forms.HiddenInput
+    )
+    is_open = forms.BooleanField(label=_("Open"), required=False)
+    opens = forms.TimeField(label=_("Opens"), required=False, widget=forms.TimeInput(attrs={"type": "time"}))
+    closes = forms.TimeField(
+        label=_("Closes"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+
+    @property
+    def time_fields(self) -> list[forms.BoundField]:
+        return [self["opens"], self["closes"]]
+
+    @property
+    def day_name(self) -> str:
+        weekday = self["weekday"].value()
+        return str(OpeningHours.Weekday(int(weekday)).label) if weekday not in (None, "") else ""
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not data.get("is_open"):
+            return data
+        opens, closes = data.get("opens"), data.get("closes")
+        if opens is None and "opens" not in self.errors:
+            self.add_error("opens", _("Say when the practice opens, or untick Open."))
+        if closes is None and "closes" not in self.errors:
+            self.add_error("closes", _("Say when the practice closes, or untick Open."))
+        if opens and closes and closes <= opens:
+            self.add_error("closes", _("Closing time must be after opening time."))
+        return data
+
+
+class BaseOpeningHoursFormSet(forms.BaseFormSet):
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        weekdays = [form.cleaned_data.get("weekday") for form in self.forms]
+        if sorted(weekdays) != list(OpeningHours.Weekday.values):
+            raise forms.ValidationError(_("Give every day of the week once. Reload the page and try again."))
+
+
+OpeningHoursFormSet = forms.formset_factory(
+    OpeningDayForm,
+    formset=BaseOpeningHoursFormSet,
+    extra=0,
+    min_num=7,
+    max_num=7,
+    validate_min=True,
+    validate_max=True,
+)

@@ -142,6 +142,40 @@ class Touchpoint(TimeStamped):
         return self.name
 
 
+class OpeningHours(models.Model):
+    """When the practice is open: one row per weekday it opens; a weekday with no row is closed.
+
+    SLA policies that count opening hours only (``recovery.SlaPolicy.opening_hours_only``) use it:
+    a four-hour promise made at 17:00 on a Friday falls due on Monday morning, not that night.
+    With no rows at all, every hour counts.
+    """
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    weekday = models.PositiveSmallIntegerField(_("day"), choices=Weekday, unique=True)
+    opens = models.TimeField(_("opens"))
+    closes = models.TimeField(_("closes"))
+
+    class Meta:
+        ordering = ["weekday"]
+        verbose_name_plural = _("opening hours")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(closes__gt=models.F("opens")), name="openinghours_closes_after_opens"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M} to {self.closes:%H:%M}"
+
+
 # --- Dashboard: summaries and the weekly digest ------------------------------------------------
 #
 # The dashboard sits above every pillar (DESIGN.md), so its own tables live here, in the

@@ -1,8 +1,9 @@
-"""Writes to the shared vocabulary that carry rules: the team and its roles."""
+"""Writes to the shared vocabulary that carry rules: the team and its roles, the opening hours."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from datetime import datetime, time
 
 from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
@@ -16,9 +17,11 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from servicedesk import notify
-from servicedesk.models import Location, User
+from servicedesk.models import Location, OpeningHours, User
 from servicedesk.queue import enqueue
 from servicedesk.roles import Role
+
+logger = logging.getLogger(__name__)
 
 
 def _set_role(user: User, role: Role) -> None:
@@ -121,3 +124,25 @@ def welcome_email_send(*, user_id: int, now: datetime) -> bool:
         )
         User.objects.filter(pk=user.pk).update(welcome_email_sent_at=now)
     return True
+
+
+@transaction.atomic
+def opening_hours_set(*, days: dict[int, tuple[time, time] | None], by: User) -> list[OpeningHours]:
+    """Replace the practice's opening hours: weekday (Monday 0) → (opens, closes), or None when closed.
+
+    Deadlines already given to open incidents stay as promised; incidents logged from now on, and
+    pauses that end from now on, count the new hours.
+    """
+    for weekday, hours in days.items():
+        if weekday not in OpeningHours.Weekday.values:
+            raise ValidationError(f"{weekday} is not a day of the week.")
+        if hours is not None and hours[1] <= hours[0]:
+            raise ValidationError("Closing time must be after opening time.")
+    OpeningHours.objects.all().delete()
+    rows = OpeningHours.objects.bulk_create(
+        OpeningHours(weekday=weekday, opens=hours[0], closes=hours[1])
+        for weekday, hours in sorted(days.items())
+        if hours is not None
+    )
+    logger.info("opening hours changed by user %s: open %s day(s) a week", by.pk, len(rows))
+    return rows

@@ -24,6 +24,7 @@ urlpatterns = [
     path(
         "team/<int:pk>/resend-welcome/", views.staff_member_resend_welcome, name="staff_member_resend_welcome"
     ),
+    path("opening-hours/", views.opening_hours, name="opening_hours"),
     path("locations/", views.LocationListView.as_view(), name="location_list"),
     path("locations/new/", views.LocationCreateView.as_view(), name="location_create"),
     path("locations/<int:pk>/edit/", views.LocationUpdateView.as_view(), name="location_update"),

@@ -20,7 +20,7 @@ from django.views.generic import CreateView, FormView, ListView, UpdateView
 
 from delivery.models import ChecklistRun
 from design.models import ServiceGoal
-from recovery.models import FollowUp, Incident
+from recovery.models import FollowUp, Incident, SlaPolicy
 from servicedesk import dashboard as board
 from servicedesk import reports, services
 from servicedesk.access import ManagerRequiredMixin, manager_required, team_required
@@ -29,10 +29,11 @@ from servicedesk.forms import (
     DashboardFilterForm,
     LocationForm,
     MonthlyReportForm,
+    OpeningHoursFormSet,
     StaffMemberForm,
     TouchpointForm,
 )
-from servicedesk.models import Location, Touchpoint, User
+from servicedesk.models import Location, OpeningHours, Touchpoint, User
 from servicedesk.queue import enqueue
 from servicedesk.tasks import refresh_feedback_summaries
 
@@ -184,6 +185,38 @@ class TouchpointCreateView(VocabularyEditMixin, CreateView):
 
 class TouchpointUpdateView(VocabularyEditMixin, UpdateView):
     model, form_class, success_url = Touchpoint, TouchpointForm, reverse_lazy("touchpoint_list")
+
+
+@manager_required
+def opening_hours(request: HttpRequest) -> HttpResponse:
+    """When the practice is open: the clock of SLA policies that count opening hours only."""
+    current = {row.weekday: row for row in OpeningHours.objects.all()}
+    initial = [
+        {
+            "weekday": weekday,
+            "is_open": weekday in current,
+            "opens": current[weekday].opens if weekday in current else None,
+            "closes": current[weekday].closes if weekday in current else None,
+        }
+        for weekday in OpeningHours.Weekday.values
+    ]
+    formset = OpeningHoursFormSet(request.POST or None, initial=initial, prefix="days")
+    if request.method == "POST" and formset.is_valid():
+        days = {
+            form.cleaned_data["weekday"]: (
+                (form.cleaned_data["opens"], form.cleaned_data["closes"])
+                if form.cleaned_data["is_open"]
+                else None
+            )
+            for form in formset.forms
+        }
+        services.opening_hours_set(days=days, by=request.user)  # the forms checked what it refuses
+        messages.success(request, "Saved the opening hours.")
+        return redirect("opening_hours")
+    policies = SlaPolicy.objects.filter(opening_hours_only=True)
+    context = {"formset": formset, "policies": policies}
+    status = 400 if request.method == "POST" else 200
+    return render(request, "servicedesk/opening_hours.html", context, status=status)
 
 
 @require_POST

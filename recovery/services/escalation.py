@@ -22,7 +22,7 @@ from recovery.models import (
     FollowUp,
     Incident,
 )
-from recovery.services.sla import next_escalation_at, steps_by_level
+from recovery.services.sla import clock_for, next_escalation_at, policy_for, steps_by_level
 from servicedesk import notify
 from servicedesk.models import User
 from servicedesk.roles import Role
@@ -106,7 +106,9 @@ def _per_row(values: dict[int, datetime | None]) -> Case | None:
 
 
 def _claim_and_notify(incidents: list[Incident], *, now: datetime) -> list[FollowUp]:
-    ladders = {severity: steps_by_level(severity) for severity in {i.severity for i in incidents}}
+    severities = {i.severity for i in incidents}
+    ladders = {severity: steps_by_level(severity) for severity in severities}
+    clocks = {severity: clock_for(policy_for(severity)) for severity in severities}  # a query or two each
     claims: list[tuple[Incident, int, EscalationStep]] = []
     stuck: list[int] = []
     for incident in incidents:
@@ -123,7 +125,9 @@ def _claim_and_notify(incidents: list[Incident], *, now: datetime) -> list[Follo
     next_at = {}
     for incident, level, _step in claims:
         incident.escalation_level = level + 1
-        next_at[incident.pk] = next_escalation_at(incident, ladders[incident.severity])
+        next_at[incident.pk] = next_escalation_at(
+            incident, ladders[incident.severity], clocks[incident.severity]
+        )
     claimed = Incident.objects.filter(
         reduce(or_, (Q(pk=incident.pk, escalation_level=level) for incident, level, _step in claims)),
         status__in=Incident.RUNNING_STATUSES,

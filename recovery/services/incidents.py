@@ -22,7 +22,7 @@ from recovery.models import (
     IncidentCounter,
     Severity,
 )
-from recovery.services.sla import end_pause, policy_for, reschedule
+from recovery.services.sla import clock_for, end_pause, policy_for, reschedule
 from servicedesk.models import Location, Touchpoint, User
 from servicedesk.queue import enqueue
 
@@ -154,6 +154,7 @@ def incident_open(
             code="no_consent",
         )
     policy = policy_for(severity)
+    clock = clock_for(policy)
     incident = Incident(
         reference=_next_reference(now),
         title=(title.strip() or title_from(description))[:200],
@@ -170,8 +171,8 @@ def incident_open(
         patient_name=contact[0],
         patient_phone=contact[1],
         patient_email=contact[2],
-        respond_by=now + policy.respond_within,
-        resolve_by=now + policy.resolve_within,
+        respond_by=clock.add(now, policy.respond_within),
+        resolve_by=clock.add(now, policy.resolve_within),
         **(source_links or {}),
     )
     reschedule(incident)
@@ -336,7 +337,8 @@ def incident_reopen(*, incident: Incident, by: User, reason: str, now: datetime)
     incident.reopen_count += 1
     incident.resolved_at = None
     incident.closed_at = None
-    incident.resolve_by = max(incident.resolve_by, now + policy_for(incident.severity).resolve_within)
+    policy = policy_for(incident.severity)
+    incident.resolve_by = max(incident.resolve_by, clock_for(policy).add(now, policy.resolve_within))
     incident.loop_token_hash = None
     incident.loop_sent_at = None
     reschedule(incident)

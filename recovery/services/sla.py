@@ -16,6 +16,7 @@ from recovery.models import (
     SlaPolicy,
 )
 from servicedesk.models import User
+from servicedesk.opening_hours import ALWAYS_OPEN, OpeningClock
 from servicedesk.roles import Role
 
 logger = logging.getLogger(__name__)
@@ -55,22 +56,34 @@ def sla_policies_ensure_defaults() -> None:
             )
 
 
+def clock_for(policy: SlaPolicy) -> OpeningClock:
+    """The clock a policy's promises run on: opening hours, or every hour."""
+    return OpeningClock.current() if policy.opening_hours_only else ALWAYS_OPEN
+
+
 def steps_by_level(severity: str) -> dict[int, EscalationStep]:
     return {
         step.level: step
-        for step in EscalationStep.objects.filter(policy__severity=severity).select_related("notify_user")
+        for step in EscalationStep.objects.filter(policy__severity=severity).select_related(
+            "notify_user", "policy"
+        )
     }
 
 
-def next_escalation_at(incident: Incident, steps: dict[int, EscalationStep]) -> datetime | None:
-    """When the incident's next escalation step falls due, from its running deadline; None if never."""
+def next_escalation_at(
+    incident: Incident, steps: dict[int, EscalationStep], clock: OpeningClock | None = None
+) -> datetime | None:
+    """When the incident's next escalation step falls due, from its running deadline; None if never.
+
+    A step's delay runs on the policy's clock (``clock``, else read from the step's policy).
+    """
     if incident.status not in Incident.RUNNING_STATUSES:
         return None
     step = steps.get(incident.escalation_level + 1)
     if step is None:
         return None
     deadline = incident.respond_by if incident.acknowledged_at is None else incident.resolve_by
-    return deadline + step.after
+    return (clock or clock_for(step.policy)).add(deadline, step.after)
 
 
 def reschedule(incident: Incident) -> None:
@@ -78,12 +91,15 @@ def reschedule(incident: Incident) -> None:
 
 
 def end_pause(incident: Incident, now: datetime) -> timedelta:
-    """Stop the pause clock: deadlines move later by the time spent waiting on the patient."""
+    """Stop the pause clock: deadlines move later by the time spent waiting on the patient (on an
+    opening-hours policy, by the open time that passed while waiting)."""
     waited = max(now - incident.paused_at, timedelta(0))
+    clock = clock_for(policy_for(incident.severity))
+    counted = clock.between(incident.paused_at, now)
     incident.paused_for += waited
     if incident.acknowledged_at is None:  # defensive: pausing needs an acknowledgement
-        incident.respond_by += waited
-    incident.resolve_by += waited
+        incident.respond_by = clock.add(incident.respond_by, counted)
+    incident.resolve_by = clock.add(incident.resolve_by, counted)
     incident.paused_at = None
     return waited
 
@@ -103,6 +119,7 @@ def sla_policy_update(
     resolve_within: timedelta,
     steps: list[StepSpec],
     by: User,
+    opening_hours_only: bool | None = None,
 ) -> SlaPolicy:
     """Change a severity's promise and escalation ladder.
 
@@ -120,6 +137,8 @@ def sla_policy_update(
             raise ValidationError("An escalation step cannot fire before the deadline.")
     policy = SlaPolicy.objects.select_for_update().get(pk=policy.pk)
     policy.respond_within, policy.resolve_within = respond_within, resolve_within
+    if opening_hours_only is not None:
+        policy.opening_hours_only = opening_hours_only
     policy.save()
     policy.steps.all().delete()
     EscalationStep.objects.bulk_create(
@@ -128,10 +147,10 @@ def sla_policy_update(
         )
         for n, s in enumerate(steps, start=1)
     )
-    ladder = steps_by_level(policy.severity)
+    ladder, clock = steps_by_level(policy.severity), clock_for(policy)
     batch = []
     for incident in Incident.objects.running().filter(severity=policy.severity).iterator(chunk_size=2000):
-        incident.next_escalation_at = next_escalation_at(incident, ladder)
+        incident.next_escalation_at = next_escalation_at(incident, ladder, clock)
         batch.append(incident)
         if len(batch) >= 2000:
             Incident.objects.bulk_update(batch, ["next_escalation_at"])

@@ -83,6 +83,7 @@ def test_repeated_wrong_passwords_show_the_lockout_page(page, shot, assert_acces
         ("/touchpoints/", "Touchpoints"),
         ("/touchpoints/new/", None),
         ("/security/audit/", "Audit log"),
+        ("/opening-hours/", "Opening hours"),
         ("/accounts/password_change/", None),
         # The other pillars' main pages (their own journeys go deeper).
         ("/recovery/incidents/", None),

@@ -128,3 +128,81 @@ def test_the_clock_badge_says_due_in_or_overdue_by(manager):
 )
 def test_durations_read_the_way_staff_speak(delta, text):
     assert humanize_duration(delta) == text
+
+
+# --- Policies that count opening hours only ------------------------------------------------------
+
+FRIDAY_5PM = datetime(2026, 3, 6, 17, 0, tzinfo=ZoneInfo("Europe/London"))
+MONDAY = datetime(2026, 3, 9, tzinfo=ZoneInfo("Europe/London"))
+
+
+@pytest.fixture
+def weekdays_8_to_6():
+    from datetime import time
+
+    from servicedesk.models import OpeningHours
+
+    OpeningHours.objects.bulk_create(
+        OpeningHours(weekday=d, opens=time(8), closes=time(18)) for d in range(5)
+    )
+    SlaPolicy.objects.filter(severity="high").update(
+        respond_within=timedelta(hours=4), resolve_within=timedelta(hours=20), opening_hours_only=True
+    )
+
+
+@pytest.mark.django_db
+def test_an_opening_hours_promise_made_on_friday_evening_falls_due_on_monday(manager, weekdays_8_to_6):
+    incident = drive_to(Status.NEW, by=manager, severity="high", now=FRIDAY_5PM)
+    assert incident.respond_by == MONDAY.replace(hour=11)  # 1 h on Friday, 3 h on Monday
+    assert incident.resolve_by == MONDAY.replace(day=10, hour=17)  # 1 h + 10 h + 9 h
+    assert incident.next_escalation_at == incident.respond_by  # level 1 at the deadline
+    assert not Incident.objects.overdue(MONDAY.replace(hour=10)).filter(pk=incident.pk).exists()
+
+    other = drive_to(Status.NEW, by=manager, severity="medium", now=FRIDAY_5PM)
+    assert other.respond_by == FRIDAY_5PM + SlaPolicy.objects.get(severity="medium").respond_within
+
+
+@pytest.mark.django_db
+def test_an_escalation_step_later_than_the_deadline_counts_opening_hours_too(manager, weekdays_8_to_6):
+    policy = SlaPolicy.objects.get(severity="high")
+    services.sla_policy_update(
+        policy=policy,
+        respond_within=timedelta(hours=4),
+        resolve_within=timedelta(hours=20),
+        steps=[services.StepSpec(after=timedelta(hours=2), notify_role="Managers")],
+        by=manager,
+    )
+    incident = drive_to(Status.NEW, by=manager, severity="high", now=FRIDAY_5PM.replace(hour=14))
+    assert incident.respond_by == FRIDAY_5PM.replace(hour=18)  # closing time on Friday
+    assert incident.next_escalation_at == MONDAY.replace(hour=10)  # not 8 pm on Friday
+
+
+@pytest.mark.django_db
+def test_a_pause_over_the_weekend_moves_the_deadline_by_the_open_time_it_lasted(manager, weekdays_8_to_6):
+    incident = drive_to(Status.IN_PROGRESS, by=manager, severity="high", now=FRIDAY_5PM - timedelta(hours=8))
+    resolve_by = incident.resolve_by
+    services.incident_pause(incident=incident, by=manager, reason="Waiting for the patient", now=FRIDAY_5PM)
+    services.incident_resume(incident=incident, by=manager, now=MONDAY.replace(hour=9))
+    incident.refresh_from_db()
+    assert incident.paused_for == timedelta(days=2, hours=16)  # what the patient waited, for the record
+    opened_for = timedelta(hours=2)  # Friday 5-6 pm and Monday 8-9 am
+    from servicedesk.opening_hours import OpeningClock
+
+    assert incident.resolve_by == OpeningClock.current().add(resolve_by, opened_for)
+
+
+@pytest.mark.django_db
+def test_a_manager_switches_a_policy_to_opening_hours(manager_client):
+    from django.urls import reverse
+
+    from tests.recovery.test_plan_and_sla_views import sla_data
+
+    data = sla_data(**{"steps-1-after": "4", "steps-1-notify_role": "Managers", "opening_hours_only": "on"})
+    response = manager_client.post(reverse("recovery:sla_edit", args=["high"]), data)
+    assert response.status_code == 302
+    assert SlaPolicy.objects.get(severity="high").opening_hours_only
+    listing = manager_client.get(reverse("recovery:sla_list")).content.decode()
+    assert "opening hours only" in listing
+    form = manager_client.get(reverse("recovery:sla_edit", args=["high"]))
+    assert form.context["form"]["opening_hours_only"].value() is True
+    assert "No opening hours are set, so every hour counts." in form.content.decode()

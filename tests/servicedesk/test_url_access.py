@@ -39,6 +39,7 @@ ACCESS = {
     "staff_member_update": MANAGER,
     "staff_member_resend_welcome": MANAGER,
     "location_list": MANAGER,
+    "opening_hours": MANAGER,
     "location_create": MANAGER,
     "location_update": MANAGER,
     "location_set_active": MANAGER,
