@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from servicedesk.models import Location, OpeningHours, Touchpoint, User
+from servicedesk.models import ClosedDay, Location, OpeningHours, Touchpoint, User
 from servicedesk.roles import Role
 
 
@@ -237,3 +237,11 @@ OpeningHoursFormSet = forms.formset_factory(
     validate_min=True,
     validate_max=True,
 )
+
+
+class ClosedDayForm(forms.ModelForm):
+    class Meta:
+        model = ClosedDay
+        fields = ["date", "reason"]
+        widgets = {"date": forms.DateInput(attrs={"type": "date"})}
+        error_messages = {"date": {"unique": _("That day is already marked as closed.")}}

@@ -176,6 +176,20 @@ class OpeningHours(models.Model):
         return f"{self.get_weekday_display()} {self.opens:%H:%M} to {self.closes:%H:%M}"
 
 
+class ClosedDay(models.Model):
+    """A day the practice is closed although its opening hours say open: a bank holiday, a
+    training afternoon off. Opening-hours clocks skip it."""
+
+    date = models.DateField(_("date"), unique=True)
+    reason = models.CharField(_("reason"), max_length=120, help_text=_("E.g. Christmas Day, staff training."))
+
+    class Meta:
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%a %d %b %Y}: {self.reason}"
+
+
 # --- Dashboard: summaries and the weekly digest ------------------------------------------------
 #
 # The dashboard sits above every pillar (DESIGN.md), so its own tables live here, in the

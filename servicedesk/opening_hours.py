@@ -13,18 +13,25 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.utils import timezone
 
-from servicedesk.models import OpeningHours
+from servicedesk.models import ClosedDay, OpeningHours
 
 
 @dataclass(frozen=True)
 class OpeningClock:
-    """``hours`` maps a weekday (Monday 0) to its (opens, closes); empty means open around the clock."""
+    """``hours`` maps a weekday (Monday 0) to its (opens, closes); empty means open around the clock.
+    ``closed`` are dates it stays shut whatever the weekday (bank holidays)."""
 
     hours: dict[int, tuple[time, time]] = field(default_factory=dict)
+    closed: frozenset[date] = frozenset()
 
     @classmethod
     def current(cls) -> OpeningClock:
-        return cls({row.weekday: (row.opens, row.closes) for row in OpeningHours.objects.all()})
+        """The practice's hours and its closed days (from a year back: older ones no clock reaches)."""
+        since = timezone.localdate() - timedelta(days=366)
+        return cls(
+            {row.weekday: (row.opens, row.closes) for row in OpeningHours.objects.all()},
+            frozenset(ClosedDay.objects.filter(date__gte=since).values_list("date", flat=True)),
+        )
 
     @property
     def always_open(self) -> bool:
@@ -35,7 +42,7 @@ class OpeningClock:
         tz = timezone.get_current_timezone()
         day: date = timezone.localtime(start, tz).date()
         while True:
-            if (hours := self.hours.get(day.weekday())) is not None:
+            if (hours := self.hours.get(day.weekday())) is not None and day not in self.closed:
                 opens, closes = (datetime.combine(day, t, tzinfo=tz).astimezone(UTC) for t in hours)
                 yield opens, closes
             day += timedelta(days=1)

@@ -25,6 +25,8 @@ urlpatterns = [
         "team/<int:pk>/resend-welcome/", views.staff_member_resend_welcome, name="staff_member_resend_welcome"
     ),
     path("opening-hours/", views.opening_hours, name="opening_hours"),
+    path("opening-hours/closed/", views.closed_day_add, name="closed_day_add"),
+    path("opening-hours/closed/<int:pk>/remove/", views.closed_day_remove, name="closed_day_remove"),
     path("locations/", views.LocationListView.as_view(), name="location_list"),
     path("locations/new/", views.LocationCreateView.as_view(), name="location_create"),
     path("locations/<int:pk>/edit/", views.LocationUpdateView.as_view(), name="location_update"),

@@ -26,6 +26,7 @@ from servicedesk import reports, services
 from servicedesk.access import ManagerRequiredMixin, manager_required, team_required
 from servicedesk.celery import app as celery_app
 from servicedesk.forms import (
+    ClosedDayForm,
     DashboardFilterForm,
     LocationForm,
     MonthlyReportForm,
@@ -33,7 +34,7 @@ from servicedesk.forms import (
     StaffMemberForm,
     TouchpointForm,
 )
-from servicedesk.models import Location, OpeningHours, Touchpoint, User
+from servicedesk.models import ClosedDay, Location, OpeningHours, Touchpoint, User
 from servicedesk.queue import enqueue
 from servicedesk.tasks import refresh_feedback_summaries
 
@@ -187,9 +188,13 @@ class TouchpointUpdateView(VocabularyEditMixin, UpdateView):
     model, form_class, success_url = Touchpoint, TouchpointForm, reverse_lazy("touchpoint_list")
 
 
-@manager_required
-def opening_hours(request: HttpRequest) -> HttpResponse:
-    """When the practice is open: the clock of SLA policies that count opening hours only."""
+def _opening_hours_page(
+    request: HttpRequest,
+    *,
+    formset: OpeningHoursFormSet | None = None,
+    closed_form: ClosedDayForm | None = None,
+) -> HttpResponse:
+    """The opening hours page, with whichever of its two forms was just posted and failed (400)."""
     current = {row.weekday: row for row in OpeningHours.objects.all()}
     initial = [
         {
@@ -200,23 +205,56 @@ def opening_hours(request: HttpRequest) -> HttpResponse:
         }
         for weekday in OpeningHours.Weekday.values
     ]
-    formset = OpeningHoursFormSet(request.POST or None, initial=initial, prefix="days")
-    if request.method == "POST" and formset.is_valid():
-        days = {
-            form.cleaned_data["weekday"]: (
-                (form.cleaned_data["opens"], form.cleaned_data["closes"])
-                if form.cleaned_data["is_open"]
-                else None
-            )
-            for form in formset.forms
-        }
-        services.opening_hours_set(days=days, by=request.user)  # the forms checked what it refuses
-        messages.success(request, "Saved the opening hours.")
-        return redirect("opening_hours")
-    policies = SlaPolicy.objects.filter(opening_hours_only=True)
-    context = {"formset": formset, "policies": policies}
+    context = {
+        "formset": formset or OpeningHoursFormSet(initial=initial, prefix="days"),
+        "closed_form": closed_form or ClosedDayForm(),
+        "closed_days": ClosedDay.objects.filter(date__gte=timezone.localdate()),
+        "policies": SlaPolicy.objects.filter(opening_hours_only=True),
+    }
     status = 400 if request.method == "POST" else 200
     return render(request, "servicedesk/opening_hours.html", context, status=status)
+
+
+@manager_required
+def opening_hours(request: HttpRequest) -> HttpResponse:
+    """When the practice is open: the clock of SLA policies that count opening hours only."""
+    if request.method != "POST":
+        return _opening_hours_page(request)
+    formset = OpeningHoursFormSet(request.POST, prefix="days")
+    if not formset.is_valid():
+        return _opening_hours_page(request, formset=formset)
+    days = {
+        form.cleaned_data["weekday"]: (
+            (form.cleaned_data["opens"], form.cleaned_data["closes"])
+            if form.cleaned_data["is_open"]
+            else None
+        )
+        for form in formset.forms
+    }
+    services.opening_hours_set(days=days, by=request.user)  # the forms checked what it refuses
+    messages.success(request, "Saved the opening hours.")
+    return redirect("opening_hours")
+
+
+@require_POST
+@manager_required
+def closed_day_add(request: HttpRequest) -> HttpResponse:
+    """A bank holiday or another day the practice stays closed: opening-hours clocks skip it."""
+    form = ClosedDayForm(request.POST)
+    if not form.is_valid():
+        return _opening_hours_page(request, closed_form=form)
+    day = form.save()
+    messages.success(request, f"The practice is closed on {day.date:%A %d %B %Y}.")
+    return redirect("opening_hours")
+
+
+@require_POST
+@manager_required
+def closed_day_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    day = get_object_or_404(ClosedDay, pk=pk)
+    day.delete()
+    messages.success(request, f"The practice opens as usual on {day.date:%A %d %B %Y}.")
+    return redirect("opening_hours")
 
 
 @require_POST

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from servicedesk.models import OpeningHours
 from servicedesk.opening_hours import ALWAYS_OPEN, OpeningClock
@@ -148,3 +149,62 @@ def test_a_forged_week_is_refused(manager_client):
     assert response.status_code == 400
     assert "Give every day of the week once" in response.content.decode()
     assert not OpeningHours.objects.exists()
+
+
+# --- Closed days -----------------------------------------------------------------------------------
+
+
+def test_a_bank_holiday_stops_the_clock_for_the_whole_day():
+    easter_monday = at(6, 0, month=4).date()
+    clock = OpeningClock(WEEKDAYS_8_TO_6.hours, frozenset({easter_monday, at(3, 0, month=4).date()}))
+    maundy_thursday_5pm = at(2, 17, month=4)
+    # One hour on Thursday; Good Friday, the weekend and Easter Monday are closed; three on Tuesday.
+    assert clock.add(maundy_thursday_5pm, timedelta(hours=4)) == at(7, 11, month=4)
+    assert clock.between(maundy_thursday_5pm, at(7, 9, month=4)) == timedelta(hours=2)
+
+
+@pytest.mark.django_db
+def test_the_current_clock_knows_the_closed_days():
+    from servicedesk.models import ClosedDay
+
+    OpeningHours.objects.bulk_create(
+        OpeningHours(weekday=d, opens=time(8), closes=time(18)) for d in range(5)
+    )
+    ClosedDay.objects.create(date=at(9, 0).date(), reason="Staff training")
+    assert OpeningClock.current().add(at(6, 17), timedelta(hours=2)) == at(10, 9)
+
+
+def test_a_manager_marks_a_bank_holiday_and_takes_it_back(manager_client):
+    from servicedesk.models import ClosedDay
+
+    day = (timezone.localdate() + timedelta(days=10)).isoformat()
+    response = manager_client.post(
+        reverse("closed_day_add"), {"date": day, "reason": "Bank holiday"}, follow=True
+    )
+    assert "The practice is closed on" in response.content.decode()
+    assert "Bank holiday" in response.content.decode()
+    closed = ClosedDay.objects.get()
+
+    again = manager_client.post(reverse("closed_day_add"), {"date": day, "reason": "Twice"})
+    assert again.status_code == 400
+    assert "That day is already marked as closed." in again.content.decode()
+    blank = manager_client.post(reverse("closed_day_add"), {"date": "", "reason": ""})
+    assert blank.status_code == 400
+    assert ClosedDay.objects.count() == 1
+
+    response = manager_client.post(reverse("closed_day_remove", args=[closed.pk]), follow=True)
+    assert "opens as usual" in response.content.decode()
+    assert not ClosedDay.objects.exists()
+    assert manager_client.post(reverse("closed_day_remove", args=[closed.pk])).status_code == 404
+
+
+def test_staff_cannot_close_the_practice(staff_client):
+    from servicedesk.models import ClosedDay
+
+    closed = ClosedDay.objects.create(date=timezone.localdate(), reason="Training")
+    assert (
+        staff_client.post(reverse("closed_day_add"), {"date": "2026-12-25", "reason": "Xmas"}).status_code
+        == 403
+    )
+    assert staff_client.post(reverse("closed_day_remove", args=[closed.pk])).status_code == 403
+    assert list(ClosedDay.objects.all()) == [closed]

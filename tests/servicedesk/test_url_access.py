@@ -40,6 +40,8 @@ ACCESS = {
     "staff_member_resend_welcome": MANAGER,
     "location_list": MANAGER,
     "opening_hours": MANAGER,
+    "closed_day_add": MANAGER,
+    "closed_day_remove": MANAGER,
     "location_create": MANAGER,
     "location_update": MANAGER,
     "location_set_active": MANAGER,
