@@ -3,7 +3,8 @@
 Every figure is an aggregation in the database. Feedback figures come from the daily
 summaries (``servicedesk.summaries``), so their cost does not grow with the number of
 answers; recovery and delivery headline figures come from the metrics registry, so that the
-dashboard and the goals use the same definitions. No function here loops over rows of a
+dashboard and the goals use the same definitions; the feedback half is cached until the next
+summary sweep (``feedback_sections``). No function here loops over rows of a
 table that grows: the Python loops below walk the groups an aggregate returned (weeks,
 touchpoints, categories) or a fixed-size list.
 
@@ -907,7 +908,7 @@ def attention_protocols(scope: Scope, *, limit: int = 8) -> AttentionList:
 
 
 def _ago(when: datetime, now: datetime) -> str:
-    """ "just now" for the last minute, else "3 hours ago" (Django's timesince says "0 minutes")."""
+    """How long ago, for people: "just now" in the first minute (timesince says "0 minutes")."""
     if now - when < timedelta(minutes=1):
         return str(_("just now"))
     return str(_("%(time)s ago") % {"time": timesince(when, now)})
