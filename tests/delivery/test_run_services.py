@@ -7,6 +7,7 @@ from django.utils import timezone
 from delivery import services
 from delivery.models import ChecklistResult, ChecklistRun
 from servicedesk.roles import Role
+from tests.concurrency import at_once
 from tests.factories import (
     ChecklistItemFactory,
     ChecklistRunFactory,
@@ -196,32 +197,12 @@ def test_an_ad_hoc_run_started_twice_the_same_day_is_the_same_run(manager):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_critical_failures_send_check_failed_once(postgres, check_failed_calls):
-    import threading
-
-    from django.db import connection
 
     site = LocationFactory()
     template = ChecklistTemplateFactory(location=site)
     critical = ChecklistItemFactory(template=template, is_critical=True, note_required_on_fail=False)
     shared_run = ChecklistRunFactory(template=template)
     people = [UserFactory(location=site), UserFactory(location=site)]
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
-
-    def tap(person) -> None:
-        try:
-            barrier.wait(timeout=10)
-            record(shared_run, critical, "fail", person)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=tap, args=(person,)) for person in people]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert errors == []
+    at_once(*(lambda p=person: record(shared_run, critical, "fail", p) for person in people))
     result = ChecklistResult.objects.get()
     assert check_failed_calls == [(result.pk, shared_run.pk)]

@@ -1,16 +1,15 @@
 """The scheduler's sweeps: creating runs, marking them missed, reminding people. All safe to rerun."""
 
-import threading
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from django.db import connection
 
 from delivery import services
 from delivery.models import ChecklistRun
 from delivery.schedule import slots_for_day
 from delivery.tasks import mark_missed_runs, schedule_runs, send_run_reminders
 from servicedesk.roles import Role
+from tests.concurrency import at_once
 from tests.factories import ChecklistRunFactory, ChecklistTemplateFactory, LocationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -95,24 +94,11 @@ def test_two_concurrent_sweeps_create_every_run_exactly_once(postgres, time_mach
     template_created_before(SPRING_DAY, time_machine, dimension="people", per_person=True, location=None)
     for _ in range(10):
         UserFactory()
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
 
     def sweep() -> None:
-        try:
-            barrier.wait(timeout=10)
-            services.runs_schedule(now=SPRING_DAY + timedelta(minutes=1))
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+        services.runs_schedule(now=SPRING_DAY + timedelta(minutes=1))
 
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert errors == []
+    at_once(sweep, sweep)  # raises what either sweep raised
     assert ChecklistRun.objects.filter(subject__isnull=True).count() == 40
     assert ChecklistRun.objects.filter(subject__isnull=False).count() == 10
 

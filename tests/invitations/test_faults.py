@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from kombu import Connection, pools
 
@@ -15,6 +13,7 @@ from feedback.models import Invitation, InvitationMessage
 from feedback.tasks import invitations_sweep
 from servicedesk import queue
 from servicedesk.celery import app as celery_app
+from tests.concurrency import at_once
 
 UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"  # nothing listens on port 1: connection refused
 
@@ -102,24 +101,7 @@ def test_two_sweeps_at_once_send_no_duplicates(postgres, invite, eager_tasks, ma
         invite(visit_at=now - timedelta(hours=3), now=now)
     # Same due messages for both sweeps: neither has published anything yet.
     InvitationMessage.objects.update(enqueued_at=None)
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
-
-    def sweep() -> None:
-        try:
-            barrier.wait()
-            invitations.invitations_sweep()
-        except BaseException as exc:  # surfaced below, in the test's thread
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    at_once(invitations.invitations_sweep, invitations.invitations_sweep)  # raises what either raised
     assert len(mailoutbox) == 60
     assert len({m.to[0] for m in mailoutbox}) == 60
     assert InvitationMessage.objects.filter(number=0, status="sent").count() == 60
@@ -130,20 +112,9 @@ def test_two_sweeps_at_once_send_no_duplicates(postgres, invite, eager_tasks, ma
 def test_two_workers_running_the_same_send_task_at_once_send_one_message(postgres, invite, mailoutbox):
     _outcome, invitation = invite()
     message_id = invitation.messages.get().pk
-    barrier = threading.Barrier(4)
-    results: list[bool] = []
 
-    def send() -> None:
-        try:
-            barrier.wait()
-            results.append(invitations.message_send(message_id=message_id))
-        finally:
-            connection.close()
+    def send() -> bool:
+        return invitations.message_send(message_id=message_id)
 
-    threads = [threading.Thread(target=send) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(results) == [False, False, False, True]
+    assert sorted(at_once(send, send, send, send)) == [False, False, False, True]
     assert len(mailoutbox) == 1

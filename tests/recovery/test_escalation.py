@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
-from django.db import connections
 
 from recovery import services, tasks
 from recovery.models import EscalationStep, FollowUp, Incident, SlaPolicy
 from servicedesk import notify
+from tests.concurrency import at_once
 from tests.factories import UserFactory
 from tests.recovery.conftest import drive_to
 
@@ -161,26 +160,11 @@ def test_two_concurrent_sweeps_escalate_each_step_once(postgres, sla_defaults, m
     manager = UserFactory(manager=True)
     incidents = [drive_to(Status.NEW, by=manager, severity="high", now=T0) for _ in range(12)]
     now = T0 + timedelta(hours=5)
-    results: list[int] = []
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(2)
 
-    def sweep() -> None:
-        try:
-            barrier.wait()
-            results.append(services.incidents_escalate_due(now=now, batch=3))
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
+    def sweep() -> int:
+        return services.incidents_escalate_due(now=now, batch=3)
 
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert not errors
+    results = at_once(sweep, sweep)  # raises what either sweep raised
     assert sum(results) == len(incidents)
     # Each incident is in exactly one email (each sweep sends the manager one list per batch).
     bodies = "".join(m.body for m in mailoutbox)

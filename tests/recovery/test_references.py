@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from recovery import services
 from recovery.models import Incident, IncidentCounter
+from tests.concurrency import at_once
 from tests.factories import TouchpointFactory, open_incident
 
 LONDON = ZoneInfo("Europe/London")
@@ -58,26 +58,12 @@ def test_a_failed_creation_gives_its_number_back(staff):
 def test_concurrent_creation_gives_unique_gap_free_references(postgres, transactional_db):
     touchpoint = TouchpointFactory()
     threads_count, per_thread = 4, 5
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(threads_count)
 
     def create() -> None:
-        try:
-            barrier.wait()
-            for _ in range(per_thread):
-                open_incident(touchpoint=touchpoint)
-        except BaseException as exc:  # reported below: a thread's failure must fail the test
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        for _ in range(per_thread):
+            open_incident(touchpoint=touchpoint)
 
-    threads = [threading.Thread(target=create) for _ in range(threads_count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert not errors
+    at_once(*[create] * threads_count)  # raises what any thread raised
     numbers = sorted(
         int(ref.rsplit("-", 1)[1]) for ref in Incident.objects.values_list("reference", flat=True)
     )

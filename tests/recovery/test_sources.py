@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connections
 from django.utils import timezone
 
 from delivery.signals import check_failed
 from feedback.signals import response_submitted
 from recovery import services
 from recovery.models import Incident
+from tests.concurrency import at_once
 from tests.factories import (
     AnswerFactory,
     ChecklistItemFactory,
@@ -122,24 +120,11 @@ def test_the_category_comes_from_the_responses_themes():
 def test_two_deliveries_at_once_still_open_one_incident(postgres, transactional_db):
     services.sla_policies_ensure_defaults()
     response = negative_response()
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(2)
 
     def deliver() -> None:
-        try:
-            barrier.wait()
-            response_submitted.send(sender=None, response_id=response.pk, is_negative=True)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        response_submitted.send(sender=None, response_id=response.pk, is_negative=True)
 
-    threads = [threading.Thread(target=deliver) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors
+    at_once(deliver, deliver)  # raises what either delivery raised
     assert Incident.objects.filter(source_response=response).count() == 1
     assert Incident.objects.get().reference.endswith("-0001")
 
