@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -109,6 +110,25 @@ class Scope:
             touchpoint_id=self.touchpoint.pk if self.touchpoint else None,
             need_profile_id=self.need_profile.pk if self.need_profile else None,
         )
+
+    def at_place(
+        self, *, location: str = "location", touchpoint: str = "touchpoint", need_profile: str = ""
+    ) -> dict[str, object]:
+        """Lookups narrowing a queryset to the filtered location, touchpoint and (where the model
+        knows it, by the path given) patient group; the paths say how the model reaches each, and
+        an empty path leaves that filter out (the model has no such link)."""
+        lookups: dict[str, object] = {}
+        if self.location and location:
+            lookups[location] = self.location
+        if self.touchpoint and touchpoint:
+            lookups[touchpoint] = self.touchpoint
+        if self.need_profile and need_profile:
+            lookups[need_profile] = self.need_profile
+        return lookups
+
+    def place_query(self) -> dict[str, int]:
+        """The filtered location and touchpoint as another pillar's list takes them in its query string."""
+        return {name: obj.pk for name, obj in self.at_place().items()}
 
     def query(self, **extra: object) -> dict[str, object]:
         """The dashboard's own query string for this scope (links that keep the filter)."""
@@ -410,14 +430,11 @@ class FeedbackCounts:
 
 def _feedback_days(scope: Scope, model: type = FeedbackDay) -> QuerySet:
     """Summary rows from the first day of the previous period to the last day, narrowed by the filters."""
-    rows = model.objects.filter(day__gte=scope.previous_first_day, day__lte=scope.last_day)
-    if scope.location:
-        rows = rows.filter(location=scope.location)
-    if scope.touchpoint:
-        rows = rows.filter(touchpoint=scope.touchpoint)
-    if scope.need_profile:
-        rows = rows.filter(need_profile=scope.need_profile)
-    return rows
+    return model.objects.filter(
+        day__gte=scope.previous_first_day,
+        day__lte=scope.last_day,
+        **scope.at_place(need_profile="need_profile"),
+    )
 
 
 def summed(suffix: str = "", condition: Q | None = None) -> dict[str, Sum]:
@@ -482,7 +499,7 @@ def feedback_trend(scope: Scope) -> list[TrendPoint]:
     first_monday = last_monday - timedelta(weeks=weeks - 1)
     rows = (
         FeedbackDay.objects.filter(day__gte=first_monday, day__lte=scope.last_day)
-        .filter(**place_lookups(scope))
+        .filter(**scope.at_place(need_profile="need_profile"))
         .annotate(week=TruncWeek("day"))
         .values("week")
         .annotate(**summed())
@@ -495,17 +512,6 @@ def feedback_trend(scope: Scope) -> list[TrendPoint]:
 
 def as_date(value: date | datetime) -> date:
     return value.date() if isinstance(value, datetime) else value
-
-
-def place_lookups(scope: Scope) -> dict[str, object]:
-    lookups: dict[str, object] = {}
-    if scope.location:
-        lookups["location"] = scope.location
-    if scope.touchpoint:
-        lookups["touchpoint"] = scope.touchpoint
-    if scope.need_profile:
-        lookups["need_profile"] = scope.need_profile
-    return lookups
 
 
 @dataclass(frozen=True)
@@ -558,15 +564,8 @@ def satisfaction_by_need_profile(scope: Scope) -> list[Breakdown]:
 
 def responses_url(scope: Scope, **extra: object) -> str:
     """The feedback pillar's response list for this period and place (it filters by place, not group)."""
-    query: dict[str, object] = {
-        "date_from": scope.first_day.isoformat(),
-        "date_to": scope.last_day.isoformat(),
-    }
-    if scope.location:
-        query["location"] = scope.location.pk
-    if scope.touchpoint:
-        query["touchpoint"] = scope.touchpoint.pk
-    return _url("feedback:response_list", query={**query, **extra})
+    query = {"date_from": scope.first_day.isoformat(), "date_to": scope.last_day.isoformat()}
+    return _url("feedback:response_list", query={**query, **scope.place_query(), **extra})
 
 
 @dataclass
@@ -620,7 +619,7 @@ def negative_themes(scope: Scope, *, limit: int = 5, examples: int = 2) -> list[
         Response.objects.negative()
         .in_period(scope.period.start, scope.period.end)
         .exclude(channel=Response.Channel.STAFF)
-        .filter(**place_lookups(scope))
+        .filter(**scope.at_place(need_profile="need_profile"))
         .order_by("-submitted_at", "-pk")
         .values_list("pk", flat=True)[:EXAMPLES_FROM_LATEST]
     )
@@ -659,10 +658,7 @@ RECOVERY_FIGURES = (
 
 def incidents_url(scope: Scope, **query: object) -> str:
     """The recovery pillar's incident list, narrowed to the dashboard's place."""
-    if scope.location:
-        query["location"] = scope.location.pk
-    if scope.touchpoint:
-        query["touchpoint"] = scope.touchpoint.pk
+    query = {**query, **scope.place_query()}
     return _url("recovery:incident_list", query=query or None)
 
 
@@ -686,11 +682,9 @@ def incidents_by_category(scope: Scope) -> list[CategoryRow]:
     """Incidents logged per category, this period and the one before (one grouped query), most first."""
     from recovery.models import Category, Incident
 
-    incidents = Incident.objects.filter(created_at__gte=scope.previous.start, created_at__lt=scope.period.end)
-    if scope.location:
-        incidents = incidents.filter(location=scope.location)
-    if scope.touchpoint:
-        incidents = incidents.filter(touchpoint=scope.touchpoint)
+    incidents = Incident.objects.filter(
+        created_at__gte=scope.previous.start, created_at__lt=scope.period.end, **scope.at_place()
+    )
     rows = (
         incidents.values("category")
         .annotate(
@@ -743,12 +737,11 @@ def delivery_figures(scope: Scope) -> list[Figure]:
     from delivery.models import ChecklistRun, Dimension
 
     runs = ChecklistRun.objects.filter(
-        due_at__gte=scope.previous.start, due_at__lt=scope.period.end, subject__isnull=True
+        due_at__gte=scope.previous.start,
+        due_at__lt=scope.period.end,
+        subject__isnull=True,
+        **scope.at_place(touchpoint="template__touchpoint"),
     )
-    if scope.location:
-        runs = runs.filter(location=scope.location)
-    if scope.touchpoint:
-        runs = runs.filter(template__touchpoint=scope.touchpoint)
     now_q, before_q = Q(due_at__gte=scope.period.start), Q(due_at__lt=scope.period.start)
     completed, missed = Q(status=ChecklistRun.Status.COMPLETED), Q(status=ChecklistRun.Status.MISSED)
     rows = {
@@ -835,10 +828,17 @@ class AttentionList:
         return f"{COUNT_UP_TO}+" if self.total >= COUNT_UP_TO else str(self.total)
 
 
-def _listed(queryset: QuerySet, limit: int) -> tuple[list, int]:
-    """Up to ``limit`` rows and the total, in one query (a window count rides on each row)."""
+def _attention_list(
+    queryset: QuerySet, item: Callable[[Any], AttentionItem], *, key: str, title: str, url: str, limit: int
+) -> AttentionList:
+    """The first ``limit`` rows as items, and the total, in one query (a window count rides on each row)."""
     rows = list(queryset.annotate(total_rows=Window(Count("pk")))[:limit])
-    return rows, (rows[0].total_rows if rows else 0)
+    total = rows[0].total_rows if rows else 0
+    return AttentionList(key=key, title=title, total=total, items=[item(row) for row in rows], url=url)
+
+
+def _when(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%a %d %b %H:%M")
 
 
 def attention_missed_checks(scope: Scope, *, limit: int = 8) -> AttentionList:
@@ -847,38 +847,31 @@ def attention_missed_checks(scope: Scope, *, limit: int = 8) -> AttentionList:
 
     since = scope.now - timedelta(days=settings.DASHBOARD_ATTENTION_DAYS)
     critical = ChecklistItem.objects.filter(template=OuterRef("template"), is_critical=True, is_active=True)
-    runs = ChecklistRun.objects.filter(
-        status=ChecklistRun.Status.MISSED, due_at__gte=since, due_at__lt=scope.now, subject__isnull=True
-    )
-    if scope.location:
-        runs = runs.filter(location=scope.location)
-    if scope.touchpoint:
-        runs = runs.filter(template__touchpoint=scope.touchpoint)
     runs = (
-        runs.select_related("template", "location")
+        ChecklistRun.objects.filter(
+            status=ChecklistRun.Status.MISSED,
+            due_at__gte=since,
+            due_at__lt=scope.now,
+            subject__isnull=True,
+            **scope.at_place(touchpoint="template__touchpoint"),
+        )
+        .select_related("template", "location")
         .annotate(has_critical=Exists(critical))
         .order_by("-has_critical", "-due_at", "pk")
     )
-    rows, total = _listed(runs, limit)
-    items = [
-        AttentionItem(
+    return _attention_list(
+        runs,
+        lambda run: AttentionItem(
             label=str(run.template),
             detail=_("due %(when)s%(where)s")
-            % {
-                "when": timezone.localtime(run.due_at).strftime("%a %d %b %H:%M"),
-                "where": f" · {run.location}" if run.location else "",
-            },
+            % {"when": _when(run.due_at), "where": f" · {run.location}" if run.location else ""},
             url=_url("delivery:run_detail", run.pk),
             is_critical=run.has_critical,
-        )
-        for run in rows
-    ]
-    return AttentionList(
+        ),
         key="missed_checks",
         title=str(_("Missed checks")),
-        total=total,
-        items=items,
         url=_url("delivery:overview"),
+        limit=limit,
     )
 
 
@@ -886,24 +879,20 @@ def attention_protocols(scope: Scope, *, limit: int = 8) -> AttentionList:
     """Protocols past their review date (a process nobody has checked is still right)."""
     from delivery.models import Protocol
 
-    protocols = Protocol.objects.overdue_review(timezone.localdate(scope.now))
-    if scope.touchpoint:
-        protocols = protocols.filter(touchpoint=scope.touchpoint)
-    rows, total = _listed(protocols.order_by("review_by", "pk"), limit)
-    items = [
-        AttentionItem(
+    protocols = Protocol.objects.overdue_review(timezone.localdate(scope.now)).filter(
+        **scope.at_place(location="")  # a protocol belongs to a touchpoint, not a location
+    )
+    return _attention_list(
+        protocols.order_by("review_by", "pk"),
+        lambda protocol: AttentionItem(
             label=protocol.title,
             detail=_("review was due %(date)s") % {"date": protocol.review_by.strftime("%d %b %Y")},
             url=_url("delivery:protocol_detail", protocol.pk),
-        )
-        for protocol in rows
-    ]
-    return AttentionList(
+        ),
         key="protocol_reviews",
         title=str(_("Protocol reviews overdue")),
-        total=total,
-        items=items,
         url=_url("delivery:protocol_list"),
+        limit=limit,
     )
 
 
@@ -915,24 +904,19 @@ def _ago(when: datetime, now: datetime) -> str:
 
 
 def _incident_attention(
-    scope: Scope, incidents: QuerySet, *, key: str, title: str, url: str, detail: Callable, limit: int
+    scope: Scope, incidents: QuerySet, *, detail: Callable[[Any], str], **listing: Any
 ) -> AttentionList:
     """An attention list of incidents at the dashboard's place, in the queryset's order."""
-    if scope.location:
-        incidents = incidents.filter(location=scope.location)
-    if scope.touchpoint:
-        incidents = incidents.filter(touchpoint=scope.touchpoint)
-    rows, total = _listed(incidents, limit)
-    items = [
-        AttentionItem(
+    return _attention_list(
+        incidents.filter(**scope.at_place()),
+        lambda incident: AttentionItem(
             label=f"{incident.reference} {incident.title}",
             detail=detail(incident),
             url=_url("recovery:incident_detail", incident.reference),
             is_critical=incident.severity == "critical",
-        )
-        for incident in rows
-    ]
-    return AttentionList(key=key, title=title, total=total, items=items, url=url)
+        ),
+        **listing,
+    )
 
 
 def attention_overdue_incidents(scope: Scope, *, limit: int = 8) -> AttentionList:
@@ -976,47 +960,48 @@ def attention_unassigned_incidents(scope: Scope, *, limit: int = 8) -> Attention
     )
 
 
+def _failed_check_item(result: Any) -> AttentionItem:
+    """A failed critical item, leading to the incident it opened (or its run, if none was opened)."""
+    incident = getattr(result, "recovery_incident", None)
+    run = result.run
+    detail = [str(run.template), _when(result.recorded_at)]
+    detail += [str(run.location)] if run.location else []
+    detail += [incident.reference] if incident else []
+    return AttentionItem(
+        label=result.item.text,
+        detail=" · ".join(detail),
+        url=(
+            _url("recovery:incident_detail", incident.reference)
+            if incident
+            else _url("delivery:run_detail", result.run_id)
+        ),
+        is_critical=True,
+    )
+
+
 def attention_failed_checks(scope: Scope, *, limit: int = 8) -> AttentionList:
     """Critical checklist items that failed in the last ``DASHBOARD_ATTENTION_DAYS``, newest first,
     each with the incident it opened."""
     from delivery.models import ChecklistResult
 
     since = scope.now - timedelta(days=settings.DASHBOARD_ATTENTION_DAYS)
-    failures = ChecklistResult.objects.filter(
-        outcome=ChecklistResult.Outcome.FAIL, item__is_critical=True, recorded_at__gte=since
-    )
-    if scope.location:
-        failures = failures.filter(run__location=scope.location)
-    if scope.touchpoint:
-        failures = failures.filter(run__template__touchpoint=scope.touchpoint)
-    failures = failures.select_related(
-        "item", "run__template", "run__location", "recovery_incident"
-    ).order_by("-recorded_at", "-pk")
-    rows, total = _listed(failures, limit)
-    items = []
-    for result in rows:
-        incident = getattr(result, "recovery_incident", None)
-        detail = [str(result.run.template), timezone.localtime(result.recorded_at).strftime("%a %d %b %H:%M")]
-        detail += [str(result.run.location)] if result.run.location else []
-        detail += [incident.reference] if incident else []
-        items.append(
-            AttentionItem(
-                label=result.item.text,
-                detail=" · ".join(detail),
-                url=(
-                    _url("recovery:incident_detail", incident.reference)
-                    if incident
-                    else _url("delivery:run_detail", result.run_id)
-                ),
-                is_critical=True,
-            )
+    failures = (
+        ChecklistResult.objects.filter(
+            outcome=ChecklistResult.Outcome.FAIL,
+            item__is_critical=True,
+            recorded_at__gte=since,
+            **scope.at_place(location="run__location", touchpoint="run__template__touchpoint"),
         )
-    return AttentionList(
+        .select_related("item", "run__template", "run__location", "recovery_incident")
+        .order_by("-recorded_at", "-pk")
+    )
+    return _attention_list(
+        failures,
+        _failed_check_item,
         key="failed_checks",
         title=str(_("Failed critical checks")),
-        total=total,
-        items=items,
         url=_url("delivery:overview"),
+        limit=limit,
     )
 
 
@@ -1033,7 +1018,7 @@ def attention_unanswered_feedback(scope: Scope, *, limit: int = 5) -> AttentionL
         Response.objects.negative()
         .in_period(since, scope.now)
         .exclude(channel=Response.Channel.STAFF)
-        .filter(~Exists(put_right), **place_lookups(scope))
+        .filter(~Exists(put_right), **scope.at_place(need_profile="need_profile"))
         .select_related("survey", "touchpoint")
         .order_by("-submitted_at", "-pk")
     )
@@ -1044,7 +1029,7 @@ def attention_unanswered_feedback(scope: Scope, *, limit: int = 5) -> AttentionL
     items = [
         AttentionItem(
             label=str(response.touchpoint or response.survey),
-            detail=timezone.localtime(response.submitted_at).strftime("%a %d %b %H:%M"),
+            detail=_when(response.submitted_at),
             url=_url("feedback:response_detail", response.pk),
         )
         for response in rows
@@ -1067,21 +1052,17 @@ def attention_drills(scope: Scope, *, limit: int = 5) -> AttentionList:
     from recovery.models import RecoveryPlan
 
     plans = RecoveryPlan.objects.drill_overdue(timezone.localdate(scope.now)).order_by("next_drill_on", "pk")
-    rows, total = _listed(plans, limit)
-    items = [
-        AttentionItem(
+    return _attention_list(
+        plans,
+        lambda plan: AttentionItem(
             label=plan.title,
             detail=_("drill was due %(date)s") % {"date": plan.next_drill_on.strftime("%d %b %Y")},
             url=_url("recovery:plan_detail", plan.pk),
-        )
-        for plan in rows
-    ]
-    return AttentionList(
+        ),
         key="overdue_drills",
         title=str(_("Drills overdue")),
-        total=total,
-        items=items,
         url=_url("recovery:plan_list"),
+        limit=limit,
     )
 
 

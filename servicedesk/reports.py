@@ -25,7 +25,6 @@ from servicedesk.dashboard import (
     goal_attainment,
     incidents_by_category,
     negative_themes,
-    place_lookups,
     recovery_figures,
     satisfaction_by_need_profile,
     satisfaction_by_touchpoint,
@@ -50,7 +49,7 @@ def fft_by_month(*, first_month: date, last_month: date, scope: Scope | None = N
     end = (last_month.replace(day=28) + timedelta(days=4)).replace(day=1)
     rows = FeedbackDay.objects.filter(day__gte=first_month, day__lt=end)
     if scope is not None:
-        rows = rows.filter(**place_lookups(scope))
+        rows = rows.filter(**scope.at_place(need_profile="need_profile"))
     grouped = rows.annotate(month=TruncMonth("day")).values("month").annotate(**summed()).order_by("month")
     by_month = {as_date(row["month"]): FeedbackCounts.from_row(row) for row in grouped}
     months, month = [], first_month
