@@ -22,10 +22,11 @@ sweep costs at that size.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
+
+from tests.load import harness
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,36 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
-    import django
-
-    django.setup()
-    from django.db import connection
-    from django.test.utils import (
-        override_settings,
-        setup_databases,
-        setup_test_environment,
-        teardown_databases,
-    )
-
-    connection.settings_dict["TEST"]["NAME"] = f"bench_{connection.settings_dict['NAME']}"
-    setup_test_environment()
-    old_config = setup_databases(verbosity=0, interactive=False)
-    try:
-        # DEBUG off, as in production (no query log kept, templates cached), and the static
-        # manifest not needed: the benchmark measures the server's work, not collectstatic.
-        with override_settings(
-            DEBUG=False,
-            ALLOWED_HOSTS=["testserver"],
-            STORAGES={
-                "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-                "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-            },
-            EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-        ):
-            return _run(args, sizes)
-    finally:
-        teardown_databases(old_config, verbosity=0)
+    with harness.scratch_django():
+        return _run(args, sizes)
 
 
 def _sections(*, now) -> list[tuple[str, float]]:

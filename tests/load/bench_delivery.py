@@ -14,12 +14,13 @@ and the query count of one request), then the scheduling and missed-marking swee
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from datetime import time as clock
 from datetime import timedelta
+
+from tests.load import harness
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,20 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=3)
     args = parser.parse_args(argv)
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
-    import django
-
-    django.setup()
-    from django.db import connection
-    from django.test.utils import setup_databases, setup_test_environment, teardown_databases
-
-    connection.settings_dict["TEST"]["NAME"] = f"bench_{connection.settings_dict['NAME']}"
-    setup_test_environment()
-    old_config = setup_databases(verbosity=0, interactive=False)
-    try:
+    with harness.scratch_django():
         return _run(args)
-    finally:
-        teardown_databases(old_config, verbosity=0)
 
 
 def _timed(client, url: str, *, warmup: int, requests: int) -> tuple[float, float, int]:

@@ -15,10 +15,11 @@ nothing left to do, the query counts, and the incident list page at that size.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
+
+from tests.load import harness
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,27 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat-find", type=int, default=30, help="timed runs of the due-incident query")
     args = parser.parse_args(argv)
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
-    import django
-
-    django.setup()
-    from django.db import connection
-    from django.test.utils import (
-        override_settings,
-        setup_databases,
-        setup_test_environment,
-        teardown_databases,
-    )
-
-    # A database of its own (bench_<name>), so that a test run at the same time is not disturbed.
-    connection.settings_dict["TEST"]["NAME"] = f"bench_{connection.settings_dict['NAME']}"
-    setup_test_environment()
-    old_config = setup_databases(verbosity=0, interactive=False)
-    try:
-        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
-            return _run(args)
-    finally:
-        teardown_databases(old_config, verbosity=0)
+    with harness.scratch_django():
+        return _run(args)
 
 
 def _run(args: argparse.Namespace) -> int:

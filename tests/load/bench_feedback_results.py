@@ -11,7 +11,7 @@ request aggregates every response.
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/sd_feedback \\
         .venv/bin/python -m tests.load.bench_feedback_results [--sizes 10000,100000] [--keepdb]
 
-It works in its own throwaway database, <name>_bench_feedback, dropped afterwards unless
+It works in its own throwaway database, bench_<name>, dropped afterwards unless
 --keepdb (which makes a rerun skip the seeding).
 """
 
@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import statistics
 import sys
 import time
+
+from tests.load import harness
 
 WARM_UP = 5
 
@@ -35,68 +36,56 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
-    os.environ.setdefault("DEBUG", "1")  # development settings for a local run; DEBUG is switched off below
-    import django
+    with harness.scratch_django(keepdb=args.keepdb):
+        return _run(args, sizes)
 
-    django.setup()
-    from django.conf import settings
+
+def _run(args: argparse.Namespace, sizes: list[int]) -> int:
+    from django.core.cache import cache as default_cache
+    from django.core.cache.backends.dummy import DummyCache
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext, setup_databases, teardown_databases
+    from django.test.utils import CaptureQueriesContext
 
-    database = settings.DATABASES["default"]
-    if connection.vendor != "sqlite":
-        database.setdefault("TEST", {})["NAME"] = f"{database['NAME']}_bench_feedback"
-    state = setup_databases(verbosity=0, interactive=False, keepdb=args.keepdb, serialized_aliases=set())
-    settings.DEBUG = False  # no query log, no debug templates: what production runs
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    try:
-        from django.core.cache import cache as default_cache
-        from django.core.cache.backends.dummy import DummyCache
+    from feedback.models import Answer, Survey
+    from servicedesk import caching as figures  # where computed pages meet the cache
+    from servicedesk.models import User
+    from tests.conftest import verify_second_factor
 
-        from feedback.models import Answer, Survey
-        from servicedesk import caching as figures  # where computed pages meet the cache
-        from servicedesk.models import User
-        from tests.conftest import verify_second_factor
-
-        print(
-            f"Feedback results page ({connection.vendor}, DEBUG off, test client, "
-            f"{WARM_UP} warm-up + {args.requests} timed requests per size)"
+    print(
+        f"Feedback results page ({connection.vendor}, DEBUG off, test client, "
+        f"{WARM_UP} warm-up + {args.requests} timed requests per size)"
+    )
+    for size in sizes:
+        started = time.monotonic()
+        call_command("seed_demo", "--force", "--responses", str(size), verbosity=0, stdout=io.StringIO())
+        seeded = time.monotonic() - started
+        survey = Survey.objects.get(slug="after-your-visit")
+        responses = survey.responses.count()
+        answers = Answer.objects.filter(response__survey=survey).count()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:  # what autovacuum does soon after a bulk load
+                cursor.execute("ANALYZE")
+        client = Client()
+        manager = User.objects.get(username="manager")
+        client.force_login(manager)
+        verify_second_factor(client, manager)  # managers sign in with a second factor
+        results_url = f"/feedback/surveys/{survey.pk}/results/"
+        pages = (
+            ("results, computed", results_url, DummyCache("bench", {})),
+            ("results, cached", results_url, default_cache),
+            ("responses list", "/feedback/responses/", default_cache),
         )
-        for size in sizes:
-            started = time.monotonic()
-            call_command("seed_demo", "--force", "--responses", str(size), verbosity=0, stdout=io.StringIO())
-            seeded = time.monotonic() - started
-            survey = Survey.objects.get(slug="after-your-visit")
-            responses = survey.responses.count()
-            answers = Answer.objects.filter(response__survey=survey).count()
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:  # what autovacuum does soon after a bulk load
-                    cursor.execute("ANALYZE")
-            client = Client()
-            manager = User.objects.get(username="manager")
-            client.force_login(manager)
-            verify_second_factor(client, manager)  # managers sign in with a second factor
-            results_url = f"/feedback/surveys/{survey.pk}/results/"
-            pages = (
-                ("results, computed", results_url, DummyCache("bench", {})),
-                ("results, cached", results_url, default_cache),
-                ("responses list", "/feedback/responses/", default_cache),
+        for label, url, results_cache in pages:
+            figures.cache = results_cache
+            median, p95, queries = _measure(client, url, args.requests, CaptureQueriesContext, connection)
+            print(
+                f"  {label} @ {responses:,} responses ({answers:,} answers)  "
+                f"median {median:.0f} ms, p95 {p95:.0f} ms, {queries} queries"
             )
-            for label, url, results_cache in pages:
-                figures.cache = results_cache
-                median, p95, queries = _measure(client, url, args.requests, CaptureQueriesContext, connection)
-                print(
-                    f"  {label} @ {responses:,} responses ({answers:,} answers)  "
-                    f"median {median:.0f} ms, p95 {p95:.0f} ms, {queries} queries"
-                )
-            figures.cache = default_cache
-            print(f"  seeding up to {responses:,} responses  {seeded:.0f} s")
-    finally:
-        connection.close()
-        teardown_databases(state, verbosity=0, keepdb=args.keepdb)
+        figures.cache = default_cache
+        print(f"  seeding up to {responses:,} responses  {seeded:.0f} s")
     return 0
 
 

@@ -14,8 +14,9 @@ and the queries per thousand rows.
 from __future__ import annotations
 
 import argparse
-import os
 import time
+
+from tests.load import harness
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,21 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=50_000)
     args = parser.parse_args(argv)
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
-    import django
-
-    django.setup()
-    from django.db import connection
-    from django.test.utils import setup_databases, setup_test_environment, teardown_databases
-
-    if connection.vendor == "postgresql":  # a database of its own, beside any test run
-        connection.settings_dict["TEST"]["NAME"] = f"bench_{connection.settings_dict['NAME']}"
-    setup_test_environment()
-    old_config = setup_databases(verbosity=0, interactive=False)
-    try:
+    with harness.scratch_django():
         return _run(args)
-    finally:
-        teardown_databases(old_config, verbosity=0)
 
 
 def visit_list(rows: int) -> bytes:

@@ -15,8 +15,9 @@ nothing left to do.
 from __future__ import annotations
 
 import argparse
-import os
 import time
+
+from tests.load import harness
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,27 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=4, help="concurrent senders (worker processes)")
     args = parser.parse_args(argv)
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
-    import django
-
-    django.setup()
-    from django.db import connection
-    from django.test.utils import (
-        override_settings,
-        setup_databases,
-        setup_test_environment,
-        teardown_databases,
-    )
-
-    if connection.vendor == "postgresql":  # a database of its own, beside any test run
-        connection.settings_dict["TEST"]["NAME"] = f"bench_{connection.settings_dict['NAME']}"
-    setup_test_environment()
-    old_config = setup_databases(verbosity=0, interactive=False)
-    try:
-        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
-            return _run(args)
-    finally:
-        teardown_databases(old_config, verbosity=0)
+    with harness.scratch_django():
+        return _run(args)
 
 
 def _run(args: argparse.Namespace) -> int:

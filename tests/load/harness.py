@@ -1,5 +1,6 @@
-"""What the load benchmark and the fault scripts share: a live gunicorn on a throwaway
-PostgreSQL database, and a small HTTP "browser" (cookies, CSRF, forms) on http.client.
+"""What the benchmarks and the fault scripts share: Django on a throwaway database of its own
+(in-process benchmarks), a live gunicorn on one (HTTP load, faults), and a small HTTP "browser"
+(cookies, CSRF, forms) on http.client.
 
 Loopback only: every request goes to 127.0.0.1, to servers these scripts start themselves.
 """
@@ -23,6 +24,48 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
+
+
+# In-process benchmarks time the server's work as production runs it: DEBUG off (no query log,
+# cached templates), no static manifest needed, mail kept in memory.
+PRODUCTION_LIKE = {
+    "DEBUG": False,
+    "STORAGES": {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    },
+    "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+}
+
+
+@contextlib.contextmanager
+def scratch_django(*, keepdb: bool = False) -> Iterator[None]:
+    """Django set up in this process on a database of its own, ``bench_<DATABASE_URL's name>``
+    (so a test run at the same time is undisturbed), with PRODUCTION_LIKE settings; the database
+    is dropped afterwards unless ``keepdb`` (a rerun then skips the seeding)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
+    os.environ.setdefault("DEBUG", "1")  # development defaults for a local run; DEBUG goes off below
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test.utils import (
+        override_settings,
+        setup_databases,
+        setup_test_environment,
+        teardown_databases,
+    )
+
+    if connection.vendor == "postgresql":
+        connection.settings_dict["TEST"]["NAME"] = f"bench_{connection.settings_dict['NAME']}"
+    setup_test_environment(debug=False)  # also lets the test client's "testserver" host in
+    state = setup_databases(verbosity=0, interactive=False, keepdb=keepdb)
+    try:
+        with override_settings(**PRODUCTION_LIKE):
+            yield
+    finally:
+        connection.close()
+        teardown_databases(state, verbosity=0, keepdb=keepdb)
 
 
 def free_port() -> int:
