@@ -175,7 +175,7 @@ def incident_open(
         resolve_by=clock.add(now, policy.resolve_within),
         **(source_links or {}),
     )
-    reschedule(incident)
+    reschedule(incident, clock)
     incident.save()
     # created_at is "now" for the service, so clocks and the timeline agree in tests and imports.
     Incident.objects.filter(pk=incident.pk).update(created_at=now)
@@ -276,8 +276,9 @@ def incident_pause(*, incident: Incident, by: User, reason: str, now: datetime) 
 @transaction.atomic
 def incident_resume(*, incident: Incident, by: User, now: datetime) -> Incident:
     incident, old = _move(incident, "resume")
-    waited = end_pause(incident, now)
-    reschedule(incident)
+    clock = clock_for(policy_for(incident.severity))  # read once: the pause and the ladder both use it
+    waited = end_pause(incident, now, clock)
+    reschedule(incident, clock)
     return _save_moved(
         incident,
         old,
@@ -336,10 +337,11 @@ def incident_reopen(*, incident: Incident, by: User, reason: str, now: datetime)
     incident.resolved_at = None
     incident.closed_at = None
     policy = policy_for(incident.severity)
-    incident.resolve_by = max(incident.resolve_by, clock_for(policy).add(now, policy.resolve_within))
+    clock = clock_for(policy)
+    incident.resolve_by = max(incident.resolve_by, clock.add(now, policy.resolve_within))
     incident.loop_token_hash = None
     incident.loop_sent_at = None
-    reschedule(incident)
+    reschedule(incident, clock)
     return _save_moved(
         incident,
         old,

@@ -86,15 +86,17 @@ def next_escalation_at(
     return (clock or clock_for(step.policy)).add(deadline, step.after)
 
 
-def reschedule(incident: Incident) -> None:
-    incident.next_escalation_at = next_escalation_at(incident, steps_by_level(incident.severity))
+def reschedule(incident: Incident, clock: OpeningClock | None = None) -> None:
+    """Set when the incident's next escalation step falls due (``clock``: its policy's, if at hand)."""
+    incident.next_escalation_at = next_escalation_at(incident, steps_by_level(incident.severity), clock)
 
 
-def end_pause(incident: Incident, now: datetime) -> timedelta:
+def end_pause(incident: Incident, now: datetime, clock: OpeningClock | None = None) -> timedelta:
     """Stop the pause clock: deadlines move later by the time spent waiting on the patient (on an
-    opening-hours policy, by the open time that passed while waiting)."""
+    opening-hours policy, by the open time that passed while waiting). ``clock``: the policy's, if at
+    hand; else it is read."""
     waited = max(now - incident.paused_at, timedelta(0))
-    clock = clock_for(policy_for(incident.severity))
+    clock = clock or clock_for(policy_for(incident.severity))
     counted = clock.between(incident.paused_at, now)
     incident.paused_for += waited
     if incident.acknowledged_at is None:  # defensive: pausing needs an acknowledgement
