@@ -325,16 +325,20 @@ def _plan(pk: int) -> RecoveryPlan:
     return get_object_or_404(RecoveryPlan.objects.select_related("owner"), pk=pk)
 
 
-@team_required
-def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = _plan(pk)
-    context = {
+def _plan_detail_context(plan: RecoveryPlan, drill_form: rforms.DrillForm) -> dict:
+    return {
         "plan": plan,
         "steps": plan.steps.all(),
         "drills": Drill.objects.filter(plan=plan).select_related("led_by"),
         "today": timezone.localdate(),
-        "drill_form": rforms.DrillForm(initial={"held_on": timezone.localdate()}),
+        "drill_form": drill_form,
     }
+
+
+@team_required
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = _plan(pk)
+    context = _plan_detail_context(plan, rforms.DrillForm(initial={"held_on": timezone.localdate()}))
     return render(request, "recovery/plan_detail.html", context)
 
 
@@ -386,14 +390,7 @@ def drill_create(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Drill logged.")
             return redirect("recovery:plan_detail", plan.pk)
-    context = {
-        "plan": plan,
-        "steps": plan.steps.all(),
-        "drills": Drill.objects.filter(plan=plan).select_related("led_by"),
-        "today": timezone.localdate(),
-        "drill_form": form,
-    }
-    return render(request, "recovery/plan_detail.html", context, status=400)
+    return render(request, "recovery/plan_detail.html", _plan_detail_context(plan, form), status=400)
 
 
 # --- The patient's "Did we put it right?" page -------------------------------------------------------
