@@ -97,14 +97,25 @@ def _refuse_when_closed(incident: Incident, doing: str) -> None:
 # --- Reference numbers ----------------------------------------------------------------------------
 
 
-def _next_reference(now: datetime) -> str:
-    """INC-YYYY-NNNN: the year's counter row is locked until the incident is committed (no gaps)."""
-    year = timezone.localtime(now).year
+def reserve_reference_numbers(year: int, count: int = 1) -> range:
+    """The year's next ``count`` reference numbers. The counter row stays locked until the
+    transaction ends, so numbers are unique and a rollback gives them back (no gaps)."""
     IncidentCounter.objects.bulk_create([IncidentCounter(year=year)], ignore_conflicts=True)
     counter = IncidentCounter.objects.select_for_update().get(year=year)
-    counter.last_number += 1
+    first = counter.last_number + 1
+    counter.last_number += count
     counter.save(update_fields=["last_number"])
-    return f"INC-{year}-{counter.last_number:04d}"
+    return range(first, first + count)
+
+
+def format_reference(year: int, number: int) -> str:
+    return f"INC-{year}-{number:04d}"
+
+
+def _next_reference(now: datetime) -> str:
+    """INC-YYYY-NNNN, numbered within the (local) year it was logged."""
+    year = timezone.localtime(now).year
+    return format_reference(year, reserve_reference_numbers(year)[0])
 
 
 def title_from(description: str) -> str:
