@@ -213,6 +213,16 @@ def owner_emails(owner: User | None) -> list[str]:
     return list(User.objects.managers().exclude(email="").values_list("email", flat=True))
 
 
+def email_owner(owner: User | None, *, subject: str, template: str, context: dict, kind: str) -> None:
+    """Email ``owner``, else every manager with an address: the text is rendered once for them all."""
+    emails = owner_emails(owner)
+    if not emails:
+        return
+    text = render_to_string(template, context)
+    for email in emails:
+        notify.send_email(to=email, subject=subject, text=text, kind=kind)
+
+
 def action_remind(*, action_id: int, now: datetime) -> bool:
     """Remind an action's owner (else the incident's assignee, else the managers) on its due date, once."""
     today = timezone.localdate(now)
@@ -222,13 +232,13 @@ def action_remind(*, action_id: int, now: datetime) -> bool:
             return False
         action = FollowUp.objects.select_related("incident__assignee", "owner").get(pk=action_id)
         context = {"action": action, "incident": action.incident, "url": incident_url(action.incident)}
-        for email in owner_emails(action.owner or action.incident.assignee):
-            notify.send_email(
-                to=email,
-                subject=f"Due today: an action on {action.incident.reference}",
-                text=render_to_string("recovery/email/action_due.txt", context),
-                kind="incident_action_due",
-            )
+        email_owner(
+            action.owner or action.incident.assignee,
+            subject=f"Due today: an action on {action.incident.reference}",
+            template="recovery/email/action_due.txt",
+            context=context,
+            kind="incident_action_due",
+        )
     return True
 
 
