@@ -22,7 +22,7 @@ from recovery.models import (
     FollowUp,
     Incident,
 )
-from recovery.services.sla import clock_for, next_escalation_at, policy_for, steps_by_level
+from recovery.services.sla import clocks_by_severity, next_escalation_at, steps_by_level
 from servicedesk import notify
 from servicedesk.models import User
 from servicedesk.roles import Role
@@ -108,7 +108,7 @@ def _per_row(values: dict[int, datetime | None]) -> Case | None:
 def _claim_and_notify(incidents: list[Incident], *, now: datetime) -> list[FollowUp]:
     severities = {i.severity for i in incidents}
     ladders = {severity: steps_by_level(severity) for severity in severities}
-    clocks = {severity: clock_for(policy_for(severity)) for severity in severities}  # a query or two each
+    clocks = clocks_by_severity(severities)
     claims: list[tuple[Incident, int, EscalationStep]] = []
     stuck: list[int] = []
     for incident in incidents:

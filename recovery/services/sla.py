@@ -61,6 +61,13 @@ def clock_for(policy: SlaPolicy) -> OpeningClock:
     return OpeningClock.current() if policy.opening_hours_only else ALWAYS_OPEN
 
 
+def clocks_by_severity(severities: set[str]) -> dict[str, OpeningClock]:
+    """``clock_for`` each severity's policy, reading the opening hours at most once (for a sweep)."""
+    policies = {severity: policy_for(severity) for severity in severities}
+    practice = OpeningClock.current() if any(p.opening_hours_only for p in policies.values()) else None
+    return {severity: practice if p.opening_hours_only else ALWAYS_OPEN for severity, p in policies.items()}
+
+
 def steps_by_level(severity: str) -> dict[int, EscalationStep]:
     return {
         step.level: step
