@@ -228,11 +228,8 @@ def incident_act(request: HttpRequest, reference: str, action: str) -> HttpRespo
         return render(request, "recovery/incident_detail.html", context, status=400)
     try:
         spec.run(incident, request.user, form.cleaned_data if form else {}, timezone.now())
-    except services.TransitionRefused as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("recovery:incident_detail", incident.reference)
     except ValidationError as exc:
-        if form is None:
+        if form is None or isinstance(exc, services.TransitionRefused):
             messages.error(request, " ".join(exc.messages))
             return redirect("recovery:incident_detail", incident.reference)
         form.add_error(None, exc)
