@@ -30,19 +30,16 @@ from servicedesk.roles import Role
 logger = logging.getLogger(__name__)
 
 
-def _recipients(step: EscalationStep, *, cache: dict | None = None) -> list[str]:
+def _recipients(step: EscalationStep, *, by_role: dict[str, list[str]]) -> list[str]:
+    """The step's addresses; a role's are read once per sweep batch and kept in ``by_role``."""
     if step.notify_user_id:
         user = step.notify_user
         return [user.email] if user.is_active and user.email else []
-    key = ("role", step.notify_role)
-    if cache is not None and key in cache:
-        return cache[key]
-    emails = list(
-        User.objects.with_role(Role(step.notify_role)).exclude(email="").values_list("email", flat=True)
-    )
-    if cache is not None:
-        cache[key] = emails
-    return emails
+    if step.notify_role not in by_role:
+        by_role[step.notify_role] = list(
+            User.objects.with_role(Role(step.notify_role)).exclude(email="").values_list("email", flat=True)
+        )
+    return by_role[step.notify_role]
 
 
 def incident_url(incident: Incident) -> str:
@@ -139,7 +136,7 @@ def _claim_and_notify(incidents: list[Incident], *, now: datetime) -> list[Follo
     if claimed != len(claims):
         raise _ClaimLost
 
-    recipients_cache: dict = {}
+    emails_by_role: dict[str, list[str]] = {}
     rows: list[FollowUp] = []
     by_recipient: dict[str, list[_Escalated]] = defaultdict(list)
     for incident, level, step in claims:
@@ -151,7 +148,7 @@ def _claim_and_notify(incidents: list[Incident], *, now: datetime) -> list[Follo
             overdue=humanize_duration(now - deadline),
             url=incident_url(incident),
         )
-        recipients = _recipients(step, cache=recipients_cache)
+        recipients = _recipients(step, by_role=emails_by_role)
         rows.append(
             FollowUp(
                 incident=incident,
