@@ -31,22 +31,24 @@ DEFAULT_SLA: dict[str, tuple[timedelta, timedelta]] = {
 }
 
 
-def policy_for(severity: str) -> SlaPolicy:
+def _get_or_create_policy(severity: str) -> tuple[SlaPolicy, bool]:
+    """The severity's policy, created with the default promise when there is none yet."""
     respond, resolve = DEFAULT_SLA[Severity(severity)]
-    policy, _ = SlaPolicy.objects.get_or_create(
+    return SlaPolicy.objects.get_or_create(
         severity=severity, defaults={"respond_within": respond, "resolve_within": resolve}
     )
-    return policy
+
+
+def policy_for(severity: str) -> SlaPolicy:
+    return _get_or_create_policy(severity)[0]
 
 
 @transaction.atomic
 def sla_policies_ensure_defaults() -> None:
     """Create any missing severity's policy with the default promise and a two-step ladder to managers
     (what the data migration gives a new practice)."""
-    for severity, (respond, resolve) in DEFAULT_SLA.items():
-        policy, created = SlaPolicy.objects.get_or_create(
-            severity=severity, defaults={"respond_within": respond, "resolve_within": resolve}
-        )
+    for severity, (respond, _resolve) in DEFAULT_SLA.items():
+        policy, created = _get_or_create_policy(severity)
         if created:
             EscalationStep.objects.bulk_create(
                 [
