@@ -26,6 +26,11 @@ class FollowUpInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
+    def get_queryset(self, request):
+        # Each row shows its author and its title (FollowUp.__str__ names the incident): joins, not
+        # queries per row of a long timeline.
+        return super().get_queryset(request).select_related("author", "incident")
+
 
 @admin.register(Incident)
 class IncidentAdmin(ReadOnlyAdmin):

@@ -24,7 +24,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from recovery import services
-from recovery.models import Drill, FollowUp, Incident, IncidentCounter, RecoveryPlan, Severity
+from recovery.models import Drill, FollowUp, Incident, RecoveryPlan, Severity
 from servicedesk.models import Touchpoint, User
 from servicedesk.roles import Role
 
@@ -408,14 +408,8 @@ def bulk_incidents(count: int, *, now: datetime, open_share: float, due: int) ->
     categories = [c for c, *_ in SCENARIOS]
     open_count = round(to_add * open_share)
     with transaction.atomic():
-        IncidentCounter.objects.bulk_create([IncidentCounter(year=year)], ignore_conflicts=True)
-        counter = IncidentCounter.objects.select_for_update().get(year=year)
-        first = counter.last_number + 1
-        counter.last_number += to_add
-        counter.save(update_fields=["last_number"])
         rows = []
-        for k in range(to_add):
-            number = first + k
+        for k, number in enumerate(services.incidents.reserve_reference_numbers(year, to_add)):
             touchpoint_id, location_id = touchpoints[k % len(touchpoints)]
             is_open = k < open_count
             is_due = k < due
@@ -428,7 +422,7 @@ def bulk_incidents(count: int, *, now: datetime, open_share: float, due: int) ->
             resolve_by = created + timedelta(days=7)
             rows.append(
                 Incident(
-                    reference=f"INC-{year}-{number:04d}",
+                    reference=services.incidents.format_reference(year, number),
                     title=f"{VOLUME_TITLE} {number}",
                     description="Benchmark volume.",
                     category=categories[k % len(categories)],

@@ -360,11 +360,6 @@ class Incident(TimeStamped):
         left = self.time_left(now)
         return left is not None and left < timedelta(0) and not self.is_paused
 
-    def hours_to_first_response(self) -> float | None:
-        if self.acknowledged_at is None:
-            return None
-        return (self.acknowledged_at - self.created_at).total_seconds() / 3600
-
 
 class FollowUpQuerySet(models.QuerySet):
     def open_actions(self) -> FollowUpQuerySet:
@@ -530,9 +525,6 @@ class RecoveryPlan(TimeStamped):
 
     def __str__(self) -> str:
         return self.title
-
-    def drill_is_overdue(self, today: date) -> bool:
-        return self.next_drill_on is not None and self.next_drill_on < today
 
 
 class RecoveryStep(models.Model):

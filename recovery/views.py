@@ -228,11 +228,8 @@ def incident_act(request: HttpRequest, reference: str, action: str) -> HttpRespo
         return render(request, "recovery/incident_detail.html", context, status=400)
     try:
         spec.run(incident, request.user, form.cleaned_data if form else {}, timezone.now())
-    except services.TransitionRefused as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("recovery:incident_detail", incident.reference)
     except ValidationError as exc:
-        if form is None:
+        if form is None or isinstance(exc, services.TransitionRefused):
             messages.error(request, " ".join(exc.messages))
             return redirect("recovery:incident_detail", incident.reference)
         form.add_error(None, exc)
@@ -325,16 +322,20 @@ def _plan(pk: int) -> RecoveryPlan:
     return get_object_or_404(RecoveryPlan.objects.select_related("owner"), pk=pk)
 
 
-@team_required
-def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = _plan(pk)
-    context = {
+def _plan_detail_context(plan: RecoveryPlan, drill_form: rforms.DrillForm) -> dict:
+    return {
         "plan": plan,
         "steps": plan.steps.all(),
         "drills": Drill.objects.filter(plan=plan).select_related("led_by"),
         "today": timezone.localdate(),
-        "drill_form": rforms.DrillForm(initial={"held_on": timezone.localdate()}),
+        "drill_form": drill_form,
     }
+
+
+@team_required
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = _plan(pk)
+    context = _plan_detail_context(plan, rforms.DrillForm(initial={"held_on": timezone.localdate()}))
     return render(request, "recovery/plan_detail.html", context)
 
 
@@ -386,14 +387,7 @@ def drill_create(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Drill logged.")
             return redirect("recovery:plan_detail", plan.pk)
-    context = {
-        "plan": plan,
-        "steps": plan.steps.all(),
-        "drills": Drill.objects.filter(plan=plan).select_related("led_by"),
-        "today": timezone.localdate(),
-        "drill_form": form,
-    }
-    return render(request, "recovery/plan_detail.html", context, status=400)
+    return render(request, "recovery/plan_detail.html", _plan_detail_context(plan, form), status=400)
 
 
 # --- The patient's "Did we put it right?" page -------------------------------------------------------

@@ -22,7 +22,7 @@ from recovery.models import (
     FollowUp,
     Incident,
 )
-from recovery.services.sla import clock_for, next_escalation_at, policy_for, steps_by_level
+from recovery.services.sla import clocks_by_severity, next_escalation_at, steps_by_level
 from servicedesk import notify
 from servicedesk.models import User
 from servicedesk.roles import Role
@@ -30,19 +30,16 @@ from servicedesk.roles import Role
 logger = logging.getLogger(__name__)
 
 
-def _recipients(step: EscalationStep, *, cache: dict | None = None) -> list[str]:
+def _recipients(step: EscalationStep, *, by_role: dict[str, list[str]]) -> list[str]:
+    """The step's addresses; a role's are read once per sweep batch and kept in ``by_role``."""
     if step.notify_user_id:
         user = step.notify_user
         return [user.email] if user.is_active and user.email else []
-    key = ("role", step.notify_role)
-    if cache is not None and key in cache:
-        return cache[key]
-    emails = list(
-        User.objects.with_role(Role(step.notify_role)).exclude(email="").values_list("email", flat=True)
-    )
-    if cache is not None:
-        cache[key] = emails
-    return emails
+    if step.notify_role not in by_role:
+        by_role[step.notify_role] = list(
+            User.objects.with_role(Role(step.notify_role)).exclude(email="").values_list("email", flat=True)
+        )
+    return by_role[step.notify_role]
 
 
 def incident_url(incident: Incident) -> str:
@@ -108,7 +105,7 @@ def _per_row(values: dict[int, datetime | None]) -> Case | None:
 def _claim_and_notify(incidents: list[Incident], *, now: datetime) -> list[FollowUp]:
     severities = {i.severity for i in incidents}
     ladders = {severity: steps_by_level(severity) for severity in severities}
-    clocks = {severity: clock_for(policy_for(severity)) for severity in severities}  # a query or two each
+    clocks = clocks_by_severity(severities)
     claims: list[tuple[Incident, int, EscalationStep]] = []
     stuck: list[int] = []
     for incident in incidents:
@@ -139,7 +136,7 @@ def _claim_and_notify(incidents: list[Incident], *, now: datetime) -> list[Follo
     if claimed != len(claims):
         raise _ClaimLost
 
-    recipients_cache: dict = {}
+    emails_by_role: dict[str, list[str]] = {}
     rows: list[FollowUp] = []
     by_recipient: dict[str, list[_Escalated]] = defaultdict(list)
     for incident, level, step in claims:
@@ -151,7 +148,7 @@ def _claim_and_notify(incidents: list[Incident], *, now: datetime) -> list[Follo
             overdue=humanize_duration(now - deadline),
             url=incident_url(incident),
         )
-        recipients = _recipients(step, cache=recipients_cache)
+        recipients = _recipients(step, by_role=emails_by_role)
         rows.append(
             FollowUp(
                 incident=incident,
@@ -213,6 +210,16 @@ def owner_emails(owner: User | None) -> list[str]:
     return list(User.objects.managers().exclude(email="").values_list("email", flat=True))
 
 
+def email_owner(owner: User | None, *, subject: str, template: str, context: dict, kind: str) -> None:
+    """Email ``owner``, else every manager with an address: the text is rendered once for them all."""
+    emails = owner_emails(owner)
+    if not emails:
+        return
+    text = render_to_string(template, context)
+    for email in emails:
+        notify.send_email(to=email, subject=subject, text=text, kind=kind)
+
+
 def action_remind(*, action_id: int, now: datetime) -> bool:
     """Remind an action's owner (else the incident's assignee, else the managers) on its due date, once."""
     today = timezone.localdate(now)
@@ -222,13 +229,13 @@ def action_remind(*, action_id: int, now: datetime) -> bool:
             return False
         action = FollowUp.objects.select_related("incident__assignee", "owner").get(pk=action_id)
         context = {"action": action, "incident": action.incident, "url": incident_url(action.incident)}
-        for email in owner_emails(action.owner or action.incident.assignee):
-            notify.send_email(
-                to=email,
-                subject=f"Due today: an action on {action.incident.reference}",
-                text=render_to_string("recovery/email/action_due.txt", context),
-                kind="incident_action_due",
-            )
+        email_owner(
+            action.owner or action.incident.assignee,
+            subject=f"Due today: an action on {action.incident.reference}",
+            template="recovery/email/action_due.txt",
+            context=context,
+            kind="incident_action_due",
+        )
     return True
 
 

@@ -97,14 +97,25 @@ def _refuse_when_closed(incident: Incident, doing: str) -> None:
 # --- Reference numbers ----------------------------------------------------------------------------
 
 
-def _next_reference(now: datetime) -> str:
-    """INC-YYYY-NNNN: the year's counter row is locked until the incident is committed (no gaps)."""
-    year = timezone.localtime(now).year
+def reserve_reference_numbers(year: int, count: int = 1) -> range:
+    """The year's next ``count`` reference numbers. The counter row stays locked until the
+    transaction ends, so numbers are unique and a rollback gives them back (no gaps)."""
     IncidentCounter.objects.bulk_create([IncidentCounter(year=year)], ignore_conflicts=True)
     counter = IncidentCounter.objects.select_for_update().get(year=year)
-    counter.last_number += 1
+    first = counter.last_number + 1
+    counter.last_number += count
     counter.save(update_fields=["last_number"])
-    return f"INC-{year}-{counter.last_number:04d}"
+    return range(first, first + count)
+
+
+def format_reference(year: int, number: int) -> str:
+    return f"INC-{year}-{number:04d}"
+
+
+def _next_reference(now: datetime) -> str:
+    """INC-YYYY-NNNN, numbered within the (local) year it was logged."""
+    year = timezone.localtime(now).year
+    return format_reference(year, reserve_reference_numbers(year)[0])
 
 
 def title_from(description: str) -> str:
@@ -175,7 +186,7 @@ def incident_open(
         resolve_by=clock.add(now, policy.resolve_within),
         **(source_links or {}),
     )
-    reschedule(incident)
+    reschedule(incident, clock)
     incident.save()
     # created_at is "now" for the service, so clocks and the timeline agree in tests and imports.
     Incident.objects.filter(pk=incident.pk).update(created_at=now)
@@ -198,43 +209,61 @@ def incident_open(
 # --- The state machine -----------------------------------------------------------------------------
 
 
-def _status_row(
-    incident: Incident, old: str, *, at: datetime, by: User | None, body: str = "", **changes
-) -> None:
+def _move(incident: Incident, action: str) -> tuple[Incident, str]:
+    """Lock the row, refuse a move ``TRANSITIONS`` does not allow, and make it (not yet saved).
+    Returns the locked incident and the status it had."""
+    incident = lock_incident(incident)
+    transition = _check(incident, action)
+    old = incident.status
+    incident.status = transition.to
+    return incident, old
+
+
+def _save_moved(
+    incident: Incident,
+    old: str,
+    fields: list[str] | None,
+    *,
+    at: datetime,
+    by: User | None,
+    body: str,
+    **changes,
+) -> Incident:
+    """Save a move made by ``_move`` (status, ``fields`` and updated_at; every field when ``fields`` is
+    None) and write its timeline row."""
+    incident.save(update_fields=None if fields is None else ["status", *fields, "updated_at"])
     log_change(
         incident,
         at=at,
         kind=FollowUp.Kind.STATUS,
         by=by,
-        body=body or f"{Status(old).label} → {incident.get_status_display()}",
+        body=body,
         changes={"status": [old, incident.status], **changes},
     )
+    return incident
 
 
 @transaction.atomic
 def incident_acknowledge(*, incident: Incident, by: User, now: datetime) -> Incident:
     """The first response: someone has seen it and owns getting it sorted. Stops the respond clock."""
-    incident = lock_incident(incident)
-    transition = _check(incident, "acknowledge")
-    old = incident.status
-    incident.status = transition.to
+    incident, old = _move(incident, "acknowledge")
     incident.acknowledged_at = now
     reschedule(incident)
-    incident.save(update_fields=["status", "acknowledged_at", "next_escalation_at", "updated_at"])
     took = humanize_duration(now - incident.created_at)
-    _status_row(incident, old, at=now, by=by, body=f"Acknowledged, {took} after it was logged.")
-    return incident
+    return _save_moved(
+        incident,
+        old,
+        ["acknowledged_at", "next_escalation_at"],
+        at=now,
+        by=by,
+        body=f"Acknowledged, {took} after it was logged.",
+    )
 
 
 @transaction.atomic
 def incident_start(*, incident: Incident, by: User, now: datetime) -> Incident:
-    incident = lock_incident(incident)
-    transition = _check(incident, "start")
-    old = incident.status
-    incident.status = transition.to
-    incident.save(update_fields=["status", "updated_at"])
-    _status_row(incident, old, at=now, by=by, body="Work started.")
-    return incident
+    incident, old = _move(incident, "start")
+    return _save_moved(incident, old, [], at=now, by=by, body="Work started.")
 
 
 @transaction.atomic
@@ -242,45 +271,34 @@ def incident_pause(*, incident: Incident, by: User, reason: str, now: datetime) 
     """Waiting on the patient: the resolve clock stops and nothing escalates until work resumes."""
     if not reason.strip():
         raise ValidationError("Say what you are waiting for from the patient.", code="required")
-    incident = lock_incident(incident)
-    transition = _check(incident, "pause")
-    old = incident.status
-    incident.status = transition.to
+    incident, old = _move(incident, "pause")
     incident.paused_at = now
     incident.next_escalation_at = None
-    incident.save(update_fields=["status", "paused_at", "next_escalation_at", "updated_at"])
-    _status_row(incident, old, at=now, by=by, body=f"Waiting on the patient: {reason.strip()}")
-    return incident
+    return _save_moved(
+        incident,
+        old,
+        ["paused_at", "next_escalation_at"],
+        at=now,
+        by=by,
+        body=f"Waiting on the patient: {reason.strip()}",
+    )
 
 
 @transaction.atomic
 def incident_resume(*, incident: Incident, by: User, now: datetime) -> Incident:
-    incident = lock_incident(incident)
-    transition = _check(incident, "resume")
-    old = incident.status
-    waited = end_pause(incident, now)
-    incident.status = transition.to
-    reschedule(incident)
-    incident.save(
-        update_fields=[
-            "status",
-            "paused_at",
-            "paused_for",
-            "respond_by",
-            "resolve_by",
-            "next_escalation_at",
-            "updated_at",
-        ]
-    )
-    _status_row(
+    incident, old = _move(incident, "resume")
+    clock = clock_for(policy_for(incident.severity))  # read once: the pause and the ladder both use it
+    waited = end_pause(incident, now, clock)
+    reschedule(incident, clock)
+    return _save_moved(
         incident,
         old,
+        ["paused_at", "paused_for", "respond_by", "resolve_by", "next_escalation_at"],
         at=now,
         by=by,
         body=f"Work resumed after waiting {humanize_duration(waited)}; "
         f"resolve by {timezone.localtime(incident.resolve_by):%d %b %H:%M}.",
     )
-    return incident
 
 
 @transaction.atomic
@@ -295,34 +313,29 @@ def incident_resolve(
         errors["root_cause"] = ValidationError("Say why it happened.", code="required")
     if errors:
         raise ValidationError(errors)
-    incident = lock_incident(incident)
-    transition = _check(incident, "resolve")
-    old = incident.status
-    if incident.is_paused:
+    incident, old = _move(incident, "resolve")
+    if old == Status.PAUSED:
         end_pause(incident, now)
-    incident.status = transition.to
     incident.resolved_at = now
     incident.resolution_summary = summary.strip()
     incident.root_cause = root_cause.strip()
     incident.next_escalation_at = None
-    incident.save()
     within = "within" if now <= incident.resolve_by else "outside"
-    _status_row(
-        incident, old, at=now, by=by, body=f"Resolved ({within} the SLA): {incident.resolution_summary}"
+    return _save_moved(
+        incident,
+        old,
+        None,
+        at=now,
+        by=by,
+        body=f"Resolved ({within} the SLA): {incident.resolution_summary}",
     )
-    return incident
 
 
 @transaction.atomic
 def incident_close(*, incident: Incident, by: User, now: datetime) -> Incident:
-    incident = lock_incident(incident)
-    transition = _check(incident, "close")
-    old = incident.status
-    incident.status = transition.to
+    incident, old = _move(incident, "close")
     incident.closed_at = now
-    incident.save(update_fields=["status", "closed_at", "updated_at"])
-    _status_row(incident, old, at=now, by=by, body="Closed.")
-    return incident
+    return _save_moved(incident, old, ["closed_at"], at=now, by=by, body="Closed.")
 
 
 @transaction.atomic
@@ -330,28 +343,25 @@ def incident_reopen(*, incident: Incident, by: User, reason: str, now: datetime)
     """Not put right after all. Counted, with a fresh resolve clock; the patient can be asked again."""
     if not reason.strip():
         raise ValidationError("Say why it is being reopened.", code="required")
-    incident = lock_incident(incident)
-    transition = _check(incident, "reopen")
-    old = incident.status
-    incident.status = transition.to
+    incident, old = _move(incident, "reopen")
     incident.reopen_count += 1
     incident.resolved_at = None
     incident.closed_at = None
     policy = policy_for(incident.severity)
-    incident.resolve_by = max(incident.resolve_by, clock_for(policy).add(now, policy.resolve_within))
+    clock = clock_for(policy)
+    incident.resolve_by = max(incident.resolve_by, clock.add(now, policy.resolve_within))
     incident.loop_token_hash = None
     incident.loop_sent_at = None
-    reschedule(incident)
-    incident.save()
-    _status_row(
+    reschedule(incident, clock)
+    return _save_moved(
         incident,
         old,
+        None,
         at=now,
         by=by,
         body=f"Reopened (time {incident.reopen_count}): {reason.strip()}",
         reopen_count=[incident.reopen_count - 1, incident.reopen_count],
     )
-    return incident
 
 
 # --- Work on an incident --------------------------------------------------------------------------

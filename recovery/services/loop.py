@@ -81,48 +81,43 @@ def loop_incident_for_token(token: str) -> Incident | None:
     return Incident.objects.filter(loop_token_hash=hash_token(token), loop_answered_at__isnull=True).first()
 
 
-@transaction.atomic
-def loop_answer(*, token: str, recovered: bool, now: datetime) -> bool:
-    """Record the patient's answer once; a second answer through the same link changes nothing."""
+def _use_link(token: str, *, now: datetime, body: str, changes: dict, **fields) -> bool:
+    """Use up a patient's link, setting ``fields``, and say so on the timeline. Only the first use
+    counts: a second one (a double click, a concurrent request) changes nothing and returns False."""
     incident = loop_incident_for_token(token)
     if incident is None:
         return False
-    answered = Incident.objects.filter(pk=incident.pk, loop_answered_at__isnull=True).update(
-        loop_answered_at=now, patient_recovered=recovered
+    used = Incident.objects.filter(pk=incident.pk, loop_answered_at__isnull=True).update(
+        loop_answered_at=now, **fields
     )
-    if answered:
-        verdict = "it was put right" if recovered else "it was not put right"
-        log_change(
-            incident,
-            at=now,
-            kind=FollowUp.Kind.LOOP,
-            by=None,
-            body=f"The patient answered: {verdict}.",
-            changes={"patient_recovered": [None, recovered]},
-        )
-    return bool(answered)
+    if used:
+        log_change(incident, at=now, kind=FollowUp.Kind.LOOP, by=None, body=body, changes=changes)
+    return bool(used)
+
+
+@transaction.atomic
+def loop_answer(*, token: str, recovered: bool, now: datetime) -> bool:
+    """Record the patient's answer once; a second answer through the same link changes nothing."""
+    verdict = "it was put right" if recovered else "it was not put right"
+    return _use_link(
+        token,
+        now=now,
+        body=f"The patient answered: {verdict}.",
+        changes={"patient_recovered": [None, recovered]},
+        patient_recovered=recovered,
+    )
 
 
 @transaction.atomic
 def loop_opt_out(*, token: str, now: datetime) -> bool:
     """The patient wants no more contact about this: erase their details and use up the link."""
-    incident = loop_incident_for_token(token)
-    if incident is None:
-        return False
-    erased = Incident.objects.filter(pk=incident.pk, loop_answered_at__isnull=True).update(
-        loop_answered_at=now,
+    return _use_link(
+        token,
+        now=now,
+        body="The patient asked not to be contacted again; their contact details were erased.",
+        changes={"patient_consented": [True, False]},
         patient_consented=False,
         patient_name="",
         patient_phone="",
         patient_email="",
     )
-    if erased:
-        log_change(
-            incident,
-            at=now,
-            kind=FollowUp.Kind.LOOP,
-            by=None,
-            body="The patient asked not to be contacted again; their contact details were erased.",
-            changes={"patient_consented": [True, False]},
-        )
-    return bool(erased)

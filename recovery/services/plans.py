@@ -9,7 +9,6 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 
 from recovery.models import (
@@ -17,8 +16,7 @@ from recovery.models import (
     RecoveryPlan,
     RecoveryStep,
 )
-from recovery.services.escalation import owner_emails
-from servicedesk import notify
+from recovery.services.escalation import email_owner
 from servicedesk.models import User
 
 logger = logging.getLogger(__name__)
@@ -96,11 +94,11 @@ def drill_reminder_send(*, plan_id: int, today: date) -> bool:
             "plan": plan,
             "url": settings.SITE_URL + reverse("recovery:plan_detail", args=[plan.pk]),
         }
-        for email in owner_emails(plan.owner):
-            notify.send_email(
-                to=email,
-                subject=f"Drill overdue: {plan.title}",
-                text=render_to_string("recovery/email/drill_due.txt", context),
-                kind="recovery_drill_due",
-            )
+        email_owner(
+            plan.owner,
+            subject=f"Drill overdue: {plan.title}",
+            template="recovery/email/drill_due.txt",
+            context=context,
+            kind="recovery_drill_due",
+        )
     return True

@@ -31,22 +31,24 @@ DEFAULT_SLA: dict[str, tuple[timedelta, timedelta]] = {
 }
 
 
-def policy_for(severity: str) -> SlaPolicy:
+def _get_or_create_policy(severity: str) -> tuple[SlaPolicy, bool]:
+    """The severity's policy, created with the default promise when there is none yet."""
     respond, resolve = DEFAULT_SLA[Severity(severity)]
-    policy, _ = SlaPolicy.objects.get_or_create(
+    return SlaPolicy.objects.get_or_create(
         severity=severity, defaults={"respond_within": respond, "resolve_within": resolve}
     )
-    return policy
+
+
+def policy_for(severity: str) -> SlaPolicy:
+    return _get_or_create_policy(severity)[0]
 
 
 @transaction.atomic
 def sla_policies_ensure_defaults() -> None:
     """Create any missing severity's policy with the default promise and a two-step ladder to managers
     (what the data migration gives a new practice)."""
-    for severity, (respond, resolve) in DEFAULT_SLA.items():
-        policy, created = SlaPolicy.objects.get_or_create(
-            severity=severity, defaults={"respond_within": respond, "resolve_within": resolve}
-        )
+    for severity, (respond, _resolve) in DEFAULT_SLA.items():
+        policy, created = _get_or_create_policy(severity)
         if created:
             EscalationStep.objects.bulk_create(
                 [
@@ -59,6 +61,13 @@ def sla_policies_ensure_defaults() -> None:
 def clock_for(policy: SlaPolicy) -> OpeningClock:
     """The clock a policy's promises run on: opening hours, or every hour."""
     return OpeningClock.current() if policy.opening_hours_only else ALWAYS_OPEN
+
+
+def clocks_by_severity(severities: set[str]) -> dict[str, OpeningClock]:
+    """``clock_for`` each severity's policy, reading the opening hours at most once (for a sweep)."""
+    policies = {severity: policy_for(severity) for severity in severities}
+    practice = OpeningClock.current() if any(p.opening_hours_only for p in policies.values()) else None
+    return {severity: practice if p.opening_hours_only else ALWAYS_OPEN for severity, p in policies.items()}
 
 
 def steps_by_level(severity: str) -> dict[int, EscalationStep]:
@@ -86,15 +95,17 @@ def next_escalation_at(
     return (clock or clock_for(step.policy)).add(deadline, step.after)
 
 
-def reschedule(incident: Incident) -> None:
-    incident.next_escalation_at = next_escalation_at(incident, steps_by_level(incident.severity))
+def reschedule(incident: Incident, clock: OpeningClock | None = None) -> None:
+    """Set when the incident's next escalation step falls due (``clock``: its policy's, if at hand)."""
+    incident.next_escalation_at = next_escalation_at(incident, steps_by_level(incident.severity), clock)
 
 
-def end_pause(incident: Incident, now: datetime) -> timedelta:
+def end_pause(incident: Incident, now: datetime, clock: OpeningClock | None = None) -> timedelta:
     """Stop the pause clock: deadlines move later by the time spent waiting on the patient (on an
-    opening-hours policy, by the open time that passed while waiting)."""
+    opening-hours policy, by the open time that passed while waiting). ``clock``: the policy's, if at
+    hand; else it is read."""
     waited = max(now - incident.paused_at, timedelta(0))
-    clock = clock_for(policy_for(incident.severity))
+    clock = clock or clock_for(policy_for(incident.severity))
     counted = clock.between(incident.paused_at, now)
     incident.paused_for += waited
     if incident.acknowledged_at is None:  # defensive: pausing needs an acknowledgement

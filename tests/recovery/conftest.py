@@ -43,11 +43,6 @@ def drive_to(status: str, *, by, now: datetime | None = None, **kwargs) -> Incid
 
 
 @pytest.fixture
-def incident_in():
-    return drive_to
-
-
-@pytest.fixture
 def sla_defaults(transactional_db) -> None:
     """Transactional tests start from a flushed database: put the migration's policies back."""
     services.sla_policies_ensure_defaults()

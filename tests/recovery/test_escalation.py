@@ -108,9 +108,9 @@ def test_acknowledging_stops_the_respond_escalation_and_the_resolve_clock_takes_
 
 
 @pytest.mark.django_db
-def test_a_paused_or_resolved_incident_never_escalates(managers, incident_in):
-    paused = incident_in(Status.PAUSED, by=managers[0], severity="critical", now=T0)
-    resolved = incident_in(Status.RESOLVED, by=managers[0], severity="critical", now=T0)
+def test_a_paused_or_resolved_incident_never_escalates(managers):
+    paused = drive_to(Status.PAUSED, by=managers[0], severity="critical", now=T0)
+    resolved = drive_to(Status.RESOLVED, by=managers[0], severity="critical", now=T0)
     assert services.incidents_escalate_due(now=T0 + timedelta(days=60)) == 0
     assert escalations(paused) == escalations(resolved) == []
 
