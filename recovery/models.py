@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -159,6 +159,13 @@ class IncidentQuerySet(models.QuerySet):
         """Past the running deadline: respond-by before acknowledgement, resolve-by always."""
         return self.running().filter(
             Q(acknowledged_at__isnull=True, respond_by__lt=now) | Q(resolve_by__lt=now)
+        )
+
+    def with_running_deadline(self) -> IncidentQuerySet:
+        """Annotated with ``deadline``, the clock that runs now: respond-by until someone
+        acknowledges, then resolve-by (what ``overdue`` compares with)."""
+        return self.annotate(
+            deadline=Case(When(acknowledged_at__isnull=True, then=F("respond_by")), default=F("resolve_by"))
         )
 
     def due_for_escalation(self, now: datetime) -> IncidentQuerySet:

@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, When, Window
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Window
 from django.db.models.functions import TruncWeek
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -923,11 +923,9 @@ def attention_overdue_incidents(scope: Scope, *, limit: int = 8) -> AttentionLis
     """Incidents past their respond-by or resolve-by time right now, the longest overdue first."""
     from recovery.models import Incident
 
-    # The running clock: respond-by until someone acknowledges, then resolve-by.
-    deadline = Case(When(acknowledged_at__isnull=True, then=F("respond_by")), default=F("resolve_by"))
     return _incident_attention(
         scope,
-        Incident.objects.overdue(scope.now).annotate(deadline=deadline).order_by("deadline", "pk"),
+        Incident.objects.overdue(scope.now).with_running_deadline().order_by("deadline", "pk"),
         key="overdue_incidents",
         title=str(_("Overdue incidents")),
         url=incidents_url(scope, overdue="on", sort="due"),

@@ -91,7 +91,7 @@ def next_escalation_at(
     step = steps.get(incident.escalation_level + 1)
     if step is None:
         return None
-    deadline = incident.respond_by if incident.acknowledged_at is None else incident.resolve_by
+    _clock, deadline = incident.running_deadline()  # running statuses are open: never None here
     return (clock or clock_for(step.policy)).add(deadline, step.after)
 
 
