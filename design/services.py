@@ -197,29 +197,6 @@ def metric_value(*, key: str, period: Period, filters: Filters) -> float | None:
         return None
 
 
-def goal_evaluate(*, goal: ServiceGoal, now: datetime) -> Evaluation:
-    """Compute the goal's value for its current period through the registry, and its status."""
-    current, previous = goal_periods(period=goal.period, now=now)
-    filters = goal_filters(goal)
-    value = metric_value(key=goal.metric_key, period=current, filters=filters)
-    previous_value = metric_value(key=goal.metric_key, period=previous, filters=filters)
-    return Evaluation(
-        status=status_of(
-            value=value,
-            previous_value=previous_value,
-            comparator=goal.comparator,
-            target=goal.target,
-            tolerance=goal.tolerance,
-        ),
-        value=value,
-        previous_value=previous_value,
-        trend=trend_of(value=value, previous_value=previous_value, comparator=goal.comparator),
-        period=current,
-        previous_period=previous,
-        metric=metrics.registry.get(goal.metric_key),
-    )
-
-
 @dataclass(frozen=True)
 class PeriodResult:
     period: Period
@@ -262,6 +239,12 @@ def goal_history(
         metric=metrics.registry.get(goal.metric_key),
     )
     return evaluation, rows
+
+
+def goal_evaluate(*, goal: ServiceGoal, now: datetime) -> Evaluation:
+    """Compute the goal's value for its current period through the registry, and its status."""
+    evaluation, _ = goal_history(goal=goal, now=now, count=1)
+    return evaluation
 
 
 def goal_measure(*, goal: ServiceGoal, now: datetime) -> GoalMeasurement:
