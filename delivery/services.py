@@ -6,13 +6,12 @@ Each function is one transaction. Views, tasks, the demo and the admin call thes
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -160,7 +159,8 @@ def run_start_ad_hoc(*, template: ChecklistTemplate, by: User, now: datetime) ->
 # --- The scheduler's sweeps ------------------------------------------------------------------------
 
 
-def team_members() -> Iterable[User]:
+def team_members() -> QuerySet[User]:
+    """Active staff and managers: who per-person checklists, training and the pickers are about."""
     return User.objects.filter(is_active=True, groups__name__in=Role.values).distinct()
 
 

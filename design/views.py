@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import BadRequest, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Case, Prefetch, Q, When
+from django.db.models import Case, Prefetch, Q, QuerySet, When
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -46,10 +46,9 @@ def get_profile_for_user(user: User, pk: int) -> PatientNeedProfile:
     return get_object_or_404(profiles, pk=pk)
 
 
-def _team() -> list[User]:
-    return list(
-        User.objects.filter(is_active=True, groups__name__in=Role.values).distinct().order_by("first_name")
-    )
+def _team() -> QuerySet[User]:
+    """Active staff and managers: who is asked to acknowledge each goal."""
+    return User.objects.filter(is_active=True, groups__name__in=Role.values).distinct()
 
 
 def _invalid(request: HttpRequest, template: str, context: dict) -> HttpResponse:
@@ -81,9 +80,7 @@ def goal_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(goals, GOALS_PER_PAGE).get_page(request.GET.get("page"))
     context = {"page": page, "filters": filters, "status": status, "today": timezone.localdate()}
     if request.user.is_manager:
-        context["team_size"] = (
-            User.objects.filter(is_active=True, groups__name__in=Role.values).distinct().count()
-        )
+        context["team_size"] = _team().count()
     return render(request, "design/goal_list.html", context)
 
 
@@ -112,7 +109,7 @@ def goal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if request.user.is_manager:
         acknowledged = {a.user_id: a for a in acknowledgements}
-        team = _team()
+        team = list(_team().order_by("first_name"))
         context.update(
             acknowledgements=[acknowledged[m.pk] for m in team if m.pk in acknowledged],
             not_acknowledged=[m for m in team if m.pk not in acknowledged],
