@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 
 from delivery import schedule, training
 from delivery.models import ChecklistResult, ChecklistRun, Dimension, Protocol
@@ -11,16 +11,22 @@ from servicedesk.metrics import Filters, Metric, Number, Period, Unit, register
 PLACE_FILTERS = frozenset({"location_id", "touchpoint_id"})
 
 
-def _runs(period: Period, filters: Filters):
-    """Periodic runs whose deadline falls in the period, cut by place and (params) dimension."""
-    runs = ChecklistRun.objects.filter(due_at__gte=period.start, due_at__lt=period.end, subject__isnull=True)
+def _cut(queryset: QuerySet, filters: Filters, *, run: str = "") -> QuerySet:
+    """Cut runs by place, touchpoint and (params) dimension; ``run="run__"`` cuts their results."""
     if filters.location_id is not None:
-        runs = runs.filter(location_id=filters.location_id)
+        queryset = queryset.filter(**{f"{run}location_id": filters.location_id})
     if filters.touchpoint_id is not None:
-        runs = runs.filter(template__touchpoint_id=filters.touchpoint_id)
+        queryset = queryset.filter(**{f"{run}template__touchpoint_id": filters.touchpoint_id})
     dimension = filters.param("dimension")
     if dimension in Dimension.values:
-        runs = runs.filter(template__dimension=dimension)
+        queryset = queryset.filter(**{f"{run}template__dimension": dimension})
+    return queryset
+
+
+def _runs(period: Period, filters: Filters) -> QuerySet:
+    """Periodic runs whose deadline falls in the period, cut as above and by (params) checklist."""
+    runs = ChecklistRun.objects.filter(due_at__gte=period.start, due_at__lt=period.end, subject__isnull=True)
+    runs = _cut(runs, filters)
     if checklist := filters.param("checklist"):
         runs = runs.filter(template__slug=checklist)
     return runs
@@ -47,14 +53,7 @@ def failed_critical_items(*, period: Period, filters: Filters) -> Number | None:
         recorded_at__gte=period.start,
         recorded_at__lt=period.end,
     )
-    if filters.location_id is not None:
-        results = results.filter(run__location_id=filters.location_id)
-    if filters.touchpoint_id is not None:
-        results = results.filter(run__template__touchpoint_id=filters.touchpoint_id)
-    dimension = filters.param("dimension")
-    if dimension in Dimension.values:
-        results = results.filter(run__template__dimension=dimension)
-    return results.count()
+    return _cut(results, filters, run="run__").count()
 
 
 def training_compliance_pct(*, period: Period, filters: Filters) -> Number | None:
