@@ -23,7 +23,7 @@ def _cut(queryset: QuerySet, filters: Filters, *, run: str = "") -> QuerySet:
     return queryset
 
 
-def _runs(period: Period, filters: Filters) -> QuerySet:
+def runs_due(period: Period, filters: Filters) -> QuerySet:
     """Periodic runs whose deadline falls in the period, cut as above and by (params) checklist."""
     runs = ChecklistRun.objects.filter(due_at__gte=period.start, due_at__lt=period.end, subject__isnull=True)
     runs = _cut(runs, filters)
@@ -34,7 +34,7 @@ def _runs(period: Period, filters: Filters) -> QuerySet:
 
 def checklist_completion_pct(*, period: Period, filters: Filters) -> Number | None:
     """Completed ÷ (completed + missed) among runs due in the period; runs still open do not count yet."""
-    counts = _runs(period, filters).aggregate(
+    counts = runs_due(period, filters).aggregate(
         completed=Count("pk", filter=Q(status=ChecklistRun.Status.COMPLETED)),
         missed=Count("pk", filter=Q(status=ChecklistRun.Status.MISSED)),
     )
@@ -43,7 +43,7 @@ def checklist_completion_pct(*, period: Period, filters: Filters) -> Number | No
 
 
 def missed_runs(*, period: Period, filters: Filters) -> Number | None:
-    return _runs(period, filters).filter(status=ChecklistRun.Status.MISSED).count()
+    return runs_due(period, filters).filter(status=ChecklistRun.Status.MISSED).count()
 
 
 def failed_critical_items(*, period: Period, filters: Filters) -> Number | None:
