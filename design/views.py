@@ -65,7 +65,6 @@ def goal_list(request: HttpRequest) -> HttpResponse:
     goals = (
         ServiceGoal.objects.select_related(*GOAL_RELATED)
         .with_latest_measurement()
-        .acknowledged_by(request.user)
         .order_by(PILLAR_ORDER, "title")
     )
     status = chosen.get("status") or "active"
@@ -75,8 +74,11 @@ def goal_list(request: HttpRequest) -> HttpResponse:
         goals = goals.active()
     if chosen.get("pillar"):
         goals = goals.filter(pillar=chosen["pillar"])
+    # Managers see how many of the team acknowledged each goal; staff whether they did.
     if request.user.is_manager:
         goals = goals.with_acknowledgement_count()
+    else:
+        goals = goals.acknowledged_by(request.user)
     page = Paginator(goals, GOALS_PER_PAGE).get_page(request.GET.get("page"))
     context = {"page": page, "filters": filters, "status": status, "today": timezone.localdate()}
     if request.user.is_manager:
