@@ -51,10 +51,6 @@ def _team() -> QuerySet[User]:
     return User.objects.filter(is_active=True, groups__name__in=Role.values).distinct()
 
 
-def _invalid(request: HttpRequest, template: str, context: dict) -> HttpResponse:
-    return render(request, template, context, status=400)
-
-
 # --- Goals ------------------------------------------------------------------------------------
 
 
@@ -292,9 +288,7 @@ def _profile_form(request: HttpRequest, profile: PatientNeedProfile | None) -> H
         messages.success(request, _("Saved “%(name)s”.") % {"name": saved})
         return redirect("design:profile_detail", pk=saved.pk)
     context = {"form": form, "needs": needs, "accommodations": accommodations, "profile": profile}
-    if data is not None:
-        return _invalid(request, "design/profile_form.html", context)
-    return render(request, "design/profile_form.html", context)
+    return render(request, "design/profile_form.html", context, status=400 if data is not None else 200)
 
 
 @manager_required
