@@ -454,13 +454,10 @@ def review_reminder_send(*, goal_id: int, now: datetime) -> bool:
             else list(User.objects.managers().exclude(email="").values_list("email", flat=True))
         )
         context = {"goal": goal, "url": _goal_url(goal), "practice_name": settings.PRACTICE_NAME}
+        text = render_to_string("design/email/review_due.txt", context)
+        subject = f"Goal review due {goal.review_on:%d %B %Y}: {goal.title}"
         for to in recipients:
-            notify.send_email(
-                to=to,
-                subject=f"Goal review due {goal.review_on:%d %B %Y}: {goal.title}",
-                text=render_to_string("design/email/review_due.txt", context),
-                kind="goal_review_due",
-            )
+            notify.send_email(to=to, subject=subject, text=text, kind="goal_review_due")
     return True
 
 
