@@ -68,62 +68,58 @@ def protocols_overdue_review(*, period: Period, filters: Filters) -> Number | No
     return protocols.count()
 
 
+METRICS = [
+    Metric(
+        key="delivery.checklist_completion_pct",
+        label="Checklists completed on time",
+        unit=Unit.PERCENT,
+        higher_is_better=True,
+        compute=checklist_completion_pct,
+        description=(
+            "Share of checklist runs due in the period that were completed before their deadline "
+            "(the rest were missed). Parameters: dimension=process|people|place, checklist=<short name>."
+        ),
+        filterable_by=PLACE_FILTERS,
+    ),
+    Metric(
+        key="delivery.missed_runs",
+        label="Missed checklists",
+        unit=Unit.COUNT,
+        higher_is_better=False,
+        compute=missed_runs,
+        description="Checklist runs whose deadline passed in the period without completion.",
+        filterable_by=PLACE_FILTERS,
+    ),
+    Metric(
+        key="delivery.failed_critical_items",
+        label="Failed critical checks",
+        unit=Unit.COUNT,
+        higher_is_better=False,
+        compute=failed_critical_items,
+        description="Critical checklist items recorded as failed in the period (each opens an incident).",
+        filterable_by=PLACE_FILTERS,
+    ),
+    Metric(
+        key="delivery.training_compliance_pct",
+        label="Training up to date",
+        unit=Unit.PERCENT,
+        higher_is_better=True,
+        compute=training_compliance_pct,
+        description="Onboarding and refresher requirements not overdue at the end of the period.",
+        filterable_by=frozenset({"location_id"}),
+    ),
+    Metric(
+        key="delivery.protocols_overdue_review",
+        label="Protocols overdue for review",
+        unit=Unit.COUNT,
+        higher_is_better=False,
+        compute=protocols_overdue_review,
+        description="Active protocols whose review date had passed at the period's end.",
+        filterable_by=frozenset({"touchpoint_id"}),
+    ),
+]
+
+
 def register_all() -> None:
-    register(
-        Metric(
-            key="delivery.checklist_completion_pct",
-            label="Checklists completed on time",
-            unit=Unit.PERCENT,
-            higher_is_better=True,
-            compute=checklist_completion_pct,
-            description=(
-                "Share of checklist runs due in the period that were completed before their deadline "
-                "(the rest were missed). Parameters: dimension=process|people|place, checklist=<short name>."
-            ),
-            filterable_by=PLACE_FILTERS,
-        )
-    )
-    register(
-        Metric(
-            key="delivery.missed_runs",
-            label="Missed checklists",
-            unit=Unit.COUNT,
-            higher_is_better=False,
-            compute=missed_runs,
-            description="Checklist runs whose deadline passed in the period without completion.",
-            filterable_by=PLACE_FILTERS,
-        )
-    )
-    register(
-        Metric(
-            key="delivery.failed_critical_items",
-            label="Failed critical checks",
-            unit=Unit.COUNT,
-            higher_is_better=False,
-            compute=failed_critical_items,
-            description="Critical checklist items recorded as failed in the period (each opens an incident).",
-            filterable_by=PLACE_FILTERS,
-        )
-    )
-    register(
-        Metric(
-            key="delivery.training_compliance_pct",
-            label="Training up to date",
-            unit=Unit.PERCENT,
-            higher_is_better=True,
-            compute=training_compliance_pct,
-            description="Onboarding and refresher requirements not overdue at the end of the period.",
-            filterable_by=frozenset({"location_id"}),
-        )
-    )
-    register(
-        Metric(
-            key="delivery.protocols_overdue_review",
-            label="Protocols overdue for review",
-            unit=Unit.COUNT,
-            higher_is_better=False,
-            compute=protocols_overdue_review,
-            description="Active protocols whose review date had passed at the period's end.",
-            filterable_by=frozenset({"touchpoint_id"}),
-        )
-    )
+    for metric in METRICS:
+        register(metric)
