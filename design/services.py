@@ -35,26 +35,24 @@ from servicedesk.models import User
 
 logger = logging.getLogger(__name__)
 
-# What a manager may set on a goal through goal_create / goal_update.
-EDITABLE_FIELDS = frozenset(
-    {
-        "title",
-        "purpose",
-        "pillar",
-        "owner",
-        "metric_key",
-        "metric_params",
-        "location",
-        "touchpoint",
-        "need_profile",
-        "comparator",
-        "target",
-        "tolerance",
-        "period",
-        "budget_money",
-        "budget_staff_hours",
-        "review_on",
-    }
+# What a manager may set on a goal through goal_create / goal_update, in the goal form's order.
+EDITABLE_FIELDS = (
+    "title",
+    "purpose",
+    "pillar",
+    "owner",
+    "metric_key",
+    "metric_params",
+    "location",
+    "touchpoint",
+    "need_profile",
+    "period",
+    "comparator",
+    "target",
+    "tolerance",
+    "budget_money",
+    "budget_staff_hours",
+    "review_on",
 )
 
 
@@ -294,7 +292,7 @@ def _comparable(goal: ServiceGoal, field: str) -> Any:
 
 
 def _check_fields(fields: Mapping[str, Any]) -> None:
-    unknown = set(fields) - EDITABLE_FIELDS
+    unknown = set(fields).difference(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"Not editable on a goal: {', '.join(sorted(unknown))}")
 
