@@ -326,15 +326,8 @@ def _history(templates: list[ChecklistTemplate], *, now, today: date) -> int:
                     continue
                 rng = random.Random(f"{template.slug}|{slot.period_start}|{slot.shift}")
                 completed = rng.random() < COMPLETION_RATE[template.slug]
-                run = ChecklistRun(
-                    template=template,
-                    period_start=slot.period_start,
-                    shift=slot.shift,
-                    location=template.location,
-                    responsible_role=template.responsible_role,
-                    due_at=slot.due_at,
-                    status=ChecklistRun.Status.COMPLETED if completed else ChecklistRun.Status.MISSED,
-                )
+                status = ChecklistRun.Status.COMPLETED if completed else ChecklistRun.Status.MISSED
+                run = services.periodic_run(template, slot, status=status)
                 if completed:
                     run.completed_by = rng.choice(doers)
                     run.completed_at = slot.due_at - timedelta(minutes=rng.randint(5, 150))
