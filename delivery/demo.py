@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from datetime import date, time, timedelta
+from typing import NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
@@ -81,78 +82,55 @@ PROTOCOLS = [
     },
 ]
 
-# (slug, title, dimension, frequency, location, touchpoint, due, role, protocol, completion rate, items)
-# Each item: (text, critical, guidance)
+
+class Checklist(NamedTuple):
+    """One demo checklist; ``rate`` is how often its 90 days of history were completed."""
+
+    slug: str
+    title: str
+    dimension: str
+    frequency: str
+    location: str | None
+    touchpoint: str | None
+    due: time
+    role: Role
+    protocol: str | None
+    rate: float
+    items: list[tuple[str, bool, str]]  # (text, critical, guidance)
+
+
+# Locations, touchpoints and protocols by name: the core demo data and PROTOCOLS above.
 TEMPLATES = [
-    (
-        "morning-premises",
-        "Morning premises check",
-        "place",
-        "daily",
-        RIVERSIDE,
-        "Front desk — Riverside",
-        time(8, 30),
-        Role.STAFF,
-        "Opening the premises",
-        0.96,
-        [
+    Checklist(
+        "morning-premises", "Morning premises check", "place", "daily",
+        RIVERSIDE, "Front desk — Riverside", time(8, 30), Role.STAFF, "Opening the premises", 0.96, [
             ("Entrance, ramp and automatic door clear and working", True, "Try the door button yourself."),
             ("Fire exits clear and unlocked", True, "Both exits, including the one behind the store room."),
             ("Waiting-room chairs clean and undamaged", False, ""),
             ("Hand sanitiser stocked at the entrance", False, ""),
             ("Accessible toilet clean, alarm cord hanging free", True, "The cord must reach the floor."),
             ("Hearing loop switched on and tested", False, "Use the loop listener in the top drawer."),
-        ],
-    ),
-    (
-        "hillcrest-premises",
-        "Morning premises check — Hillcrest",
-        "place",
-        "daily",
-        HILLCREST,
-        "Front desk — Hillcrest",
-        time(8, 30),
-        Role.STAFF,
-        "Opening the premises",
-        0.92,
-        [
+        ]),
+    Checklist(
+        "hillcrest-premises", "Morning premises check — Hillcrest", "place", "daily",
+        HILLCREST, "Front desk — Hillcrest", time(8, 30), Role.STAFF, "Opening the premises", 0.92, [
             ("Entrance clear and unlocked", True, ""),
             ("Fire exits clear", True, ""),
             ("Reception desk tidy, screen privacy filter in place", False, ""),
             ("Leaflet stand stocked", False, ""),
-        ],
-    ),
-    (
-        "waiting-room",
-        "Waiting-room check",
-        "place",
-        "shift",
-        RIVERSIDE,
-        "Waiting room — Riverside",
-        time(13, 0),
-        Role.STAFF,
-        None,
-        0.9,
-        [
+        ]),
+    Checklist(
+        "waiting-room", "Waiting-room check", "place", "shift",
+        RIVERSIDE, "Waiting room — Riverside", time(13, 0), Role.STAFF, None, 0.9, [
             ("Floor dry and free of trip hazards", True, ""),
             ("Call screen showing the right clinics", False, ""),
             ("Notices and leaflets up to date", False, "Remove anything past its date."),
             ("Water dispenser filled, cups stocked", False, ""),
             ("Children's corner tidy and toys wiped", False, ""),
-        ],
-    ),
-    (
-        "phone-line",
-        "Phone line and voicemail check",
-        "place",
-        "daily",
-        None,
-        "Main phone line",
-        time(8, 15),
-        Role.STAFF,
-        "Answering the phone",
-        0.95,
-        [
+        ]),
+    Checklist(
+        "phone-line", "Phone line and voicemail check", "place", "daily",
+        None, "Main phone line", time(8, 15), Role.STAFF, "Answering the phone", 0.95, [
             ("Lines open and the greeting is today's", False, ""),
             ("Voicemail emptied, every message logged for a call back", True, ""),
             ("Queue message matches today's opening hours", False, ""),
@@ -161,112 +139,51 @@ TEMPLATES = [
                 True,
                 "Anything on the red flags card is urgent.",
             ),
-        ],
-    ),
-    (
-        "portal-messages",
-        "Portal messages answered within a working day",
-        "place",
-        "daily",
-        None,
-        "Patient portal",
-        time(17, 0),
-        Role.STAFF,
-        "Patient portal and email messages",
-        0.93,
-        [
+        ]),
+    Checklist(
+        "portal-messages", "Portal messages answered within a working day", "place", "daily",
+        None, "Patient portal", time(17, 0), Role.STAFF, "Patient portal and email messages", 0.93, [
             ("No portal message older than one working day is unanswered", True, ""),
             ("Prescription requests passed to the prescribing team", False, ""),
             ("Clinical questions flagged to the duty doctor", True, ""),
-        ],
-    ),
-    (
-        "email-inbox",
-        "Email inbox check",
-        "place",
-        "daily",
-        None,
-        "Practice email inbox",
-        time(16, 0),
-        Role.STAFF,
-        "Patient portal and email messages",
-        0.94,
-        [
+        ]),
+    Checklist(
+        "email-inbox", "Email inbox check", "place", "daily",
+        None, "Practice email inbox", time(16, 0), Role.STAFF, "Patient portal and email messages", 0.94, [
             ("Every email acknowledged", False, ""),
             ("Nothing waiting longer than one working day", True, ""),
             ("Patient-identifiable emails filed to the record and deleted", False, ""),
-        ],
-    ),
-    (
-        "phone-answering-spot-check",
-        "Phone answering spot check",
-        "process",
-        "daily",
-        None,
-        "Main phone line",
-        time(11, 0),
-        Role.MANAGER,
-        "Answering the phone",
-        0.88,
-        [
+        ]),
+    Checklist(
+        "phone-answering-spot-check", "Phone answering spot check", "process", "daily",
+        None, "Main phone line", time(11, 0), Role.MANAGER, "Answering the phone", 0.88, [
             ("Test call answered within three rings", False, "Call from a mobile at a random time."),
             ("Caller greeted with the practice name and a first name", False, ""),
             ("Next step repeated back before the call ended", False, ""),
-        ],
-    ),
-    (
-        "interpreter-booking",
-        "Interpreter booking check",
-        "process",
-        "daily",
-        None,
-        None,
-        time(16, 0),
-        Role.STAFF,
-        "Booking an interpreter",
-        0.97,
-        [
+        ]),
+    Checklist(
+        "interpreter-booking", "Interpreter booking check", "process", "daily",
+        None, None, time(16, 0), Role.STAFF, "Booking an interpreter", 0.97, [
             ("Tomorrow's list checked for the interpreter flag", False, ""),
             ("Every flagged appointment has an interpreter booked", True, "Relatives are not interpreters."),
             ("Interpreted appointments are double length", False, ""),
-        ],
-    ),
-    (
-        "appointment-access",
-        "Weekly appointment access review",
-        "process",
-        "weekly",
-        None,
-        None,
-        time(16, 0),
-        Role.MANAGER,
-        None,
-        0.9,
-        [
+        ]),
+    Checklist(
+        "appointment-access", "Weekly appointment access review", "process", "weekly",
+        None, None, time(16, 0), Role.MANAGER, None, 0.9, [
             ("Next routine appointment within two weeks", False, ""),
             ("Same-day slots released at 08:00 every day", False, ""),
             ("Did-not-attend rate reviewed and reminders working", False, ""),
-        ],
-    ),
-    (
-        "complaints-review",
-        "Monthly complaints and incidents review",
-        "process",
-        "monthly",
-        None,
-        None,
-        time(16, 0),
-        Role.MANAGER,
-        None,
-        1.0,
-        [
+        ]),
+    Checklist(
+        "complaints-review", "Monthly complaints and incidents review", "process", "monthly",
+        None, None, time(16, 0), Role.MANAGER, None, 1.0, [
             ("Every complaint acknowledged within three working days", False, ""),
             ("Themes shared at the team meeting", False, ""),
             ("Actions from last month closed or carried over", False, ""),
-        ],
-    ),
-]
-COMPLETION_RATE = {row[0]: row[9] for row in TEMPLATES}
+        ]),
+]  # fmt: skip
+COMPLETION_RATE = {row.slug: row.rate for row in TEMPLATES}
 PEOPLE_TEMPLATES = [
     ("onboarding", "Onboarding: new team member", 14, None, [
         ("Fire exits, alarm points and assembly point shown", True, ""),
@@ -345,35 +262,23 @@ def _with_items(template: ChecklistTemplate, items: list[tuple[str, bool, str]])
 
 def _templates(locations: dict, touchpoints: dict, protocols: dict) -> list[ChecklistTemplate]:
     templates = []
-    for (
-        slug,
-        title,
-        dimension,
-        frequency,
-        location,
-        touchpoint,
-        due,
-        role,
-        protocol,
-        rate,
-        items,
-    ) in TEMPLATES:
+    for row in TEMPLATES:
         template, _ = ChecklistTemplate.objects.update_or_create(
-            slug=slug,
+            slug=row.slug,
             defaults={
-                "title": title,
-                "description": f"Demo checklist; usually completed {round(rate * 100)}% of the time.",
-                "dimension": dimension,
-                "frequency": frequency,
-                "location": locations.get(location),
-                "touchpoint": touchpoints.get(touchpoint),
-                "due_time": due,
-                "responsible_role": role,
-                "protocol": protocols.get(protocol),
+                "title": row.title,
+                "description": f"Demo checklist; usually completed {round(row.rate * 100)}% of the time.",
+                "dimension": row.dimension,
+                "frequency": row.frequency,
+                "location": locations.get(row.location),
+                "touchpoint": touchpoints.get(row.touchpoint),
+                "due_time": row.due,
+                "responsible_role": row.role,
+                "protocol": protocols.get(row.protocol),
                 "is_active": True,
             },
         )
-        _with_items(template, items)
+        _with_items(template, row.items)
         templates.append(template)
     return templates
 
@@ -421,15 +326,8 @@ def _history(templates: list[ChecklistTemplate], *, now, today: date) -> int:
                     continue
                 rng = random.Random(f"{template.slug}|{slot.period_start}|{slot.shift}")
                 completed = rng.random() < COMPLETION_RATE[template.slug]
-                run = ChecklistRun(
-                    template=template,
-                    period_start=slot.period_start,
-                    shift=slot.shift,
-                    location=template.location,
-                    responsible_role=template.responsible_role,
-                    due_at=slot.due_at,
-                    status=ChecklistRun.Status.COMPLETED if completed else ChecklistRun.Status.MISSED,
-                )
+                status = ChecklistRun.Status.COMPLETED if completed else ChecklistRun.Status.MISSED
+                run = services.periodic_run(template, slot, status=status)
                 if completed:
                     run.completed_by = rng.choice(doers)
                     run.completed_at = slot.due_at - timedelta(minutes=rng.randint(5, 150))

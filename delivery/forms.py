@@ -4,18 +4,14 @@ from django import forms
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from delivery import services
 from delivery.models import ChecklistItem, ChecklistResult, ChecklistTemplate, Dimension, Protocol
 from design.models import ServiceGoal
-from servicedesk.models import Location, Touchpoint, User
-from servicedesk.roles import Role
+from servicedesk.models import Location, Touchpoint
 
 
 def team_choices():
-    return (
-        User.objects.filter(is_active=True, groups__name__in=Role.values)
-        .distinct()
-        .order_by("first_name", "last_name")
-    )
+    return services.team_members().order_by("first_name", "last_name")
 
 
 def unique_slug(title: str, *, exclude_pk: int | None = None) -> str:

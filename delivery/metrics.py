@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 
 from delivery import schedule, training
 from delivery.models import ChecklistResult, ChecklistRun, Dimension, Protocol
@@ -11,16 +11,22 @@ from servicedesk.metrics import Filters, Metric, Number, Period, Unit, register
 PLACE_FILTERS = frozenset({"location_id", "touchpoint_id"})
 
 
-def _runs(period: Period, filters: Filters):
-    """Periodic runs whose deadline falls in the period, cut by place and (params) dimension."""
-    runs = ChecklistRun.objects.filter(due_at__gte=period.start, due_at__lt=period.end, subject__isnull=True)
+def _cut(queryset: QuerySet, filters: Filters, *, run: str = "") -> QuerySet:
+    """Cut runs by place, touchpoint and (params) dimension; ``run="run__"`` cuts their results."""
     if filters.location_id is not None:
-        runs = runs.filter(location_id=filters.location_id)
+        queryset = queryset.filter(**{f"{run}location_id": filters.location_id})
     if filters.touchpoint_id is not None:
-        runs = runs.filter(template__touchpoint_id=filters.touchpoint_id)
+        queryset = queryset.filter(**{f"{run}template__touchpoint_id": filters.touchpoint_id})
     dimension = filters.param("dimension")
     if dimension in Dimension.values:
-        runs = runs.filter(template__dimension=dimension)
+        queryset = queryset.filter(**{f"{run}template__dimension": dimension})
+    return queryset
+
+
+def runs_due(period: Period, filters: Filters) -> QuerySet:
+    """Periodic runs whose deadline falls in the period, cut as above and by (params) checklist."""
+    runs = ChecklistRun.objects.filter(due_at__gte=period.start, due_at__lt=period.end, subject__isnull=True)
+    runs = _cut(runs, filters)
     if checklist := filters.param("checklist"):
         runs = runs.filter(template__slug=checklist)
     return runs
@@ -28,7 +34,7 @@ def _runs(period: Period, filters: Filters):
 
 def checklist_completion_pct(*, period: Period, filters: Filters) -> Number | None:
     """Completed ÷ (completed + missed) among runs due in the period; runs still open do not count yet."""
-    counts = _runs(period, filters).aggregate(
+    counts = runs_due(period, filters).aggregate(
         completed=Count("pk", filter=Q(status=ChecklistRun.Status.COMPLETED)),
         missed=Count("pk", filter=Q(status=ChecklistRun.Status.MISSED)),
     )
@@ -37,7 +43,7 @@ def checklist_completion_pct(*, period: Period, filters: Filters) -> Number | No
 
 
 def missed_runs(*, period: Period, filters: Filters) -> Number | None:
-    return _runs(period, filters).filter(status=ChecklistRun.Status.MISSED).count()
+    return runs_due(period, filters).filter(status=ChecklistRun.Status.MISSED).count()
 
 
 def failed_critical_items(*, period: Period, filters: Filters) -> Number | None:
@@ -47,14 +53,7 @@ def failed_critical_items(*, period: Period, filters: Filters) -> Number | None:
         recorded_at__gte=period.start,
         recorded_at__lt=period.end,
     )
-    if filters.location_id is not None:
-        results = results.filter(run__location_id=filters.location_id)
-    if filters.touchpoint_id is not None:
-        results = results.filter(run__template__touchpoint_id=filters.touchpoint_id)
-    dimension = filters.param("dimension")
-    if dimension in Dimension.values:
-        results = results.filter(run__template__dimension=dimension)
-    return results.count()
+    return _cut(results, filters, run="run__").count()
 
 
 def training_compliance_pct(*, period: Period, filters: Filters) -> Number | None:
@@ -69,62 +68,58 @@ def protocols_overdue_review(*, period: Period, filters: Filters) -> Number | No
     return protocols.count()
 
 
+METRICS = [
+    Metric(
+        key="delivery.checklist_completion_pct",
+        label="Checklists completed on time",
+        unit=Unit.PERCENT,
+        higher_is_better=True,
+        compute=checklist_completion_pct,
+        description=(
+            "Share of checklist runs due in the period that were completed before their deadline "
+            "(the rest were missed). Parameters: dimension=process|people|place, checklist=<short name>."
+        ),
+        filterable_by=PLACE_FILTERS,
+    ),
+    Metric(
+        key="delivery.missed_runs",
+        label="Missed checklists",
+        unit=Unit.COUNT,
+        higher_is_better=False,
+        compute=missed_runs,
+        description="Checklist runs whose deadline passed in the period without completion.",
+        filterable_by=PLACE_FILTERS,
+    ),
+    Metric(
+        key="delivery.failed_critical_items",
+        label="Failed critical checks",
+        unit=Unit.COUNT,
+        higher_is_better=False,
+        compute=failed_critical_items,
+        description="Critical checklist items recorded as failed in the period (each opens an incident).",
+        filterable_by=PLACE_FILTERS,
+    ),
+    Metric(
+        key="delivery.training_compliance_pct",
+        label="Training up to date",
+        unit=Unit.PERCENT,
+        higher_is_better=True,
+        compute=training_compliance_pct,
+        description="Onboarding and refresher requirements not overdue at the end of the period.",
+        filterable_by=frozenset({"location_id"}),
+    ),
+    Metric(
+        key="delivery.protocols_overdue_review",
+        label="Protocols overdue for review",
+        unit=Unit.COUNT,
+        higher_is_better=False,
+        compute=protocols_overdue_review,
+        description="Active protocols whose review date had passed at the period's end.",
+        filterable_by=frozenset({"touchpoint_id"}),
+    ),
+]
+
+
 def register_all() -> None:
-    register(
-        Metric(
-            key="delivery.checklist_completion_pct",
-            label="Checklists completed on time",
-            unit=Unit.PERCENT,
-            higher_is_better=True,
-            compute=checklist_completion_pct,
-            description=(
-                "Share of checklist runs due in the period that were completed before their deadline "
-                "(the rest were missed). Parameters: dimension=process|people|place, checklist=<short name>."
-            ),
-            filterable_by=PLACE_FILTERS,
-        )
-    )
-    register(
-        Metric(
-            key="delivery.missed_runs",
-            label="Missed checklists",
-            unit=Unit.COUNT,
-            higher_is_better=False,
-            compute=missed_runs,
-            description="Checklist runs whose deadline passed in the period without completion.",
-            filterable_by=PLACE_FILTERS,
-        )
-    )
-    register(
-        Metric(
-            key="delivery.failed_critical_items",
-            label="Failed critical checks",
-            unit=Unit.COUNT,
-            higher_is_better=False,
-            compute=failed_critical_items,
-            description="Critical checklist items recorded as failed in the period (each opens an incident).",
-            filterable_by=PLACE_FILTERS,
-        )
-    )
-    register(
-        Metric(
-            key="delivery.training_compliance_pct",
-            label="Training up to date",
-            unit=Unit.PERCENT,
-            higher_is_better=True,
-            compute=training_compliance_pct,
-            description="Onboarding and refresher requirements not overdue at the end of the period.",
-            filterable_by=frozenset({"location_id"}),
-        )
-    )
-    register(
-        Metric(
-            key="delivery.protocols_overdue_review",
-            label="Protocols overdue for review",
-            unit=Unit.COUNT,
-            higher_is_better=False,
-            compute=protocols_overdue_review,
-            description="Active protocols whose review date had passed at the period's end.",
-            filterable_by=frozenset({"touchpoint_id"}),
-        )
-    )
+    for metric in METRICS:
+        register(metric)

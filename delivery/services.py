@@ -6,13 +6,12 @@ Each function is one transaction. Views, tasks, the demo and the admin call thes
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -160,7 +159,8 @@ def run_start_ad_hoc(*, template: ChecklistTemplate, by: User, now: datetime) ->
 # --- The scheduler's sweeps ------------------------------------------------------------------------
 
 
-def team_members() -> Iterable[User]:
+def team_members() -> QuerySet[User]:
+    """Active staff and managers: who per-person checklists, training and the pickers are about."""
     return User.objects.filter(is_active=True, groups__name__in=Role.values).distinct()
 
 
@@ -191,18 +191,26 @@ def _periodic_runs(today: date) -> list[ChecklistRun]:
         for slot in schedule.slots_for_day(template, today):
             if slot.due_at <= template.created_at:
                 continue
-            runs.append(
-                ChecklistRun(
-                    template=template,
-                    period_start=slot.period_start,
-                    shift=slot.shift,
-                    location=template.location,
-                    assignee=template.responsible_person,
-                    responsible_role=template.responsible_role,
-                    due_at=slot.due_at,
-                )
-            )
+            runs.append(periodic_run(template, slot))
     return runs
+
+
+def periodic_run(template: ChecklistTemplate, slot: schedule.Slot, **fields) -> ChecklistRun:
+    """The unsaved run ``template`` needs for ``slot``: its key, its deadline and whom it is for.
+
+    Ids, not objects: reading ``template.location`` or ``.responsible_person`` would cost a
+    query per template in the sweep.
+    """
+    return ChecklistRun(
+        template=template,
+        period_start=slot.period_start,
+        shift=slot.shift,
+        location_id=template.location_id,
+        assignee_id=template.responsible_person_id,
+        responsible_role=template.responsible_role,
+        due_at=slot.due_at,
+        **fields,
+    )
 
 
 def _per_person_runs(today: date, now: datetime) -> list[ChecklistRun]:
@@ -223,13 +231,15 @@ def _per_person_runs(today: date, now: datetime) -> list[ChecklistRun]:
             due_on = _next_training_due(template, history.get((template.pk, person.pk), []), today)
             if due_on is None:
                 continue
+            # Ids, not objects, as in periodic_run: no query per template.
+            assignee_id = template.responsible_person_id or (None if template.responsible_role else person.pk)
             runs.append(
                 ChecklistRun(
                     template=template,
                     period_start=today,
-                    location=template.location,
+                    location_id=template.location_id,
                     subject=person,
-                    assignee=template.responsible_person or (None if template.responsible_role else person),
+                    assignee_id=assignee_id,
                     responsible_role=template.responsible_role,
                     due_at=schedule.at_local(due_on, template.due_time),
                 )

@@ -21,10 +21,9 @@ from datetime import date, datetime, timedelta
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from delivery import schedule
+from delivery import schedule, services
 from delivery.models import ChecklistRun, ChecklistTemplate
 from servicedesk.models import User
-from servicedesk.roles import Role
 
 
 class Status(models.TextChoices):
@@ -91,10 +90,7 @@ def team_training(*, now: datetime, people: list[User] | None = None) -> list[Pe
     today = schedule.local_date(now)
     if people is None:
         people = list(
-            User.objects.filter(is_active=True, groups__name__in=Role.values)
-            .distinct()
-            .select_related("location")
-            .order_by("first_name", "last_name", "username")
+            services.team_members().select_related("location").order_by("first_name", "last_name", "username")
         )
     templates = list(ChecklistTemplate.objects.filter(is_active=True, per_person=True).order_by("title"))
     runs: dict[tuple[int, int], list[ChecklistRun]] = defaultdict(list)
@@ -119,11 +115,7 @@ def compliance_pct(*, now: datetime, location_id: int | None = None) -> float | 
     """Share of training requirements that are not overdue, or None when nobody has any."""
     people = None
     if location_id is not None:
-        people = list(
-            User.objects.filter(
-                is_active=True, groups__name__in=Role.values, location_id=location_id
-            ).distinct()
-        )
+        people = list(services.team_members().filter(location_id=location_id))
     requirements = [r for entry in team_training(now=now, people=people) for r in entry.requirements]
     if not requirements:
         return None

@@ -23,7 +23,7 @@ from django.views.generic import CreateView, UpdateView
 from delivery import services, training
 from delivery.forms import ChecklistItemForm, ChecklistTemplateForm, ProtocolForm, ResultForm
 from delivery.goals import acknowledgements
-from delivery.metrics import checklist_completion_pct
+from delivery.metrics import runs_due
 from delivery.models import (
     ChecklistItem,
     ChecklistResult,
@@ -149,16 +149,13 @@ def _last_30_days() -> Period:
 def _closed_runs_by(period: Period, key: str) -> dict[int, dict[str, int]]:
     """Completed and missed periodic runs due in ``period``, counted per ``key`` in one grouped query.
 
-    Counting in a join from templates would aggregate every run ever; this reads only the
-    period's runs (index on due_at), so the page stays flat as history grows.
+    The runs are the ones ``delivery.checklist_completion_pct`` counts. Counting in a join
+    from templates would aggregate every run ever; this reads only the period's runs (index
+    on due_at), so the page stays flat as history grows.
     """
     rows = (
-        ChecklistRun.objects.filter(
-            due_at__gte=period.start,
-            due_at__lt=period.end,
-            subject__isnull=True,
-            status__in=[ChecklistRun.Status.COMPLETED, ChecklistRun.Status.MISSED],
-        )
+        runs_due(period, Filters())
+        .filter(status__in=[ChecklistRun.Status.COMPLETED, ChecklistRun.Status.MISSED])
         .values(key, "status")
         .annotate(n=Count("pk"))
         .order_by()
@@ -173,6 +170,13 @@ def _set_completion(obj, counts: dict[str, int]) -> None:
     obj.completed, obj.missed = counts.get("completed", 0), counts.get("missed", 0)
     closed = obj.completed + obj.missed
     obj.completion = round(100 * obj.completed / closed) if closed else None
+
+
+def _completion_pct(templates: list[ChecklistTemplate]) -> float | None:
+    """``delivery.checklist_completion_pct`` over these templates, from the counts they already carry."""
+    completed = sum(template.completed for template in templates)
+    closed = completed + sum(template.missed for template in templates)
+    return 100.0 * completed / closed if closed else None
 
 
 def _history_page(runs, number: str | None):
@@ -204,12 +208,9 @@ def overview(request: HttpRequest) -> HttpResponse:
         _set_completion(template, closed.get(template.pk, {}))
         by_dimension[template.dimension].append(template)
     context = {
+        # Every template is listed, so its dimension's completion is the sum of its rows' counts.
         "sections": [
-            (
-                Dimension(value),
-                by_dimension[value],
-                checklist_completion_pct(period=period, filters=Filters().with_params(dimension=value)),
-            )
+            (Dimension(value), by_dimension[value], _completion_pct(by_dimension[value]))
             for value in Dimension.values
         ],
         "overdue_protocols": Protocol.objects.overdue_review(today).select_related("owner"),

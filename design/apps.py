@@ -6,8 +6,6 @@ class DesignConfig(AppConfig):
     verbose_name = "Service design"
 
     def ready(self) -> None:
-        from design.metrics import METRICS
-        from servicedesk import metrics
+        from design import metrics
 
-        for metric in METRICS:
-            metrics.register(metric)
+        metrics.register_all()

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from design.models import Accommodation, PatientNeed, PatientNeedProfile, ServiceGoal
-from design.services import parse_params
+from design.services import EDITABLE_FIELDS, parse_params
 from servicedesk import metrics
 from servicedesk.metrics import Unit
 from servicedesk.models import Location, Touchpoint, User
@@ -47,24 +47,7 @@ class GoalForm(forms.ModelForm):
 
     class Meta:
         model = ServiceGoal
-        fields = [
-            "title",
-            "purpose",
-            "pillar",
-            "owner",
-            "metric_key",
-            "metric_params",
-            "location",
-            "touchpoint",
-            "need_profile",
-            "period",
-            "comparator",
-            "target",
-            "tolerance",
-            "budget_money",
-            "budget_staff_hours",
-            "review_on",
-        ]
+        fields = list(EDITABLE_FIELDS)  # a manager edits exactly what the services accept
         widgets = {
             "purpose": forms.Textarea(attrs={"rows": 3}),
             "review_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

@@ -8,7 +8,7 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from design.models import GoalMeasurement, GoalStatus
-from servicedesk.metrics import Filters, Metric, Period, Unit
+from servicedesk.metrics import Filters, Metric, Period, Unit, register
 
 GOALS_MET_PCT = "design.goals_met_pct"
 
@@ -62,3 +62,8 @@ METRICS = [
         ),
     ),
 ]
+
+
+def register_all() -> None:
+    for metric in METRICS:
+        register(metric)

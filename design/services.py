@@ -35,26 +35,24 @@ from servicedesk.models import User
 
 logger = logging.getLogger(__name__)
 
-# What a manager may set on a goal through goal_create / goal_update.
-EDITABLE_FIELDS = frozenset(
-    {
-        "title",
-        "purpose",
-        "pillar",
-        "owner",
-        "metric_key",
-        "metric_params",
-        "location",
-        "touchpoint",
-        "need_profile",
-        "comparator",
-        "target",
-        "tolerance",
-        "period",
-        "budget_money",
-        "budget_staff_hours",
-        "review_on",
-    }
+# What a manager may set on a goal through goal_create / goal_update, in the goal form's order.
+EDITABLE_FIELDS = (
+    "title",
+    "purpose",
+    "pillar",
+    "owner",
+    "metric_key",
+    "metric_params",
+    "location",
+    "touchpoint",
+    "need_profile",
+    "period",
+    "comparator",
+    "target",
+    "tolerance",
+    "budget_money",
+    "budget_staff_hours",
+    "review_on",
 )
 
 
@@ -197,29 +195,6 @@ def metric_value(*, key: str, period: Period, filters: Filters) -> float | None:
         return None
 
 
-def goal_evaluate(*, goal: ServiceGoal, now: datetime) -> Evaluation:
-    """Compute the goal's value for its current period through the registry, and its status."""
-    current, previous = goal_periods(period=goal.period, now=now)
-    filters = goal_filters(goal)
-    value = metric_value(key=goal.metric_key, period=current, filters=filters)
-    previous_value = metric_value(key=goal.metric_key, period=previous, filters=filters)
-    return Evaluation(
-        status=status_of(
-            value=value,
-            previous_value=previous_value,
-            comparator=goal.comparator,
-            target=goal.target,
-            tolerance=goal.tolerance,
-        ),
-        value=value,
-        previous_value=previous_value,
-        trend=trend_of(value=value, previous_value=previous_value, comparator=goal.comparator),
-        period=current,
-        previous_period=previous,
-        metric=metrics.registry.get(goal.metric_key),
-    )
-
-
 @dataclass(frozen=True)
 class PeriodResult:
     period: Period
@@ -262,6 +237,12 @@ def goal_history(
         metric=metrics.registry.get(goal.metric_key),
     )
     return evaluation, rows
+
+
+def goal_evaluate(*, goal: ServiceGoal, now: datetime) -> Evaluation:
+    """Compute the goal's value for its current period through the registry, and its status."""
+    evaluation, _ = goal_history(goal=goal, now=now, count=1)
+    return evaluation
 
 
 def goal_measure(*, goal: ServiceGoal, now: datetime) -> GoalMeasurement:
@@ -311,7 +292,7 @@ def _comparable(goal: ServiceGoal, field: str) -> Any:
 
 
 def _check_fields(fields: Mapping[str, Any]) -> None:
-    unknown = set(fields) - EDITABLE_FIELDS
+    unknown = set(fields).difference(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"Not editable on a goal: {', '.join(sorted(unknown))}")
 
@@ -471,13 +452,10 @@ def review_reminder_send(*, goal_id: int, now: datetime) -> bool:
             else list(User.objects.managers().exclude(email="").values_list("email", flat=True))
         )
         context = {"goal": goal, "url": _goal_url(goal), "practice_name": settings.PRACTICE_NAME}
+        text = render_to_string("design/email/review_due.txt", context)
+        subject = f"Goal review due {goal.review_on:%d %B %Y}: {goal.title}"
         for to in recipients:
-            notify.send_email(
-                to=to,
-                subject=f"Goal review due {goal.review_on:%d %B %Y}: {goal.title}",
-                text=render_to_string("design/email/review_due.txt", context),
-                kind="goal_review_due",
-            )
+            notify.send_email(to=to, subject=subject, text=text, kind="goal_review_due")
     return True
 
 

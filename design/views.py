@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import BadRequest, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Case, Prefetch, Q, When
+from django.db.models import Case, Prefetch, Q, QuerySet, When
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -46,14 +46,9 @@ def get_profile_for_user(user: User, pk: int) -> PatientNeedProfile:
     return get_object_or_404(profiles, pk=pk)
 
 
-def _team() -> list[User]:
-    return list(
-        User.objects.filter(is_active=True, groups__name__in=Role.values).distinct().order_by("first_name")
-    )
-
-
-def _invalid(request: HttpRequest, template: str, context: dict) -> HttpResponse:
-    return render(request, template, context, status=400)
+def _team() -> QuerySet[User]:
+    """Active staff and managers: who is asked to acknowledge each goal."""
+    return User.objects.filter(is_active=True, groups__name__in=Role.values).distinct()
 
 
 # --- Goals ------------------------------------------------------------------------------------
@@ -66,7 +61,6 @@ def goal_list(request: HttpRequest) -> HttpResponse:
     goals = (
         ServiceGoal.objects.select_related(*GOAL_RELATED)
         .with_latest_measurement()
-        .acknowledged_by(request.user)
         .order_by(PILLAR_ORDER, "title")
     )
     status = chosen.get("status") or "active"
@@ -76,14 +70,15 @@ def goal_list(request: HttpRequest) -> HttpResponse:
         goals = goals.active()
     if chosen.get("pillar"):
         goals = goals.filter(pillar=chosen["pillar"])
+    # Managers see how many of the team acknowledged each goal; staff whether they did.
     if request.user.is_manager:
         goals = goals.with_acknowledgement_count()
+    else:
+        goals = goals.acknowledged_by(request.user)
     page = Paginator(goals, GOALS_PER_PAGE).get_page(request.GET.get("page"))
     context = {"page": page, "filters": filters, "status": status, "today": timezone.localdate()}
     if request.user.is_manager:
-        context["team_size"] = (
-            User.objects.filter(is_active=True, groups__name__in=Role.values).distinct().count()
-        )
+        context["team_size"] = _team().count()
     return render(request, "design/goal_list.html", context)
 
 
@@ -112,7 +107,7 @@ def goal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if request.user.is_manager:
         acknowledged = {a.user_id: a for a in acknowledgements}
-        team = _team()
+        team = list(_team().order_by("first_name"))
         context.update(
             acknowledgements=[acknowledged[m.pk] for m in team if m.pk in acknowledged],
             not_acknowledged=[m for m in team if m.pk not in acknowledged],
@@ -293,9 +288,7 @@ def _profile_form(request: HttpRequest, profile: PatientNeedProfile | None) -> H
         messages.success(request, _("Saved “%(name)s”.") % {"name": saved})
         return redirect("design:profile_detail", pk=saved.pk)
     context = {"form": form, "needs": needs, "accommodations": accommodations, "profile": profile}
-    if data is not None:
-        return _invalid(request, "design/profile_form.html", context)
-    return render(request, "design/profile_form.html", context)
+    return render(request, "design/profile_form.html", context, status=400 if data is not None else 200)
 
 
 @manager_required

@@ -1,10 +1,13 @@
 """Managers design checklists, reorder items, preview, and read completion history."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from delivery.models import ChecklistItem, ChecklistRun, ChecklistTemplate
+from servicedesk.metrics import Filters, Period, registry
 from servicedesk.roles import Role
 from tests.factories import (
     ChecklistItemFactory,
@@ -182,6 +185,33 @@ def test_completion_history_shows_who_completed_and_failures(manager_client, tem
     assert "Completed" in html
 
 
+def test_the_overview_gives_each_dimension_the_completion_goals_read_from_the_registry(manager_client):
+    due = timezone.now() - timedelta(days=2)
+    place, process = (
+        ChecklistTemplateFactory(dimension="place"),
+        ChecklistTemplateFactory(dimension="process"),
+    )
+    for template, statuses in [(place, ["completed", "completed", "missed"]), (process, ["missed"])]:
+        for n, status in enumerate(statuses):
+            done = {"completed_at": due} if status == "completed" else {}
+            ChecklistRunFactory(
+                template=template,
+                status=status,
+                due_at=due,
+                period_start=due.date() - timedelta(days=n),
+                **done,
+            )
+    ChecklistRunFactory(template=place, due_at=due, period_start=due.date() - timedelta(days=5))  # still open
+
+    sections = manager_client.get(reverse("delivery:overview")).context["sections"]
+
+    period = Period.last_days(30, now=timezone.now())
+    for dimension, _templates, pct in sections:
+        filters = Filters().with_params(dimension=dimension.value)
+        assert pct == registry.value("delivery.checklist_completion_pct", period=period, filters=filters)
+    assert [pct for _d, _t, pct in sections] == [pytest.approx(0.0), None, pytest.approx(200 / 3)]
+
+
 def test_list_pages_use_a_constant_number_of_queries(manager_client, django_assert_max_num_queries):
     site = LocationFactory()
     tp = TouchpointFactory(location=site)
@@ -212,9 +242,7 @@ def test_list_pages_use_a_constant_number_of_queries(manager_client, django_asse
         counts[url] = len(captured.captured_queries)
     grow(12)
     for _ in range(10):
-        ChecklistRunFactory(
-            template=first, period_start=timezone.localdate() - __import__("datetime").timedelta(days=_ + 1)
-        )
+        ChecklistRunFactory(template=first, period_start=timezone.localdate() - timedelta(days=_ + 1))
     for url in urls:
         with django_assert_max_num_queries(
             counts[url],

@@ -48,6 +48,26 @@ def test_the_sweep_creates_todays_run_for_each_active_template_once(time_machine
     assert run.status == ChecklistRun.Status.DUE
 
 
+def test_the_sweep_reads_templates_in_the_same_number_of_queries_however_many_there_are(
+    time_machine, django_assert_max_num_queries
+):
+    def grow(n):
+        for _ in range(n):
+            person = UserFactory(role=Role.STAFF)
+            template_created_before(SPRING_DAY, time_machine, responsible_person=person)
+            template_created_before(
+                SPRING_DAY, time_machine, dimension="people", per_person=True, frequency="ad_hoc",
+                responsible_person=person,
+            )  # fmt: skip
+
+    grow(1)
+    with django_assert_max_num_queries(50) as captured:
+        schedule_runs()
+    grow(5)
+    with django_assert_max_num_queries(len(captured.captured_queries)):
+        schedule_runs()
+
+
 def test_each_shift_checklists_get_one_run_per_shift_due_at_its_end(time_machine, settings):
     settings.DELIVERY_SHIFTS = "Morning=08:00-13:00, Afternoon=13:00-18:30"
     template_created_before(BEFORE_SPRING, time_machine, frequency="shift")

@@ -1,7 +1,7 @@
 import pytest
 
-from servicedesk import metrics
 from servicedesk.metrics import Metric, Unit
+from tests.design.registry import registered
 
 
 @pytest.fixture
@@ -13,25 +13,23 @@ def answer_rate():
         state["calls"].append((period, filters))
         return state["value"]
 
-    metric = metrics.register(
-        Metric(
-            key="testing.calls_answered_pct",
-            label="Calls answered within 3 rings",
-            unit=Unit.PERCENT,
-            higher_is_better=True,
-            compute=compute,
-            description="Share of calls picked up by the third ring.",
-            filterable_by=frozenset({"location_id", "touchpoint_id"}),
-        )
+    metric = Metric(
+        key="testing.calls_answered_pct",
+        label="Calls answered within 3 rings",
+        unit=Unit.PERCENT,
+        higher_is_better=True,
+        compute=compute,
+        description="Share of calls picked up by the third ring.",
+        filterable_by=frozenset({"location_id", "touchpoint_id"}),
     )
-    yield state
-    metrics.registry._metrics.pop(metric.key)
+    with registered(metric):
+        yield state
 
 
 @pytest.fixture
 def response_hours():
     """A registered hours metric where lower is better."""
-    metric = metrics.register(
+    with registered(
         Metric(
             key="testing.hours_to_respond",
             label="Hours to first response",
@@ -39,14 +37,13 @@ def response_hours():
             higher_is_better=False,
             compute=lambda *, period, filters: 3.0,
         )
-    )
-    yield metric
-    metrics.registry._metrics.pop(metric.key)
+    ) as metric:
+        yield metric
 
 
 @pytest.fixture
 def complaint_count():
-    metric = metrics.register(
+    with registered(
         Metric(
             key="testing.complaints",
             label="Complaints",
@@ -54,6 +51,5 @@ def complaint_count():
             higher_is_better=False,
             compute=lambda *, period, filters: 2,
         )
-    )
-    yield metric
-    metrics.registry._metrics.pop(metric.key)
+    ) as metric:
+        yield metric

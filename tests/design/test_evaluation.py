@@ -17,8 +17,8 @@ from design.services import (
     status_of,
     trend_of,
 )
-from servicedesk import metrics
 from servicedesk.metrics import Metric, Unit
+from tests.design.registry import registered
 from tests.factories import LocationFactory, PatientNeedProfileFactory, ServiceGoalFactory, TouchpointFactory
 
 LONDON = ZoneInfo("Europe/London")
@@ -86,17 +86,11 @@ def fake_metric():
         calls.append((period, filters))
         return values.get("current") if period.end >= values["boundary"] else values.get("previous")
 
-    metric = metrics.register(
-        Metric(
-            key="testing.fake_pct",
-            label="Fake share",
-            unit=Unit.PERCENT,
-            higher_is_better=True,
-            compute=compute,
-        )
+    metric = Metric(
+        key="testing.fake_pct", label="Fake share", unit=Unit.PERCENT, higher_is_better=True, compute=compute
     )
-    yield values, calls
-    metrics.registry._metrics.pop(metric.key)
+    with registered(metric):
+        yield values, calls
 
 
 @pytest.mark.django_db
@@ -152,14 +146,11 @@ def test_a_metric_that_crashes_shows_no_data_and_is_logged(caplog):
     def broken(*, period, filters):
         raise ZeroDivisionError
 
-    metrics.register(
+    with registered(
         Metric(key="testing.broken", label="Broken", unit=Unit.COUNT, higher_is_better=True, compute=broken)
-    )
-    try:
+    ):
         goal = ServiceGoalFactory(metric_key="testing.broken")
         assert goal_evaluate(goal=goal, now=timezone.now()).status == GoalStatus.NO_DATA
-    finally:
-        metrics.registry._metrics.pop("testing.broken")
     assert "testing.broken failed to compute" in caplog.text
 
 
