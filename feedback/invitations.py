@@ -28,7 +28,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -154,20 +154,24 @@ class Contact:
         return bool(self.email or self.phone)
 
 
+def _contact_invitations(contact: Contact) -> QuerySet[Invitation]:
+    """Every invitation to this email or phone (none for an empty contact, without a query)."""
+    matches = Q(pk__in=[])
+    if contact.email_hash:
+        matches |= Q(email_hash=contact.email_hash)
+    if contact.phone_hash:
+        matches |= Q(phone_hash=contact.phone_hash)
+    return Invitation.objects.filter(matches)
+
+
 def contact_is_suppressed(*, contact: Contact) -> bool:
     return Suppression.objects.filter(contact_hash__in=contact.hashes).exists()
 
 
 def contact_recently_invited(*, contact: Contact, since: datetime) -> bool:
     """The frequency cap: was this contact invited (not failed) since ``since``?"""
-    matches = Q()
-    if contact.email_hash:
-        matches |= Q(email_hash=contact.email_hash)
-    if contact.phone_hash:
-        matches |= Q(phone_hash=contact.phone_hash)
-    if not matches:
-        return False
-    return Invitation.objects.filter(matches, created_at__gte=since).exclude(status=Status.FAILED).exists()
+    invited = _contact_invitations(contact).filter(created_at__gte=since)
+    return invited.exclude(status=Status.FAILED).exists()
 
 
 # --- Timing rules --------------------------------------------------------------------------------
@@ -665,17 +669,13 @@ def contact_suppress(*, contact: Contact, reason: str, now: datetime) -> int:
             Suppression.objects.get_or_create(
                 contact_hash=digest, defaults={"kind": kind, "reason": reason, "created_at": now}
             )
-    matches = Q(pk__in=[])
-    if contact.email_hash:
-        matches |= Q(email_hash=contact.email_hash)
-    if contact.phone_hash:
-        matches |= Q(phone_hash=contact.phone_hash)
-    closed = Invitation.objects.filter(matches, status__in=Invitation.OPEN_STATUSES).update(
+    invitations = _contact_invitations(contact)
+    closed = invitations.filter(status__in=Invitation.OPEN_STATUSES).update(
         status=Status.OPTED_OUT, opted_out_at=now, updated_at=now
     )
-    InvitationMessage.objects.filter(
-        invitation__in=Invitation.objects.filter(matches), status=MessageStatus.QUEUED
-    ).update(status=MessageStatus.CANCELLED, last_error=OPTED_OUT, updated_at=now)
+    InvitationMessage.objects.filter(invitation__in=invitations, status=MessageStatus.QUEUED).update(
+        status=MessageStatus.CANCELLED, last_error=OPTED_OUT, updated_at=now
+    )
     return closed
 
 
@@ -724,16 +724,7 @@ def invitations_purge(*, now: datetime | None = None, limit: int = 5000) -> int:
     return len(due)
 
 
-def _contact_invitations(contact: Contact):
-    matches = Q(pk__in=[])
-    if contact.email_hash:
-        matches |= Q(email_hash=contact.email_hash)
-    if contact.phone_hash:
-        matches |= Q(phone_hash=contact.phone_hash)
-    return Invitation.objects.filter(matches)
-
-
-def _contact_responses(contact: Contact, invitations) -> object:
+def _contact_responses(contact: Contact, invitations) -> QuerySet[Response]:
     """Responses from the contact's invitations, and any that left this address with consent."""
     matches = Q(invitation__in=invitations)
     if contact.email:
