@@ -539,10 +539,6 @@ class Response(models.Model):
         return cls.Sentiment.NEUTRAL
 
     @property
-    def sentiment_category(self) -> str | None:
-        return self.sentiment_label(self.sentiment)
-
-    @property
     def has_contact(self) -> bool:
         return self.consent_to_contact and bool(self.contact_phone or self.contact_email)
 
