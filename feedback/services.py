@@ -89,13 +89,13 @@ def response_submit(
         if not claimed:
             raise InvitationClosed
 
-    matcher = analysis.ThemeMatcher.active()
+    written = [a for a in answers if a.text]
+    matcher = analysis.ThemeMatcher.active() if written else None  # most kiosk answers are taps only
     scores: dict[int, float | None] = {}
     theme_ids: set[int] = set()
-    for answer in answers:
-        if answer.text:
-            scores[answer.question.pk] = analysis.sentiment(answer.text)
-            theme_ids |= matcher.match(answer.text)
+    for answer in written:
+        scores[answer.question.pk] = analysis.sentiment(answer.text)
+        theme_ids |= matcher.match(answer.text)
     text_scores = [s for s in scores.values() if s is not None]
     sentiment = min(text_scores) if text_scores else None
     reasons = negative_reasons(survey=survey, answers=answers, sentiment=sentiment)
