@@ -458,11 +458,11 @@ def message_send(*, message_id: int, now: datetime | None = None) -> bool:
     if not claimed:
         return False
     message = InvitationMessage.objects.select_related("invitation").get(pk=message_id)
-    rules = InvitationRules.current()
     reason = _why_not_send(message, now=now)
     if reason is not None:
         _message_cancel(message=message, reason=reason, now=now)
         return False
+    rules = InvitationRules.current()
     if in_quiet_hours(now, rules=rules):
         InvitationMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
             status=MessageStatus.QUEUED,
