@@ -84,7 +84,7 @@ def response_submit(
         claimed = (
             Invitation.objects.open(now)
             .filter(pk=invitation.pk)
-            .update(status=Invitation.Status.COMPLETED, completed_at=now)
+            .update(status=Invitation.Status.COMPLETED, completed_at=now, updated_at=now)
         )
         if not claimed:
             raise InvitationClosed
