@@ -123,10 +123,10 @@ def _import_for_manager(pk: int) -> InvitationImport:
 def _import_context(job: InvitationImport) -> dict:
     counts = job.counts or {}
     skipped = [
-        (Outcome.LABELS.get(kind, "Already imported (same visit id)"), counts[kind])
+        (Outcome.LABELS[kind], counts[kind])
         for kind in (
             Outcome.DUPLICATE,
-            "already_imported",
+            Outcome.ALREADY_IMPORTED,
             Outcome.OPTED_OUT,
             Outcome.RECENTLY_INVITED,
             Outcome.TOO_OLD,

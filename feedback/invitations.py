@@ -233,6 +233,7 @@ class Outcome:
 
     CREATED = "created"
     DUPLICATE = "duplicate"  # this visit id was posted or uploaded before
+    ALREADY_IMPORTED = "already_imported"  # a visit-list row whose visit id the database has (imports only)
     OPTED_OUT = "opted_out"
     RECENTLY_INVITED = "recently_invited"
     TOO_OLD = "too_old"  # the link would already have expired
@@ -241,6 +242,7 @@ class Outcome:
     LABELS = {
         CREATED: "Invited",
         DUPLICATE: "Already received (same visit id)",
+        ALREADY_IMPORTED: "Already imported (same visit id)",
         OPTED_OUT: "Opted out of survey messages",
         RECENTLY_INVITED: "Invited recently (frequency cap)",
         TOO_OLD: "Visit too long ago to ask",
