@@ -129,6 +129,10 @@ class InvitationImportAdmin(admin.ModelAdmin):
     list_filter = ("status",)
     exclude = ("content",)
 
+    def get_queryset(self, request):
+        # The uploaded file (up to INVITATION_IMPORT_MAX_BYTES each) is never shown here.
+        return super().get_queryset(request).defer("content")
+
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields if f.name != "content"]
 

@@ -45,17 +45,12 @@ SPANISH_NEGATORS = ("no", "nunca", "jamás", "nadie", "tampoco", "ningún", "nin
 
 @cache
 def _analyzer() -> vader.SentimentIntensityAnalyzer:
+    """VADER with the Spanish words, built once, on the first comment scored (not at import)."""
     analyzer = vader.SentimentIntensityAnalyzer()
     analyzer.lexicon.update(SPANISH_LEXICON)
+    # VADER reads its negators from a module-level list, not from the analyzer.
+    vader.NEGATE.extend([word for word in SPANISH_NEGATORS if word not in vader.NEGATE])
     return analyzer
-
-
-def _install_spanish_negators() -> None:
-    missing = [word for word in SPANISH_NEGATORS if word not in vader.NEGATE]
-    vader.NEGATE.extend(missing)
-
-
-_install_spanish_negators()
 
 
 def sentiment(text: str) -> float | None:

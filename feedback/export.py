@@ -49,13 +49,12 @@ def row(response: Response, questions: list[Question]) -> list[object]:
         " ".join(response.negative_reasons),
         "; ".join(t.name for t in response.themes.all()),
     ]
-    questions_by_pk = {q.pk: q for q in questions}
     for q in questions:
         answer = by_question.get(q.pk)
         if answer is None:
             cells.append("")
             continue
-        answer.question = questions_by_pk[q.pk]  # no query per cell
+        answer.question = q  # no query per cell
         value = answer.value if q.kind in (Question.Kind.NPS, Question.Kind.RATING) else answer.display()
         cells.append(value)
     return cells

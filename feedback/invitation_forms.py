@@ -42,19 +42,15 @@ class InvitationFilterForm(forms.Form):
         if not self.is_valid():
             return queryset
         data = self.cleaned_data
-        if data["survey"]:
-            queryset = queryset.filter(survey=data["survey"])
-        if data["status"]:
-            queryset = queryset.filter(status=data["status"])
-        if data["location"]:
-            queryset = queryset.filter(location=data["location"])
-        if data["source"]:
-            queryset = queryset.filter(source=data["source"])
-        if data["visit_from"]:
-            queryset = queryset.filter(visit_at__date__gte=data["visit_from"])
-        if data["visit_to"]:
-            queryset = queryset.filter(visit_at__date__lte=data["visit_to"])
-        return queryset
+        lookups = {
+            "survey": data["survey"],
+            "status": data["status"],
+            "location": data["location"],
+            "source": data["source"],
+            "visit_at__date__gte": data["visit_from"],
+            "visit_at__date__lte": data["visit_to"],
+        }
+        return queryset.filter(**{lookup: value for lookup, value in lookups.items() if value})
 
 
 class VisitListUploadForm(forms.Form):

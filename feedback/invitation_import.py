@@ -380,7 +380,7 @@ def _decide_row(result, *, decision, rules, now, suppressed, recent, known_ids, 
         decision.note(Outcome.DUPLICATE, result.row, "", "same patient and visit time as an earlier row")
         return
     if visit.external_id and visit.external_id in known_ids:
-        decision.note("already_imported", result.row, "visit id", "this visit was received before")
+        decision.note(Outcome.ALREADY_IMPORTED, result.row, "visit id", "this visit was received before")
         return
     in_file_repeat = rules.frequency_cap_days > 0 and any(h in seen_contacts for h in hashes)
     prepared = invitation_prepare(

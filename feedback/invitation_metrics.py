@@ -8,20 +8,16 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
+from feedback.metrics import narrow_to_place
 from feedback.models import Invitation
 from servicedesk import metrics
 from servicedesk.metrics import Filters, Metric, Period, Unit
 
 
 def _sent(period: Period, filters: Filters) -> QuerySet:
-    queryset = Invitation.objects.filter(sent_at__gte=period.start, sent_at__lt=period.end)
-    if filters.location_id is not None:
-        queryset = queryset.filter(location_id=filters.location_id)
-    if filters.touchpoint_id is not None:
-        queryset = queryset.filter(touchpoint_id=filters.touchpoint_id)
-    if filters.need_profile_id is not None:
-        queryset = queryset.filter(need_profile_id=filters.need_profile_id)
-    return queryset
+    return narrow_to_place(
+        Invitation.objects.filter(sent_at__gte=period.start, sent_at__lt=period.end), filters
+    )
 
 
 def invitations_sent(*, period: Period, filters: Filters) -> int:

@@ -123,10 +123,10 @@ def _import_for_manager(pk: int) -> InvitationImport:
 def _import_context(job: InvitationImport) -> dict:
     counts = job.counts or {}
     skipped = [
-        (Outcome.LABELS.get(kind, "Already imported (same visit id)"), counts[kind])
+        (Outcome.LABELS[kind], counts[kind])
         for kind in (
             Outcome.DUPLICATE,
-            "already_imported",
+            Outcome.ALREADY_IMPORTED,
             Outcome.OPTED_OUT,
             Outcome.RECENTLY_INVITED,
             Outcome.TOO_OLD,
@@ -424,11 +424,23 @@ def api_visits(request: HttpRequest) -> JsonResponse:
     if len(items) > API_MAX_VISITS:
         return _api_error(400, f"At most {API_MAX_VISITS} visits per request.")
     rules, vocabulary = InvitationRules.current(), invitation_import.Vocabulary()
-    results = [_api_visit(item, token=token, rules=rules, vocabulary=vocabulary, now=now) for item in items]
+    surveys = _named_surveys(items)
+    results = [
+        _api_visit(item, token=token, rules=rules, surveys=surveys, vocabulary=vocabulary, now=now)
+        for item in items
+    ]
     if single:
         status = {"created": 201, "invalid": 400}.get(results[0]["status"], 200)
         return JsonResponse(results[0], status=status)
     return JsonResponse({"results": results})
+
+
+def _named_surveys(items: list) -> dict[str, Survey]:
+    """The active patient surveys the posted visits name, by slug: one query per request."""
+    slugs = {str(item["survey"]) for item in items if isinstance(item, dict) and item.get("survey")}
+    if not slugs:
+        return {}
+    return {s.slug: s for s in Survey.objects.for_patients().active().filter(slug__in=slugs)}
 
 
 def _api_visit(
@@ -436,15 +448,12 @@ def _api_visit(
     *,
     token: IntegrationToken,
     rules: InvitationRules,
+    surveys: dict[str, Survey],
     vocabulary: invitation_import.Vocabulary,
     now: datetime,
 ) -> dict:
     survey_slug = item.get("survey") if isinstance(item, dict) else None
-    survey = (
-        Survey.objects.for_patients().active().filter(slug=survey_slug).first()
-        if survey_slug
-        else rules.default_survey
-    )
+    survey = surveys.get(str(survey_slug)) if survey_slug else rules.default_survey
     external_id = str(item.get("external_id", "")) if isinstance(item, dict) else ""
     if survey is None or not survey.is_active:
         return {

@@ -28,10 +28,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.crypto import constant_time_compare
 
 from feedback.models import (
     IntegrationToken,
@@ -42,7 +41,6 @@ from feedback.models import (
     Response,
     Suppression,
     Survey,
-    _token_mac,
 )
 from servicedesk import notify
 from servicedesk.models import Location, Touchpoint, User
@@ -156,20 +154,24 @@ class Contact:
         return bool(self.email or self.phone)
 
 
+def _contact_invitations(contact: Contact) -> QuerySet[Invitation]:
+    """Every invitation to this email or phone (none for an empty contact, without a query)."""
+    matches = Q(pk__in=[])
+    if contact.email_hash:
+        matches |= Q(email_hash=contact.email_hash)
+    if contact.phone_hash:
+        matches |= Q(phone_hash=contact.phone_hash)
+    return Invitation.objects.filter(matches)
+
+
 def contact_is_suppressed(*, contact: Contact) -> bool:
     return Suppression.objects.filter(contact_hash__in=contact.hashes).exists()
 
 
 def contact_recently_invited(*, contact: Contact, since: datetime) -> bool:
     """The frequency cap: was this contact invited (not failed) since ``since``?"""
-    matches = Q()
-    if contact.email_hash:
-        matches |= Q(email_hash=contact.email_hash)
-    if contact.phone_hash:
-        matches |= Q(phone_hash=contact.phone_hash)
-    if not matches:
-        return False
-    return Invitation.objects.filter(matches, created_at__gte=since).exclude(status=Status.FAILED).exists()
+    invited = _contact_invitations(contact).filter(created_at__gte=since)
+    return invited.exclude(status=Status.FAILED).exists()
 
 
 # --- Timing rules --------------------------------------------------------------------------------
@@ -231,6 +233,7 @@ class Outcome:
 
     CREATED = "created"
     DUPLICATE = "duplicate"  # this visit id was posted or uploaded before
+    ALREADY_IMPORTED = "already_imported"  # a visit-list row whose visit id the database has (imports only)
     OPTED_OUT = "opted_out"
     RECENTLY_INVITED = "recently_invited"
     TOO_OLD = "too_old"  # the link would already have expired
@@ -239,6 +242,7 @@ class Outcome:
     LABELS = {
         CREATED: "Invited",
         DUPLICATE: "Already received (same visit id)",
+        ALREADY_IMPORTED: "Already imported (same visit id)",
         OPTED_OUT: "Opted out of survey messages",
         RECENTLY_INVITED: "Invited recently (frequency cap)",
         TOO_OLD: "Visit too long ago to ask",
@@ -456,11 +460,11 @@ def message_send(*, message_id: int, now: datetime | None = None) -> bool:
     if not claimed:
         return False
     message = InvitationMessage.objects.select_related("invitation").get(pk=message_id)
-    rules = InvitationRules.current()
     reason = _why_not_send(message, now=now)
     if reason is not None:
         _message_cancel(message=message, reason=reason, now=now)
         return False
+    rules = InvitationRules.current()
     if in_quiet_hours(now, rules=rules):
         InvitationMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
             status=MessageStatus.QUEUED,
@@ -656,16 +660,7 @@ def invitation_for_link(token: str) -> Invitation | None:
     Unlike ``Invitation.objects.by_token`` (the form), the opt-out works after the survey is
     answered or the link has expired: a patient may always say "no more messages".
     """
-    selector, _sep, mac = token.partition(".")
-    if not selector or not mac or len(token) > 100:
-        return None
-    invitation = Invitation.objects.filter(selector=selector, purged_at__isnull=True).first()
-    if invitation is None:
-        return None
-    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    if any(constant_time_compare(_token_mac(selector, key), mac) for key in keys):
-        return invitation
-    return None
+    return Invitation.objects.filter(purged_at__isnull=True).with_token(token)
 
 
 @transaction.atomic
@@ -676,17 +671,13 @@ def contact_suppress(*, contact: Contact, reason: str, now: datetime) -> int:
             Suppression.objects.get_or_create(
                 contact_hash=digest, defaults={"kind": kind, "reason": reason, "created_at": now}
             )
-    matches = Q(pk__in=[])
-    if contact.email_hash:
-        matches |= Q(email_hash=contact.email_hash)
-    if contact.phone_hash:
-        matches |= Q(phone_hash=contact.phone_hash)
-    closed = Invitation.objects.filter(matches, status__in=Invitation.OPEN_STATUSES).update(
+    invitations = _contact_invitations(contact)
+    closed = invitations.filter(status__in=Invitation.OPEN_STATUSES).update(
         status=Status.OPTED_OUT, opted_out_at=now, updated_at=now
     )
-    InvitationMessage.objects.filter(
-        invitation__in=Invitation.objects.filter(matches), status=MessageStatus.QUEUED
-    ).update(status=MessageStatus.CANCELLED, last_error=OPTED_OUT, updated_at=now)
+    InvitationMessage.objects.filter(invitation__in=invitations, status=MessageStatus.QUEUED).update(
+        status=MessageStatus.CANCELLED, last_error=OPTED_OUT, updated_at=now
+    )
     return closed
 
 
@@ -735,16 +726,7 @@ def invitations_purge(*, now: datetime | None = None, limit: int = 5000) -> int:
     return len(due)
 
 
-def _contact_invitations(contact: Contact):
-    matches = Q(pk__in=[])
-    if contact.email_hash:
-        matches |= Q(email_hash=contact.email_hash)
-    if contact.phone_hash:
-        matches |= Q(phone_hash=contact.phone_hash)
-    return Invitation.objects.filter(matches)
-
-
-def _contact_responses(contact: Contact, invitations) -> object:
+def _contact_responses(contact: Contact, invitations) -> QuerySet[Response]:
     """Responses from the contact's invitations, and any that left this address with consent."""
     matches = Q(invitation__in=invitations)
     if contact.email:

@@ -35,14 +35,20 @@ def _patient_channels() -> list[str]:
     return [c for c in Response.Channel.values if c != Response.Channel.STAFF]
 
 
-def _narrow(qs: QuerySet, filters: Filters, *, prefix: str) -> QuerySet:
+def narrow_to_place(qs: QuerySet, filters: Filters, *, prefix: str = "") -> QuerySet:
+    """Rows at the filters' location, touchpoint and need profile (each only when set)."""
     conditions = {
         f"{prefix}location_id": filters.location_id,
         f"{prefix}touchpoint_id": filters.touchpoint_id,
         f"{prefix}need_profile_id": filters.need_profile_id,
-        f"{prefix}survey_id": _int(filters.param("survey_id")),
     }
     return qs.filter(**{k: v for k, v in conditions.items() if v is not None})
+
+
+def _narrow(qs: QuerySet, filters: Filters, *, prefix: str) -> QuerySet:
+    qs = narrow_to_place(qs, filters, prefix=prefix)
+    survey_id = _int(filters.param("survey_id"))
+    return qs if survey_id is None else qs.filter(**{f"{prefix}survey_id": survey_id})
 
 
 def _int(value: str | None) -> int | None:

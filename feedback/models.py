@@ -305,7 +305,11 @@ class InvitationQuerySet(models.QuerySet):
         return self.filter(status__in=Invitation.OPEN_STATUSES, expires_at__gt=now)
 
     def by_token(self, token: str, now: datetime) -> Invitation | None:
-        """The open invitation this token belongs to, or None for unknown, used or expired tokens.
+        """The open invitation this token belongs to, or None for unknown, used or expired tokens."""
+        return self.open(now).with_token(token)
+
+    def with_token(self, token: str) -> Invitation | None:
+        """The invitation in this queryset that the token belongs to, or None.
 
         The token is ``<selector>.<mac>``: the database finds the row by its random selector, and
         the MAC (an HMAC of the selector under SECRET_KEY) is compared in constant time. So no
@@ -314,7 +318,7 @@ class InvitationQuerySet(models.QuerySet):
         selector, _sep, mac = token.partition(".")
         if not selector or not mac or len(token) > 100:
             return None
-        invitation = self.open(now).filter(selector=selector).first()
+        invitation = self.filter(selector=selector).first()
         if invitation is None:
             return None
         keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
@@ -533,10 +537,6 @@ class Response(models.Model):
         if score <= cls.NEGATIVE_TO:
             return cls.Sentiment.NEGATIVE
         return cls.Sentiment.NEUTRAL
-
-    @property
-    def sentiment_category(self) -> str | None:
-        return self.sentiment_label(self.sentiment)
 
     @property
     def has_contact(self) -> bool:

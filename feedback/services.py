@@ -84,18 +84,18 @@ def response_submit(
         claimed = (
             Invitation.objects.open(now)
             .filter(pk=invitation.pk)
-            .update(status=Invitation.Status.COMPLETED, completed_at=now)
+            .update(status=Invitation.Status.COMPLETED, completed_at=now, updated_at=now)
         )
         if not claimed:
             raise InvitationClosed
 
-    matcher = analysis.ThemeMatcher.active()
+    written = [a for a in answers if a.text]
+    matcher = analysis.ThemeMatcher.active() if written else None  # most kiosk answers are taps only
     scores: dict[int, float | None] = {}
     theme_ids: set[int] = set()
-    for answer in answers:
-        if answer.text:
-            scores[answer.question.pk] = analysis.sentiment(answer.text)
-            theme_ids |= matcher.match(answer.text)
+    for answer in written:
+        scores[answer.question.pk] = analysis.sentiment(answer.text)
+        theme_ids |= matcher.match(answer.text)
     text_scores = [s for s in scores.values() if s is not None]
     sentiment = min(text_scores) if text_scores else None
     reasons = negative_reasons(survey=survey, answers=answers, sentiment=sentiment)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import template
 
-from feedback.models import Survey
+from feedback.models import Response, Survey
 
 register = template.Library()
 
@@ -15,6 +15,12 @@ def get_item(mapping: dict, key: object) -> object:
 @register.filter
 def signed(value: float | None) -> str:
     return "" if value is None else f"{value:+.0f}"
+
+
+@register.filter
+def sentiment_label(score: float | None) -> str | None:
+    """The sentiment category (positive, neutral, negative) by the model's cut-offs; None for no score."""
+    return Response.sentiment_label(score)
 
 
 @register.inclusion_tag("feedback/_staff_pulse_card.html")

@@ -43,6 +43,7 @@ def test_answering_an_invitation_completes_it_and_records_the_visit(client, invi
     stored = Response.objects.get()
     assert invitation.status == Invitation.Status.COMPLETED
     assert invitation.completed_at is not None
+    assert invitation.updated_at == invitation.completed_at  # stamped like every other status change
     assert (stored.invitation, stored.channel, stored.touchpoint) == (
         invitation,
         "link",
