@@ -26,6 +26,7 @@ from delivery.models import (
 )
 from delivery.signals import check_failed
 from servicedesk import notify
+from servicedesk.events import send_on_commit
 from servicedesk.models import User
 from servicedesk.roles import Role
 
@@ -99,22 +100,10 @@ def run_record_result(
             failure_reported_at=now
         )
         if claimed:
-            transaction.on_commit(lambda: _send_check_failed(result_id=result.pk, run_id=locked.pk))
-    return result
-
-
-def _send_check_failed(*, result_id: int, run_id: int) -> None:
-    for receiver, response in check_failed.send_robust(
-        sender=ChecklistResult, result_id=result_id, run_id=run_id
-    ):
-        if isinstance(response, Exception):
-            logger.error(
-                "check_failed receiver %s failed for result %s",
-                getattr(receiver, "__qualname__", receiver),
-                result_id,
-                exc_info=response,
+            send_on_commit(
+                check_failed, "check_failed", sender=ChecklistResult, result_id=result.pk, run_id=locked.pk
             )
-    logger.info("check_failed sent result=%s run=%s", result_id, run_id)
+    return result
 
 
 @transaction.atomic

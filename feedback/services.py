@@ -16,6 +16,7 @@ from feedback.forms import Answered
 from feedback.library import READY_MADE
 from feedback.models import Answer, Invitation, Question, Response, Survey
 from feedback.signals import response_submitted
+from servicedesk.events import send_on_commit
 from servicedesk.models import Location, Touchpoint
 
 logger = logging.getLogger(__name__)
@@ -136,8 +137,12 @@ def response_submit(
         response.themes.add(*theme_ids)
 
     response_id, is_negative = response.pk, response.is_negative
-    transaction.on_commit(
-        lambda: response_submitted.send(sender=Response, response_id=response_id, is_negative=is_negative)
+    send_on_commit(
+        response_submitted,
+        "response_submitted",
+        sender=Response,
+        response_id=response_id,
+        is_negative=is_negative,
     )
     logger.info("feedback response %s stored (survey %s, negative=%s)", response_id, survey.pk, is_negative)
     return response

@@ -299,3 +299,21 @@ def test_response_submitted_is_sent_after_commit_with_the_negative_flag(
     finally:
         response_submitted.disconnect(listener)
     assert received == [(Response.objects.get().pk, True)]
+
+
+def test_a_failing_listener_never_turns_a_stored_answer_into_an_error_page(
+    client, kiosk_survey, django_capture_on_commit_callbacks, caplog
+):
+    def broken(sender, **kwargs):
+        raise RuntimeError("recovery is down")
+
+    response_submitted.connect(broken)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            page = _post(client, kiosk_survey, {"Overall?": "very_poor"})
+    finally:
+        response_submitted.disconnect(broken)
+    assert page.status_code == 302  # the thank-you page, not a 500
+    assert Response.objects.count() == 1
+    assert "response_submitted receiver" in caplog.text
+    assert "RuntimeError" in caplog.text
