@@ -381,7 +381,7 @@ FAILURE_NOTES = [
 def _training(templates: list[ChecklistTemplate], *, now, today: date) -> int:
     """Onboarding done long ago for everyone; refreshers at various stages, one overdue."""
     onboarding, refresher = templates
-    people = list(services.team_members().order_by("pk"))
+    people = list(User.objects.team().order_by("pk"))
     already = set(
         ChecklistRun.objects.filter(template__in=templates, subject__in=people).values_list(
             "subject_id", flat=True

@@ -4,14 +4,9 @@ from django import forms
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from delivery import services
 from delivery.models import ChecklistItem, ChecklistResult, ChecklistTemplate, Dimension, Protocol
 from design.models import ServiceGoal
-from servicedesk.models import Location, Touchpoint
-
-
-def team_choices():
-    return services.team_members().order_by("first_name", "last_name")
+from servicedesk.models import Location, Touchpoint, User
 
 
 def unique_slug(title: str, *, exclude_pk: int | None = None) -> str:
@@ -55,7 +50,7 @@ class ChecklistTemplateForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["touchpoint"].queryset = Touchpoint.objects.active().select_related("location")
         self.fields["location"].queryset = Location.objects.active()
-        self.fields["responsible_person"].queryset = team_choices()
+        self.fields["responsible_person"].queryset = User.objects.team()
         self.fields["protocol"].queryset = Protocol.objects.filter(is_active=True)
         self.fields["service_goal"].queryset = ServiceGoal.objects.active().order_by("title")
         self.fields["location"].empty_label = _("Practice-wide")
@@ -119,7 +114,7 @@ class ProtocolForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = team_choices()
+        self.fields["owner"].queryset = User.objects.team()
         self.fields["touchpoint"].queryset = Touchpoint.objects.active()
         if self.instance.pk and self.instance.current_version:
             self.fields["body"].initial = self.instance.current_version.body

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Max
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -148,11 +148,6 @@ def run_start_ad_hoc(*, template: ChecklistTemplate, by: User, now: datetime) ->
 # --- The scheduler's sweeps ------------------------------------------------------------------------
 
 
-def team_members() -> QuerySet[User]:
-    """Active staff and managers: who per-person checklists, training and the pickers are about."""
-    return User.objects.filter(is_active=True, groups__name__in=Role.values).distinct()
-
-
 def runs_schedule(*, now: datetime) -> int:
     """Create the runs every active template needs today. Safe to run again, or twice at once.
 
@@ -206,7 +201,7 @@ def _per_person_runs(today: date, now: datetime) -> list[ChecklistRun]:
     templates = list(ChecklistTemplate.objects.filter(is_active=True, per_person=True))
     if not templates:
         return []
-    people = list(team_members())
+    people = list(User.objects.team())
     history: dict[tuple[int, int], list[ChecklistRun]] = {}
     for run in ChecklistRun.objects.filter(template__in=templates, subject__isnull=False).only(
         "template_id", "subject_id", "status", "completed_at", "period_start"

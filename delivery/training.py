@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from delivery import schedule, services
+from delivery import schedule
 from delivery.models import ChecklistRun, ChecklistTemplate
 from servicedesk.models import User
 
@@ -89,9 +89,7 @@ def team_training(*, now: datetime, people: list[User] | None = None) -> list[Pe
     """Every active team member (or ``people``) with their per-person checklist requirements."""
     today = schedule.local_date(now)
     if people is None:
-        people = list(
-            services.team_members().select_related("location").order_by("first_name", "last_name", "username")
-        )
+        people = list(User.objects.team().select_related("location"))
     templates = list(ChecklistTemplate.objects.filter(is_active=True, per_person=True).order_by("title"))
     runs: dict[tuple[int, int], list[ChecklistRun]] = defaultdict(list)
     for run in ChecklistRun.objects.filter(
@@ -115,7 +113,7 @@ def compliance_pct(*, now: datetime, location_id: int | None = None) -> float | 
     """Share of training requirements that are not overdue, or None when nobody has any."""
     people = None
     if location_id is not None:
-        people = list(services.team_members().filter(location_id=location_id))
+        people = list(User.objects.team().filter(location_id=location_id))
     requirements = [r for entry in team_training(now=now, people=people) for r in entry.requirements]
     if not requirements:
         return None

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import BadRequest, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Case, Prefetch, Q, QuerySet, When
+from django.db.models import Case, Prefetch, Q, When
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,7 +22,6 @@ from design.forms import AccommodationFormSet, GoalFilterForm, GoalForm, NeedFor
 from design.models import GoalAcknowledgement, PatientNeedProfile, Pillar, ServiceGoal
 from servicedesk.access import manager_required, team_required
 from servicedesk.models import User
-from servicedesk.roles import Role
 
 GOALS_PER_PAGE = 50
 GOAL_RELATED = ("owner", "location", "touchpoint", "need_profile")
@@ -44,11 +43,6 @@ def get_profile_for_user(user: User, pk: int) -> PatientNeedProfile:
     """The profile, if this person may see it: staff see active profiles only."""
     profiles = PatientNeedProfile.objects.all() if user.is_manager else PatientNeedProfile.objects.active()
     return get_object_or_404(profiles, pk=pk)
-
-
-def _team() -> QuerySet[User]:
-    """Active staff and managers: who is asked to acknowledge each goal."""
-    return User.objects.filter(is_active=True, groups__name__in=Role.values).distinct()
 
 
 # --- Goals ------------------------------------------------------------------------------------
@@ -78,7 +72,7 @@ def goal_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(goals, GOALS_PER_PAGE).get_page(request.GET.get("page"))
     context = {"page": page, "filters": filters, "status": status, "today": timezone.localdate()}
     if request.user.is_manager:
-        context["team_size"] = _team().count()
+        context["team_size"] = User.objects.team().count()
     return render(request, "design/goal_list.html", context)
 
 
@@ -107,7 +101,7 @@ def goal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if request.user.is_manager:
         acknowledged = {a.user_id: a for a in acknowledgements}
-        team = list(_team().order_by("first_name"))
+        team = list(User.objects.team())
         context.update(
             acknowledgements=[acknowledged[m.pk] for m in team if m.pk in acknowledged],
             not_acknowledged=[m for m in team if m.pk not in acknowledged],

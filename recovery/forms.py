@@ -13,14 +13,6 @@ from servicedesk.models import Location, Touchpoint, User
 from servicedesk.roles import Role
 
 
-def team_members():
-    return (
-        User.objects.filter(is_active=True, groups__name__in=Role.values)
-        .distinct()
-        .order_by("first_name", "last_name", "username")
-    )
-
-
 def severity_choices() -> list[tuple[str, str]]:
     """Each severity with the plain-language help staff are trained in, right beside its name."""
     return [
@@ -150,7 +142,7 @@ class IncidentFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = team_members()
+        self.fields["assignee"].queryset = User.objects.team()
 
 
 class AssignForm(forms.Form):
@@ -163,7 +155,7 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = team_members()
+        self.fields["assignee"].queryset = User.objects.team()
 
 
 class NoteForm(forms.Form):
@@ -208,7 +200,7 @@ class ActionForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = team_members()
+        self.fields["owner"].queryset = User.objects.team()
         self.fields["due_on"].initial = timezone.localdate() + timedelta(days=1)
 
     def clean_due_on(self):
@@ -300,7 +292,7 @@ class EscalationStepForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["notify_user"].queryset = team_members()
+        self.fields["notify_user"].queryset = User.objects.team()
 
     def clean(self) -> dict:
         data = super().clean()
@@ -325,7 +317,7 @@ class RecoveryPlanForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = team_members()
+        self.fields["owner"].queryset = User.objects.team()
 
 
 class PlanStepForm(forms.Form):

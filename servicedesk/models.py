@@ -32,6 +32,15 @@ class UserQuerySet(models.QuerySet):
     def managers(self) -> UserQuerySet:
         return self.with_role(Role.MANAGER)
 
+    def team(self) -> UserQuerySet:
+        """Active staff and managers, by name: who is assigned work, asked to acknowledge goals,
+        listed in pickers and counted for training."""
+        return (
+            self.filter(is_active=True, groups__name__in=Role.values)
+            .distinct()
+            .order_by("first_name", "last_name", "username")
+        )
+
     def awaiting_welcome_email(self) -> UserQuerySet:
         """Accounts a manager created that have no password yet and were never sent the link."""
         return self.filter(
