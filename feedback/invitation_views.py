@@ -75,9 +75,6 @@ class InvitationListView(ManagerRequiredMixin, ListView):
             invitation.contact_display = " · ".join(
                 part for part in (mask_email(invitation.email), mask_phone(invitation.phone)) if part
             )
-        query = self.request.GET.copy()
-        query.pop("page", None)
-        context["query"] = query.urlencode()
         return context
 
 

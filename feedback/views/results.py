@@ -148,7 +148,7 @@ def response_list(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(responses, PAGE_SIZE).get_page(request.GET.get("page"))
     status = 400 if form.is_bound and not form.is_valid() else 200
-    context = {"form": form, "page": page, "filter_query": _without_page(request)}
+    context = {"form": form, "page": page}
     return render(request, "feedback/manage/response_list.html", context, status=status)
 
 
