@@ -731,17 +731,14 @@ def delivery_figures(scope: Scope) -> list[Figure]:
 
     Completion by dimension for both periods is one grouped query over the runs due in them,
     with the delivery pillar's definition (``delivery.checklist_completion_pct``: completed ÷
-    completed + missed, periodic runs only; runs still open do not count yet). A test keeps
-    the two in step. The other figures come from the registry.
+    completed + missed over ``runs_due``, periodic runs only; runs still open do not count yet).
+    A test keeps the two in step. The other figures come from the registry.
     """
+    from delivery.metrics import runs_due
     from delivery.models import ChecklistRun, Dimension
 
-    runs = ChecklistRun.objects.filter(
-        due_at__gte=scope.previous.start,
-        due_at__lt=scope.period.end,
-        subject__isnull=True,
-        **scope.at_place(touchpoint="template__touchpoint"),
-    )
+    # Delivery's own selection (periodic runs due in the window, at this place), over both periods.
+    runs = runs_due(Period(start=scope.previous.start, end=scope.period.end), scope.filters)
     now_q, before_q = Q(due_at__gte=scope.period.start), Q(due_at__lt=scope.period.start)
     completed, missed = Q(status=ChecklistRun.Status.COMPLETED), Q(status=ChecklistRun.Status.MISSED)
     rows = {
