@@ -13,10 +13,9 @@ PLACE_FILTERS = frozenset({"location_id", "touchpoint_id"})
 
 def _cut(queryset: QuerySet, filters: Filters, *, run: str = "") -> QuerySet:
     """Cut runs by place, touchpoint and (params) dimension; ``run="run__"`` cuts their results."""
-    if filters.location_id is not None:
-        queryset = queryset.filter(**{f"{run}location_id": filters.location_id})
-    if filters.touchpoint_id is not None:
-        queryset = queryset.filter(**{f"{run}template__touchpoint_id": filters.touchpoint_id})
+    queryset = queryset.filter(
+        **filters.at_place(location=f"{run}location", touchpoint=f"{run}template__touchpoint")
+    )
     dimension = filters.param("dimension")
     if dimension in Dimension.values:
         queryset = queryset.filter(**{f"{run}template__dimension": dimension})
@@ -63,8 +62,7 @@ def training_compliance_pct(*, period: Period, filters: Filters) -> Number | Non
 
 def protocols_overdue_review(*, period: Period, filters: Filters) -> Number | None:
     protocols = Protocol.objects.overdue_review(schedule.local_date(period.end))
-    if filters.touchpoint_id is not None:
-        protocols = protocols.filter(touchpoint_id=filters.touchpoint_id)
+    protocols = protocols.filter(**filters.at_place(location=""))
     return protocols.count()
 
 

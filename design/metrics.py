@@ -29,10 +29,9 @@ def goals_met_pct(*, period: Period, filters: Filters) -> float | None:
         .exclude(goal__metric_key=GOALS_MET_PCT)
         .exclude(status=GoalStatus.NO_DATA)
     )
-    if filters.location_id is not None:
-        measurements = measurements.filter(goal__location_id=filters.location_id)
-    if filters.touchpoint_id is not None:
-        measurements = measurements.filter(goal__touchpoint_id=filters.touchpoint_id)
+    measurements = measurements.filter(
+        **filters.at_place(location="goal__location", touchpoint="goal__touchpoint")
+    )
     if filters.need_profile_id is not None:
         measurements = measurements.filter(
             Q(goal__need_profile_id=filters.need_profile_id) | Q(goal__need_profiles=filters.need_profile_id)

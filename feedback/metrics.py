@@ -37,12 +37,13 @@ def _patient_channels() -> list[str]:
 
 def narrow_to_place(qs: QuerySet, filters: Filters, *, prefix: str = "") -> QuerySet:
     """Rows at the filters' location, touchpoint and need profile (each only when set)."""
-    conditions = {
-        f"{prefix}location_id": filters.location_id,
-        f"{prefix}touchpoint_id": filters.touchpoint_id,
-        f"{prefix}need_profile_id": filters.need_profile_id,
-    }
-    return qs.filter(**{k: v for k, v in conditions.items() if v is not None})
+    return qs.filter(
+        **filters.at_place(
+            location=f"{prefix}location",
+            touchpoint=f"{prefix}touchpoint",
+            need_profile=f"{prefix}need_profile",
+        )
+    )
 
 
 def _narrow(qs: QuerySet, filters: Filters, *, prefix: str) -> QuerySet:

@@ -21,12 +21,7 @@ FILTERABLE = frozenset({"location_id", "touchpoint_id"})
 
 
 def _incidents(filters: Filters) -> QuerySet[Incident]:
-    qs = Incident.objects.all()
-    if filters.location_id:
-        qs = qs.filter(location_id=filters.location_id)
-    if filters.touchpoint_id:
-        qs = qs.filter(touchpoint_id=filters.touchpoint_id)
-    return qs
+    return Incident.objects.filter(**filters.at_place())
 
 
 def _pct(part: int, whole: int) -> float | None:
@@ -122,10 +117,7 @@ def pct_negative_feedback_with_incident(*, period: Period, filters: Filters) -> 
         .in_period(period.start, period.end)
         .exclude(survey__audience=Survey.Audience.STAFF)
     )
-    if filters.location_id:
-        responses = responses.filter(location_id=filters.location_id)
-    if filters.touchpoint_id:
-        responses = responses.filter(touchpoint_id=filters.touchpoint_id)
+    responses = responses.filter(**filters.at_place())
     followed_up = responses.filter(recovery_incident__isnull=False)
     return _pct(followed_up.count(), responses.count())
 

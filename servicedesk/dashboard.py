@@ -113,22 +113,14 @@ class Scope:
 
     def at_place(
         self, *, location: str = "location", touchpoint: str = "touchpoint", need_profile: str = ""
-    ) -> dict[str, object]:
+    ) -> dict[str, int]:
         """Lookups narrowing a queryset to the filtered location, touchpoint and (where the model
-        knows it, by the path given) patient group; the paths say how the model reaches each, and
-        an empty path leaves that filter out (the model has no such link)."""
-        lookups: dict[str, object] = {}
-        if self.location and location:
-            lookups[location] = self.location
-        if self.touchpoint and touchpoint:
-            lookups[touchpoint] = self.touchpoint
-        if self.need_profile and need_profile:
-            lookups[need_profile] = self.need_profile
-        return lookups
+        knows it, by the path given) patient group: ``Filters.at_place`` for this scope."""
+        return self.filters.at_place(location=location, touchpoint=touchpoint, need_profile=need_profile)
 
     def place_query(self) -> dict[str, int]:
         """The filtered location and touchpoint as another pillar's list takes them in its query string."""
-        return {name: obj.pk for name, obj in self.at_place().items()}
+        return {name.removesuffix("_id"): pk for name, pk in self.at_place().items()}
 
     def query(self, **extra: object) -> dict[str, object]:
         """The dashboard's own query string for this scope (links that keep the filter)."""

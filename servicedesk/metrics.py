@@ -71,6 +71,19 @@ class Filters:
     def param(self, name: str, default: str | None = None) -> str | None:
         return dict(self.params).get(name, default)
 
+    def at_place(
+        self, *, location: str = "location", touchpoint: str = "touchpoint", need_profile: str = ""
+    ) -> dict[str, int]:
+        """Lookups cutting a queryset to the set location, touchpoint and need profile, given the
+        path by which the model reaches each ("run__location"); an empty path leaves that cut
+        out (the model has no such link). A filter that is not set cuts nothing."""
+        paths = {
+            location: self.location_id,
+            touchpoint: self.touchpoint_id,
+            need_profile: self.need_profile_id,
+        }
+        return {f"{path}_id": value for path, value in paths.items() if path and value is not None}
+
     def with_params(self, **params: str) -> Filters:
         return replace(self, params=tuple(sorted({**dict(self.params), **params}.items())))
 
