@@ -11,8 +11,11 @@ import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.core.cache import cache
 from django.db import OperationalError, connection
@@ -44,12 +47,45 @@ def pytest_configure(config: pytest.Config) -> None:
         app.conf.broker_transport_options = {}
 
 
+# The instants the suite is run at (``make test`` takes the first; CI runs the others too): late
+# evening and just past midnight in London, where "today" in UTC and in the practice differ, and
+# the morning after the clocks go forward, when a local day is 23 hours long.
+PINNED_INSTANTS = {
+    "evening": "2026-12-03T23:30:00",
+    "past-midnight": "2026-12-04T00:30:00",
+    "clock-change": "2026-03-29T09:15:00",
+}
+
+
+def pinned_now() -> datetime | None:
+    """The instant every test starts at, from ``SERVICEDESK_TEST_NOW`` (a name above, an ISO
+    local London time, or ``real`` for the wall clock)."""
+    chosen = os.environ.get("SERVICEDESK_TEST_NOW", "evening")
+    if chosen == "real":
+        return None
+    local = datetime.fromisoformat(PINNED_INSTANTS.get(chosen, chosen))
+    return local.replace(tzinfo=ZoneInfo("Europe/London")) if local.tzinfo is None else local
+
+
 def require(available: bool, what: str) -> None:
     """Skip locally when a real service is missing; under CI that is a failure."""
     if not available:
         if IN_CI:
             pytest.fail(f"{what} is required in CI but is not available.")
         pytest.skip(f"{what} is not available here.")
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock(request) -> Iterator[None]:
+    """Every test runs at a fixed instant (``pinned_now``), so a time-of-day bug fails every run,
+    not one run a night. The clock ticks on from there. Browser tests keep the wall clock: the
+    browser's own clock judges cookies and the live server's timestamps."""
+    start = pinned_now()
+    if start is None or request.node.get_closest_marker("e2e"):
+        yield
+        return
+    with time_machine.travel(start, tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)

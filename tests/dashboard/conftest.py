@@ -25,6 +25,12 @@ FIXED = metrics.register(
 )
 
 
+def _earlier_today() -> datetime:
+    """An hour ago, or the practice's midnight if that was yesterday: "today's" feedback at any hour."""
+    now = timezone.localtime()
+    return max(now - timedelta(hours=1), now.replace(hour=0, minute=0, second=0, microsecond=0))
+
+
 class FeedbackMaker:
     """Patient responses with one FFT answer (and optionally an NPS answer), on one kiosk survey."""
 
@@ -50,7 +56,7 @@ class FeedbackMaker:
         for _i in range(n):
             response = ResponseFactory(
                 survey=self.survey,
-                submitted_at=when or timezone.now() - timedelta(hours=1),
+                submitted_at=when or _earlier_today(),
                 is_negative=choice in ("poor", "very_poor"),
                 **fields,
             )

@@ -112,3 +112,10 @@ def test_one_persons_lockout_does_not_stop_a_colleague(client, settings):
 def test_the_cool_off_is_fifteen_minutes_by_default(settings):
     assert timedelta(minutes=15) == settings.AXES_COOLOFF_TIME
     assert settings.AXES_FAILURE_LIMIT == 5
+
+
+@pytest.mark.parametrize("username", ["x" * 300, "🙂" * 300, ["", "y" * 400]])
+def test_an_absurdly_long_username_is_a_failed_login_not_a_server_error(client, username):
+    response = client.post(reverse("login"), {"username": username, "password": WRONG_PASSWORD})
+    assert response.status_code == 200
+    assert response.context["form"].errors
