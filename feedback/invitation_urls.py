@@ -1,6 +1,6 @@
 """Managers' invitation pages, under /feedback/invitations/.
 
-The patient's opt-out and the API are in servicedesk/urls.py (their addresses are public contracts).
+The patient's opt-out and the API are in invitation_root_urls.py (their addresses are public contracts).
 """
 
 from django.urls import path

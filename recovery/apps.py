@@ -6,7 +6,8 @@ class RecoveryConfig(AppConfig):
     verbose_name = "Service recovery"
 
     def ready(self) -> None:
-        from recovery import metrics, receivers
+        from recovery import contributions, metrics, receivers
 
         metrics.register_all()
+        contributions.register_all()
         receivers.connect()

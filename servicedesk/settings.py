@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "delivery.apps.DeliveryConfig",
     "feedback.apps.FeedbackConfig",
     "recovery.apps.RecoveryConfig",
+    "dashboard.apps.DashboardConfig",  # the top layer: after every pillar it composes
     "servicedesk.security.apps.SecurityConfig",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -325,10 +326,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "send-welcome-emails": {"task": "servicedesk.tasks.send_due_welcome_emails", "schedule": 60.0},
     "dashboard-refresh-feedback-summaries": {
-        "task": "servicedesk.tasks.refresh_feedback_summaries",
+        "task": "dashboard.tasks.refresh_feedback_summaries",
         "schedule": 60.0 * 5,
     },
-    "dashboard-weekly-digest": {"task": "servicedesk.tasks.send_weekly_digests", "schedule": 60.0 * 15},
+    "dashboard-weekly-digest": {"task": "dashboard.tasks.send_weekly_digests", "schedule": 60.0 * 15},
     # Delivery: today's checklist runs (idempotent, so every 15 minutes also catches new templates),
     # runs past their deadline marked missed, and reminders of runs soon due.
     "delivery-schedule-runs": {"task": "delivery.tasks.schedule_runs", "schedule": 900.0},

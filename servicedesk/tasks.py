@@ -3,11 +3,9 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from servicedesk.digest import weekly_digests_send
 from servicedesk.models import User
 from servicedesk.notify import SendError
 from servicedesk.services import welcome_email_send
-from servicedesk.summaries import feedback_days_refresh, feedback_days_stale
 
 
 @shared_task(autoretry_for=(SendError,), retry_backoff=30, retry_backoff_max=600, max_retries=5)
@@ -26,16 +24,3 @@ def send_due_welcome_emails() -> int:
         except SendError:
             continue  # logged by notify; the next sweep tries again
     return sent
-
-
-@shared_task
-def refresh_feedback_summaries() -> int:
-    """Sweep: recount the dashboard's feedback summaries for today, yesterday and any day that changed."""
-    now = timezone.now()
-    return feedback_days_refresh(days=feedback_days_stale(now=now), now=now)
-
-
-@shared_task
-def send_weekly_digests() -> int:
-    """Sweep: the week's digest to every manager who has not had it (once each, however often this runs)."""
-    return weekly_digests_send(now=timezone.now())

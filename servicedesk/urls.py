@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from feedback import invitation_views
 from servicedesk import views
 
 handler403 = "servicedesk.views.permission_denied"
@@ -10,10 +9,8 @@ handler500 = "servicedesk.views.server_error"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("dashboard/", views.dashboard, name="dashboard"),
-    path("dashboard/export.csv", views.dashboard_export, name="dashboard_export"),
-    path("dashboard/report/", views.dashboard_report, name="dashboard_report"),
-    path("my-work/", views.my_work, name="my_work"),
+    # The dashboard app: /dashboard/, its export and report, and "My work".
+    path("", include("dashboard.urls")),
     path("healthz", views.healthz, name="healthz"),
     # Accounts: login, logout, password change and reset, in the house layout.
     path("accounts/", include("django.contrib.auth.urls")),
@@ -47,8 +44,7 @@ urlpatterns = [
     # Survey invitations: managers' pages, the practice-management system's API, the patient's opt-out
     # (more specific than the survey form at /f/<token>/, so it comes first).
     path("feedback/invitations/", include("feedback.invitation_urls")),
-    path("api/visits/", invitation_views.api_visits, name="api_visits"),
-    path("f/<str:token>/opt-out/", invitation_views.opt_out, name="invitation_opt_out"),
+    path("", include("feedback.invitation_root_urls")),  # /api/visits/ and /f/<token>/opt-out/
     path("admin/", admin.site.urls),
     path("feedback/", include("feedback.urls")),
     # Patient feedback pages at the root, as printed on posters and sent in messages: /k/<slug>/, /f/<token>/.

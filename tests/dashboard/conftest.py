@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from dashboard.summaries import feedback_days_refresh
 from servicedesk import metrics
 from servicedesk.metrics import Filters, Metric, Period, Unit
-from servicedesk.summaries import feedback_days_refresh
 from tests.factories import AnswerFactory, QuestionFactory, ResponseFactory, SurveyFactory
 
 

@@ -154,7 +154,7 @@ def test_a_figure_that_cannot_be_cut_by_the_filter_says_so(manager_client):
 
 
 def test_checklist_completion_by_dimension_matches_the_delivery_pillars_metric(manager_client):
-    from servicedesk import dashboard as board
+    from dashboard import board
     from servicedesk.metrics import registry
 
     people = ChecklistTemplateFactory(dimension="people")
@@ -191,7 +191,7 @@ def test_checklist_completion_by_dimension_matches_the_delivery_pillars_metric(m
 
 
 def test_a_long_list_of_unanswered_feedback_is_counted_up_to_a_hundred(manager_client, feedback, monkeypatch):
-    from servicedesk import dashboard as board
+    from dashboard import board
 
     monkeypatch.setattr(board, "COUNT_UP_TO", 7)
     feedback(9, choice="very_poor")

@@ -138,11 +138,11 @@ def test_a_link_that_names_only_a_filter_keeps_the_default_period(manager_client
 
 
 def test_when_nothing_is_counted_yet_a_worker_is_asked_to_count_once(manager_client, feedback, monkeypatch):
-    from servicedesk import views
+    from dashboard import views
 
     asked = []
     monkeypatch.setattr(views, "enqueue", lambda task, *args: asked.append(task.name))
     feedback(3)
     manager_client.get(URL)
     manager_client.get(URL)
-    assert asked == ["servicedesk.tasks.refresh_feedback_summaries"]
+    assert asked == ["dashboard.tasks.refresh_feedback_summaries"]

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core import mail
 
+from dashboard.digest import digest_week_due, weekly_digests_send
+from dashboard.models import DigestDelivery
+from dashboard.tasks import send_weekly_digests
 from servicedesk import notify
-from servicedesk.digest import digest_week_due, weekly_digests_send
-from servicedesk.models import DigestDelivery
-from servicedesk.tasks import send_weekly_digests
 from tests.factories import ChecklistRunFactory, ServiceGoalFactory, TouchpointFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from servicedesk import dashboard as board
+from dashboard import board
 from tests.factories import InvitationFactory, PatientNeedProfileFactory, ThemeFactory, TouchpointFactory
 
 pytestmark = pytest.mark.django_db

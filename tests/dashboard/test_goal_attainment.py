@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from dashboard import board
 from design.models import GoalMeasurement
-from servicedesk import dashboard as board
 from tests.factories import LocationFactory, PatientNeedProfileFactory, ServiceGoalFactory
 
 pytestmark = pytest.mark.django_db

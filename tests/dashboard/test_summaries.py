@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from servicedesk.models import FeedbackDay, FeedbackThemeDay
-from servicedesk.summaries import feedback_days_refresh, feedback_days_stale
-from servicedesk.tasks import refresh_feedback_summaries
+from dashboard.models import FeedbackDay, FeedbackThemeDay
+from dashboard.summaries import feedback_days_refresh, feedback_days_stale
+from dashboard.tasks import refresh_feedback_summaries
 from tests.factories import InvitationFactory, ThemeFactory, TouchpointFactory
 
 pytestmark = pytest.mark.django_db
@@ -99,10 +99,10 @@ def test_the_summary_sweep_and_the_digest_are_scheduled_by_beat(settings):
     from servicedesk.celery import app
 
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert {"servicedesk.tasks.refresh_feedback_summaries", "servicedesk.tasks.send_weekly_digests"} <= tasks
+    assert {"dashboard.tasks.refresh_feedback_summaries", "dashboard.tasks.send_weekly_digests"} <= tasks
     app.loader.import_default_modules()
-    assert "servicedesk.tasks.refresh_feedback_summaries" in app.tasks
-    assert "servicedesk.tasks.send_weekly_digests" in app.tasks
+    assert "dashboard.tasks.refresh_feedback_summaries" in app.tasks
+    assert "dashboard.tasks.send_weekly_digests" in app.tasks
 
 
 def test_the_refresh_command_recounts_every_day_with_all(feedback):

@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _sections(*, now) -> list[tuple[str, float]]:
     """Median time of each dashboard section (where a request's time goes), default scope."""
-    from servicedesk import dashboard as board
+    from dashboard import board
 
     scope = board.Scope.last_days(now=now)
     timings = []
@@ -108,10 +108,10 @@ def _run(args: argparse.Namespace, sizes: list[int]) -> int:
     from django.urls import reverse
     from django.utils import timezone
 
+    from dashboard.summaries import feedback_days_refresh, feedback_days_stale
     from design.tasks import measure_goals
     from feedback.models import Answer, Response
     from servicedesk.models import Touchpoint, User
-    from servicedesk.summaries import feedback_days_refresh, feedback_days_stale
     from tests.conftest import verify_second_factor
 
     url = reverse("dashboard")

@@ -20,8 +20,8 @@ def test_seed_demo_is_idempotent(settings, capsys):
 
 @pytest.mark.django_db
 def test_seed_demo_leaves_goals_measured_and_the_dashboard_counted_without_a_worker(settings):
+    from dashboard.models import FeedbackDay
     from design.models import GoalMeasurement, ServiceGoal
-    from servicedesk.models import FeedbackDay
 
     settings.DEBUG = True
     call_command("seed_demo")

@@ -1,6 +1,6 @@
 """Exports of the dashboard: its figures as CSV, and the printable monthly report.
 
-Both read through the dashboard's section functions (``servicedesk.dashboard``), so an
+Both read through the dashboard's section functions (``dashboard.board``), so an
 export says exactly what the page says, with the same small-number protection.
 """
 
@@ -13,8 +13,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from design.models import ServiceGoal
-from servicedesk.dashboard import (
+from dashboard.board import (
     FeedbackCounts,
     Figure,
     Scope,
@@ -31,8 +30,9 @@ from servicedesk.dashboard import (
     small_number,
     summed,
 )
+from dashboard.models import FeedbackDay
+from design.models import ServiceGoal
 from servicedesk.metrics import Unit
-from servicedesk.models import FeedbackDay
 from servicedesk.spreadsheet import spreadsheet_safe
 
 # --- Monthly report ------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ so the counts are kept per local day and place (``FeedbackDay``, ``FeedbackTheme
 2. ``feedback_days_stale(now=…)`` finds the days to recount: today and yesterday (answers are
    still arriving), plus any earlier day whose number of responses no longer matches the
    summary (a bulk import, demo data, an erasure).
-3. The Celery sweep ``servicedesk.tasks.refresh_feedback_summaries`` runs both every few
+3. The Celery sweep ``dashboard.tasks.refresh_feedback_summaries`` runs both every few
    minutes; ``manage.py refresh_dashboard`` does it by hand (``--all`` for every day).
 """
 
@@ -26,8 +26,8 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from dashboard.models import FeedbackDay, FeedbackThemeDay
 from feedback.models import Invitation, Question, Response, Survey
-from servicedesk.models import FeedbackDay, FeedbackThemeDay
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from servicedesk.summaries import feedback_days_refresh, feedback_days_stale, patient_responses
+from dashboard.summaries import feedback_days_refresh, feedback_days_stale, patient_responses
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 """The manager dashboard's figures: one function per section, each a small fixed number of queries.
 
 Every figure is an aggregation in the database. Feedback figures come from the daily
-summaries (``servicedesk.summaries``), so their cost does not grow with the number of
+summaries (``dashboard.summaries``), so their cost does not grow with the number of
 answers; recovery and delivery headline figures come from the metrics registry, so that the
 dashboard and the goals use the same definitions; the feedback half is cached until the next
 summary sweep (``feedback_sections``). No function here loops over rows of a
@@ -30,13 +30,14 @@ from django.utils.functional import cached_property
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
+from dashboard.models import FeedbackDay, FeedbackThemeDay
+from dashboard.summaries import FFT_FIELDS, local_midnight
 from design import services as design_services
 from design.models import GoalMeasurement, GoalStatus, PatientNeedProfile, ServiceGoal
 from servicedesk import metrics
 from servicedesk.caching import cache_key, cached
 from servicedesk.metrics import Filters, Period, Unit
-from servicedesk.models import FeedbackDay, FeedbackThemeDay, Location, Touchpoint
-from servicedesk.summaries import FFT_FIELDS, local_midnight
+from servicedesk.models import Location, Touchpoint
 
 logger = logging.getLogger(__name__)
 

@@ -16,9 +16,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from servicedesk import dashboard as board
+from dashboard import board
+from dashboard.models import DigestDelivery
 from servicedesk import notify
-from servicedesk.models import DigestDelivery, User
+from servicedesk.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -73,8 +74,8 @@ def digest_send(*, manager_id: int, week_of: date, context: dict, now: datetime)
     manager = User.objects.managers().exclude(email="").filter(pk=manager_id).first()
     if manager is None:
         return False
-    text = render_to_string("servicedesk/email/weekly_digest.txt", {**context, "manager": manager})
-    html = render_to_string("servicedesk/email/weekly_digest.html", {**context, "manager": manager})
+    text = render_to_string("dashboard/email/weekly_digest.txt", {**context, "manager": manager})
+    html = render_to_string("dashboard/email/weekly_digest.html", {**context, "manager": manager})
     try:
         with transaction.atomic():
             DigestDelivery.objects.create(week_of=week_of, recipient=manager, sent_at=now)

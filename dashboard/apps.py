@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class DashboardConfig(AppConfig):
+    """The top layer: composes what every pillar contributes; no pillar imports it."""
+
+    name = "dashboard"
+    verbose_name = "Dashboard"

@@ -1,0 +1,126 @@
+"""The dashboard's own tables: daily feedback summaries and the weekly digest's claims.
+
+The dashboard sits above every pillar (DESIGN.md). Its tables hold nothing that is not derivable
+from the pillars' tables; they were created by the core's migrations before this app existed and
+keep their names (``db_table``), so moving them here moved no row.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models.functions import Coalesce
+
+
+class FeedbackDay(models.Model):
+    """Patient feedback counted per local day and place, so the dashboard never scans every answer.
+
+    Rebuilt per day by ``dashboard.summaries.feedback_days_refresh`` (a Celery sweep every few
+    minutes keeps today and yesterday fresh and rebuilds any earlier day whose response count no
+    longer matches). Counts follow the feedback pillar's definitions: FFT counts are answers in the
+    six standard categories, NPS counts are answers 9-10, 7-8 and 0-6. Invitations are counted
+    on the day of the visit they were about.
+    """
+
+    day = models.DateField()
+    location = models.ForeignKey(
+        "servicedesk.Location", on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    touchpoint = models.ForeignKey(
+        "servicedesk.Touchpoint", on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    need_profile = models.ForeignKey(
+        "design.PatientNeedProfile", on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    responses = models.PositiveIntegerField(default=0)
+    negative = models.PositiveIntegerField(default=0)
+    fft_very_good = models.PositiveIntegerField(default=0)
+    fft_good = models.PositiveIntegerField(default=0)
+    fft_neither = models.PositiveIntegerField(default=0)
+    fft_poor = models.PositiveIntegerField(default=0)
+    fft_very_poor = models.PositiveIntegerField(default=0)
+    fft_dont_know = models.PositiveIntegerField(default=0)
+    nps_promoters = models.PositiveIntegerField(default=0)
+    nps_passives = models.PositiveIntegerField(default=0)
+    nps_detractors = models.PositiveIntegerField(default=0)
+    invitations_delivered = models.PositiveIntegerField(default=0)
+    invitations_answered = models.PositiveIntegerField(default=0)
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "servicedesk_feedbackday"  # the core made it; kept
+        constraints = [
+            # Two refreshes of the same day at once: the second insert fails instead of doubling counts.
+            models.UniqueConstraint(
+                "day",
+                Coalesce("location", models.Value(0)),
+                Coalesce("touchpoint", models.Value(0)),
+                Coalesce("need_profile", models.Value(0)),
+                name="feedbackday_one_row_per_day_and_place",
+            ),
+        ]
+        indexes = [
+            # Every dashboard feedback figure: the days of the period (then filtered by place).
+            models.Index(fields=["day"], name="feedbackday_day"),
+            # The dashboard's location, touchpoint and need-profile filters within a period.
+            models.Index(fields=["location", "day"], name="feedbackday_location_day"),
+            models.Index(fields=["touchpoint", "day"], name="feedbackday_touchpoint_day"),
+            models.Index(fields=["need_profile", "day"], name="feedbackday_profile_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Feedback on {self.day}: {self.responses} responses"
+
+
+class FeedbackThemeDay(models.Model):
+    """How many patient responses mentioned a theme, per local day and place (negative ones apart)."""
+
+    day = models.DateField()
+    theme = models.ForeignKey("feedback.Theme", on_delete=models.CASCADE, related_name="+")
+    location = models.ForeignKey(
+        "servicedesk.Location", on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    touchpoint = models.ForeignKey(
+        "servicedesk.Touchpoint", on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    need_profile = models.ForeignKey(
+        "design.PatientNeedProfile", on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    mentions = models.PositiveIntegerField(default=0)
+    negative_mentions = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "servicedesk_feedbackthemeday"  # the core made it; kept
+        constraints = [
+            models.UniqueConstraint(
+                "day",
+                "theme",
+                Coalesce("location", models.Value(0)),
+                Coalesce("touchpoint", models.Value(0)),
+                Coalesce("need_profile", models.Value(0)),
+                name="feedbackthemeday_one_row_per_day_theme_and_place",
+            ),
+        ]
+        indexes = [
+            # The dashboard's top themes in negative comments: the days of the period.
+            models.Index(fields=["day", "theme"], name="feedbackthemeday_day_theme"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.theme} on {self.day}: {self.negative_mentions} negative"
+
+
+class DigestDelivery(models.Model):
+    """Claims the weekly digest for one manager and one week: the row exists once, so the email does."""
+
+    week_of = models.DateField(help_text="The Monday of the week the digest is about.")
+    recipient = models.ForeignKey("servicedesk.User", on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "servicedesk_digestdelivery"  # the core made it; kept
+        constraints = [
+            models.UniqueConstraint(fields=["week_of", "recipient"], name="digest_once_per_week_and_manager"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Digest for the week of {self.week_of} to {self.recipient}"

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from dashboard import views
+
+urlpatterns = [
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/export.csv", views.dashboard_export, name="dashboard_export"),
+    path("dashboard/report/", views.dashboard_report, name="dashboard_report"),
+    path("my-work/", views.my_work, name="my_work"),
+]

@@ -1,0 +1,115 @@
+"""The manager dashboard, its CSV and monthly report, and "My work": pages that read every pillar."""
+
+from __future__ import annotations
+
+import csv
+
+from django.core.cache import cache
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from dashboard import board, reports
+from dashboard.forms import DashboardFilterForm, MonthlyReportForm
+from dashboard.tasks import refresh_feedback_summaries
+from delivery.models import ChecklistRun
+from design.models import ServiceGoal
+from recovery.models import FollowUp, Incident
+from servicedesk.access import manager_required, team_required
+from servicedesk.models import Touchpoint, User
+from servicedesk.queue import enqueue
+
+
+def _dashboard_scope(request: HttpRequest) -> tuple[DashboardFilterForm, board.Scope | None]:
+    """The period and filter from the query string; no scope when the form has errors."""
+    now = timezone.now()
+    data = None
+    if request.GET:
+        data = request.GET.copy()
+        data.setdefault("days", str(board.DEFAULT_DAYS))  # a link that names only a filter keeps 30 days
+    form = DashboardFilterForm(data, today=timezone.localdate(now))
+    if not form.is_bound:
+        return form, board.Scope.last_days(now=now)
+    if not form.is_valid():
+        return form, None
+    data = form.cleaned_data
+    scope = board.Scope.last_days(
+        data["days"] or board.DEFAULT_DAYS,
+        now=now,
+        until=data["until"],
+        location=data["location"],
+        touchpoint=data["touchpoint"],
+        need_profile=data["need_profile"],
+    )
+    return form, scope
+
+
+@require_GET
+@manager_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The managers' landing page: are we meeting our goals, for whom, where, and what needs us today."""
+    form, scope = _dashboard_scope(request)
+    if scope is None:
+        return render(request, "dashboard/dashboard.html", {"form": form}, status=400)
+    context = {"form": form, "scope": scope, **board.sections(scope)}
+    if context["feedback"].as_of is None and cache.add("dashboard:summaries-requested", True, 300):
+        # Nothing counted yet (a new install, fresh demo data): ask a worker to count now rather
+        # than wait for the next sweep. At most once every five minutes.
+        enqueue(refresh_feedback_summaries)
+    return render(request, "dashboard/dashboard.html", context)
+
+
+@require_GET
+@manager_required
+def dashboard_export(request: HttpRequest) -> HttpResponse:
+    """The dashboard's figures for the same period and filter, as CSV (aggregates only)."""
+    form, scope = _dashboard_scope(request)
+    if scope is None:
+        return render(request, "dashboard/dashboard.html", {"form": form}, status=400)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    filename = f"dashboard-{scope.first_day:%Y%m%d}-{scope.last_day:%Y%m%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.write("\ufeff")  # so that spreadsheet programs read the file as UTF-8
+    csv.writer(response).writerows(reports.export_rows(scope))
+    return response
+
+
+@require_GET
+@manager_required
+def dashboard_report(request: HttpRequest) -> HttpResponse:
+    """A printable report of one month for a practice meeting (print CSS; FFT counts per category)."""
+    now = timezone.now()
+    form = MonthlyReportForm(request.GET or None, today=timezone.localdate(now))
+    if form.is_bound and not form.is_valid():
+        return render(request, "dashboard/report.html", {"form": form}, status=400)
+    month = form.cleaned_data["month"] if form.is_bound else form.default_month()
+    scope = reports.month_scope(month, now=now)
+    context = {"form": form, "scope": scope, "month": month, **reports.monthly_report(scope)}
+    return render(request, "dashboard/report.html", context)
+
+
+@team_required
+def my_work(request: HttpRequest) -> HttpResponse:
+    location = request.user.location
+    context = {
+        "location": location,
+        "touchpoints": Touchpoint.objects.active()
+        .filter(Q(location=location) | Q(location__isnull=True))
+        .select_related("location"),
+        "managers": User.objects.managers().order_by("first_name"),
+        "checklist_runs": ChecklistRun.objects.for_my_work(
+            request.user, today=timezone.localdate(), day_starts=_local_midnight()
+        ),
+        "goals_to_acknowledge": ServiceGoal.objects.to_acknowledge_by(request.user).order_by("title"),
+        "my_incidents": Incident.objects.for_my_work(request.user)[:20],
+        "my_actions": FollowUp.objects.for_my_work(request.user, until=timezone.localdate())[:20],
+        "now": timezone.now(),
+        "today": timezone.localdate(),
+    }
+    return render(request, "dashboard/my_work.html", context)
+
+
+def _local_midnight():
+    return timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
