@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format check bench faults load lock clean
+.PHONY: install run test lint import-graph format check bench faults load lock clean
 
 # Reinstalls only when the dependency files change, so every target can depend on it.
 $(STAMP): pyproject.toml constraints.txt
@@ -27,9 +27,15 @@ run: install
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+## ruff, then the layers between the apps (import-linter, contracts in pyproject.toml).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+
+## Which app imports which (module-level imports, our packages only): compare before and after a change.
+import-graph: install
+	$(BIN)/python bin/import-graph
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -50,8 +50,9 @@ def test_rows_written_under_the_old_schema_are_read_through_the_dashboard_models
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
 
-    from dashboard.models import DigestDelivery, FeedbackDay, FeedbackThemeDay
     from django.contrib.contenttypes.models import ContentType as LiveContentType
+
+    from dashboard.models import DigestDelivery, FeedbackDay, FeedbackThemeDay
 
     days = FeedbackDay.objects.order_by("day")
     assert [(d.day, d.location_id, d.responses, d.fft_good, d.negative) for d in days] == [
