@@ -18,30 +18,39 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import TypeVar
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Window
+from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncWeek
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import cached_property
-from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
 from dashboard.models import FeedbackDay, FeedbackThemeDay
-from dashboard.summaries import FFT_FIELDS, local_midnight
+from dashboard.summaries import FFT_FIELDS
 from design import services as design_services
-from design.models import GoalMeasurement, GoalStatus, PatientNeedProfile, ServiceGoal
-from servicedesk import metrics
+from design.models import GoalMeasurement, GoalStatus, ServiceGoal
+from servicedesk import metrics, panels
 from servicedesk.caching import cache_key, cached
-from servicedesk.metrics import Filters, Period, Unit
-from servicedesk.models import Location, Touchpoint
+from servicedesk.metrics import Unit
+from servicedesk.panels import (
+    DEFAULT_DAYS,
+    AttentionList,
+    ComparisonRow,
+    Figure,
+    Scope,
+    page_url,
+)
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_DAYS = 30
+__all__ = ["DEFAULT_DAYS", "Figure", "Scope"]  # the dashboard's vocabulary, from the core
+
+T = TypeVar("T")
 
 
 def small_number() -> int:
@@ -49,171 +58,8 @@ def small_number() -> int:
     return getattr(settings, "FEEDBACK_SMALL_NUMBER", 5)
 
 
-# --- Scope: the period and the filters ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What the dashboard looks at: the local days ``first_day``…``last_day``, compared with the same
-    number of days just before, optionally narrowed to one location, touchpoint or need profile."""
-
-    now: datetime
-    first_day: date
-    last_day: date
-    location: Location | None = None
-    touchpoint: Touchpoint | None = None
-    need_profile: PatientNeedProfile | None = None
-
-    def __post_init__(self) -> None:
-        if self.last_day < self.first_day:
-            raise ValueError("A dashboard period must end on or after its first day.")
-
-    @classmethod
-    def last_days(
-        cls, days: int = DEFAULT_DAYS, *, now: datetime, until: date | None = None, **filters: object
-    ) -> Scope:
-        last_day = until or timezone.localdate(now)
-        return cls(now=now, first_day=last_day - timedelta(days=days - 1), last_day=last_day, **filters)
-
-    @property
-    def days(self) -> int:
-        return (self.last_day - self.first_day).days + 1
-
-    @property
-    def previous_first_day(self) -> date:
-        return self.first_day - timedelta(days=self.days)
-
-    @property
-    def previous_last_day(self) -> date:
-        return self.first_day - timedelta(days=1)
-
-    @property
-    def period(self) -> Period:
-        """The period as a half-open time range; it ends now when the last day is today."""
-        return Period(start=local_midnight(self.first_day), end=min(self.now, self.end_of(self.last_day)))
-
-    @property
-    def previous(self) -> Period:
-        return Period(start=local_midnight(self.previous_first_day), end=local_midnight(self.first_day))
-
-    @staticmethod
-    def end_of(day: date) -> datetime:
-        return local_midnight(day + timedelta(days=1))
-
-    @property
-    def is_filtered(self) -> bool:
-        return any((self.location, self.touchpoint, self.need_profile))
-
-    @property
-    def filters(self) -> Filters:
-        return Filters(
-            location_id=self.location.pk if self.location else None,
-            touchpoint_id=self.touchpoint.pk if self.touchpoint else None,
-            need_profile_id=self.need_profile.pk if self.need_profile else None,
-        )
-
-    def at_place(
-        self, *, location: str = "location", touchpoint: str = "touchpoint", need_profile: str = ""
-    ) -> dict[str, int]:
-        """Lookups narrowing a queryset to the filtered location, touchpoint and (where the model
-        knows it, by the path given) patient group: ``Filters.at_place`` for this scope."""
-        return self.filters.at_place(location=location, touchpoint=touchpoint, need_profile=need_profile)
-
-    def place_query(self) -> dict[str, int]:
-        """The filtered location and touchpoint as another pillar's list takes them in its query string."""
-        return {name.removesuffix("_id"): pk for name, pk in self.at_place().items()}
-
-    def query(self, **extra: object) -> dict[str, object]:
-        """The dashboard's own query string for this scope (links that keep the filter)."""
-        params: dict[str, object] = {"days": self.days}
-        if self.last_day != timezone.localdate(self.now):
-            params["until"] = self.last_day.isoformat()
-        for name in ("location", "touchpoint", "need_profile"):
-            if obj := getattr(self, name):
-                params[name] = obj.pk
-        return {**params, **extra}
-
-
-# --- Figures -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Figure:
-    """One number on the dashboard, with the same number for the previous period."""
-
-    label: str
-    value: float | None
-    previous: float | None = None
-    unit: str = Unit.COUNT
-    higher_is_better: bool = True
-    too_few: bool = False  # fewer responses than the small-number threshold: not shown
-    note: str = ""
-    url: str = ""  # the list behind the figure
-
-    @property
-    def change(self) -> float | None:
-        if self.value is None or self.previous is None or self.too_few:
-            return None
-        return self.value - self.previous
-
-    @property
-    def direction(self) -> str:
-        """better, worse or same (in the figure's own direction), or "" when there is nothing to compare."""
-        change = self.change
-        if change is None:
-            return ""
-        if abs(change) < 1e-9:
-            return "same"
-        return "better" if (change > 0) == self.higher_is_better else "worse"
-
-
 def _pct(part: int | None, whole: int | None) -> float | None:
     return 100.0 * (part or 0) / whole if whole else None
-
-
-def _registry_figure(
-    key: str, scope: Scope, *, label: str | None = None, url: str = "", **params: str
-) -> Figure:
-    """A registered metric for the period and the one before, honouring only the filters it supports.
-
-    A metric that is not registered (its app not installed yet) or that fails shows as no data:
-    one pillar's bug must not take the managers' landing page down.
-    """
-    metric = metrics.registry.get(key)
-    if metric is None:
-        return Figure(label=str(label or key), value=None, note=str(_("Not measured yet.")), url=url)
-    filters = scope.filters
-    unsupported = [
-        name for name in ("location_id", "touchpoint_id", "need_profile_id")
-        if getattr(filters, name) is not None and name not in metric.filterable_by
-    ]  # fmt: skip
-    filters = Filters(
-        **{name: getattr(filters, name) for name in metric.filterable_by if hasattr(filters, name)},
-    ).with_params(**params)
-    values = []
-    for period in (scope.period, scope.previous):
-        try:
-            values.append(metric.value(period=period, filters=filters))
-        except Exception:  # logged loudly; shown as no data
-            logger.exception("metric %s failed on the dashboard", key)
-            values.append(None)
-    note = ""
-    if unsupported:
-        names = {
-            "location_id": _("location"),
-            "touchpoint_id": _("touchpoint"),
-            "need_profile_id": _("need profile"),
-        }
-        note = str(_("Not split by %(what)s.")) % {"what": ", ".join(str(names[n]) for n in unsupported)}
-    return Figure(
-        label=str(label or metric.label),
-        value=values[0],
-        previous=values[1],
-        unit=metric.unit,
-        higher_is_better=metric.higher_is_better,
-        note=note,
-        url=url,
-    )
 
 
 # --- Goal attainment -----------------------------------------------------------------------------
@@ -558,7 +404,7 @@ def satisfaction_by_need_profile(scope: Scope) -> list[Breakdown]:
 def responses_url(scope: Scope, **extra: object) -> str:
     """The feedback pillar's response list for this period and place (it filters by place, not group)."""
     query = {"date_from": scope.first_day.isoformat(), "date_to": scope.last_day.isoformat()}
-    return _url("feedback:response_list", query={**query, **scope.place_query(), **extra})
+    return page_url("feedback:response_list", query={**query, **scope.place_query(), **extra})
 
 
 @dataclass
@@ -636,443 +482,6 @@ def negative_themes(scope: Scope, *, limit: int = 5, examples: int = 2) -> list[
     return themes
 
 
-# --- Recovery ------------------------------------------------------------------------------------
-
-RECOVERY_FIGURES = (
-    # (metric key, what the tile opens: the incident list's filter)
-    ("recovery.open_incidents", {}),
-    ("recovery.overdue_incidents", {"overdue": "on"}),
-    ("recovery.median_hours_to_first_response", {"status": "all"}),
-    ("recovery.median_hours_to_resolve", {"status": "all"}),
-    ("recovery.reopen_rate", {"status": "all"}),
-    ("recovery.recurrence_rate", {"status": "all"}),
-)
-
-
-def incidents_url(scope: Scope, **query: object) -> str:
-    """The recovery pillar's incident list, narrowed to the dashboard's place."""
-    query = {**query, **scope.place_query()}
-    return _url("recovery:incident_list", query=query or None)
-
-
-def recovery_figures(scope: Scope) -> list[Figure]:
-    """Open and overdue incidents, times to respond and resolve, reopen and recurrence (the registry's)."""
-    return [
-        _registry_figure(key, scope, url=incidents_url(scope, **query)) for key, query in RECOVERY_FIGURES
-    ]
-
-
-@dataclass(frozen=True)
-class CategoryRow:
-    category: str
-    label: str
-    current: int
-    previous: int
-    url: str = ""
-
-
-def incidents_by_category(scope: Scope) -> list[CategoryRow]:
-    """Incidents logged per category, this period and the one before (one grouped query), most first."""
-    from recovery.models import Category, Incident
-
-    incidents = Incident.objects.filter(
-        created_at__gte=scope.previous.start, created_at__lt=scope.period.end, **scope.at_place()
-    )
-    rows = (
-        incidents.values("category")
-        .annotate(
-            current=Count("pk", filter=Q(created_at__gte=scope.period.start)),
-            previous=Count("pk", filter=Q(created_at__lt=scope.period.start)),
-        )
-        .order_by()
-    )
-    labels = dict(Category.choices)
-    items = [
-        CategoryRow(
-            category=row["category"],
-            label=str(labels.get(row["category"], row["category"])),
-            current=row["current"],
-            previous=row["previous"],
-            url=incidents_url(scope, status="all", category=row["category"]),
-        )
-        for row in rows
-    ]
-    return sorted(items, key=lambda row: (-row.current, -row.previous, row.label))
-
-
-def category_chart(rows: list[CategoryRow]) -> dict:
-    return {
-        "labels": [row.label for row in rows],
-        "horizontal": True,
-        "datasets": [
-            {"label": str(_("This period")), "data": [row.current for row in rows]},
-            {"label": str(_("Period before")), "data": [row.previous for row in rows]},
-        ],
-    }
-
-
-# --- Delivery ------------------------------------------------------------------------------------
-
-
-def _completion(completed: int, missed: int) -> float | None:
-    closed = completed + missed
-    return None if closed == 0 else 100.0 * completed / closed
-
-
-def delivery_figures(scope: Scope) -> list[Figure]:
-    """Checklist completion overall and by dimension, missed runs, failed critical checks, training.
-
-    Completion by dimension for both periods is one grouped query over the runs due in them,
-    with the delivery pillar's definition (``delivery.checklist_completion_pct``: completed ÷
-    completed + missed over ``runs_due``, periodic runs only; runs still open do not count yet).
-    A test keeps the two in step. The other figures come from the registry.
-    """
-    from delivery.metrics import runs_due
-    from delivery.models import ChecklistRun, Dimension
-
-    # Delivery's own selection (periodic runs due in the window, at this place), over both periods.
-    runs = runs_due(Period(start=scope.previous.start, end=scope.period.end), scope.filters)
-    now_q, before_q = Q(due_at__gte=scope.period.start), Q(due_at__lt=scope.period.start)
-    completed, missed = Q(status=ChecklistRun.Status.COMPLETED), Q(status=ChecklistRun.Status.MISSED)
-    rows = {
-        row["template__dimension"]: row
-        for row in runs.values("template__dimension")
-        .annotate(
-            completed_now=Count("pk", filter=now_q & completed),
-            missed_now=Count("pk", filter=now_q & missed),
-            completed_before=Count("pk", filter=before_q & completed),
-            missed_before=Count("pk", filter=before_q & missed),
-        )
-        .order_by()
-    }
-
-    def totals(dimensions: list[str], suffix: str) -> tuple[int, int]:
-        return (
-            sum(rows[d][f"completed_{suffix}"] for d in dimensions if d in rows),
-            sum(rows[d][f"missed_{suffix}"] for d in dimensions if d in rows),
-        )
-
-    url = _url("delivery:overview")
-    figures = []
-    for label, dimensions in [
-        (str(_("Checklists completed on time")), Dimension.values),
-        *[
-            (str(_("%(dimension)s checklists completed")) % {"dimension": lbl}, [v])
-            for v, lbl in Dimension.choices
-        ],
-    ]:
-        figures.append(
-            Figure(
-                label=label,
-                value=_completion(*totals(dimensions, "now")),
-                previous=_completion(*totals(dimensions, "before")),
-                unit=Unit.PERCENT,
-                url=url,
-            )
-        )
-    figures.append(
-        Figure(
-            label=str(_("Missed checklists")),
-            value=totals(Dimension.values, "now")[1],
-            previous=totals(Dimension.values, "before")[1],
-            higher_is_better=False,
-            url=url,
-        )
-    )
-    figures += [
-        _registry_figure("delivery.failed_critical_items", scope, url=url),
-        _registry_figure("delivery.training_compliance_pct", scope, url=_url("delivery:training")),
-    ]
-    return figures
-
-
-# --- Needs attention today ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AttentionItem:
-    label: str
-    detail: str = ""
-    url: str = ""
-    is_critical: bool = False
-
-
-# Attention lists over tables that grow (feedback) count up to this many, then say "100+".
-COUNT_UP_TO = 100
-
-
-@dataclass(frozen=True)
-class AttentionList:
-    key: str
-    title: str
-    total: int
-    items: list[AttentionItem]
-    url: str = ""
-
-    @property
-    def more(self) -> int:
-        return max(0, self.total - len(self.items))
-
-    @property
-    def total_label(self) -> str:
-        return f"{COUNT_UP_TO}+" if self.total >= COUNT_UP_TO else str(self.total)
-
-
-def _attention_list(
-    queryset: QuerySet, item: Callable[[Any], AttentionItem], *, key: str, title: str, url: str, limit: int
-) -> AttentionList:
-    """The first ``limit`` rows as items, and the total, in one query (a window count rides on each row)."""
-    rows = list(queryset.annotate(total_rows=Window(Count("pk")))[:limit])
-    total = rows[0].total_rows if rows else 0
-    return AttentionList(key=key, title=title, total=total, items=[item(row) for row in rows], url=url)
-
-
-def _when(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%a %d %b %H:%M")
-
-
-def attention_missed_checks(scope: Scope, *, limit: int = 8) -> AttentionList:
-    """Checklist runs missed in the last ``DASHBOARD_ATTENTION_DAYS``, those with critical items first."""
-    from delivery.models import ChecklistItem, ChecklistRun
-
-    since = scope.now - timedelta(days=settings.DASHBOARD_ATTENTION_DAYS)
-    critical = ChecklistItem.objects.filter(template=OuterRef("template"), is_critical=True, is_active=True)
-    runs = (
-        ChecklistRun.objects.filter(
-            status=ChecklistRun.Status.MISSED,
-            due_at__gte=since,
-            due_at__lt=scope.now,
-            subject__isnull=True,
-            **scope.at_place(touchpoint="template__touchpoint"),
-        )
-        .select_related("template", "location")
-        .annotate(has_critical=Exists(critical))
-        .order_by("-has_critical", "-due_at", "pk")
-    )
-    return _attention_list(
-        runs,
-        lambda run: AttentionItem(
-            label=str(run.template),
-            detail=_("due %(when)s%(where)s")
-            % {"when": _when(run.due_at), "where": f" · {run.location}" if run.location else ""},
-            url=_url("delivery:run_detail", run.pk),
-            is_critical=run.has_critical,
-        ),
-        key="missed_checks",
-        title=str(_("Missed checks")),
-        url=_url("delivery:overview"),
-        limit=limit,
-    )
-
-
-def attention_protocols(scope: Scope, *, limit: int = 8) -> AttentionList:
-    """Protocols past their review date (a process nobody has checked is still right)."""
-    from delivery.models import Protocol
-
-    protocols = Protocol.objects.overdue_review(timezone.localdate(scope.now)).filter(
-        **scope.at_place(location="")  # a protocol belongs to a touchpoint, not a location
-    )
-    return _attention_list(
-        protocols.order_by("review_by", "pk"),
-        lambda protocol: AttentionItem(
-            label=protocol.title,
-            detail=_("review was due %(date)s") % {"date": protocol.review_by.strftime("%d %b %Y")},
-            url=_url("delivery:protocol_detail", protocol.pk),
-        ),
-        key="protocol_reviews",
-        title=str(_("Protocol reviews overdue")),
-        url=_url("delivery:protocol_list"),
-        limit=limit,
-    )
-
-
-def _ago(when: datetime, now: datetime) -> str:
-    """How long ago, for people: "just now" in the first minute (timesince says "0 minutes")."""
-    if now - when < timedelta(minutes=1):
-        return str(_("just now"))
-    return str(_("%(time)s ago") % {"time": timesince(when, now)})
-
-
-def _incident_attention(
-    scope: Scope, incidents: QuerySet, *, detail: Callable[[Any], str], **listing: Any
-) -> AttentionList:
-    """An attention list of incidents at the dashboard's place, in the queryset's order."""
-    return _attention_list(
-        incidents.filter(**scope.at_place()),
-        lambda incident: AttentionItem(
-            label=f"{incident.reference} {incident.title}",
-            detail=detail(incident),
-            url=_url("recovery:incident_detail", incident.reference),
-            is_critical=incident.severity == "critical",
-        ),
-        **listing,
-    )
-
-
-def attention_overdue_incidents(scope: Scope, *, limit: int = 8) -> AttentionList:
-    """Incidents past their respond-by or resolve-by time right now, the longest overdue first."""
-    from recovery.models import Incident
-
-    return _incident_attention(
-        scope,
-        Incident.objects.overdue(scope.now).with_running_deadline().order_by("deadline", "pk"),
-        key="overdue_incidents",
-        title=str(_("Overdue incidents")),
-        url=incidents_url(scope, overdue="on", sort="due"),
-        detail=lambda incident: (
-            _("%(severity)s · overdue by %(late)s")
-            % {"severity": incident.get_severity_display(), "late": timesince(incident.deadline, scope.now)}
-            + ("" if incident.assignee_id else str(_(" · nobody owns it")))
-        ),
-        limit=limit,
-    )
-
-
-def attention_unassigned_incidents(scope: Scope, *, limit: int = 8) -> AttentionList:
-    """Open incidents nobody owns yet, the one that must be answered soonest first (overdue ones are
-    in the overdue list already, marked as having no owner)."""
-    from recovery.models import Incident
-
-    unowned = Incident.objects.open().filter(assignee__isnull=True)
-    return _incident_attention(
-        scope,
-        unowned.exclude(pk__in=Incident.objects.overdue(scope.now).values("pk")).order_by("respond_by", "pk"),
-        key="unassigned_incidents",
-        title=str(_("Incidents nobody owns yet")),
-        url=incidents_url(scope, unassigned="on", sort="severity"),
-        detail=lambda incident: (
-            _("%(severity)s · logged %(when)s")
-            % {"severity": incident.get_severity_display(), "when": _ago(incident.created_at, scope.now)}
-        ),
-        limit=limit,
-    )
-
-
-def _failed_check_item(result: Any) -> AttentionItem:
-    """A failed critical item, leading to the incident it opened (or its run, if none was opened)."""
-    incident = getattr(result, "recovery_incident", None)
-    run = result.run
-    detail = [str(run.template), _when(result.recorded_at)]
-    detail += [str(run.location)] if run.location else []
-    detail += [incident.reference] if incident else []
-    return AttentionItem(
-        label=result.item.text,
-        detail=" · ".join(detail),
-        url=(
-            _url("recovery:incident_detail", incident.reference)
-            if incident
-            else _url("delivery:run_detail", result.run_id)
-        ),
-        is_critical=True,
-    )
-
-
-def attention_failed_checks(scope: Scope, *, limit: int = 8) -> AttentionList:
-    """Critical checklist items that failed in the last ``DASHBOARD_ATTENTION_DAYS``, newest first,
-    each with the incident it opened."""
-    from delivery.models import ChecklistResult
-
-    since = scope.now - timedelta(days=settings.DASHBOARD_ATTENTION_DAYS)
-    failures = (
-        ChecklistResult.objects.filter(
-            outcome=ChecklistResult.Outcome.FAIL,
-            item__is_critical=True,
-            recorded_at__gte=since,
-            **scope.at_place(location="run__location", touchpoint="run__template__touchpoint"),
-        )
-        .select_related("item", "run__template", "run__location", "recovery_incident")
-        .order_by("-recorded_at", "-pk")
-    )
-    return _attention_list(
-        failures,
-        _failed_check_item,
-        key="failed_checks",
-        title=str(_("Failed critical checks")),
-        url=_url("delivery:overview"),
-        limit=limit,
-    )
-
-
-def attention_unanswered_feedback(scope: Scope, *, limit: int = 5) -> AttentionList:
-    """Negative patient feedback of the last few days that no incident is putting right."""
-    from feedback.models import Response
-    from recovery.models import Incident
-
-    since = scope.now - timedelta(days=settings.DASHBOARD_ATTENTION_DAYS)
-    # NOT EXISTS, not an outer join: the planner then walks the latest-negative index backwards
-    # and stops after a few rows, instead of sorting the whole week's negative feedback.
-    put_right = Incident.objects.filter(source_response=OuterRef("pk"))
-    responses = (
-        Response.objects.negative()
-        .in_period(since, scope.now)
-        .exclude(channel=Response.Channel.STAFF)
-        .filter(~Exists(put_right), **scope.at_place(need_profile="need_profile"))
-        .select_related("survey", "touchpoint")
-        .order_by("-submitted_at", "-pk")
-    )
-    # Two small queries instead of a window count: the first rows, and a count that stops at
-    # COUNT_UP_TO (shown as "100+"), so a busy week of feedback costs no more than a quiet one.
-    rows = list(responses[:limit])
-    total = responses[:COUNT_UP_TO].count() if len(rows) == limit else len(rows)
-    items = [
-        AttentionItem(
-            label=str(response.touchpoint or response.survey),
-            detail=_when(response.submitted_at),
-            url=_url("feedback:response_detail", response.pk),
-        )
-        for response in rows
-    ]
-    return AttentionList(
-        key="unanswered_feedback",
-        title=str(_("Negative feedback with no incident")),
-        total=total,
-        items=items,
-        url=responses_url(
-            Scope.last_days(settings.DASHBOARD_ATTENTION_DAYS, now=scope.now, location=scope.location,
-                            touchpoint=scope.touchpoint),
-            negative="on",
-        ),
-    )  # fmt: skip
-
-
-def attention_drills(scope: Scope, *, limit: int = 5) -> AttentionList:
-    """Continuity plans whose drill is overdue: a plan nobody rehearsed may not work on the day."""
-    from recovery.models import RecoveryPlan
-
-    plans = RecoveryPlan.objects.drill_overdue(timezone.localdate(scope.now)).order_by("next_drill_on", "pk")
-    return _attention_list(
-        plans,
-        lambda plan: AttentionItem(
-            label=plan.title,
-            detail=_("drill was due %(date)s") % {"date": plan.next_drill_on.strftime("%d %b %Y")},
-            url=_url("recovery:plan_detail", plan.pk),
-        ),
-        key="overdue_drills",
-        title=str(_("Drills overdue")),
-        url=_url("recovery:plan_list"),
-        limit=limit,
-    )
-
-
-def attention(scope: Scope) -> list[AttentionList]:
-    """What needs a manager today, whatever period the dashboard shows: a few queries, one per list."""
-    return [
-        attention_overdue_incidents(scope),
-        attention_unassigned_incidents(scope),
-        attention_failed_checks(scope),
-        attention_missed_checks(scope),
-        attention_unanswered_feedback(scope),
-        attention_drills(scope),
-        attention_protocols(scope),
-    ]
-
-
-def _url(name: str, *args: object, query: dict | None = None) -> str:
-    """The URL of a pillar's page, with the dashboard's filter as its query string."""
-    url = reverse(name, args=args)
-    return f"{url}?{urlencode(query)}" if query else url
-
-
 # --- The page ------------------------------------------------------------------------------------
 
 
@@ -1140,23 +549,105 @@ def feedback_sections(scope: Scope) -> dict:
     return cached(key, compute, timeout=FEEDBACK_CACHE_SECONDS)
 
 
-def sections(scope: Scope) -> dict:
-    """Everything the dashboard page shows for this scope."""
-    delivery = delivery_figures(scope)
-    goals = goal_attainment(scope)
-    categories = incidents_by_category(scope)
+def comparison_chart(rows: list[ComparisonRow]) -> dict:
+    """A comparison as Chart.js wants it: horizontal bars, this period against the one before."""
     return {
-        "goals": goals,
+        "labels": [row.label for row in rows],
+        "horizontal": True,
+        "datasets": [
+            {"label": str(_("This period")), "data": [row.current for row in rows]},
+            {"label": str(_("Period before")), "data": [row.previous for row in rows]},
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class ComparisonView:
+    comparison: panels.Comparison
+    rows: list[ComparisonRow]
+
+    @property
+    def chart(self) -> dict:
+        return comparison_chart(self.rows)
+
+    @property
+    def dom_id(self) -> str:
+        return self.comparison.key.replace("_", "-")
+
+    @property
+    def data_id(self) -> str:
+        return f"{self.dom_id}-data"
+
+
+@dataclass(frozen=True)
+class PanelView:
+    """One pillar's section as the page shows it: its figures and the comparisons under it."""
+
+    panel: panels.Panel
+    figures: list[Figure]
+    url: str
+    comparisons: list[ComparisonView]
+
+
+def _contributed(what: str, compute: Callable[[], T], fallback: T) -> T:
+    """A pillar's contribution, or ``fallback`` when it fails: one pillar's bug must not take the
+    managers' landing page down (logged loudly, with the contribution's name)."""
+    try:
+        return compute()
+    except Exception:
+        logger.exception("dashboard contribution %s failed", what)
+        return fallback
+
+
+def panel_figures(scope: Scope) -> dict[str, list[Figure]]:
+    """Each pillar's row of figures, by its key ("recovery", "delivery"), in the registry's order."""
+    return {panel.key: _contributed(panel.key, partial(panel.figures, scope), []) for panel in panels.panels}
+
+
+def comparison_rows(scope: Scope) -> dict[str, list[ComparisonRow]]:
+    return {
+        comparison.key: _contributed(comparison.key, partial(comparison.rows, scope), [])
+        for comparison in panels.comparisons
+    }
+
+
+def attention(scope: Scope) -> list[AttentionList]:
+    """What needs a manager today, whatever period the dashboard shows: one or two queries per list,
+    each list contributed by the pillar that owns what it lists (a failed one is left out)."""
+    lists = (_contributed(item.key, partial(item.items, scope), None) for item in panels.attention)
+    return [listing for listing in lists if listing is not None]
+
+
+def panel_views(
+    scope: Scope, figures: dict[str, list[Figure]], compared: dict[str, list[ComparisonRow]]
+) -> list[PanelView]:
+    """Each pillar's section, in the registry's order, with the comparisons it shows under it."""
+    return [
+        PanelView(
+            panel=panel,
+            figures=figures[panel.key],
+            url=panel.link(scope),
+            comparisons=[
+                ComparisonView(comparison=c, rows=compared[c.key])
+                for c in panels.comparisons
+                if c.panel == panel.key
+            ],
+        )
+        for panel in panels.panels
+    ]
+
+
+def sections(scope: Scope) -> dict:
+    """Everything the dashboard page shows for this scope: its own goals and feedback sections, and
+    what each pillar contributes (figure panels with their comparisons, attention lists)."""
+    figures, compared = panel_figures(scope), comparison_rows(scope)
+    return {
+        "goals": goal_attainment(scope),
         **feedback_sections(scope),
-        "recovery": recovery_figures(scope),
-        "incident_categories": categories,
-        "category_chart": category_chart(categories),
-        "delivery": delivery,
         "attention": attention(scope),
         "small_number": small_number(),
-        "links": {
-            "incidents": incidents_url(scope),
-            "responses": responses_url(scope),
-            "delivery": _url("delivery:overview"),
-        },
+        "links": {"responses": responses_url(scope)},
+        "panels": panel_views(scope, figures, compared),
+        **figures,
+        **compared,
     }

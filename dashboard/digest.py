@@ -50,8 +50,7 @@ def digest_context(*, week_of: date, now: datetime) -> dict:
         "goals": board.goal_attainment(scope),
         "feedback": feedback,
         "by_touchpoint": [row for row in board.satisfaction_by_touchpoint(scope) if not row.too_few][:3],
-        "recovery": board.recovery_figures(scope),
-        "delivery": board.delivery_figures(scope),
+        **board.panel_figures(scope),
         "attention": board.attention(scope),
         "dashboard_url": settings.SITE_URL
         + reverse("dashboard")

@@ -19,12 +19,12 @@ from dashboard.board import (
     Scope,
     as_date,
     attention,
-    delivery_figures,
+    comparison_rows,
     feedback_summary,
     goal_attainment,
-    incidents_by_category,
     negative_themes,
-    recovery_figures,
+    panel_figures,
+    panel_views,
     satisfaction_by_need_profile,
     satisfaction_by_touchpoint,
     small_number,
@@ -32,6 +32,7 @@ from dashboard.board import (
 )
 from dashboard.models import FeedbackDay
 from design.models import ServiceGoal
+from servicedesk import panels
 from servicedesk.metrics import Unit
 from servicedesk.spreadsheet import spreadsheet_safe
 
@@ -125,14 +126,14 @@ def export_rows(scope: Scope) -> list[list[object]]:
                 too_few if theme.too_few else "",
             ]
         )
-    for fig in recovery_figures(scope):
-        rows.append(_figure_row("recovery", fig, too_few))
-    for category in incidents_by_category(scope):
-        rows.append(
-            ["incidents by category", category.label, category.current, category.previous, Unit.COUNT, ""]
-        )
-    for fig in delivery_figures(scope):
-        rows.append(_figure_row("delivery", fig, too_few))
+    for section, figures in panel_figures(scope).items():
+        rows += [_figure_row(section, fig, too_few) for fig in figures]
+    compared = comparison_rows(scope)
+    for comparison in panels.comparisons:
+        rows += [
+            [str(comparison.title).lower(), row.label, row.current, row.previous, Unit.COUNT, ""]
+            for row in compared[comparison.key]
+        ]
     for listing in attention(scope):
         rows.append(["needs attention today", listing.title, listing.total_label, "", Unit.COUNT, ""])
     return [[spreadsheet_safe(cell) for cell in row] for row in rows]
@@ -162,9 +163,7 @@ def monthly_report(scope: Scope) -> dict:
         "by_touchpoint": satisfaction_by_touchpoint(scope),
         "by_need_profile": satisfaction_by_need_profile(scope),
         "themes": negative_themes(scope),
-        "recovery": recovery_figures(scope),
-        "incident_categories": incidents_by_category(scope),
-        "delivery": delivery_figures(scope),
+        "panels": panel_views(scope, panel_figures(scope), comparison_rows(scope)),
         "attention": attention(scope),
         "small_number": small_number(),
     }

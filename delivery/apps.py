@@ -6,6 +6,7 @@ class DeliveryConfig(AppConfig):
     verbose_name = "Service delivery"
 
     def ready(self) -> None:
-        from delivery import metrics
+        from delivery import contributions, metrics
 
         metrics.register_all()
+        contributions.register_all()

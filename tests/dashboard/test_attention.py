@@ -130,7 +130,11 @@ def test_incidents_by_category_compare_this_period_with_the_one_before(manager_c
     rows = [(row.label, row.current, row.previous) for row in response.context["incident_categories"]]
     assert rows == [("Waiting time", 2, 0), ("Staff attitude", 1, 2)]
     assert "category=waiting" in response.context["incident_categories"][0].url
-    assert response.context["category_chart"]["labels"] == ["Waiting time", "Staff attitude"]
+    (recovery,) = [view for view in response.context["panels"] if view.panel.key == "recovery"]
+    (categories,) = recovery.comparisons
+    assert categories.chart["labels"] == ["Waiting time", "Staff attitude"]
+    html = response.content.decode()
+    assert 'id="incident-categories-data"' in html  # the bars' data, under the recovery panel
 
 
 def test_recovery_and_delivery_tiles_come_from_the_registry_and_link_to_their_lists(manager_client):
@@ -154,8 +158,9 @@ def test_a_figure_that_cannot_be_cut_by_the_filter_says_so(manager_client):
 
 
 def test_checklist_completion_by_dimension_matches_the_delivery_pillars_metric(manager_client):
-    from dashboard import board
-    from servicedesk.metrics import registry
+    from delivery.contributions import delivery_figures
+    from servicedesk.metrics import Filters, registry
+    from servicedesk.panels import Scope
 
     people = ChecklistTemplateFactory(dimension="people")
     place = ChecklistTemplateFactory(dimension="place")
@@ -175,8 +180,8 @@ def test_checklist_completion_by_dimension_matches_the_delivery_pillars_metric(m
             period_start=timezone.localdate() - timedelta(days=days_ago),
             due_at=timezone.now() - timedelta(days=days_ago, minutes=5),
         )
-    scope = board.Scope.last_days(now=timezone.now())
-    figures = {fig.label: fig for fig in board.delivery_figures(scope)}
+    scope = Scope.last_days(now=timezone.now())
+    figures = {fig.label: fig for fig in delivery_figures(scope)}
     metric = registry.get("delivery.checklist_completion_pct")
     for label, params in [
         ("Checklists completed on time", {}),
@@ -184,16 +189,18 @@ def test_checklist_completion_by_dimension_matches_the_delivery_pillars_metric(m
         ("People checklists completed", {"dimension": "people"}),
         ("Process checklists completed", {"dimension": "process"}),
     ]:
-        filters = board.Filters().with_params(**params)
+        filters = Filters().with_params(**params)
         assert figures[label].value == metric.value(period=scope.period, filters=filters), label
         assert figures[label].previous == metric.value(period=scope.previous, filters=filters), label
     assert (figures["Missed checklists"].value, figures["Missed checklists"].previous) == (2, 1)
 
 
 def test_a_long_list_of_unanswered_feedback_is_counted_up_to_a_hundred(manager_client, feedback, monkeypatch):
-    from dashboard import board
+    from recovery import contributions
+    from servicedesk import panels
 
-    monkeypatch.setattr(board, "COUNT_UP_TO", 7)
+    monkeypatch.setattr(panels, "COUNT_UP_TO", 7)  # where "7+" is written
+    monkeypatch.setattr(contributions, "COUNT_UP_TO", 7)  # where recovery stops counting
     feedback(9, choice="very_poor")
     listing = _attention(manager_client)["unanswered_feedback"]
     assert (listing.total_label, len(listing.items)) == ("7+", 5)
