@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from dashboard import board
 from dashboard.models import DigestDelivery
-from servicedesk import notify
 from servicedesk.models import User
+from servicedesk.outbox import message_key, outbox_email
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def digest_subject(context: dict) -> str:
 
 
 def digest_send(*, manager_id: int, week_of: date, context: dict, now: datetime) -> bool:
-    """Send this week's digest to one manager, once. False when it was already sent (or they left)."""
+    """Queue this week's digest for one manager, once. False when it was already queued (or they left)."""
     manager = User.objects.managers().exclude(email="").filter(pk=manager_id).first()
     if manager is None:
         return False
@@ -78,8 +78,14 @@ def digest_send(*, manager_id: int, week_of: date, context: dict, now: datetime)
     try:
         with transaction.atomic():
             DigestDelivery.objects.create(week_of=week_of, recipient=manager, sent_at=now)
-            notify.send_email(
-                to=manager.email, subject=digest_subject(context), text=text, html=html, kind="weekly_digest"
+            outbox_email(
+                key=message_key("weekly_digest", week_of, manager.pk),
+                to=manager.email,
+                subject=digest_subject(context),
+                text=text,
+                html=html,
+                kind="weekly_digest",
+                now=now,
             )
     except IntegrityError:  # another sweep claimed this manager's digest a moment ago
         return False
@@ -104,9 +110,6 @@ def weekly_digests_send(*, now: datetime, limit: int = 200) -> int:
     context = digest_context(week_of=week_of, now=now)
     sent = 0
     for manager_id in due:
-        try:
-            sent += digest_send(manager_id=manager_id, week_of=week_of, context=context, now=now)
-        except notify.SendError:
-            continue  # logged by notify; nothing was claimed, the next sweep tries again
+        sent += digest_send(manager_id=manager_id, week_of=week_of, context=context, now=now)
     logger.info("weekly digest for %s sent to %d managers", week_of, sent)
     return sent

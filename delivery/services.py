@@ -25,9 +25,9 @@ from delivery.models import (
     ProtocolVersion,
 )
 from delivery.signals import check_failed
-from servicedesk import notify
 from servicedesk.events import send_on_commit
 from servicedesk.models import User
+from servicedesk.outbox import message_key, outbox_email
 from servicedesk.roles import Role
 
 logger = logging.getLogger(__name__)
@@ -274,8 +274,8 @@ def run_reminder_recipients(run: ChecklistRun) -> list[User]:
 def run_remind(*, run_id: int, now: datetime) -> bool:
     """Remind the responsible person (or everyone with the role) once that a run is soon due.
 
-    The claim (``reminded_at``) commits before anything is sent, so a rerun or a second
-    worker never sends twice; a mail server failure is logged and that person is not retried.
+    The claim (``reminded_at``) and one outbox message per person are one transaction: a rerun
+    or a second worker finds the claim and queues nothing; the outbox sends and retries each.
     """
     with transaction.atomic():
         claimed = (
@@ -283,29 +283,27 @@ def run_remind(*, run_id: int, now: datetime) -> bool:
             .filter(pk=run_id, reminded_at__isnull=True)
             .update(reminded_at=now, updated_at=now)
         )
-    if not claimed:
-        return False
-    run = ChecklistRun.objects.select_related("template", "assignee", "location").get(pk=run_id)
-    due = run.due_at.astimezone(schedule.practice_tz())
-    context = {
-        "run": run,
-        "due": due,
-        "link": settings.SITE_URL + reverse("delivery:run_detail", args=[run.pk]),
-        "practice_name": settings.PRACTICE_NAME,
-    }
-    text = render_to_string("delivery/email/run_reminder.txt", context)
-    for person in run_reminder_recipients(run):
-        if not person.email:
-            continue
-        try:
-            notify.send_email(
-                to=person.email,
-                subject=f"Due at {due:%H:%M}: {run.template}",
-                text=text,
-                kind="checklist_reminder",
-            )
-        except notify.SendError:
-            continue  # logged by notify; a reminder is a nudge, the run page and My work still show it
+        if not claimed:
+            return False
+        run = ChecklistRun.objects.select_related("template", "assignee", "location").get(pk=run_id)
+        due = run.due_at.astimezone(schedule.practice_tz())
+        context = {
+            "run": run,
+            "due": due,
+            "link": settings.SITE_URL + reverse("delivery:run_detail", args=[run.pk]),
+            "practice_name": settings.PRACTICE_NAME,
+        }
+        text = render_to_string("delivery/email/run_reminder.txt", context)
+        for person in run_reminder_recipients(run):
+            if person.email:
+                outbox_email(
+                    key=message_key("checklist_reminder", run.pk, person.pk),
+                    to=person.email,
+                    subject=f"Due at {due:%H:%M}: {run.template}",
+                    text=text,
+                    kind="checklist_reminder",
+                    now=now,
+                )
     return True
 
 

@@ -29,9 +29,10 @@ from design.models import (
     PatientNeedProfile,
     ServiceGoal,
 )
-from servicedesk import metrics, notify
+from servicedesk import metrics
 from servicedesk.metrics import Filters, Metric, Period
 from servicedesk.models import User
+from servicedesk.outbox import message_key, outbox_email
 
 logger = logging.getLogger(__name__)
 
@@ -429,9 +430,10 @@ def _goal_url(goal: ServiceGoal) -> str:
 def review_reminder_send(*, goal_id: int, now: datetime) -> bool:
     """Remind a goal's owner that its review date is coming up, once per goal and review date.
 
-    The claim row and the email are in one transaction: a second sweep (or a concurrent
-    one) finds the row and sends nothing; a mail failure rolls the claim back so that the
-    next sweep tries again. An owner who can no longer be reached is replaced by the managers.
+    The claim row and the outbox messages are written in one transaction: a second sweep (or a
+    concurrent one) finds the claim and queues nothing; the outbox sends each recipient's message
+    once after commit, retrying a refusal on its own. An owner who can no longer be reached is
+    replaced by the managers.
     """
     today = timezone.localdate(now)
     until = today + timedelta(days=settings.DESIGN_REVIEW_REMINDER_DAYS)
@@ -455,15 +457,17 @@ def review_reminder_send(*, goal_id: int, now: datetime) -> bool:
         text = render_to_string("design/email/review_due.txt", context)
         subject = f"Goal review due {goal.review_on:%d %B %Y}: {goal.title}"
         for to in recipients:
-            notify.send_email(to=to, subject=subject, text=text, kind="goal_review_due")
+            key = message_key("goal_review_due", goal.pk, goal.review_on, to)
+            outbox_email(key=key, to=to, subject=subject, text=text, kind="goal_review_due", now=now)
     return True
 
 
 def past_review_notify(*, now: datetime, limit: int = 200) -> int:
     """Tell every manager which goals are past their review date, each goal once per review date.
 
-    Returns the number of goals reported. Claims and sends are one transaction: if the mail
-    server refuses, nothing is claimed and the next sweep reports them again.
+    Returns the number of goals reported. The claims and one outbox message per manager are one
+    transaction; each manager's message is then sent, and retried, on its own, so a refused
+    address never makes another manager receive the list twice.
     """
     today = timezone.localdate(now)
     with transaction.atomic():
@@ -483,8 +487,10 @@ def past_review_notify(*, now: datetime, limit: int = 200) -> int:
         }
         text = render_to_string("design/email/past_review.txt", context)
         subject = f"{len(goals)} service goal{'s' if len(goals) != 1 else ''} past review"
+        reported = "-".join(str(goal.pk) for goal in goals)
         for to in User.objects.managers().exclude(email="").values_list("email", flat=True):
-            notify.send_email(to=to, subject=subject, text=text, kind="goals_past_review")
+            key = message_key("goals_past_review", today, reported, to)
+            outbox_email(key=key, to=to, subject=subject, text=text, kind="goals_past_review", now=now)
     return len(goals)
 
 

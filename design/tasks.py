@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import logging
-from contextlib import suppress
 from datetime import timedelta
 
 from celery import shared_task
@@ -13,7 +12,6 @@ from django.utils import timezone
 from design.metrics import GOALS_MET_PCT
 from design.models import ServiceGoal
 from design.services import goal_measure, past_review_notify, review_reminder_send
-from servicedesk.notify import SendError
 
 logger = logging.getLogger(__name__)
 
@@ -29,15 +27,9 @@ def send_goal_review_reminders() -> int:
     today = timezone.localdate(now)
     until = today + timedelta(days=settings.DESIGN_REVIEW_REMINDER_DAYS)
     due = ServiceGoal.objects.review_due_soon(today=today, until=until).values_list("pk", flat=True)[:500]
-    sent = 0
-    for pk in due:
-        try:
-            sent += review_reminder_send(goal_id=pk, now=now)
-        except SendError:
-            continue  # logged by notify; nothing was claimed, the next sweep tries again
-    with suppress(SendError):  # logged by notify; nothing was claimed, the next sweep tries again
-        sent += past_review_notify(now=now)
-    return sent
+    # Each claims and queues its messages in the outbox, which sends and retries them.
+    queued = sum(review_reminder_send(goal_id=pk, now=now) for pk in due)
+    return queued + past_review_notify(now=now)
 
 
 @shared_task

@@ -44,6 +44,7 @@ from feedback.models import (
 )
 from servicedesk import notify
 from servicedesk.models import Location, Touchpoint, User
+from servicedesk.outbox import outbox_erase_recipient
 from servicedesk.queue import enqueue, publish
 from servicedesk.security.models import AuditEvent
 from servicedesk.security.services import audit_record
@@ -848,6 +849,8 @@ def contact_erase(*, contact: Contact, by: User, now: datetime) -> Erasure:
     their responses from them and strip any contact details, so the answers that remain in the
     practice's statistics no longer point to the person.
 
+    Outbox messages to their address or number go too (a loop question about an incident, say).
+
     The suppression list entry stays: it holds no address, and it is how the practice keeps
     respecting a "no more messages" after forgetting everything else.
     """
@@ -859,6 +862,8 @@ def contact_erase(*, contact: Contact, by: User, now: datetime) -> Erasure:
         invitation=None, consent_to_contact=False, contact_name="", contact_email="", contact_phone=""
     )
     Invitation.objects.filter(pk__in=invitation_ids).delete()
+    for address in filter(None, (contact.email, contact.phone)):
+        outbox_erase_recipient(to=address)  # messages to them waiting, failed or recently sent
     _audit(
         by=by, action=AuditEvent.Action.ERASED, invitations=len(invitation_ids), responses=len(response_ids)
     )

@@ -17,15 +17,14 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from django.core import mail
 from django.db import transaction
 from django.db.models import F
-from django.test import override_settings
 from django.utils import timezone
 
 from recovery import services
 from recovery.models import Drill, FollowUp, Incident, RecoveryPlan, Severity
-from servicedesk.models import Touchpoint, User
+from servicedesk import outbox
+from servicedesk.models import OutboxMessage, Touchpoint, User
 from servicedesk.roles import Role
 
 DEMO_COUNT = 60
@@ -251,10 +250,7 @@ def _seed_incidents(*, team: list[User], now: datetime) -> int:
     rng = random.Random(2026)
     made = 0
     # Messages go nowhere: the demo must not email its fictional patients and managers.
-    with override_settings(
-        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-        SMS_BACKEND="servicedesk.notify.LocmemSmsBackend",
-    ):
+    with outbox.discarding():
         for n, state in enumerate(STATES):
             category, touchpoint, severity, text = SCENARIOS[n % len(SCENARIOS)]
             age = _age(state, severity, n=n, rng=rng)
@@ -388,7 +384,8 @@ def _escalate_until(incident: Incident, *, until: datetime) -> None:
 
 def _ask_and_answer(incident: Incident, *, by: User, at: datetime, now: datetime, rng: random.Random) -> None:
     services.loop_link_send(incident=incident, by=by, now=at)
-    token = re.search(r"/recovery/r/([^/\s]+)/", mail.outbox[-1].body).group(1)
+    message = OutboxMessage.objects.get(key=outbox.message_key("recovery_loop", incident.pk))
+    token = re.search(r"/recovery/r/([^/\s]+)/", message.text).group(1)
     if rng.random() < 0.8:  # most answer, mostly yes
         services.loop_answer(
             token=token, recovered=rng.random() < 0.75, now=min(at + timedelta(hours=6), now)

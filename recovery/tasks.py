@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from recovery import services
 from recovery.models import FollowUp, RecoveryPlan
-from servicedesk.notify import SendError
 
 
 @shared_task
@@ -19,7 +18,7 @@ def escalate_overdue_incidents() -> int:
     return services.incidents_escalate_due(now=timezone.now(), limit=settings.RECOVERY_ESCALATION_BATCH)
 
 
-@shared_task(autoretry_for=(SendError,), retry_backoff=30, retry_backoff_max=600, max_retries=5)
+@shared_task
 def send_assignment_notice(followup_id: int) -> bool:
     return services.assignment_notice_send(followup_id=followup_id, now=timezone.now())
 
@@ -31,19 +30,12 @@ def send_recovery_reminders() -> int:
     sent = 0
     notices = FollowUp.objects.awaiting_assignment_notice(since=now - timedelta(days=1))
     for pk in notices.values_list("pk", flat=True)[:200]:
-        sent += _quietly(services.assignment_notice_send, followup_id=pk, now=now)
+        sent += services.assignment_notice_send(followup_id=pk, now=now)
     if timezone.localtime(now).hour < settings.RECOVERY_REMINDER_HOUR:
         return sent
     today = timezone.localdate(now)
     for pk in FollowUp.objects.due_for_reminder(today).values_list("pk", flat=True)[:500]:
-        sent += _quietly(services.action_remind, action_id=pk, now=now)
+        sent += services.action_remind(action_id=pk, now=now)
     for pk in RecoveryPlan.objects.due_for_drill_reminder(today).values_list("pk", flat=True):
-        sent += _quietly(services.drill_reminder_send, plan_id=pk, today=today)
-    return sent
-
-
-def _quietly(send, **kwargs) -> bool:
-    try:
-        return send(**kwargs)
-    except SendError:
-        return False  # rolled back and logged by notify; the next sweep tries again
+        sent += services.drill_reminder_send(plan_id=pk, now=now)
+    return sent  # queued in the outbox, which sends and retries each message

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
@@ -197,3 +199,76 @@ class ClosedDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%a %d %b %Y}: {self.reason}"
+
+
+# --- The outbox: every email and SMS, sent once -------------------------------------------------
+
+
+class OutboxMessageQuerySet(models.QuerySet):
+    def due(self, now: datetime) -> OutboxMessageQuerySet:
+        """Queued messages whose (next) attempt is due: what the sweep delivers."""
+        return self.filter(status=OutboxMessage.Status.QUEUED, next_attempt_at__lte=now)
+
+    def interrupted(self, claimed_before: datetime) -> OutboxMessageQuerySet:
+        """Claimed for sending long ago and never finished: the worker died mid-send."""
+        return self.filter(status=OutboxMessage.Status.SENDING, claimed_at__lt=claimed_before)
+
+    def failed(self) -> OutboxMessageQuerySet:
+        return self.filter(status=OutboxMessage.Status.FAILED)
+
+
+class OutboxMessage(TimeStamped):
+    """One email or SMS to one recipient, written in the transaction that decided to send it.
+
+    ``key`` names the reason for the message ("escalation:…", "digest:2026-11-30:7"): writing the
+    same key twice writes one row, so a sweep run twice, a retried task or two workers send once.
+    The body is kept only until it is sent (it may hold a link that works like a password).
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("email")
+        SMS = "sms", _("text message")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("waiting to be sent")
+        SENDING = "sending", _("being sent")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=40, help_text="What the message is, for people: see outbox.KINDS.")
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    to = models.CharField(max_length=254)
+    subject = models.CharField(max_length=250, blank=True)
+    text = models.TextField(blank=True)
+    html = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    provider_id = models.CharField(max_length=200, blank=True)
+    last_error = models.CharField(max_length=200, blank=True)
+
+    objects = OutboxMessageQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            # The sweep: queued messages whose attempt is due, and sends interrupted long ago.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="outbox_queued_due",
+                condition=models.Q(status="queued"),
+            ),
+            models.Index(fields=["claimed_at"], name="outbox_sending", condition=models.Q(status="sending")),
+            # The managers' failed-messages page, newest first.
+            models.Index(fields=["-updated_at"], name="outbox_failed", condition=models.Q(status="failed")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(channel__in=["email", "sms"]), name="outbox_channel_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} by {self.channel} ({self.get_status_display()})"

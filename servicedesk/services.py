@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from servicedesk import notify
 from servicedesk.models import Location, OpeningHours, User
+from servicedesk.outbox import message_key, outbox_email
 from servicedesk.queue import enqueue
 from servicedesk.roles import Role
 
@@ -93,21 +93,17 @@ def staff_member_resend_welcome(*, member: User) -> bool:
 
 
 def welcome_email_send(*, user_id: int, now: datetime) -> bool:
-    """Send one welcome email, at most once per request for it.
+    """Queue one welcome email in the outbox, at most once per request for it.
 
-    The row stays locked while the message goes out, and is marked sent in the same
-    transaction: a duplicate task or a concurrent sweep finds nothing to do, and a mail
-    server failure rolls back so that the next sweep tries again.
+    Claiming ``welcome_email_sent_at`` and writing the message are one transaction: a duplicate
+    task or a concurrent sweep finds the claim taken and queues nothing; the outbox sends the
+    message after commit and retries a refusal on its own.
     """
     with transaction.atomic():
-        user = (
-            User.objects.awaiting_welcome_email()
-            .select_for_update(skip_locked=True)
-            .filter(pk=user_id)
-            .first()
-        )
-        if user is None:
+        claimed = User.objects.awaiting_welcome_email().filter(pk=user_id).update(welcome_email_sent_at=now)
+        if not claimed:
             return False
+        user = User.objects.get(pk=user_id)
         link = settings.SITE_URL + reverse(
             "password_reset_confirm",
             kwargs={
@@ -116,13 +112,14 @@ def welcome_email_send(*, user_id: int, now: datetime) -> bool:
             },
         )
         context = {"user": user, "link": link, "practice_name": settings.PRACTICE_NAME}
-        notify.send_email(
+        outbox_email(
+            key=message_key("welcome", user.pk, now.isoformat()),  # a resend is a new request
             to=user.email,
             subject=f"Welcome to Servicedesk at {settings.PRACTICE_NAME}",
             text=render_to_string("servicedesk/email/welcome.txt", context),
             kind="welcome",
+            now=now,
         )
-        User.objects.filter(pk=user.pk).update(welcome_email_sent_at=now)
     return True
 
 

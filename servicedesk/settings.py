@@ -324,6 +324,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Every periodic job is a sweep that derives what is due from the database: running one twice,
 # or late, or on two machines at once, sends nothing twice. This is the only schedule.
 CELERY_BEAT_SCHEDULE = {
+    "outbox-sweep": {"task": "servicedesk.tasks.sweep_outbox", "schedule": 60.0},
     "send-welcome-emails": {"task": "servicedesk.tasks.send_due_welcome_emails", "schedule": 60.0},
     "dashboard-refresh-feedback-summaries": {
         "task": "dashboard.tasks.refresh_feedback_summaries",
@@ -350,6 +351,15 @@ CELERY_BEAT_SCHEDULE = {
     # Delete patients' contact details once the retention period after an invitation has passed.
     "feedback-invitations-purge": {"task": "feedback.tasks.invitations_purge", "schedule": 3600.0},
 }
+
+# --- The outbox (every email and SMS) --------------------------------------------------------
+
+# A refused message is tried this many times in all (30 s, 1, 2, 4 min apart…) before it is failed.
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", default=5, minimum=1)
+# A send claimed this long ago and never finished (the worker died) is failed for a manager to decide.
+OUTBOX_SENDING_TIMEOUT = env_int("OUTBOX_SENDING_TIMEOUT", default=600, minimum=60)
+# Sent messages (their bodies are dropped when sent) are deleted after this many days.
+OUTBOX_RETENTION_DAYS = env_int("OUTBOX_RETENTION_DAYS", default=30, minimum=1)
 
 # --- Service design ----------------------------------------------------------------------
 

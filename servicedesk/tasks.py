@@ -4,11 +4,11 @@ from celery import shared_task
 from django.utils import timezone
 
 from servicedesk.models import User
-from servicedesk.notify import SendError
+from servicedesk.outbox import outbox_deliver, outbox_sweep
 from servicedesk.services import welcome_email_send
 
 
-@shared_task(autoretry_for=(SendError,), retry_backoff=30, retry_backoff_max=600, max_retries=5)
+@shared_task
 def send_welcome_email(user_id: int) -> bool:
     return welcome_email_send(user_id=user_id, now=timezone.now())
 
@@ -17,10 +17,16 @@ def send_welcome_email(user_id: int) -> bool:
 def send_due_welcome_emails() -> int:
     """Sweep: every account still waiting for its welcome email (broker was down, mail failed)."""
     due = User.objects.awaiting_welcome_email().values_list("pk", flat=True)[:200]
-    sent = 0
-    for pk in due:
-        try:
-            sent += welcome_email_send(user_id=pk, now=timezone.now())
-        except SendError:
-            continue  # logged by notify; the next sweep tries again
-    return sent
+    return sum(welcome_email_send(user_id=pk, now=timezone.now()) for pk in due)
+
+
+@shared_task
+def deliver_message(message_id: int) -> bool:
+    """Send one outbox message (queued after the commit that wrote it)."""
+    return outbox_deliver(message_id=message_id, now=timezone.now())
+
+
+@shared_task
+def sweep_outbox() -> int:
+    """Sweep: every message due (new after a broker outage, or a retry), interrupted sends, old rows."""
+    return outbox_sweep(now=timezone.now())

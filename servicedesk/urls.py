@@ -21,6 +21,8 @@ urlpatterns = [
     path(
         "team/<int:pk>/resend-welcome/", views.staff_member_resend_welcome, name="staff_member_resend_welcome"
     ),
+    path("messages/failed/", views.FailedMessageListView.as_view(), name="outbox_failed"),
+    path("messages/<int:pk>/send-again/", views.outbox_send_again, name="outbox_send_again"),
     path("opening-hours/", views.opening_hours, name="opening_hours"),
     path("opening-hours/closed/", views.closed_day_add, name="closed_day_add"),
     path("opening-hours/closed/<int:pk>/remove/", views.closed_day_remove, name="closed_day_remove"),

@@ -13,10 +13,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import CreateView, FormView, ListView, UpdateView
 
-from servicedesk import registry, services
+from servicedesk import outbox, registry, services
 from servicedesk.access import ManagerRequiredMixin, manager_required, team_required
 from servicedesk.celery import app as celery_app
 from servicedesk.forms import (
@@ -26,7 +27,7 @@ from servicedesk.forms import (
     StaffMemberForm,
     TouchpointForm,
 )
-from servicedesk.models import ClosedDay, Location, OpeningHours, Touchpoint, User
+from servicedesk.models import ClosedDay, Location, OpeningHours, OutboxMessage, Touchpoint, User
 
 logger = logging.getLogger(__name__)
 
@@ -218,6 +219,36 @@ def staff_member_resend_welcome(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.info(request, f"{member} has already chosen a password, or cannot log in.")
     return redirect("team_list")
+
+
+# --- Failed emails and texts (managers) ---------------------------------------------------
+
+
+class FailedMessageListView(ManagerRequiredMixin, ListView):
+    """Emails and text messages the outbox gave up on, newest first, each with "Send again"."""
+
+    template_name = "servicedesk/outbox_failed.html"
+    paginate_by = 50
+    queryset = OutboxMessage.objects.failed().order_by("-updated_at", "-pk")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["rows"] = [
+            {"message": m, "kind": outbox.kind_label(m.kind), "to": outbox.masked(m.to)}
+            for m in context["object_list"]
+        ]
+        return context
+
+
+@require_POST
+@manager_required
+def outbox_send_again(request: HttpRequest, pk: int) -> HttpResponse:
+    message = get_object_or_404(OutboxMessage, pk=pk)
+    if outbox.outbox_send_again(message=message, now=timezone.now()):
+        messages.success(request, _("The message is queued to be sent again."))
+    else:
+        messages.info(request, _("That message is no longer failed: it was sent again already."))
+    return redirect("outbox_failed")
 
 
 # --- Health and errors --------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, MutableSequence
 from contextlib import contextmanager
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -171,9 +171,74 @@ def database_down() -> Iterator[None]:
         yield
 
 
+class Delivered(MutableSequence):
+    """The messages a provider received, as seen once the outbox's worker has caught up.
+
+    Services write messages to the outbox (servicedesk.outbox), which a worker sends after
+    commit; a test's transaction never commits. Reading this list first runs the outbox sweep,
+    the same path the worker takes, for every message due now, so ``len(mailoutbox) == 1``
+    still means "one email went out". A refused message is not due again until its backoff has
+    passed, so retries stay retries.
+    """
+
+    def __init__(self, items: list, deliver: Callable[[], object]) -> None:
+        self._items, self._deliver = items, deliver
+
+    def _caught_up(self) -> list:
+        self._deliver()
+        return self._items
+
+    def __getitem__(self, index):
+        return self._caught_up()[index]
+
+    def __setitem__(self, index, value) -> None:
+        self._items[index] = value
+
+    def __delitem__(self, index) -> None:
+        del self._items[index]
+
+    def __len__(self) -> int:
+        return len(self._caught_up())
+
+    def insert(self, index: int, value) -> None:
+        self._items.insert(index, value)
+
+    def __eq__(self, other: object) -> bool:
+        return self._caught_up() == other
+
+    def __repr__(self) -> str:
+        return repr(self._caught_up())
+
+
+def _deliver_due_outbox() -> None:
+    from django.db import connection as default_connection
+    from django.utils import timezone
+
+    from servicedesk.outbox import outbox_sweep
+
+    if default_connection.connection is not None or default_connection.in_atomic_block:
+        outbox_sweep(now=timezone.now())
+
+
 @pytest.fixture
-def sms_outbox() -> list:
-    return LocmemSmsBackend.outbox
+def refused_addresses(settings) -> Iterator[set[str]]:
+    """A mail server that refuses the addresses added to the returned set (and only those)."""
+    from tests.mail import RefusingEmailBackend
+
+    settings.EMAIL_BACKEND = "tests.mail.RefusingEmailBackend"
+    RefusingEmailBackend.refused = set()
+    yield RefusingEmailBackend.refused
+    RefusingEmailBackend.refused = set()
+
+
+@pytest.fixture
+def mailoutbox(mailoutbox):  # pytest-django's, read through the outbox
+    return Delivered(mailoutbox, _deliver_due_outbox)
+
+
+@pytest.fixture
+def sms_outbox() -> MutableSequence:
+    return Delivered(LocmemSmsBackend.outbox, _deliver_due_outbox)
 
 
 @pytest.fixture

@@ -23,8 +23,8 @@ from recovery.models import (
     Incident,
 )
 from recovery.services.sla import clocks_by_severity, next_escalation_at, steps_by_level
-from servicedesk import notify
 from servicedesk.models import User
+from servicedesk.outbox import message_key, outbox_email
 from servicedesk.roles import Role
 
 logger = logging.getLogger(__name__)
@@ -165,18 +165,21 @@ def _claim_and_notify(incidents: list[Incident], *, now: datetime) -> list[Follo
             by_recipient[email].append(done)
     FollowUp.objects.bulk_create(rows)
     for email, items in by_recipient.items():
-        _send_escalation_email(email, items)
+        _queue_escalation_email(email, items, now=now)
     return rows
 
 
-def _send_escalation_email(email: str, items: list[_Escalated]) -> None:
+def _queue_escalation_email(email: str, items: list[_Escalated], *, now: datetime) -> None:
+    """One email per recipient per batch, listing every incident that climbed a step for them."""
     if len(items) == 1:
         item = items[0]
         subject = f"{item.incident.reference} {item.what}, overdue by {item.overdue} (level {item.level})"
     else:
         subject = f"{len(items)} incidents have run out of time (escalation)"
     text = render_to_string("recovery/email/escalation.txt", {"items": items})
-    notify.send_email(to=email, subject=subject, text=text, kind="incident_escalation")
+    steps = "-".join(f"{item.incident.pk}.{item.level}" for item in items)  # each step is climbed once
+    key = message_key("incident_escalation", steps, email)
+    outbox_email(key=key, to=email, subject=subject, text=text, kind="incident_escalation", now=now)
 
 
 def incident_escalate(*, incident_id: int, now: datetime) -> bool:
@@ -193,10 +196,7 @@ def incidents_escalate_due(*, now: datetime, limit: int = 1000, batch: int = 200
     looked_at: set[int] = set()
     escalated = 0
     while len(looked_at) < limit:
-        try:
-            seen, done = escalate_due_batch(now=now, limit=min(batch, limit - len(looked_at)), skip=looked_at)
-        except notify.SendError:
-            break  # rolled back and logged by notify; the next sweep tries again
+        seen, done = escalate_due_batch(now=now, limit=min(batch, limit - len(looked_at)), skip=looked_at)
         if not seen:
             break
         looked_at.update(seen)
@@ -210,14 +210,19 @@ def owner_emails(owner: User | None) -> list[str]:
     return list(User.objects.managers().exclude(email="").values_list("email", flat=True))
 
 
-def email_owner(owner: User | None, *, subject: str, template: str, context: dict, kind: str) -> None:
-    """Email ``owner``, else every manager with an address: the text is rendered once for them all."""
+def email_owner(
+    owner: User | None, *, key: str, subject: str, template: str, context: dict, kind: str, now: datetime
+) -> None:
+    """Queue an email to ``owner``, else every manager with an address (rendered once for them all).
+    ``key`` names the reason; each recipient's message is keyed by it and their address."""
     emails = owner_emails(owner)
     if not emails:
         return
     text = render_to_string(template, context)
     for email in emails:
-        notify.send_email(to=email, subject=subject, text=text, kind=kind)
+        outbox_email(
+            key=message_key(kind, key, email), to=email, subject=subject, text=text, kind=kind, now=now
+        )
 
 
 def action_remind(*, action_id: int, now: datetime) -> bool:
@@ -231,6 +236,8 @@ def action_remind(*, action_id: int, now: datetime) -> bool:
         context = {"action": action, "incident": action.incident, "url": incident_url(action.incident)}
         email_owner(
             action.owner or action.incident.assignee,
+            key=str(action.pk),
+            now=now,
             subject=f"Due today: an action on {action.incident.reference}",
             template="recovery/email/action_due.txt",
             context=context,
@@ -251,10 +258,12 @@ def assignment_notice_send(*, followup_id: int, now: datetime) -> bool:
         if row.owner is None or not row.owner.email:
             return False
         context = {"row": row, "incident": row.incident, "url": incident_url(row.incident)}
-        notify.send_email(
+        outbox_email(
+            key=message_key("incident_assigned", row.pk),
             to=row.owner.email,
             subject=f"{row.incident.reference} is assigned to you",
             text=render_to_string("recovery/email/assigned.txt", context),
             kind="incident_assigned",
+            now=now,
         )
     return True

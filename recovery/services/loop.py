@@ -17,8 +17,8 @@ from recovery.models import (
     Incident,
 )
 from recovery.services.incidents import TransitionRefused, lock_incident, log_change
-from servicedesk import notify
 from servicedesk.models import User
+from servicedesk.outbox import message_key, outbox_email, outbox_sms
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,8 @@ def hash_token(token: str) -> str:
 def loop_link_send(*, incident: Incident, by: User, now: datetime) -> str:
     """Send the patient a one-question "Did we put it right?" link, by email or else SMS. Returns the channel.
 
-    Only the token's hash is stored: the link cannot be rebuilt from the database.
+    Only the token's hash is kept on the incident; the message holding the link is queued in the
+    outbox, which drops its body once sent, so the link cannot be rebuilt from the database.
     """
     with transaction.atomic():
         incident = lock_incident(incident)
@@ -49,20 +50,25 @@ def loop_link_send(*, incident: Incident, by: User, now: datetime) -> str:
         incident.save(update_fields=["loop_token_hash", "loop_sent_at", "updated_at"])
         link = settings.SITE_URL + reverse("recovery:put_right", args=[token])
         context = {"incident": incident, "link": link, "practice_name": settings.PRACTICE_NAME}
+        key = message_key("recovery_loop", incident.pk)  # the link is sent once per incident
         if incident.patient_email:
             channel = "email"
-            notify.send_email(
+            outbox_email(
+                key=key,
                 to=incident.patient_email,
                 subject=f"{settings.PRACTICE_NAME}: did we put it right?",
                 text=render_to_string("recovery/email/loop.txt", context),
                 kind="recovery_loop",
+                now=now,
             )
         else:
             channel = "text message"
-            notify.send_sms(
+            outbox_sms(
+                key=key,
                 to=incident.patient_phone,
-                body=render_to_string("recovery/email/loop_sms.txt", context).strip(),
+                text=render_to_string("recovery/email/loop_sms.txt", context).strip(),
                 kind="recovery_loop",
+                now=now,
             )
         log_change(
             incident,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from recovery.models import (
     Drill,
@@ -72,8 +73,9 @@ def drill_log(
     return drill
 
 
-def drill_reminder_send(*, plan_id: int, today: date) -> bool:
+def drill_reminder_send(*, plan_id: int, now: datetime) -> bool:
     """Remind the plan's owner (else the managers) once per overdue due date."""
+    today = timezone.localdate(now)
     with transaction.atomic():
         plan = (
             RecoveryPlan.objects.due_for_drill_reminder(today)
@@ -96,6 +98,8 @@ def drill_reminder_send(*, plan_id: int, today: date) -> bool:
         }
         email_owner(
             plan.owner,
+            key=f"{plan.pk}:{plan.next_drill_on}",
+            now=now,
             subject=f"Drill overdue: {plan.title}",
             template="recovery/email/drill_due.txt",
             context=context,

@@ -45,15 +45,22 @@ def main(argv: list[str] | None = None) -> int:
 def _sections(*, now) -> list[tuple[str, float]]:
     """Median time of each dashboard section (where a request's time goes), default scope."""
     from dashboard import board
+    from servicedesk import panels
 
     scope = board.Scope.last_days(now=now)
     timings = []
-    for name in (
-        "goal_attainment", "feedback_summary", "feedback_trend", "satisfaction_by_touchpoint",
-        "satisfaction_by_need_profile", "negative_themes", "recovery_figures", "incidents_by_category",
-        "delivery_figures", "attention",
-    ):  # fmt: skip
-        section = getattr(board, name)
+    sections = {
+        name: getattr(board, name)
+        for name in (
+            "goal_attainment", "feedback_summary", "feedback_trend", "satisfaction_by_touchpoint",
+            "satisfaction_by_need_profile", "negative_themes",
+        )
+    }  # fmt: skip
+    # What the pillars contribute (servicedesk.panels), each on its own.
+    sections |= {f"{panel.key} panel": panel.figures for panel in panels.panels}
+    sections |= {comparison.key: comparison.rows for comparison in panels.comparisons}
+    sections |= {f"attention: {item.key}": item.items for item in panels.attention}
+    for name, section in sections.items():
         times = []
         for _ in range(7):
             started = time.perf_counter()

@@ -43,6 +43,7 @@ def _run(args: argparse.Namespace) -> int:
     from recovery import services
     from recovery.demo import bulk_incidents
     from recovery.models import FollowUp, Incident
+    from servicedesk.outbox import outbox_sweep
     from tests.factories import UserFactory
 
     services.sla_policies_ensure_defaults()
@@ -81,6 +82,8 @@ def _run(args: argparse.Namespace) -> int:
 
     # Count now: captured queries are a window on a bounded log that later requests overwrite.
     queries, idle_queries_count = len(sweep_queries.captured_queries), len(idle_queries.captured_queries)
+    # The sweep queued its emails in the outbox; deliver them as the worker would.
+    outbox_sweep(now=now)
     assert escalated == args.due, escalated
     assert again == 0
     # One manager: one email per batch of the sweep, listing every incident once.

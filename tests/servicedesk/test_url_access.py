@@ -40,6 +40,8 @@ ACCESS = {
     "staff_member_resend_welcome": MANAGER,
     "location_list": MANAGER,
     "opening_hours": MANAGER,
+    "outbox_failed": MANAGER,
+    "outbox_send_again": MANAGER,
     "closed_day_add": MANAGER,
     "closed_day_remove": MANAGER,
     "location_create": MANAGER,
