@@ -19,6 +19,7 @@ from feedback.forms import ResponseFilterForm, ResultsFilterForm
 from feedback.models import Answer, Question, Response, Survey
 from feedback.results import Scope
 from servicedesk.access import manager_required
+from servicedesk.figures import small_number
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ def survey_results(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "results": results,
         "comments": page,
-        "small_number": figures.small_number(),
+        "small_number": small_number(),
         "filter_query": _without_page(request),
         "export_query": urlencode({k: v for k, v in form.data.items() if v and k != "page"}),
     }

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from feedback.models import Theme
-from feedback.results import Scope, nps_from, survey_results
+from feedback.results import Scope, nps_shown, survey_results
 from servicedesk.spreadsheet import spreadsheet_safe as csv_safe
 from tests.factories import (
     AnswerFactory,
@@ -77,9 +77,10 @@ def test_fft_percentages_count_dont_know_in_the_denominator(survey):
 
 
 def test_nps_is_percent_promoters_minus_percent_detractors():
-    assert nps_from({10: 5, 9: 1, 8: 2, 3: 2}) == 40.0
-    assert nps_from({0: 3}) == -100.0
-    assert nps_from({}) is None
+    assert nps_shown({10: 5, 9: 1, 8: 2, 3: 2}) == 40
+    assert nps_shown({0: 5}) == -100
+    assert nps_shown({0: 4}) is None  # too few to show
+    assert nps_shown({}) is None
 
 
 def test_the_results_page_shows_the_headline_figures(manager_client, survey):
