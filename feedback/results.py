@@ -36,8 +36,11 @@ def pct(part: int, whole: int) -> Decimal | None:
 
 
 @dataclass(frozen=True)
-class Scope:
-    """Which responses a page looks at: one survey (or all), a date range and a place."""
+class ResponseFilter:
+    """Which responses a results page looks at: one survey (or all), a date range and a place.
+
+    Not the dashboard's ``Scope`` (local days compared with the days before): a plain date range.
+    """
 
     survey: Survey | None = None
     date_from: date | None = None
@@ -107,7 +110,7 @@ class BreakdownRow:
 
 @dataclass
 class SurveyResults:
-    scope: Scope
+    scope: ResponseFilter
     total: int
     negative: int
     sentiment: dict[str, int]
@@ -157,7 +160,7 @@ def nps_shown(counts: dict[int, int]) -> Decimal | None:
     return round_figure(figures.nps(NpsCounts.from_scores(counts)), Unit.SCORE)
 
 
-def survey_results(scope: Scope, questions: list[Question]) -> SurveyResults:
+def survey_results(scope: ResponseFilter, questions: list[Question]) -> SurveyResults:
     """Everything the results page shows, cached until the survey's responses change.
 
     The cache key carries the survey's response count and newest response id (one index-only
@@ -171,7 +174,7 @@ def survey_results(scope: Scope, questions: list[Question]) -> SurveyResults:
     return cached(key, lambda: compute_results(scope, questions), timeout=RESULTS_CACHE_SECONDS)
 
 
-def compute_results(scope: Scope, questions: list[Question]) -> SurveyResults:
+def compute_results(scope: ResponseFilter, questions: list[Question]) -> SurveyResults:
     """Aggregate in SQL: four queries, whatever the number of responses.
 
     1. Response totals and comment sentiment, one pass over the responses.
@@ -354,7 +357,7 @@ def _monthly(months: dict[date, Counter], threshold: int) -> list[dict]:
     return table
 
 
-def comments(scope: Scope) -> QuerySet[Answer]:
+def comments(scope: ResponseFilter) -> QuerySet[Answer]:
     """Free-text answers, newest first, with their response's themes (two queries per page)."""
     return (
         scope.answers()
@@ -380,7 +383,7 @@ class CommentsPage:
         return self.number > 1
 
 
-def comments_page(scope: Scope, number: int, size: int = 20) -> CommentsPage:
+def comments_page(scope: ResponseFilter, number: int, size: int = 20) -> CommentsPage:
     start = (number - 1) * size
     rows = list(comments(scope)[start : start + size + 1])
     return CommentsPage(items=rows[:size], number=number, has_next=len(rows) > size)

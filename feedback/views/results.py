@@ -17,7 +17,7 @@ from feedback import export
 from feedback import results as figures
 from feedback.forms import ResponseFilterForm, ResultsFilterForm
 from feedback.models import Answer, Question, Response, Survey
-from feedback.results import Scope
+from feedback.results import ResponseFilter
 from servicedesk.access import manager_required
 from servicedesk.figures import small_number
 
@@ -27,9 +27,9 @@ PAGE_SIZE = 25
 DEFAULT_DAYS = 90
 
 
-def _scope(form: ResultsFilterForm, survey: Survey | None) -> Scope:
+def _scope(form: ResultsFilterForm, survey: Survey | None) -> ResponseFilter:
     data = form.cleaned_data if form.is_valid() else {}
-    return Scope(
+    return ResponseFilter(
         survey=survey,
         date_from=data.get("date_from"),
         date_to=data.get("date_to"),

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from feedback.models import Theme
-from feedback.results import Scope, nps_shown, survey_results
+from feedback.results import ResponseFilter, nps_shown, survey_results
 from servicedesk.spreadsheet import spreadsheet_safe as csv_safe
 from tests.factories import (
     AnswerFactory,
@@ -54,7 +54,7 @@ def respond(survey, fft=None, nps=None, text="", which=(), **fields):
 
 
 def _results(survey, **scope):
-    return survey_results(Scope(survey=survey, **scope), list(survey.questions.all()))
+    return survey_results(ResponseFilter(survey=survey, **scope), list(survey.questions.all()))
 
 
 def test_fft_percentages_count_dont_know_in_the_denominator(survey):
