@@ -21,7 +21,7 @@ from feedback.figures import FftCounts, NpsCounts
 from feedback.library import FREQUENCY, TOP_BOX
 from feedback.models import Answer, Question, Response, Survey
 from servicedesk.caching import cache_key, cached
-from servicedesk.figures import round_figure, share_pct, small_number
+from servicedesk.figures import figure_text, round_figure, share_pct, small_number
 from servicedesk.metrics import Unit
 from servicedesk.models import Location, Touchpoint
 
@@ -299,20 +299,27 @@ def _headline(dist: Distribution, counts: dict) -> None:
     if dist.suppressed or not answered:
         return
     if kind == Question.Kind.FFT:
-        positive = round_figure(figures.fft_positive_pct(FftCounts.from_choices(counts)), Unit.PERCENT)
-        dist.headline, dist.headline_label = f"{positive}%", "positive"
+        positive = figures.fft_positive_pct(FftCounts.from_choices(counts))
+        dist.headline, dist.headline_label = _percent(positive), "positive"
     elif kind == Question.Kind.NPS:
-        score = nps_shown({k: v for k, v in counts.items() if isinstance(k, int)})
-        dist.headline, dist.headline_label = f"{score:+}", "NPS (% 9-10 minus % 0-6)"
+        score = figures.nps(NpsCounts.from_scores({k: v for k, v in counts.items() if isinstance(k, int)}))
+        dist.headline, dist.headline_label = figure_text(score, Unit.SCORE), "NPS (% 9-10 minus % 0-6)"
     elif kind == Question.Kind.RATING:
         mean = sum(k * v for k, v in counts.items() if isinstance(k, int)) / answered
-        dist.headline, dist.headline_label = f"{mean:.2f}", "mean out of 5"
+        dist.headline, dist.headline_label = figure_text(mean, Unit.RATING), "mean out of 5"
     elif kind == Question.Kind.YES_NO:
-        dist.headline, dist.headline_label = f"{pct(counts.get('yes', 0), answered)}%", "yes"
+        dist.headline, dist.headline_label = _percent(share_pct(counts.get("yes", 0), answered)), "yes"
     elif kind == Question.Kind.SINGLE_CHOICE and dist.question.choice_values() == [
         c["value"] for c in FREQUENCY
     ]:
-        dist.headline, dist.headline_label = f"{pct(counts.get(TOP_BOX, 0), answered)}%", "top box (Always)"
+        dist.headline, dist.headline_label = (
+            _percent(share_pct(counts.get(TOP_BOX, 0), answered)),
+            "top box (Always)",
+        )
+
+
+def _percent(value: Decimal | None) -> str:
+    return f"{figure_text(value, Unit.PERCENT)} %"
 
 
 def _breakdown(

@@ -71,7 +71,10 @@ def test_fft_positive_and_nps_agree_on_the_goal_tile_results_csv_report_and_dige
     results = manager_client.get(reverse("feedback:survey_results", args=[feedback.survey.pk]))
     r = results.context["results"]
     assert (r.fft_positive_pct, r.fft_negative_pct, r.nps) == (Decimal("58.3"), Decimal("16.7"), 42)
-    assert "58.3%" in results.content.decode()
+    html = results.content.decode()
+    assert 'data-figure="fft-positive">58.3 %<' in html
+    assert '<strong class="fs-4">58.3 %</strong> positive' in html  # the FFT question's headline
+    assert 'data-figure="nps">+42<' in html
 
     exported = _csv(manager_client.get(reverse("dashboard_export")))
     assert exported[("feedback", "FFT positive")][2] == "58.3"

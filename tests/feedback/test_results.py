@@ -90,7 +90,7 @@ def test_the_results_page_shows_the_headline_figures(manager_client, survey):
     html = page.content.decode()
     assert page.context["results"].nps == 50.0
     assert 'data-figure="nps">+50<' in html
-    assert 'data-figure="fft-positive">100.0%<' in html
+    assert 'data-figure="fft-positive">100 %<' in html
 
 
 def test_fewer_than_five_responses_are_too_few_to_show(manager_client, survey):
@@ -103,7 +103,7 @@ def test_fewer_than_five_responses_are_too_few_to_show(manager_client, survey):
     assert "chart-q" not in html  # no chart of four answers either
     respond(survey, fft="good", nps=10)
     html = manager_client.get(reverse("feedback:survey_results", args=[survey.pk])).content.decode()
-    assert 'data-figure="fft-positive">20.0%<' in html
+    assert 'data-figure="fft-positive">20 %<' in html
 
 
 def test_a_breakdown_row_with_fewer_than_five_answers_is_suppressed_while_others_show(survey):
