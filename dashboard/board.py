@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from functools import partial
 from typing import TypeVar
 from urllib.parse import urlencode
@@ -34,8 +35,10 @@ from dashboard.models import FeedbackDay, FeedbackThemeDay
 from dashboard.summaries import FFT_FIELDS
 from design import services as design_services
 from design.models import GoalMeasurement, GoalStatus, ServiceGoal
+from feedback import figures as feedback_figures
 from servicedesk import metrics, panels
 from servicedesk.caching import cache_key, cached
+from servicedesk.figures import round_figure, small_number, too_few
 from servicedesk.metrics import Unit
 from servicedesk.panels import (
     DEFAULT_DAYS,
@@ -51,15 +54,6 @@ logger = logging.getLogger(__name__)
 __all__ = ["DEFAULT_DAYS", "Figure", "Scope"]  # the dashboard's vocabulary, from the core
 
 T = TypeVar("T")
-
-
-def small_number() -> int:
-    """Below this many responses a breakdown shows "too few to show" (the feedback pillar's setting)."""
-    return getattr(settings, "FEEDBACK_SMALL_NUMBER", 5)
-
-
-def _pct(part: int | None, whole: int | None) -> float | None:
-    return 100.0 * (part or 0) / whole if whole else None
 
 
 # --- Goal attainment -----------------------------------------------------------------------------
@@ -240,31 +234,45 @@ class FeedbackCounts:
 
     @property
     def too_few(self) -> bool:
-        return self.responses < small_number()
+        return too_few(self.responses)
+
+    # The figures are the feedback pillar's (feedback.figures), over the summed daily counts, and
+    # rounded by the one rule, so a tile, a breakdown, the CSV and the report read the same number.
+
+    @property
+    def fft(self) -> feedback_figures.FftCounts:
+        return feedback_figures.FftCounts(
+            total=self.fft_total,
+            positive=self.fft_very_good + self.fft_good,
+            negative=self.fft_poor + self.fft_very_poor,
+        )
 
     @property
     def fft_positive_pct(self) -> float | None:
-        if self.fft_total < small_number():
-            return None
-        return _pct(self.fft_very_good + self.fft_good, self.fft_total)
+        return _shown(feedback_figures.fft_positive_pct(self.fft), Unit.PERCENT)
 
     @property
     def fft_negative_pct(self) -> float | None:
-        if self.fft_total < small_number():
-            return None
-        return _pct(self.fft_poor + self.fft_very_poor, self.fft_total)
+        return _shown(feedback_figures.fft_negative_pct(self.fft), Unit.PERCENT)
 
     @property
     def nps(self) -> float | None:
-        if self.nps_total < small_number():
-            return None
-        return 100.0 * (self.nps_promoters - self.nps_detractors) / self.nps_total
+        counts = feedback_figures.NpsCounts(
+            promoters=self.nps_promoters, passives=self.nps_passives, detractors=self.nps_detractors
+        )
+        return _shown(feedback_figures.nps(counts), Unit.SCORE)
 
     @property
     def response_rate(self) -> float | None:
-        if self.invitations_delivered < small_number():
-            return None
-        return _pct(self.invitations_answered, self.invitations_delivered)
+        rate = feedback_figures.response_rate_pct(
+            answered=self.invitations_answered, invited=self.invitations_delivered
+        )
+        return _shown(rate, Unit.PERCENT)
+
+
+def _shown(value: Decimal | None, unit: str) -> float | None:
+    rounded = round_figure(value, unit)
+    return None if rounded is None else float(rounded)
 
 
 def _feedback_days(scope: Scope, model: type = FeedbackDay) -> QuerySet:
@@ -486,7 +494,7 @@ def negative_themes(scope: Scope, *, limit: int = 5, examples: int = 2) -> list[
 
 
 def _chart_value(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
+    return value  # already rounded by the one rule (FeedbackCounts)
 
 
 def trend_chart(trend: list[TrendPoint]) -> dict:

@@ -27,12 +27,12 @@ from dashboard.board import (
     panel_views,
     satisfaction_by_need_profile,
     satisfaction_by_touchpoint,
-    small_number,
     summed,
 )
 from dashboard.models import FeedbackDay
 from design.models import ServiceGoal
 from servicedesk import panels
+from servicedesk.figures import csv_number, small_number
 from servicedesk.metrics import Unit
 from servicedesk.spreadsheet import spreadsheet_safe
 
@@ -63,10 +63,6 @@ def fft_by_month(*, first_month: date, last_month: date, scope: Scope | None = N
 # --- Exports -------------------------------------------------------------------------------------
 
 
-def _csv_number(value: float | None) -> str:
-    return "" if value is None else f"{value:.1f}".removesuffix(".0")
-
-
 def export_rows(scope: Scope) -> list[list[object]]:
     """The dashboard's figures as rows: section, figure, this period, previous period, unit, note.
 
@@ -85,7 +81,8 @@ def export_rows(scope: Scope) -> list[list[object]]:
     for row in goal_attainment(scope).rows:
         comparator = "≥" if row.goal.comparator == ServiceGoal.Comparator.AT_LEAST else "≤"
         rows.append([
-            "goal", row.goal.title, _csv_number(row.value), _csv_number(row.previous_value), row.unit or "",
+            "goal", row.goal.title,
+            csv_number(row.value, row.unit), csv_number(row.previous_value, row.unit), row.unit or "",
             f"{row.status_label}; target {comparator} {row.goal.target}",
         ])  # fmt: skip
     for fig in feedback_summary(scope).figures:
@@ -106,14 +103,21 @@ def export_rows(scope: Scope) -> list[list[object]]:
                 [
                     f"feedback by {title}",
                     f"{item.name}: FFT positive",
-                    _csv_number(counts.fft_positive_pct),
+                    csv_number(counts.fft_positive_pct, Unit.PERCENT),
                     "",
                     Unit.PERCENT,
                     "",
                 ]
             )
             rows.append(
-                [f"feedback by {title}", f"{item.name}: NPS", _csv_number(counts.nps), "", Unit.SCORE, ""]
+                [
+                    f"feedback by {title}",
+                    f"{item.name}: NPS",
+                    csv_number(counts.nps, Unit.SCORE),
+                    "",
+                    Unit.SCORE,
+                    "",
+                ]
             )
     for theme in negative_themes(scope, examples=0):
         rows.append(
@@ -142,7 +146,14 @@ def export_rows(scope: Scope) -> list[list[object]]:
 def _figure_row(section: str, fig: Figure, too_few: str) -> list[object]:
     if fig.too_few:
         return [section, fig.label, "", "", fig.unit, too_few]
-    return [section, fig.label, _csv_number(fig.value), _csv_number(fig.previous), fig.unit, fig.note]
+    return [
+        section,
+        fig.label,
+        csv_number(fig.value, fig.unit),
+        csv_number(fig.previous, fig.unit),
+        fig.unit,
+        fig.note,
+    ]
 
 
 def month_scope(month: date, *, now: datetime, **filters: object) -> Scope:

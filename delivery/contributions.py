@@ -10,7 +10,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from delivery.metrics import runs_due
+from delivery.metrics import completion_pct, runs_due
 from delivery.models import ChecklistItem, ChecklistRun, Dimension, Protocol
 from servicedesk import panels
 from servicedesk.metrics import Period, Unit
@@ -31,8 +31,7 @@ def overview_url(scope: Scope) -> str:
 
 
 def _completion(completed: int, missed: int) -> float | None:
-    closed = completed + missed
-    return None if closed == 0 else 100.0 * completed / closed
+    return completion_pct(completed=completed, missed=missed)
 
 
 def delivery_figures(scope: Scope) -> list[Figure]:

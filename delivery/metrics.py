@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db.models import Count, Q, QuerySet
 
 from delivery import schedule, training
 from delivery.models import ChecklistResult, ChecklistRun, Dimension, Protocol
+from servicedesk.figures import share_pct
 from servicedesk.metrics import Filters, Metric, Number, Period, Unit, register
 
 PLACE_FILTERS = frozenset({"location_id", "touchpoint_id"})
@@ -31,14 +34,22 @@ def runs_due(period: Period, filters: Filters) -> QuerySet:
     return runs
 
 
+def completion_pct(*, completed: int, missed: int) -> Decimal | None:
+    """Checklist completion, defined once: completed ÷ (completed + missed) runs, as a %.
+
+    Runs still open do not count yet. The goal, the dashboard's tiles and the delivery overview
+    all gather their counts their own way and call this.
+    """
+    return share_pct(completed, completed + missed)
+
+
 def checklist_completion_pct(*, period: Period, filters: Filters) -> Number | None:
-    """Completed ÷ (completed + missed) among runs due in the period; runs still open do not count yet."""
+    """Completion among runs due in the period."""
     counts = runs_due(period, filters).aggregate(
         completed=Count("pk", filter=Q(status=ChecklistRun.Status.COMPLETED)),
         missed=Count("pk", filter=Q(status=ChecklistRun.Status.MISSED)),
     )
-    closed = counts["completed"] + counts["missed"]
-    return None if closed == 0 else 100.0 * counts["completed"] / closed
+    return completion_pct(**counts)
 
 
 def missed_runs(*, period: Period, filters: Filters) -> Number | None:

@@ -23,7 +23,7 @@ from django.views.generic import CreateView, UpdateView
 from delivery import services, training
 from delivery.forms import ChecklistItemForm, ChecklistTemplateForm, ProtocolForm, ResultForm
 from delivery.goals import acknowledgements
-from delivery.metrics import runs_due
+from delivery.metrics import completion_pct, runs_due
 from delivery.models import (
     ChecklistItem,
     ChecklistResult,
@@ -143,7 +143,7 @@ def run_complete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _last_30_days() -> Period:
-    return Period.last_days(30, now=timezone.now())
+    return Period.rolling(30, now=timezone.now())
 
 
 def _closed_runs_by(period: Period, key: str) -> dict[int, dict[str, int]]:
@@ -168,15 +168,14 @@ def _closed_runs_by(period: Period, key: str) -> dict[int, dict[str, int]]:
 
 def _set_completion(obj, counts: dict[str, int]) -> None:
     obj.completed, obj.missed = counts.get("completed", 0), counts.get("missed", 0)
-    closed = obj.completed + obj.missed
-    obj.completion = round(100 * obj.completed / closed) if closed else None
+    obj.completion = completion_pct(completed=obj.completed, missed=obj.missed)
 
 
 def _completion_pct(templates: list[ChecklistTemplate]) -> float | None:
     """``delivery.checklist_completion_pct`` over these templates, from the counts they already carry."""
     completed = sum(template.completed for template in templates)
-    closed = completed + sum(template.missed for template in templates)
-    return 100.0 * completed / closed if closed else None
+    missed = sum(template.missed for template in templates)
+    return completion_pct(completed=completed, missed=missed)
 
 
 def _history_page(runs, number: str | None):

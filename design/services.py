@@ -75,31 +75,30 @@ def _previous_quarter_start(quarter_start: datetime) -> datetime:
     return timezone.make_aware(naive)
 
 
+ROLLING_DAYS = 30
+
+
 def goal_periods(*, period: str, now: datetime) -> tuple[Period, Period]:
     """The goal's current period and the one it is compared with for the trend.
 
-    Rolling 30 days compares with the 30 days before. Quarter to date compares with the
+    Rolling 30 days is the last 30 local days up to now, exactly the dashboard's default period
+    (``Period.rolling``), compared with the 30 days before. Quarter to date compares with the
     whole of the previous quarter.
     """
-    if period == ServiceGoal.Period.QUARTER_TO_DATE:
-        start = _quarter_start(now)
-        current = Period(start=start, end=max(now, start + timedelta(microseconds=1)))
-        return current, Period(start=_previous_quarter_start(start), end=start)
-    current = Period.last_days(30, now=now)
-    return current, current.previous()
+    periods = goal_history_periods(period=period, now=now, count=2)
+    return periods[0], periods[1]
 
 
 def goal_history_periods(*, period: str, now: datetime, count: int) -> list[Period]:
     """The current period and the ``count - 1`` before it, most recent first, without overlap."""
-    current, previous = goal_periods(period=period, now=now)
-    periods = [current, previous]
+    if period != ServiceGoal.Period.QUARTER_TO_DATE:
+        return [Period.rolling(ROLLING_DAYS, now=now, back=back) for back in range(count)]
+    start = _quarter_start(now)
+    periods = [Period(start=start, end=max(now, start + timedelta(microseconds=1)))]
     while len(periods) < count:
-        if period == ServiceGoal.Period.QUARTER_TO_DATE:
-            start = _previous_quarter_start(periods[-1].start)
-            periods.append(Period(start=start, end=periods[-1].start))
-        else:
-            periods.append(periods[-1].previous())
-    return periods[:count]
+        start = _previous_quarter_start(periods[-1].start)
+        periods.append(Period(start=start, end=periods[-1].start))
+    return periods
 
 
 # --- Evaluation ---------------------------------------------------------------------------
@@ -563,7 +562,7 @@ def metric_preview(
         else ServiceGoal.Comparator.AT_MOST,
         "filterable_by": sorted(metric.filterable_by),
         "period_label": str(ServiceGoal.Period(period).label),
-        "value": None if value is None else round(value, 2),
+        "value": value,  # already rounded by the figures' one rule (Metric.value)
     }
 
 

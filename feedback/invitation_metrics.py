@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
+from feedback import figures
 from feedback.metrics import narrow_to_place
 from feedback.models import Invitation
 from servicedesk import metrics
-from servicedesk.metrics import Filters, Metric, Period, Unit
+from servicedesk.metrics import Filters, Metric, Number, Period, Unit
 
 
 def _sent(period: Period, filters: Filters) -> QuerySet:
@@ -31,8 +32,12 @@ def _rate(period: Period, filters: Filters, condition: Q) -> float | None:
     return 100 * counts["matching"] / counts["sent"]
 
 
-def response_rate_pct(*, period: Period, filters: Filters) -> float | None:
-    return _rate(period, filters, Q(status=Invitation.Status.COMPLETED))
+def response_rate_pct(*, period: Period, filters: Filters) -> Number | None:
+    """The feedback pillar's response rate (``feedback.figures``) over invitations sent in the period."""
+    counts = _sent(period, filters).aggregate(
+        invited=Count("pk"), answered=Count("pk", filter=Q(status=Invitation.Status.COMPLETED))
+    )
+    return figures.response_rate_pct(**counts)
 
 
 def opt_out_rate_pct(*, period: Period, filters: Filters) -> float | None:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from django.db.models import Avg, Count, Q, QuerySet
 
+from feedback import figures
+from feedback.figures import FftCounts, NpsCounts
 from feedback.models import Answer, Question, Response
-from feedback.results import nps_from, pct, small_number
-from servicedesk.metrics import Filters, Metric, Period, Unit, register
+from servicedesk.figures import too_few
+from servicedesk.metrics import Filters, Metric, Number, Period, Unit, register
 
 
 def responses(*, period: Period, filters: Filters) -> QuerySet[Response]:
@@ -59,35 +61,40 @@ def _int(value: str | None) -> int | None:
         return None
 
 
-def _fft_counts(*, period: Period, filters: Filters) -> tuple[int, int, int]:
+def fft_counts(*, period: Period, filters: Filters) -> FftCounts:
+    """The query behind FFT % positive and negative: patient FFT answers in the period, one aggregate."""
     counts = _answers(Question.Kind.FFT, period=period, filters=filters).aggregate(
         total=Count("pk"),
         positive=Count("pk", filter=Q(choice__in=Answer.FFT_POSITIVE)),
         negative=Count("pk", filter=Q(choice__in=Answer.FFT_NEGATIVE)),
     )
-    return counts["total"], counts["positive"], counts["negative"]
+    return FftCounts(**counts)
 
 
-def fft_positive_pct(*, period: Period, filters: Filters) -> float | None:
-    total, positive, _negative = _fft_counts(period=period, filters=filters)
-    return pct(positive, total) if total >= small_number() else None
-
-
-def fft_negative_pct(*, period: Period, filters: Filters) -> float | None:
-    total, _positive, negative = _fft_counts(period=period, filters=filters)
-    return pct(negative, total) if total >= small_number() else None
-
-
-def nps(*, period: Period, filters: Filters) -> float | None:
-    rows = (
+def nps_counts(*, period: Period, filters: Filters) -> NpsCounts:
+    """The query behind NPS: patient 0-10 answers in the period, one aggregate."""
+    counts = (
         _answers(Question.Kind.NPS, period=period, filters=filters)
         .exclude(value__isnull=True)
-        .values("value")
-        .annotate(n=Count("pk"))
-        .order_by()
+        .aggregate(
+            promoters=Count("pk", filter=Q(value__gte=9)),
+            passives=Count("pk", filter=Q(value__gte=7, value__lte=8)),
+            detractors=Count("pk", filter=Q(value__lte=6)),
+        )
     )
-    counts = {row["value"]: row["n"] for row in rows}
-    return nps_from(counts) if sum(counts.values()) >= small_number() else None
+    return NpsCounts(**counts)
+
+
+def fft_positive_pct(*, period: Period, filters: Filters) -> Number | None:
+    return figures.fft_positive_pct(fft_counts(period=period, filters=filters))
+
+
+def fft_negative_pct(*, period: Period, filters: Filters) -> Number | None:
+    return figures.fft_negative_pct(fft_counts(period=period, filters=filters))
+
+
+def nps(*, period: Period, filters: Filters) -> Number | None:
+    return figures.nps(nps_counts(period=period, filters=filters))
 
 
 def mean_rating(*, period: Period, filters: Filters) -> float | None:
@@ -96,7 +103,7 @@ def mean_rating(*, period: Period, filters: Filters) -> float | None:
     if question_id is not None:
         qs = qs.filter(question_id=question_id)
     result = qs.aggregate(n=Count("pk"), mean=Avg("value"))
-    return round(result["mean"], 2) if result["n"] >= small_number() else None
+    return None if too_few(result["n"]) else result["mean"]
 
 
 def response_count(*, period: Period, filters: Filters) -> int:

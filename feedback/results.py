@@ -10,15 +10,19 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
-from django.conf import settings
 from django.db.models import Avg, Count, Max, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from feedback import figures
+from feedback.figures import FftCounts, NpsCounts
 from feedback.library import FREQUENCY, TOP_BOX
 from feedback.models import Answer, Question, Response, Survey
 from servicedesk.caching import cache_key, cached
+from servicedesk.figures import figure_text, round_figure, share_pct, small_number
+from servicedesk.metrics import Unit
 from servicedesk.models import Location, Touchpoint
 
 # How long computed results may sit in the cache. Any new or erased response changes the key, so
@@ -26,17 +30,17 @@ from servicedesk.models import Location, Touchpoint
 RESULTS_CACHE_SECONDS = 600
 
 
-def small_number() -> int:
-    return getattr(settings, "FEEDBACK_SMALL_NUMBER", 5)
-
-
-def pct(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
+def pct(part: int, whole: int) -> Decimal | None:
+    """A share as the page shows it (bars, yes/no, top box), rounded by the one rule."""
+    return round_figure(share_pct(part, whole), Unit.PERCENT)
 
 
 @dataclass(frozen=True)
-class Scope:
-    """Which responses a page looks at: one survey (or all), a date range and a place."""
+class ResponseFilter:
+    """Which responses a results page looks at: one survey (or all), a date range and a place.
+
+    Not the dashboard's ``Scope`` (local days compared with the days before): a plain date range.
+    """
 
     survey: Survey | None = None
     date_from: date | None = None
@@ -99,14 +103,14 @@ class Distribution:
 class BreakdownRow:
     label: str
     total: int
-    positive_pct: float | None
-    negative_pct: float | None
+    positive_pct: Decimal | None
+    negative_pct: Decimal | None
     suppressed: bool
 
 
 @dataclass
 class SurveyResults:
-    scope: Scope
+    scope: ResponseFilter
     total: int
     negative: int
     sentiment: dict[str, int]
@@ -114,7 +118,7 @@ class SurveyResults:
     fft_question: Question | None = None
     fft_counts: dict[str, int] = field(default_factory=dict)
     fft_total: int = 0
-    nps: float | None = None
+    nps: Decimal | None = None
     nps_answered: int = 0
     distributions: list[Distribution] = field(default_factory=list)
     by_location: list[BreakdownRow] = field(default_factory=list)
@@ -123,20 +127,24 @@ class SurveyResults:
     themes: list[dict] = field(default_factory=list)
 
     @property
+    def fft(self) -> FftCounts:
+        return FftCounts.from_choices(self.fft_counts)
+
+    @property
     def fft_positive(self) -> int:
-        return sum(self.fft_counts.get(k, 0) for k in Answer.FFT_POSITIVE)
+        return self.fft.positive
 
     @property
     def fft_negative(self) -> int:
-        return sum(self.fft_counts.get(k, 0) for k in Answer.FFT_NEGATIVE)
+        return self.fft.negative
 
     @property
-    def fft_positive_pct(self) -> float | None:
-        return pct(self.fft_positive, self.fft_total)
+    def fft_positive_pct(self) -> Decimal | None:
+        return round_figure(figures.fft_positive_pct(self.fft), Unit.PERCENT)
 
     @property
-    def fft_negative_pct(self) -> float | None:
-        return pct(self.fft_negative, self.fft_total)
+    def fft_negative_pct(self) -> Decimal | None:
+        return round_figure(figures.fft_negative_pct(self.fft), Unit.PERCENT)
 
     @property
     def fft_suppressed(self) -> bool:
@@ -147,17 +155,12 @@ class SurveyResults:
         return [d.chart for d in self.distributions if not d.suppressed]
 
 
-def nps_from(counts: dict[int, int]) -> float | None:
-    """% promoters (9-10) minus % detractors (0-6), from -100 to +100."""
-    answered = sum(counts.values())
-    if not answered:
-        return None
-    promoters = sum(n for v, n in counts.items() if v >= 9)
-    detractors = sum(n for v, n in counts.items() if v <= 6)
-    return round(100 * (promoters - detractors) / answered, 1)
+def nps_shown(counts: dict[int, int]) -> Decimal | None:
+    """The feedback pillar's NPS from 0-10 answers counted per score, rounded by the one rule."""
+    return round_figure(figures.nps(NpsCounts.from_scores(counts)), Unit.SCORE)
 
 
-def survey_results(scope: Scope, questions: list[Question]) -> SurveyResults:
+def survey_results(scope: ResponseFilter, questions: list[Question]) -> SurveyResults:
     """Everything the results page shows, cached until the survey's responses change.
 
     The cache key carries the survey's response count and newest response id (one index-only
@@ -171,7 +174,7 @@ def survey_results(scope: Scope, questions: list[Question]) -> SurveyResults:
     return cached(key, lambda: compute_results(scope, questions), timeout=RESULTS_CACHE_SECONDS)
 
 
-def compute_results(scope: Scope, questions: list[Question]) -> SurveyResults:
+def compute_results(scope: ResponseFilter, questions: list[Question]) -> SurveyResults:
     """Aggregate in SQL: four queries, whatever the number of responses.
 
     1. Response totals and comment sentiment, one pass over the responses.
@@ -265,7 +268,7 @@ def compute_results(scope: Scope, questions: list[Question]) -> SurveyResults:
     if nps_question is not None:
         counts = {k: v for k, v in grouped[nps_question.pk].items() if isinstance(k, int)}
         results.nps_answered = sum(counts.values())
-        results.nps = nps_from(counts)
+        results.nps = nps_shown(counts)
 
     through = Response.themes.through.objects.filter(response__in=responses.values("pk"))
     results.themes = list(
@@ -296,20 +299,27 @@ def _headline(dist: Distribution, counts: dict) -> None:
     if dist.suppressed or not answered:
         return
     if kind == Question.Kind.FFT:
-        positive = sum(counts.get(k, 0) for k in Answer.FFT_POSITIVE)
-        dist.headline, dist.headline_label = f"{pct(positive, answered)}%", "positive"
+        positive = figures.fft_positive_pct(FftCounts.from_choices(counts))
+        dist.headline, dist.headline_label = _percent(positive), "positive"
     elif kind == Question.Kind.NPS:
-        score = nps_from({k: v for k, v in counts.items() if isinstance(k, int)})
-        dist.headline, dist.headline_label = f"{score:+.0f}", "NPS (% 9-10 minus % 0-6)"
+        score = figures.nps(NpsCounts.from_scores({k: v for k, v in counts.items() if isinstance(k, int)}))
+        dist.headline, dist.headline_label = figure_text(score, Unit.SCORE), "NPS (% 9-10 minus % 0-6)"
     elif kind == Question.Kind.RATING:
         mean = sum(k * v for k, v in counts.items() if isinstance(k, int)) / answered
-        dist.headline, dist.headline_label = f"{mean:.2f}", "mean out of 5"
+        dist.headline, dist.headline_label = figure_text(mean, Unit.RATING), "mean out of 5"
     elif kind == Question.Kind.YES_NO:
-        dist.headline, dist.headline_label = f"{pct(counts.get('yes', 0), answered)}%", "yes"
+        dist.headline, dist.headline_label = _percent(share_pct(counts.get("yes", 0), answered)), "yes"
     elif kind == Question.Kind.SINGLE_CHOICE and dist.question.choice_values() == [
         c["value"] for c in FREQUENCY
     ]:
-        dist.headline, dist.headline_label = f"{pct(counts.get(TOP_BOX, 0), answered)}%", "top box (Always)"
+        dist.headline, dist.headline_label = (
+            _percent(share_pct(counts.get(TOP_BOX, 0), answered)),
+            "top box (Always)",
+        )
+
+
+def _percent(value: Decimal | None) -> str:
+    return f"{figure_text(value, Unit.PERCENT)} %"
 
 
 def _breakdown(
@@ -322,8 +332,12 @@ def _breakdown(
             BreakdownRow(
                 label=names.get(pk, "Not recorded"),
                 total=n,
-                positive_pct=pct(sum(choices[k] for k in Answer.FFT_POSITIVE), n),
-                negative_pct=pct(sum(choices[k] for k in Answer.FFT_NEGATIVE), n),
+                positive_pct=round_figure(
+                    figures.fft_positive_pct(FftCounts.from_choices(choices)), Unit.PERCENT
+                ),
+                negative_pct=round_figure(
+                    figures.fft_negative_pct(FftCounts.from_choices(choices)), Unit.PERCENT
+                ),
                 suppressed=n < threshold,
             )
         )
@@ -341,14 +355,16 @@ def _monthly(months: dict[date, Counter], threshold: int) -> list[dict]:
                 "month": month,
                 "total": total,
                 "counts": [counts.get(key, 0) for key, _l, _n in Answer.FFT_CHOICES],
-                "positive_pct": pct(sum(counts.get(k, 0) for k in Answer.FFT_POSITIVE), total),
+                "positive_pct": round_figure(
+                    figures.fft_positive_pct(FftCounts.from_choices(counts)), Unit.PERCENT
+                ),
                 "suppressed": total < threshold,
             }
         )
     return table
 
 
-def comments(scope: Scope) -> QuerySet[Answer]:
+def comments(scope: ResponseFilter) -> QuerySet[Answer]:
     """Free-text answers, newest first, with their response's themes (two queries per page)."""
     return (
         scope.answers()
@@ -374,7 +390,7 @@ class CommentsPage:
         return self.number > 1
 
 
-def comments_page(scope: Scope, number: int, size: int = 20) -> CommentsPage:
+def comments_page(scope: ResponseFilter, number: int, size: int = 20) -> CommentsPage:
     start = (number - 1) * size
     rows = list(comments(scope)[start : start + size + 1])
     return CommentsPage(items=rows[:size], number=number, has_next=len(rows) > size)

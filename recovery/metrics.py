@@ -11,11 +11,12 @@ import statistics
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from feedback.models import Response, Survey
 from recovery.models import Incident
-from servicedesk.metrics import Filters, Metric, Period, Unit, register
+from servicedesk.figures import share_pct
+from servicedesk.metrics import Filters, Metric, Number, Period, Unit, register
 
 FILTERABLE = frozenset({"location_id", "touchpoint_id"})
 
@@ -24,8 +25,8 @@ def _incidents(filters: Filters) -> QuerySet[Incident]:
     return Incident.objects.filter(**filters.at_place())
 
 
-def _pct(part: int, whole: int) -> float | None:
-    return None if whole == 0 else 100 * part / whole
+def _pct(part: int, whole: int) -> Number | None:
+    return share_pct(part, whole)
 
 
 def _open_at(qs: QuerySet[Incident], moment) -> QuerySet[Incident]:
@@ -47,10 +48,16 @@ def overdue_incidents(*, period: Period, filters: Filters) -> int:
     return qs.filter(late_response | Q(resolve_by__lt=end)).count()
 
 
-def _median_hours(durations: list[timedelta]) -> float | None:
+def median_hours(durations: list[timedelta]) -> float | None:
+    """The median of incident durations, in hours, defined once (first response and resolution)."""
     if not durations:
         return None
     return statistics.median(d.total_seconds() for d in durations) / 3600
+
+
+def within_sla_pct(*, within: int, resolved: int) -> Number | None:
+    """Incidents resolved by their resolve-by time ÷ incidents resolved, as a %."""
+    return share_pct(within, resolved)
 
 
 def median_hours_to_first_response(*, period: Period, filters: Filters) -> float | None:
@@ -60,7 +67,7 @@ def median_hours_to_first_response(*, period: Period, filters: Filters) -> float
         .filter(acknowledged_at__gte=period.start, acknowledged_at__lt=period.end)
         .values_list("created_at", "acknowledged_at")
     )
-    return _median_hours([acknowledged - created for created, acknowledged in rows])
+    return median_hours([acknowledged - created for created, acknowledged in rows])
 
 
 def median_hours_to_resolve(*, period: Period, filters: Filters) -> float | None:
@@ -70,13 +77,15 @@ def median_hours_to_resolve(*, period: Period, filters: Filters) -> float | None
         .filter(resolved_at__gte=period.start, resolved_at__lt=period.end)
         .values_list("created_at", "resolved_at", "paused_for")
     )
-    return _median_hours([resolved - created - paused for created, resolved, paused in rows])
+    return median_hours([resolved - created - paused for created, resolved, paused in rows])
 
 
 def pct_resolved_within_sla(*, period: Period, filters: Filters) -> float | None:
     resolved = _incidents(filters).filter(resolved_at__gte=period.start, resolved_at__lt=period.end)
-    total = resolved.count()
-    return _pct(resolved.filter(resolved_at__lte=F("resolve_by")).count(), total)
+    counts = resolved.aggregate(
+        resolved=Count("pk"), within=Count("pk", filter=Q(resolved_at__lte=F("resolve_by")))
+    )
+    return within_sla_pct(**counts)
 
 
 def reopen_rate(*, period: Period, filters: Filters) -> float | None:

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from servicedesk.clock import local_midnight, local_today
 
 Number = int | float | Decimal
 
@@ -49,6 +51,23 @@ class Period:
     @classmethod
     def last_days(cls, days: int, *, now: datetime) -> Period:
         return cls(start=now - timedelta(days=days), end=now)
+
+    @classmethod
+    def local_days(cls, first_day: date, last_day: date, *, now: datetime) -> Period:
+        """The practice's days ``first_day``…``last_day``, ending now when the last day is today.
+
+        "The last 30 days" is this everywhere (the dashboard's period and a rolling goal's), so a
+        goal and a dashboard tile for the same figure count the same rows.
+        """
+        return cls(
+            start=local_midnight(first_day), end=min(now, local_midnight(last_day + timedelta(days=1)))
+        )
+
+    @classmethod
+    def rolling(cls, days: int, *, now: datetime, back: int = 0) -> Period:
+        """The last ``days`` local days up to today (``back=0``), or the ``back``-th such period before."""
+        last_day = local_today(now) - timedelta(days=days * back)
+        return cls.local_days(last_day - timedelta(days=days - 1), last_day, now=now)
 
     @property
     def length(self) -> timedelta:
@@ -104,7 +123,11 @@ class Metric:
     filterable_by: frozenset[str] = frozenset({"location_id", "touchpoint_id", "need_profile_id"})
 
     def value(self, *, period: Period, filters: Filters | None = None) -> float | None:
-        result = self.compute(period=period, filters=filters or Filters())
+        """The figure as everyone sees it: rounded by the one rule (``servicedesk.figures``), so a
+        goal is judged on the number its manager reads, and the goal, the tile and the CSV agree."""
+        from servicedesk.figures import round_figure  # figures builds on this module's Unit
+
+        result = round_figure(self.compute(period=period, filters=filters or Filters()), self.unit)
         return None if result is None else float(result)
 
 

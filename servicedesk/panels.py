@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 
 from servicedesk import metrics
 from servicedesk.clock import local_midnight
+from servicedesk.figures import round_figure
 from servicedesk.metrics import Filters, Period, Unit
 from servicedesk.models import Location, Touchpoint
 from servicedesk.registry import Registry
@@ -77,11 +78,11 @@ class Scope:
     @property
     def period(self) -> Period:
         """The period as a half-open time range; it ends now when the last day is today."""
-        return Period(start=local_midnight(self.first_day), end=min(self.now, self.end_of(self.last_day)))
+        return Period.local_days(self.first_day, self.last_day, now=self.now)
 
     @property
     def previous(self) -> Period:
-        return Period(start=local_midnight(self.previous_first_day), end=local_midnight(self.first_day))
+        return Period.local_days(self.previous_first_day, self.previous_last_day, now=self.now)
 
     @staticmethod
     def end_of(day: date) -> datetime:
@@ -136,6 +137,13 @@ class Figure:
     too_few: bool = False  # fewer responses than the small-number threshold: not shown
     note: str = ""
     url: str = ""  # the list behind the figure
+
+    def __post_init__(self) -> None:
+        # A tile holds the figure as shown, rounded by the one rule, so it equals the goal's value
+        # and the CSV's, and "9.1 h, was 9.1 h" is no change.
+        for name in ("value", "previous"):
+            rounded = round_figure(getattr(self, name), self.unit)
+            object.__setattr__(self, name, None if rounded is None else float(rounded))
 
     @property
     def change(self) -> float | None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django import template
 from django.core.exceptions import FieldDoesNotExist
-from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext as _
 
 from design.models import GoalStatus, ServiceGoal
+from servicedesk.figures import figure_text
 from servicedesk.metrics import Unit
 
 register = template.Library()
@@ -25,7 +25,7 @@ def metric_value(value: float | None, unit: str | None) -> str:
     """92.5 % · 3.5 hours · 14 · NPS 32. None (no data) is a dash that screen readers read out."""
     if value is None:
         return _("no data")
-    number = floatformat(value, -2)
+    number = figure_text(value, unit or Unit.COUNT)
     if unit == Unit.PERCENT:
         return f"{number} %"
     if unit == Unit.HOURS:

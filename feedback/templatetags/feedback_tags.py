@@ -13,11 +13,6 @@ def get_item(mapping: dict, key: object) -> object:
 
 
 @register.filter
-def signed(value: float | None) -> str:
-    return "" if value is None else f"{value:+.0f}"
-
-
-@register.filter
 def sentiment_label(score: float | None) -> str | None:
     """The sentiment category (positive, neutral, negative) by the model's cut-offs; None for no score."""
     return Response.sentiment_label(score)

@@ -17,8 +17,9 @@ from feedback import export
 from feedback import results as figures
 from feedback.forms import ResponseFilterForm, ResultsFilterForm
 from feedback.models import Answer, Question, Response, Survey
-from feedback.results import Scope
+from feedback.results import ResponseFilter
 from servicedesk.access import manager_required
+from servicedesk.figures import small_number
 
 logger = logging.getLogger(__name__)
 
@@ -26,9 +27,9 @@ PAGE_SIZE = 25
 DEFAULT_DAYS = 90
 
 
-def _scope(form: ResultsFilterForm, survey: Survey | None) -> Scope:
+def _scope(form: ResultsFilterForm, survey: Survey | None) -> ResponseFilter:
     data = form.cleaned_data if form.is_valid() else {}
-    return Scope(
+    return ResponseFilter(
         survey=survey,
         date_from=data.get("date_from"),
         date_to=data.get("date_to"),
@@ -70,7 +71,7 @@ def survey_results(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "results": results,
         "comments": page,
-        "small_number": figures.small_number(),
+        "small_number": small_number(),
         "filter_query": _without_page(request),
         "export_query": urlencode({k: v for k, v in form.data.items() if v and k != "page"}),
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import template
 from django.utils.translation import gettext as _
 
+from servicedesk.figures import figure_text
 from servicedesk.metrics import Unit
 
 register = template.Library()
@@ -12,18 +13,17 @@ register = template.Library()
 
 @register.filter
 def figure(value: float | None, unit: str = Unit.COUNT) -> str:
-    """87 %, 3.5 h, +12, 4.2, 1,204 — or an em dash for no data."""
+    """87.5 %, 3.5 h, +12, 4.25, 1,204 — or an em dash for no data."""
     if value is None:
         return "—"
+    number = figure_text(value, unit)
     if unit == Unit.PERCENT:
-        return f"{value:.0f} %"
+        return f"{number} %"
     if unit == Unit.HOURS:
-        return f"{value:.1f} h"
-    if unit == Unit.SCORE:
-        return f"{value:+.0f}"
-    if unit == Unit.RATING:
-        return f"{value:.1f}"
-    return f"{value:,.0f}"
+        return f"{number} h"
+    if unit == Unit.COUNT:
+        return f"{int(number):,}"
+    return number
 
 
 @register.filter

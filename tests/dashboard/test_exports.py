@@ -92,7 +92,7 @@ def test_the_monthly_report_counts_fft_answers_in_the_six_categories(manager_cli
     page = response.content.decode()
     assert f"Service report, {last_month:%B %Y}" in page
     assert "Neither good nor poor" in page
-    assert "61 %" in page  # (7 + 4) / 18
+    assert "61.1 %" in page  # (7 + 4) / 18, to one place by the one rounding rule
     assert "data-print" in page
     assert "css/dashboard.css" in page
 

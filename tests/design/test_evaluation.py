@@ -18,6 +18,7 @@ from design.services import (
     trend_of,
 )
 from servicedesk.metrics import Metric, Unit
+from servicedesk.panels import Scope
 from tests.design.registry import registered
 from tests.factories import LocationFactory, PatientNeedProfileFactory, ServiceGoalFactory, TouchpointFactory
 
@@ -173,9 +174,11 @@ def test_quarter_to_date_in_january_looks_back_to_last_october():
 def test_rolling_period_is_thirty_days_compared_with_the_thirty_before():
     now = datetime(2026, 5, 20, 10, 0, tzinfo=LONDON)
     current, previous = goal_periods(period="rolling_30_days", now=now)
-    assert current.length.days == 30
-    assert previous.end == current.start
-    assert previous.length.days == 30
+    # The last 30 local days up to now, as the dashboard's default period counts them.
+    assert (current.start, current.end) == (datetime(2026, 4, 21, tzinfo=LONDON), now)
+    assert current == Scope.last_days(30, now=now).period
+    assert (previous.start, previous.end) == (datetime(2026, 3, 22, tzinfo=LONDON), current.start)
+    assert previous == Scope.last_days(30, now=now).previous
 
 
 @pytest.mark.django_db

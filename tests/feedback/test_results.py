@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from feedback.models import Theme
-from feedback.results import Scope, nps_from, survey_results
+from feedback.results import ResponseFilter, nps_shown, survey_results
 from servicedesk.spreadsheet import spreadsheet_safe as csv_safe
 from tests.factories import (
     AnswerFactory,
@@ -54,7 +54,7 @@ def respond(survey, fft=None, nps=None, text="", which=(), **fields):
 
 
 def _results(survey, **scope):
-    return survey_results(Scope(survey=survey, **scope), list(survey.questions.all()))
+    return survey_results(ResponseFilter(survey=survey, **scope), list(survey.questions.all()))
 
 
 def test_fft_percentages_count_dont_know_in_the_denominator(survey):
@@ -77,9 +77,10 @@ def test_fft_percentages_count_dont_know_in_the_denominator(survey):
 
 
 def test_nps_is_percent_promoters_minus_percent_detractors():
-    assert nps_from({10: 5, 9: 1, 8: 2, 3: 2}) == 40.0
-    assert nps_from({0: 3}) == -100.0
-    assert nps_from({}) is None
+    assert nps_shown({10: 5, 9: 1, 8: 2, 3: 2}) == 40
+    assert nps_shown({0: 5}) == -100
+    assert nps_shown({0: 4}) is None  # too few to show
+    assert nps_shown({}) is None
 
 
 def test_the_results_page_shows_the_headline_figures(manager_client, survey):
@@ -89,7 +90,7 @@ def test_the_results_page_shows_the_headline_figures(manager_client, survey):
     html = page.content.decode()
     assert page.context["results"].nps == 50.0
     assert 'data-figure="nps">+50<' in html
-    assert 'data-figure="fft-positive">100.0%<' in html
+    assert 'data-figure="fft-positive">100 %<' in html
 
 
 def test_fewer_than_five_responses_are_too_few_to_show(manager_client, survey):
@@ -102,7 +103,7 @@ def test_fewer_than_five_responses_are_too_few_to_show(manager_client, survey):
     assert "chart-q" not in html  # no chart of four answers either
     respond(survey, fft="good", nps=10)
     html = manager_client.get(reverse("feedback:survey_results", args=[survey.pk])).content.decode()
-    assert 'data-figure="fft-positive">20.0%<' in html
+    assert 'data-figure="fft-positive">20 %<' in html
 
 
 def test_a_breakdown_row_with_fewer_than_five_answers_is_suppressed_while_others_show(survey):

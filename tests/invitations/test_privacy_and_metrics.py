@@ -65,18 +65,18 @@ def test_an_opt_out_survives_the_purge_of_the_invitation_that_carried_it(client,
 
 def test_the_invitation_metrics_are_registered_and_count_sent_answered_and_opted_out(invite, site):
     now = timezone.now()
-    rows = [invite()[1] for _ in range(4)]
+    rows = [invite()[1] for _ in range(8)]  # at least the small-number threshold of invitations
     Invitation.objects.filter(pk__in=[i.pk for i in rows]).update(status="sent", sent_at=now)
-    Invitation.objects.filter(pk=rows[0].pk).update(status="completed", completed_at=now)
-    Invitation.objects.filter(pk=rows[1].pk).update(status="opted_out", opted_out_at=now)
+    Invitation.objects.filter(pk__in=[rows[0].pk, rows[1].pk]).update(status="completed", completed_at=now)
+    Invitation.objects.filter(pk__in=[rows[2].pk, rows[3].pk]).update(status="opted_out", opted_out_at=now)
     period = Period.last_days(7, now=now + timedelta(seconds=1))
-    assert registry.value("feedback.invitations_sent", period=period) == 4
+    assert registry.value("feedback.invitations_sent", period=period) == 8
     assert registry.value("feedback.response_rate_pct", period=period) == 25.0
     assert registry.value("feedback.opt_out_rate_pct", period=period) == 25.0
     elsewhere = Filters(location_id=site.pk + 1000)
     assert registry.value("feedback.response_rate_pct", period=period, filters=elsewhere) is None
     assert (
-        registry.value("feedback.invitations_sent", period=period, filters=Filters(location_id=site.pk)) == 4
+        registry.value("feedback.invitations_sent", period=period, filters=Filters(location_id=site.pk)) == 8
     )
 
 
