@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dashboard import board
+from dashboard import feedback as feedback_section
+from dashboard.goals import goal_attainment
 from dashboard.models import DigestDelivery
 from servicedesk.models import User
 from servicedesk.outbox import message_key, outbox_email
@@ -44,12 +46,14 @@ def digest_scope(*, week_of: date, now: datetime) -> board.Scope:
 def digest_context(*, week_of: date, now: datetime) -> dict:
     """Everything the digest says, computed once per sweep for every manager."""
     scope = digest_scope(week_of=week_of, now=now)
-    feedback = board.feedback_summary(scope)
+    feedback = feedback_section.feedback_summary(scope)
     return {
         "scope": scope,
-        "goals": board.goal_attainment(scope),
+        "goals": goal_attainment(scope),
         "feedback": feedback,
-        "by_touchpoint": [row for row in board.satisfaction_by_touchpoint(scope) if not row.too_few][:3],
+        "by_touchpoint": [
+            row for row in feedback_section.satisfaction_by_touchpoint(scope) if not row.too_few
+        ][:3],
         **board.panel_figures(scope),
         "attention": board.attention(scope),
         "dashboard_url": settings.SITE_URL

@@ -13,27 +13,23 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dashboard.board import (
+from dashboard.board import attention, comparison_rows, panel_figures, panel_views
+from dashboard.feedback import (
     FeedbackCounts,
-    Figure,
-    Scope,
     as_date,
-    attention,
-    comparison_rows,
     feedback_summary,
-    goal_attainment,
     negative_themes,
-    panel_figures,
-    panel_views,
     satisfaction_by_need_profile,
     satisfaction_by_touchpoint,
     summed,
 )
+from dashboard.goals import goal_attainment
 from dashboard.models import FeedbackDay
 from design.models import ServiceGoal
 from servicedesk import panels
 from servicedesk.figures import csv_number, small_number
 from servicedesk.metrics import Unit
+from servicedesk.panels import Figure, Scope
 from servicedesk.spreadsheet import spreadsheet_safe
 
 # --- Monthly report ------------------------------------------------------------------------------

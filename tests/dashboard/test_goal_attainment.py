@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dashboard import board
+from dashboard.goals import goal_attainment
 from design.models import GoalMeasurement
 from tests.factories import LocationFactory, PatientNeedProfileFactory, ServiceGoalFactory
 
@@ -113,7 +114,7 @@ def test_filtering_by_place_or_group_keeps_goals_about_it_and_practice_wide_goal
 
     def titles(**filters) -> set[str]:
         scope = board.Scope.last_days(now=now, **filters)
-        return {row.goal.title for row in board.goal_attainment(scope).rows}
+        return {row.goal.title for row in goal_attainment(scope).rows}
 
     assert titles(location=riverside) == {
         "Practice-wide",

@@ -44,13 +44,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def _sections(*, now) -> list[tuple[str, float]]:
     """Median time of each dashboard section (where a request's time goes), default scope."""
-    from dashboard import board
+    from dashboard import board, goals
+    from dashboard import feedback as feedback_section
     from servicedesk import panels
 
     scope = board.Scope.last_days(now=now)
     timings = []
     sections = {
-        name: getattr(board, name)
+        name: getattr(goals if name == "goal_attainment" else feedback_section, name)
         for name in (
             "goal_attainment", "feedback_summary", "feedback_trend", "satisfaction_by_touchpoint",
             "satisfaction_by_need_profile", "negative_themes",
