@@ -25,6 +25,7 @@ from delivery.models import (
     ProtocolVersion,
 )
 from delivery.signals import check_failed
+from servicedesk.audit import Action, log_action
 from servicedesk.events import send_on_commit
 from servicedesk.models import User
 from servicedesk.outbox import message_key, outbox_email
@@ -311,9 +312,13 @@ def run_remind(*, run_id: int, now: datetime) -> bool:
 
 
 @transaction.atomic
-def item_add(*, template: ChecklistTemplate, **fields) -> ChecklistItem:
+def item_add(*, template: ChecklistTemplate, by: User | None = None, **fields) -> ChecklistItem:
     last = template.items.aggregate(last=Max("order"))["last"]
-    return ChecklistItem.objects.create(template=template, order=(last or 0) + 1, **fields)
+    item = ChecklistItem.objects.create(template=template, order=(last or 0) + 1, **fields)
+    log_action(
+        item, Action.CREATED, by, {"checklist": ["—", str(template)]}, label=f"Checklist item “{item}”"
+    )
+    return item
 
 
 @transaction.atomic
@@ -332,8 +337,11 @@ def item_move(*, item: ChecklistItem, direction: str) -> bool:
 
 
 @transaction.atomic
-def item_remove(*, item: ChecklistItem) -> str:
+def item_remove(*, item: ChecklistItem, by: User | None = None) -> str:
     """Delete an item nobody has answered yet; archive one that has results, so history keeps its wording."""
+    log_action(
+        item, Action.REMOVED, by, {"checklist": [str(item.template), "—"]}, label=f"Checklist item “{item}”"
+    )
     if item.results.exists():
         ChecklistItem.objects.filter(pk=item.pk).update(is_active=False)
         return "archived"

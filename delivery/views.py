@@ -33,6 +33,7 @@ from delivery.models import (
     Protocol,
 )
 from servicedesk.access import ManagerRequiredMixin, manager_required, team_required
+from servicedesk.audit import form_save_logged
 from servicedesk.metrics import Filters, Period
 from servicedesk.models import Touchpoint
 
@@ -223,9 +224,9 @@ class TemplateFormMixin(ManagerRequiredMixin):
     template_name = "delivery/template_form.html"
 
     def form_valid(self, form):
-        response = super().form_valid(form)
+        self.object = form_save_logged(form, by=self.request.user)
         messages.success(self.request, f"Saved {self.object}.")
-        return response
+        return redirect(self.get_success_url())
 
     def get_success_url(self) -> str:
         return reverse("delivery:template_detail", args=[self.object.pk])
@@ -281,7 +282,7 @@ def item_create(request: HttpRequest, pk: int) -> HttpResponse:
     template = get_object_or_404(ChecklistTemplate, pk=pk)
     form = ChecklistItemForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.item_add(template=template, **form.cleaned_data)
+        services.item_add(template=template, by=request.user, **form.cleaned_data)
         messages.success(request, "Item added.")
         return redirect(f"{reverse('delivery:template_detail', args=[template.pk])}#items")
     status = 422 if request.method == "POST" else 200
@@ -296,6 +297,10 @@ class ItemUpdateView(ManagerRequiredMixin, UpdateView):
 
     def get_context_data(self, **kwargs) -> dict:
         return super().get_context_data(template=self.object.template, **kwargs)
+
+    def form_valid(self, form):
+        self.object = form_save_logged(form, by=self.request.user, label=f"Checklist item “{form.instance}”")
+        return redirect(self.get_success_url())
 
     def get_success_url(self) -> str:
         messages.success(self.request, "Item saved.")
@@ -318,7 +323,7 @@ def item_move(request: HttpRequest, pk: int) -> HttpResponse:
 @manager_required
 def item_remove(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(ChecklistItem.objects.active(), pk=pk)
-    outcome = services.item_remove(item=item)
+    outcome = services.item_remove(item=item, by=request.user)
     if outcome == "archived":
         messages.success(request, f"Removed “{item}”. Past results keep it in their history.")
     else:

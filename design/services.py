@@ -30,6 +30,7 @@ from design.models import (
     ServiceGoal,
 )
 from servicedesk import metrics
+from servicedesk.audit import Action, log_action
 from servicedesk.metrics import Filters, Metric, Period
 from servicedesk.models import User
 from servicedesk.outbox import message_key, outbox_email
@@ -304,9 +305,31 @@ def goal_create(*, by: User, now: datetime, fields: Mapping[str, Any]) -> Servic
     goal = ServiceGoal(**fields)
     goal.full_clean()
     goal.save()
-    GoalChange.objects.create(goal=goal, kind=GoalChange.Kind.CREATED, by=by, at=now, version=goal.version)
+    _goal_changed(goal, GoalChange.Kind.CREATED, by=by, now=now)
     goal_measure(goal=goal, now=now)
     return goal
+
+
+# A goal's own history (GoalChange: the versions staff read and acknowledge, shown on the goal)
+# and the practice's audit log record each change; this writes both, so neither is forgotten.
+AUDIT_ACTIONS = {
+    GoalChange.Kind.CREATED: Action.CREATED,
+    GoalChange.Kind.EDITED: Action.CHANGED,
+    GoalChange.Kind.RETIRED: Action.CHANGED,
+    GoalChange.Kind.REACTIVATED: Action.CHANGED,
+}
+
+
+def _goal_changed(
+    goal: ServiceGoal, kind: str, *, by: User, now: datetime, changed: dict | None = None
+) -> None:
+    GoalChange.objects.create(
+        goal=goal, kind=kind, by=by, at=now, version=goal.version, changes=changed or {}
+    )
+    data = changed or (
+        {} if kind == GoalChange.Kind.CREATED else {"status": ["—", str(GoalChange.Kind(kind).label)]}
+    )
+    log_action(goal, AUDIT_ACTIONS[kind], by, data, label=f"Service goal “{goal.title}”")
 
 
 @transaction.atomic
@@ -347,9 +370,7 @@ def goal_update(
         locked.version += 1
     locked.full_clean()
     locked.save()
-    GoalChange.objects.create(
-        goal=locked, kind=GoalChange.Kind.EDITED, by=by, at=now, version=locked.version, changes=changed
-    )
+    _goal_changed(locked, GoalChange.Kind.EDITED, by=by, now=now, changed=changed)
     goal_measure(goal=locked, now=now)
     goal.refresh_from_db()
     return promise_changed
@@ -363,9 +384,7 @@ def goal_retire(*, goal: ServiceGoal, by: User, now: datetime) -> bool:
     )
     if updated:  # another manager may have retired it a moment ago
         goal.refresh_from_db()
-        GoalChange.objects.create(
-            goal=goal, kind=GoalChange.Kind.RETIRED, by=by, at=now, version=goal.version
-        )
+        _goal_changed(goal, GoalChange.Kind.RETIRED, by=by, now=now)
     return bool(updated)
 
 
@@ -377,9 +396,7 @@ def goal_reactivate(*, goal: ServiceGoal, by: User, now: datetime) -> bool:
     )
     if updated:
         goal.refresh_from_db()
-        GoalChange.objects.create(
-            goal=goal, kind=GoalChange.Kind.REACTIVATED, by=by, at=now, version=goal.version
-        )
+        _goal_changed(goal, GoalChange.Kind.REACTIVATED, by=by, now=now)
     return bool(updated)
 
 

@@ -38,6 +38,7 @@ from feedback.models import (
     Survey,
 )
 from servicedesk.access import ManagerRequiredMixin, manager_required
+from servicedesk.audit import form_save_logged
 
 logger = logging.getLogger(__name__)
 
@@ -195,8 +196,9 @@ class InvitationRulesView(ManagerRequiredMixin, UpdateView):
         return super().get_context_data(time_zone=settings.TIME_ZONE, **kwargs)
 
     def form_valid(self, form) -> HttpResponse:
+        self.object = form_save_logged(form, by=self.request.user, label="Invitation sending rules")
         messages.success(self.request, "Saved the sending rules. They apply to messages not yet sent.")
-        return super().form_valid(form)
+        return redirect(self.get_success_url())
 
     def form_invalid(self, form) -> HttpResponse:
         return self.render_to_response(self.get_context_data(form=form), status=400)

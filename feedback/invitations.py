@@ -43,11 +43,11 @@ from feedback.models import (
     Survey,
 )
 from servicedesk import notify
+from servicedesk.audit import log_action
 from servicedesk.models import Location, Touchpoint, User
 from servicedesk.outbox import outbox_erase_recipient
 from servicedesk.queue import enqueue, publish
 from servicedesk.security.models import AuditEvent
-from servicedesk.security.services import audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -764,9 +764,9 @@ def contact_find(*, contact: Contact, by: User, now: datetime) -> ContactRecord:
 def _audit(*, by: User, action: str, invitations: int, responses: int) -> None:
     """Record an access or erasure request in the audit log: what kind of rows and how many,
     never the contact (the log must not become the copy an erasure was meant to remove)."""
-    audit_record(actor=by, action=action, target_type="feedback.invitation", count=invitations)
+    log_action(None, action, by, target_type="feedback.invitation", count=invitations)
     if responses:
-        audit_record(actor=by, action=action, target_type="feedback.response", count=responses)
+        log_action(None, action, by, target_type="feedback.response", count=responses)
 
 
 def contact_export(*, contact: Contact, by: User, now: datetime) -> dict:

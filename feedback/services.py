@@ -16,8 +16,9 @@ from feedback.forms import Answered
 from feedback.library import READY_MADE
 from feedback.models import Answer, Invitation, Question, Response, Survey
 from feedback.signals import response_submitted
+from servicedesk.audit import Action, changes, log_action
 from servicedesk.events import send_on_commit
-from servicedesk.models import Location, Touchpoint
+from servicedesk.models import Location, Touchpoint, User
 
 logger = logging.getLogger(__name__)
 
@@ -197,10 +198,14 @@ def _free_slug(base: str) -> str:
     return f"{base}-{n}"
 
 
-def survey_set_active(*, survey: Survey, active: bool) -> None:
+@transaction.atomic
+def survey_set_active(*, survey: Survey, active: bool, by: User | None = None) -> None:
+    """Switch a survey on (patients can answer it) or off; the audit log records who did."""
     if active and not survey.questions.live().exists():
         raise ValidationError(_("Add at least one question before switching the survey on."))
-    Survey.objects.filter(pk=survey.pk).update(is_active=active)
+    if Survey.objects.filter(pk=survey.pk).exclude(is_active=active).update(is_active=active):
+        data = changes({"on": not active}, {"on": active})
+        log_action(survey, Action.CHANGED, by, data, label=f"Survey “{survey.title}”")
     survey.is_active = active
 
 

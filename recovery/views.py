@@ -35,6 +35,7 @@ from recovery.models import (
     Severity,
     SlaPolicy,
 )
+from servicedesk import audit
 from servicedesk.access import manager_required, team_required
 from servicedesk.models import OpeningHours, User
 
@@ -210,6 +211,8 @@ def _detail_context(incident: Incident, **forms_in_error) -> dict:
 @team_required
 def incident_detail(request: HttpRequest, reference: str) -> HttpResponse:
     incident = get_incident_for_user(request.user, reference)
+    if incident.has_patient_contact:  # a patient's contact details on screen: recorded
+        audit.log_action(incident, audit.Action.VIEWED, request.user, label=incident.reference)
     return render(request, "recovery/incident_detail.html", _detail_context(incident))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date as date_type
 from datetime import datetime, time
 
 from django.conf import settings
@@ -16,7 +17,8 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from servicedesk.models import Location, OpeningHours, User
+from servicedesk.audit import Action, changes, log_action
+from servicedesk.models import ClosedDay, Location, OpeningHours, Touchpoint, User
 from servicedesk.outbox import message_key, outbox_email
 from servicedesk.queue import enqueue
 from servicedesk.roles import Role
@@ -39,6 +41,7 @@ def staff_member_create(
     email: str,
     role: Role,
     location: Location | None,
+    by: User,
 ) -> User:
     """Add a team member. They get an email with a link to choose their own password."""
     from servicedesk.tasks import send_welcome_email
@@ -48,7 +51,17 @@ def staff_member_create(
     user.save()
     _set_role(user, role)
     enqueue(send_welcome_email, user.pk)
+    log_action(user, Action.CREATED, by, {"role": ["—", role.label], "location": ["—", _text(location)]},
+               label=_member_label(user))  # fmt: skip
     return user
+
+
+def _member_label(user: User) -> str:
+    return f"Team member {user.get_full_name() or user.get_username()} ({user.get_username()})"
+
+
+def _text(value: object) -> str:
+    return "—" if value in (None, "") else str(value)
 
 
 @transaction.atomic
@@ -61,6 +74,7 @@ def staff_member_update(
     role: Role,
     location: Location | None,
     is_active: bool,
+    by: User,
 ) -> None:
     """Change a team member's details, role or access.
 
@@ -71,14 +85,26 @@ def staff_member_update(
     losing_manager = locked.is_manager and (role != Role.MANAGER or not is_active)
     if losing_manager and not User.objects.managers().exclude(pk=locked.pk).exists():
         raise ValidationError("The practice needs at least one active manager; appoint another one first.")
+    before = {
+        "first_name": locked.first_name,
+        "last_name": locked.last_name,
+        "email": locked.email,
+        "location": locked.location,
+        "role": locked.role.label if locked.role else "",
+        "is_active": locked.is_active,
+    }
     User.objects.filter(pk=locked.pk).update(
         first_name=first_name, last_name=last_name, email=email, location=location, is_active=is_active
     )
     _set_role(locked, role)
+    after = {"first_name": first_name, "last_name": last_name, "email": email, "location": location,
+             "role": role.label, "is_active": is_active}  # fmt: skip
+    if changed := changes(before, after):
+        log_action(locked, Action.CHANGED, by, changed, label=_member_label(locked))
 
 
 @transaction.atomic
-def staff_member_resend_welcome(*, member: User) -> bool:
+def staff_member_resend_welcome(*, member: User, by: User) -> bool:
     """Send the set-your-password email again, if the person has not chosen a password yet."""
     from servicedesk.tasks import send_welcome_email
 
@@ -89,6 +115,8 @@ def staff_member_resend_welcome(*, member: User) -> bool:
     )
     if updated:
         enqueue(send_welcome_email, member.pk)
+        log_action(member, Action.CHANGED, by, {"set-password link": ["—", "sent again"]},
+                   label=_member_label(member))  # fmt: skip
     return bool(updated)
 
 
@@ -135,11 +163,46 @@ def opening_hours_set(*, days: dict[int, tuple[time, time] | None], by: User) ->
             raise ValidationError(f"{weekday} is not a day of the week.")
         if hours is not None and hours[1] <= hours[0]:
             raise ValidationError("Closing time must be after opening time.")
+    before = {row.weekday: row for row in OpeningHours.objects.all()}
     OpeningHours.objects.all().delete()
     rows = OpeningHours.objects.bulk_create(
         OpeningHours(weekday=weekday, opens=hours[0], closes=hours[1])
         for weekday, hours in sorted(days.items())
         if hours is not None
     )
-    logger.info("opening hours changed by user %s: open %s day(s) a week", by.pk, len(rows))
+
+    def hours(row: OpeningHours | None) -> str:
+        return "closed" if row is None else f"{row.opens:%H:%M} to {row.closes:%H:%M}"
+
+    after = {row.weekday: row for row in rows}
+    names = dict(OpeningHours.Weekday.choices)
+    changed = changes(
+        {str(names[day]): hours(before.get(day)) for day in names},
+        {str(names[day]): hours(after.get(day)) for day in names},
+    )
+    if changed:
+        where = {"target_type": "servicedesk.openinghours", "label": "Opening hours"}
+        log_action(None, Action.CHANGED, by, changed, **where)
     return rows
+
+
+@transaction.atomic
+def closed_day_add(*, date: date_type, reason: str, by: User) -> ClosedDay:
+    """A bank holiday or another day the practice stays closed: opening-hours clocks skip it."""
+    day = ClosedDay.objects.create(date=date, reason=reason)
+    log_action(day, Action.CREATED, by, {"reason": ["—", reason]}, label=f"Closed day {date:%a %d %b %Y}")
+    return day
+
+
+@transaction.atomic
+def closed_day_remove(*, day: ClosedDay, by: User) -> None:
+    log_action(day, Action.REMOVED, by, label=f"Closed day {day.date:%a %d %b %Y}")
+    day.delete()
+
+
+@transaction.atomic
+def vocabulary_set_active(*, obj: Location | Touchpoint, active: bool, by: User) -> None:
+    """Deactivate (or reactivate) a location or touchpoint. History keeps pointing at it."""
+    if type(obj).objects.filter(pk=obj.pk).exclude(is_active=active).update(is_active=active):
+        log_action(obj, Action.CHANGED, by, changes({"active": not active}, {"active": active}),
+                   label=f"{obj._meta.verbose_name.capitalize()} {obj}")  # fmt: skip

@@ -19,6 +19,7 @@ from django.views.generic import CreateView, FormView, ListView, UpdateView
 
 from servicedesk import outbox, registry, services
 from servicedesk.access import ManagerRequiredMixin, manager_required, team_required
+from servicedesk.audit import form_save_logged
 from servicedesk.celery import app as celery_app
 from servicedesk.forms import (
     ClosedDayForm,
@@ -65,9 +66,9 @@ class VocabularyEditMixin(ManagerRequiredMixin):
         return super().get_context_data(kind=self.model._meta.verbose_name, **kwargs)
 
     def form_valid(self, form):
-        response = super().form_valid(form)
+        self.object = form_save_logged(form, by=self.request.user)
         messages.success(self.request, f"Saved {self.object}.")
-        return response
+        return redirect(self.get_success_url())
 
 
 class LocationCreateView(VocabularyEditMixin, CreateView):
@@ -141,7 +142,9 @@ def closed_day_add(request: HttpRequest) -> HttpResponse:
     form = ClosedDayForm(request.POST)
     if not form.is_valid():
         return _opening_hours_page(request, closed_form=form)
-    day = form.save()
+    day = services.closed_day_add(
+        date=form.cleaned_data["date"], reason=form.cleaned_data["reason"], by=request.user
+    )
     messages.success(request, f"The practice is closed on {day.date:%A %d %B %Y}.")
     return redirect("opening_hours")
 
@@ -150,7 +153,7 @@ def closed_day_add(request: HttpRequest) -> HttpResponse:
 @manager_required
 def closed_day_remove(request: HttpRequest, pk: int) -> HttpResponse:
     day = get_object_or_404(ClosedDay, pk=pk)
-    day.delete()
+    services.closed_day_remove(day=day, by=request.user)
     messages.success(request, f"The practice opens as usual on {day.date:%A %d %B %Y}.")
     return redirect("opening_hours")
 
@@ -162,7 +165,7 @@ def set_active(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     model = {"locations": Location, "touchpoints": Touchpoint}[kind]
     obj = get_object_or_404(model, pk=pk)
     active = request.POST.get("active") == "1"
-    model.objects.filter(pk=obj.pk).update(is_active=active)
+    services.vocabulary_set_active(obj=obj, active=active, by=request.user)
     messages.success(request, f"{obj} is now {'active' if active else 'inactive'}.")
     return redirect(f"{kind[:-1]}_list")
 
@@ -184,7 +187,7 @@ class StaffMemberCreateView(ManagerRequiredMixin, FormView):
     form_class = StaffMemberForm
 
     def form_valid(self, form: StaffMemberForm) -> HttpResponse:
-        member = services.staff_member_create(**form.cleaned_data)
+        member = services.staff_member_create(**form.cleaned_data, by=self.request.user)
         messages.success(
             self.request, f"Added {member}. We are emailing them a link to choose their password."
         )
@@ -202,7 +205,7 @@ class StaffMemberUpdateView(ManagerRequiredMixin, FormView):
     def form_valid(self, form: StaffMemberForm) -> HttpResponse:
         data = {k: v for k, v in form.cleaned_data.items() if k != "username"}
         try:
-            services.staff_member_update(member=self.member, **data)
+            services.staff_member_update(member=self.member, **data, by=self.request.user)
         except ValidationError as exc:
             form.add_error(None, exc)
             return self.form_invalid(form)
@@ -214,7 +217,7 @@ class StaffMemberUpdateView(ManagerRequiredMixin, FormView):
 @manager_required
 def staff_member_resend_welcome(request: HttpRequest, pk: int) -> HttpResponse:
     member = get_object_or_404(User, pk=pk)
-    if services.staff_member_resend_welcome(member=member):
+    if services.staff_member_resend_welcome(member=member, by=request.user):
         messages.success(request, f"We are sending {member} a new link to choose their password.")
     else:
         messages.info(request, f"{member} has already chosen a password, or cannot log in.")

@@ -127,11 +127,12 @@ def survey_set_active(request: HttpRequest, pk: int) -> HttpResponse:
     survey = get_object_or_404(Survey, pk=pk)
     active = request.POST.get("active") == "1"
     try:
-        services.survey_set_active(survey=survey, active=active)
+        services.survey_set_active(survey=survey, active=active, by=request.user)
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
         return redirect("feedback:survey_builder", survey.pk)
-    messages.success(request, _("“%(title)s” is now on.") if active else _("“%(title)s” is now off."))
+    text = _("“%(title)s” is now on.") if active else _("“%(title)s” is now off.")
+    messages.success(request, text % {"title": survey.title})
     return redirect("feedback:survey_builder", survey.pk)
 
 

@@ -19,6 +19,7 @@ from feedback.forms import ResponseFilterForm, ResultsFilterForm
 from feedback.models import Answer, Question, Response, Survey
 from feedback.results import ResponseFilter
 from servicedesk.access import manager_required
+from servicedesk.audit import Action, log_action
 from servicedesk.figures import small_number
 
 logger = logging.getLogger(__name__)
@@ -110,7 +111,9 @@ def survey_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
         )
         .order_by("submitted_at", "pk")
     )
-    logger.info("feedback export of survey %s by user %s", survey.pk, request.user.pk)
+    # The export carries patients' words (and contact details they agreed to give): recorded.
+    label = f"Responses to “{survey.title}” (CSV)"
+    log_action(survey, Action.EXPORTED, request.user, count=responses.count(), label=label)
     filename = f"{slugify(survey.title) or 'survey'}-{timezone.localdate():%Y-%m-%d}.csv"
     response = StreamingHttpResponse(
         export.rows(responses.iterator(chunk_size=1000), questions), content_type="text/csv; charset=utf-8"
@@ -164,8 +167,6 @@ def response_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    if response.has_contact:
-        logger.info(
-            "feedback response %s with contact details viewed by user %s", response.pk, request.user.pk
-        )
+    if response.has_contact:  # a patient's contact details on screen: recorded
+        log_action(response, Action.VIEWED, request.user)
     return render(request, "feedback/manage/response_detail.html", {"response": response})

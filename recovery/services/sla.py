@@ -9,12 +9,14 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from recovery.durations import humanize_duration
 from recovery.models import (
     EscalationStep,
     Incident,
     Severity,
     SlaPolicy,
 )
+from servicedesk.audit import Action, changes, log_action
 from servicedesk.models import User
 from servicedesk.opening_hours import ALWAYS_OPEN, OpeningClock
 from servicedesk.roles import Role
@@ -147,6 +149,7 @@ def sla_policy_update(
         if spec.after < timedelta(0):
             raise ValidationError("An escalation step cannot fire before the deadline.")
     policy = SlaPolicy.objects.select_for_update().get(pk=policy.pk)
+    before = _policy_facts(policy)
     policy.respond_within, policy.resolve_within = respond_within, resolve_within
     if opening_hours_only is not None:
         policy.opening_hours_only = opening_hours_only
@@ -167,5 +170,21 @@ def sla_policy_update(
             Incident.objects.bulk_update(batch, ["next_escalation_at"])
             batch.clear()
     Incident.objects.bulk_update(batch, ["next_escalation_at"])
-    logger.info("SLA policy %s changed by user %s", policy.severity, by.pk)
+    if changed := changes(before, _policy_facts(policy)):
+        log_action(policy, Action.CHANGED, by, changed, label=f"SLA policy “{policy.get_severity_display()}”")
     return policy
+
+
+def _policy_facts(policy: SlaPolicy) -> dict[str, str]:
+    """A policy as a manager reads it, to say in the audit log what a change changed."""
+    steps = policy.steps.select_related("notify_user").order_by("level")
+    return {
+        "respond within": humanize_duration(policy.respond_within),
+        "resolve within": humanize_duration(policy.resolve_within),
+        "opening hours only": "yes" if policy.opening_hours_only else "no",
+        "escalation": "; ".join(
+            f"{humanize_duration(step.after)} late: {step.notify_user or step.get_notify_role_display()}"
+            for step in steps
+        )
+        or "none",
+    }

@@ -6,16 +6,20 @@ from django.utils import timezone
 
 
 class AuditEvent(models.Model):
-    """Who viewed, changed, exported or erased patient-identifying data: when, what, outcome.
+    """The one audit log: every change a manager makes to how the practice is set up, and every
+    view, export or erasure of patient-identifying data. Who, when, what object, what changed.
 
-    It names the object (type and id), never its contents: the log itself holds no patient
-    data, so it can be kept longer than the data it describes and shown to any manager.
-    Rows are only ever added (see ``services.audit_record``).
+    It names the object (type, id and a label such as "SLA policy “High”"), never a patient's
+    details or words: the log holds no patient data, so it can be kept longer than the data it
+    describes and shown to any manager. ``data`` holds what changed in configuration
+    (field → [before, after]). Rows are only ever added (``servicedesk.audit.log_action``).
     """
 
     class Action(models.TextChoices):
         VIEWED = "viewed", "Viewed"
+        CREATED = "created", "Added"
         CHANGED = "changed", "Changed"
+        REMOVED = "removed", "Removed"
         EXPORTED = "exported", "Exported"
         ERASED = "erased", "Erased"
 
@@ -35,20 +39,27 @@ class AuditEvent(models.Model):
     # app_label.model of the object, e.g. "feedback.invitation"
     target_type = models.CharField(max_length=100)
     target_id = models.CharField(max_length=64, blank=True)
+    # What a manager reads for the object: "SLA policy “High”", "Team member sam"; never patient data.
+    target_label = models.CharField(max_length=200, blank=True)
     # How many records an export or erasure covered; the records themselves are not named.
     count = models.PositiveIntegerField(null=True, blank=True)
+    # For configuration changes: {"field": [before, after]} as text, and similar small facts.
+    data = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-at", "-pk"]
         indexes = [
             # "Everything that was done to this contact": answering an access or erasure request.
             models.Index(fields=["target_type", "target_id"], name="audit_target_idx"),
-            # The audit log page, newest first.
+            # The audit log page, newest first, and its "done by" filter.
             models.Index(fields=["-at"], name="audit_at_idx"),
+            models.Index(fields=["actor", "-at"], name="audit_actor_at_idx"),
         ]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(action__in=["viewed", "changed", "exported", "erased"]),
+                condition=models.Q(
+                    action__in=["viewed", "created", "changed", "removed", "exported", "erased"]
+                ),
                 name="audit_action_valid",
             ),
             models.CheckConstraint(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 
 import django_otp
@@ -16,7 +17,9 @@ from django.views.generic import ListView
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from servicedesk.access import ManagerRequiredMixin
-from servicedesk.security.forms import CodeForm
+from servicedesk.audit import KINDS
+from servicedesk.clock import local_midnight
+from servicedesk.security.forms import AuditFilterForm, CodeForm
 from servicedesk.security.models import AuditEvent
 from servicedesk.security.twofactor import DEVICE_NAME, needs_two_factor, qr_code_svg, secret_for_humans
 
@@ -112,8 +115,45 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
 
 
 class AuditLogView(ManagerRequiredMixin, ListView):
-    """Managers read who touched patient-identifying data. The log names objects, never their data."""
+    """Managers read who changed the practice's set-up and who touched patient-identifying data,
+    filtered by kind of object, person and dates. The log names objects, never their data."""
 
     template_name = "security/audit_log.html"
     paginate_by = 50
-    queryset = AuditEvent.objects.order_by("-at", "-pk")
+
+    def get(self, request, *args, **kwargs):
+        self.form = AuditFilterForm(request.GET or None)
+        response = super().get(request, *args, **kwargs)
+        if self.form.is_bound and not self.form.is_valid():
+            response.status_code = 400
+        return response
+
+    def get_queryset(self):
+        events = AuditEvent.objects.order_by("-at", "-pk")
+        if not self.form.is_bound:
+            return events
+        if not self.form.is_valid():
+            return events.none()
+        data = self.form.cleaned_data
+        if data["kind"]:
+            events = events.filter(target_type=data["kind"])
+        if data["actor"]:
+            events = events.filter(actor=data["actor"])
+        if data["since"]:
+            events = events.filter(at__gte=local_midnight(data["since"]))
+        if data["until"]:
+            events = events.filter(at__lt=local_midnight(data["until"] + timedelta(days=1)))
+        return events
+
+    def get_context_data(self, **kwargs) -> dict:
+        context = super().get_context_data(form=self.form, **kwargs)
+        context["rows"] = [(event, _about(event)) for event in context["object_list"]]
+        return context
+
+
+def _about(event: AuditEvent) -> str:
+    """What an event was about, as a manager reads it: its label, else the kind of record and its number."""
+    if event.target_label:
+        return event.target_label
+    kind = KINDS.get(event.target_type, event.target_type)
+    return f"{kind} #{event.target_id}" if event.target_id else kind

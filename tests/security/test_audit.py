@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 
+from servicedesk.audit import log_action, log_actions
 from servicedesk.security.models import AuditEvent
-from servicedesk.security.services import audit_record, audit_record_many
 from tests.factories import AuditEventFactory, LocationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def test_an_event_names_the_object_and_the_person_but_holds_none_of_the_objects_data(manager):
     contact = LocationFactory(name="Jane Canary, 07700 900123", address="1 Secret Street")
 
-    event = audit_record(actor=manager, action=AuditEvent.Action.VIEWED, target=contact)
+    event = log_action(contact, AuditEvent.Action.VIEWED, manager)
 
     stored = AuditEvent.objects.values().get(pk=event.pk)
     assert stored["target_type"] == "servicedesk.location"
@@ -28,8 +28,8 @@ def test_an_event_names_the_object_and_the_person_but_holds_none_of_the_objects_
 
 
 def test_an_export_records_how_many_rows_without_naming_them(manager):
-    event = audit_record(
-        actor=manager, action=AuditEvent.Action.EXPORTED, target_type="feedback.invitation", count=120
+    event = log_action(
+        None, AuditEvent.Action.EXPORTED, manager, target_type="feedback.invitation", count=120
     )
     assert (event.target_id, event.count) == ("", 120)
     assert "exported feedback.invitation" in str(event)
@@ -37,28 +37,26 @@ def test_an_export_records_how_many_rows_without_naming_them(manager):
 
 def test_a_refusal_is_recorded_with_its_outcome(staff):
     location = LocationFactory()
-    event = audit_record(
-        actor=staff, action=AuditEvent.Action.ERASED, target=location, outcome=AuditEvent.Outcome.DENIED
-    )
+    event = log_action(location, AuditEvent.Action.ERASED, staff, outcome=AuditEvent.Outcome.DENIED)
     assert event.outcome == "denied"
 
 
 def test_work_done_by_the_system_or_a_patient_has_no_actor():
     location = LocationFactory()
     for actor in (None, AnonymousUser()):
-        event = audit_record(actor=actor, action=AuditEvent.Action.ERASED, target=location)
+        event = log_action(location, AuditEvent.Action.ERASED, actor)
         assert event.actor is None
         assert event.actor_label == ""
 
 
 def test_an_event_must_say_what_it_was_about(manager):
     with pytest.raises(ValueError, match="target"):
-        audit_record(actor=manager, action=AuditEvent.Action.VIEWED)
+        log_action(None, AuditEvent.Action.VIEWED, manager)
 
 
 def test_the_record_outlives_the_account_that_made_it():
     person = UserFactory(username="temp")
-    event = audit_record(actor=person, action=AuditEvent.Action.VIEWED, target=LocationFactory())
+    event = log_action(LocationFactory(), AuditEvent.Action.VIEWED, person)
     person.delete()
     event.refresh_from_db()
     assert event.actor is None
@@ -71,7 +69,9 @@ def test_managers_read_the_log_newest_first(manager_client):
     response = manager_client.get(reverse("security:audit_log"))
     events = list(response.context["object_list"])
     assert events[:2] == [newer, older]
-    assert "Exported (7)" in response.content.decode()
+    html = " ".join(response.content.decode().split())
+    assert "exported" in html
+    assert "(7 records)" in html
 
 
 def test_the_audit_log_page_runs_the_same_queries_for_10_or_60_events(manager_client, count_queries):
@@ -83,7 +83,10 @@ def test_the_audit_log_page_runs_the_same_queries_for_10_or_60_events(manager_cl
 
 
 def test_an_empty_log_explains_what_will_appear(manager_client):
-    assert "Nothing recorded yet" in manager_client.get(reverse("security:audit_log")).content.decode()
+    assert (
+        "Nothing recorded for this filter"
+        in manager_client.get(reverse("security:audit_log")).content.decode()
+    )
 
 
 def test_nobody_can_edit_or_delete_the_log_in_the_admin(client):
@@ -102,8 +105,8 @@ def test_nobody_can_edit_or_delete_the_log_in_the_admin(client):
 
 def test_many_records_can_be_named_in_one_insert(manager, django_assert_num_queries):
     with django_assert_num_queries(1):
-        recorded = audit_record_many(
-            actor=manager,
+        recorded = log_actions(
+            by=manager,
             action=AuditEvent.Action.EXPORTED,
             target_type="feedback.response",
             target_ids=[3, 5, 8],
