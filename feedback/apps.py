@@ -7,7 +7,7 @@ class FeedbackConfig(AppConfig):
 
     def ready(self) -> None:
         from feedback import metrics
-        from feedback.invitation_metrics import register_invitation_metrics
+        from feedback.invitations.metrics import register_invitation_metrics
 
         metrics.register_all()
         register_invitation_metrics()

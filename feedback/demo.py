@@ -17,8 +17,9 @@ from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 
-from feedback import analysis, invitation_demo
+from feedback import analysis
 from feedback.forms import Answered
+from feedback.invitations import demo as invitation_demo
 from feedback.library import READY_MADE
 from feedback.models import Answer, Question, Response, Survey
 from feedback.services import negative_reasons, survey_create_from_template

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from feedback import invitation_import, invitations
+from feedback import invitations
+from feedback.invitations import imports as invitation_import
 
 # --- Survey invitations (issue 6) ------------------------------------------------------------------
 

@@ -45,8 +45,8 @@ urlpatterns = [
     path("design/", include("design.urls")),
     # Survey invitations: managers' pages, the practice-management system's API, the patient's opt-out
     # (more specific than the survey form at /f/<token>/, so it comes first).
-    path("feedback/invitations/", include("feedback.invitation_urls")),
-    path("", include("feedback.invitation_root_urls")),  # /api/visits/ and /f/<token>/opt-out/
+    path("feedback/invitations/", include("feedback.invitations.urls")),
+    path("", include("feedback.invitations.root_urls")),  # /api/visits/ and /f/<token>/opt-out/
     path("admin/", admin.site.urls),
     path("feedback/", include("feedback.urls")),
     # Patient feedback pages at the root, as printed on posters and sent in messages: /k/<slug>/, /f/<token>/.

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from feedback import invitation_demo
+from feedback.invitations import demo as invitation_demo
 from feedback.models import Invitation, InvitationMessage
 from tests.factories import LocationFactory, ResponseFactory, SurveyFactory
 

@@ -9,8 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from feedback import invitation_import, invitations
+from feedback import invitations
 from feedback.invitations import Contact
+from feedback.invitations import imports as invitation_import
 from feedback.models import Invitation, InvitationImport, InvitationMessage
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +30,9 @@ def csv_file(body: str, *, header: str = HEADER, encoding: str = "utf-8", name: 
 @pytest.fixture
 def upload(manager_client, survey, site, rules):
     def _upload(file):
-        return manager_client.post(reverse("invitation_import_upload"), {"survey": survey.pk, "file": file})
+        return manager_client.post(
+            reverse("invitations:invitation_import_upload"), {"survey": survey.pk, "file": file}
+        )
 
     return _upload
 
@@ -46,10 +49,10 @@ def test_a_good_file_is_checked_then_imported_only_when_the_manager_confirms(man
     assert job.counts["ready"] == 2
     assert not Invitation.objects.exists()  # nothing before the go-ahead
 
-    page = manager_client.get(reverse("invitation_import_detail", args=[job.pk]))
+    page = manager_client.get(reverse("invitations:invitation_import_detail", args=[job.pk]))
     assert b"Import 2 invitations" in page.content
 
-    manager_client.post(reverse("invitation_import_confirm", args=[job.pk]))
+    manager_client.post(reverse("invitations:invitation_import_confirm", args=[job.pk]))
     job.refresh_from_db()
     assert job.status == "imported"
     assert job.counts["created"] == 2
@@ -58,7 +61,7 @@ def test_a_good_file_is_checked_then_imported_only_when_the_manager_confirms(man
     assert InvitationMessage.objects.filter(number=0, status="queued").count() == 2
     assert Invitation.objects.get(external_id="A1").language == "es"
     # Confirming again imports nothing more.
-    manager_client.post(reverse("invitation_import_confirm", args=[job.pk]))
+    manager_client.post(reverse("invitations:invitation_import_confirm", args=[job.pk]))
     assert Invitation.objects.count() == 2
 
 
@@ -86,10 +89,13 @@ def test_row_errors_are_reported_by_row_and_column_and_block_the_whole_file(mana
     }
     assert "bob@" not in str(job.issues)  # the report quotes no patient data
     assert bytes(job.content) == b""
-    page = manager_client.get(reverse("invitation_import_detail", args=[job.pk]))
+    page = manager_client.get(reverse("invitations:invitation_import_detail", args=[job.pk]))
     assert b"Nothing has been imported" in page.content
     assert b"Import " not in page.content
-    assert manager_client.post(reverse("invitation_import_confirm", args=[job.pk])).status_code == 302
+    assert (
+        manager_client.post(reverse("invitations:invitation_import_confirm", args=[job.pk])).status_code
+        == 302
+    )
     assert not Invitation.objects.exists()
 
 
@@ -111,9 +117,9 @@ def test_duplicates_opted_out_and_recently_invited_contacts_are_reported_and_ski
     job = InvitationImport.objects.get()
     assert job.status == "validated"
     assert job.counts == {"ready": 1, "duplicate": 1, "opted_out": 1, "recently_invited": 1, "too_old": 1}
-    page = manager_client.get(reverse("invitation_import_detail", args=[job.pk]))
+    page = manager_client.get(reverse("invitations:invitation_import_detail", args=[job.pk]))
     assert b"Opted out of survey messages" in page.content
-    manager_client.post(reverse("invitation_import_confirm", args=[job.pk]))
+    manager_client.post(reverse("invitations:invitation_import_confirm", args=[job.pk]))
     assert list(Invitation.objects.filter(source="csv").values_list("email", flat=True)) == [
         "ana@example.org"
     ]
@@ -122,7 +128,9 @@ def test_duplicates_opted_out_and_recently_invited_contacts_are_reported_and_ski
 def test_uploading_the_same_list_twice_imports_each_visit_once(manager_client, upload):
     body = f"Ana,ana@example.org,,{when()},Riverside Surgery,,D1\n"
     upload(csv_file(body))
-    manager_client.post(reverse("invitation_import_confirm", args=[InvitationImport.objects.get().pk]))
+    manager_client.post(
+        reverse("invitations:invitation_import_confirm", args=[InvitationImport.objects.get().pk])
+    )
     upload(csv_file(body))
     second = InvitationImport.objects.latest("created_at")
     assert second.counts == {"already_imported": 1}
@@ -182,17 +190,17 @@ def test_a_long_file_is_checked_and_imported_in_the_background_with_progress(
     job = InvitationImport.objects.get()
     assert job.status == "validating"
     assert len(published) == 1  # the check went to a worker
-    page = manager_client.get(reverse("invitation_import_detail", args=[job.pk]))
+    page = manager_client.get(reverse("invitations:invitation_import_detail", args=[job.pk]))
     assert b"hx-get" in page.content
     assert b"<progress" in page.content
     assert b"<script>" not in page.content  # no inline script: htmx from a static file, or a meta refresh
 
     assert invitation_import.import_validate(import_id=job.pk) == "validated"
-    poll = manager_client.get(reverse("invitation_import_progress", args=[job.pk]))
+    poll = manager_client.get(reverse("invitations:invitation_import_progress", args=[job.pk]))
     assert poll["HX-Refresh"] == "true"
 
     with django_capture_on_commit_callbacks() as published:
-        manager_client.post(reverse("invitation_import_confirm", args=[job.pk]))
+        manager_client.post(reverse("invitations:invitation_import_confirm", args=[job.pk]))
     assert len(published) == 1
     assert InvitationImport.objects.get().status == "queued"
     assert invitation_import.import_run(import_id=job.pk) == "imported"
@@ -243,6 +251,6 @@ def test_the_sweep_resumes_an_import_a_broker_outage_left_waiting(
 
 def test_staff_cannot_upload_visit_lists(staff_client, survey):
     response = staff_client.post(
-        reverse("invitation_import_upload"), {"survey": survey.pk, "file": csv_file("")}
+        reverse("invitations:invitation_import_upload"), {"survey": survey.pk, "file": csv_file("")}
     )
     assert response.status_code == 403

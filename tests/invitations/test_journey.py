@@ -34,12 +34,12 @@ def test_from_the_visit_list_to_one_answer_and_exactly_one_reminder(
     visit_list = "\n".join([lines[0], lines[1], lines[2]]) + "\n"  # two patients by email
 
     manager_client.post(
-        reverse("invitation_import_upload"),
+        reverse("invitations:invitation_import_upload"),
         {"survey": survey.pk, "file": SimpleUploadedFile("today.csv", visit_list.encode())},
     )
     job = InvitationImport.objects.get()
     assert job.status == "validated", job.issues
-    manager_client.post(reverse("invitation_import_confirm", args=[job.pk]))
+    manager_client.post(reverse("invitations:invitation_import_confirm", args=[job.pk]))
     assert Invitation.objects.count() == 2
 
     invitations_sweep()  # the worker sends what is due (visits were hours ago)

@@ -81,7 +81,7 @@ def test_the_invitation_metrics_are_registered_and_count_sent_answered_and_opted
 
 
 def test_a_visit_list_never_confirmed_is_discarded_after_a_day(manager, survey, site, rules, time_machine):
-    from feedback import invitation_import
+    from feedback.invitations import imports as invitation_import
 
     start = timezone.now()
     time_machine.move_to(start, tick=False)

@@ -8,20 +8,20 @@ from django.urls import reverse
 from django.utils import timezone
 
 from feedback import invitations
-from feedback.models import Invitation, InvitationMessage, InvitationRules, Suppression
+from feedback.models import IntegrationToken, Invitation, InvitationMessage, InvitationRules, Suppression
 from servicedesk.security.models import AuditEvent
 from tests.invitations.conftest import refresh
 
 pytestmark = pytest.mark.django_db
 
 MANAGER_PAGES = [
-    "invitation_list",
-    "invitation_import_upload",
-    "invitation_rules",
-    "integration_list",
-    "invitation_report",
-    "invitation_failed_list",
-    "contact_requests",
+    "invitations:invitation_list",
+    "invitations:invitation_import_upload",
+    "invitations:invitation_rules",
+    "invitations:integration_list",
+    "invitations:invitation_report",
+    "invitations:invitation_failed_list",
+    "invitations:contact_requests",
 ]
 
 
@@ -47,10 +47,10 @@ def test_invitation_pages_open_for_managers(manager_client, rules, name):
 @pytest.mark.parametrize(
     "name",
     [
-        "invitation_message_retry",
-        "integration_revoke",
-        "invitation_import_confirm",
-        "invitation_import_discard",
+        "invitations:invitation_message_retry",
+        "invitations:integration_revoke",
+        "invitations:invitation_import_confirm",
+        "invitations:invitation_import_discard",
     ],
 )
 def test_manager_actions_are_refused_to_staff(staff_client, name):
@@ -59,7 +59,7 @@ def test_manager_actions_are_refused_to_staff(staff_client, name):
 
 def test_the_invitations_list_shows_status_and_masks_contact_details(manager_client, invite):
     invite(email="ana.lopez@example.org", first_name="Ana")
-    response = manager_client.get(reverse("invitation_list"))
+    response = manager_client.get(reverse("invitations:invitation_list"))
     assert b"Ana" in response.content
     assert "a•••@example.org" in response.content.decode()
     assert b"ana.lopez@example.org" not in response.content
@@ -70,7 +70,7 @@ def test_the_invitations_list_filters_by_status(manager_client, invite):
     _o, sent = invite(first_name="Sent")
     invite(first_name="Waiting")
     Invitation.objects.filter(pk=sent.pk).update(status="sent")
-    response = manager_client.get(reverse("invitation_list"), {"status": "sent"})
+    response = manager_client.get(reverse("invitations:invitation_list"), {"status": "sent"})
     assert b"Sent" in response.content
     assert b"Waiting" not in response.content
 
@@ -80,7 +80,7 @@ def test_the_invitations_list_runs_the_same_queries_for_3_or_30_invitations(
 ):
     for _ in range(3):
         invite()
-    url = reverse("invitation_list")
+    url = reverse("invitations:invitation_list")
     few = count_queries(lambda: manager_client.get(url))
     for _ in range(27):
         invite()
@@ -94,7 +94,7 @@ def test_the_failed_list_runs_the_same_queries_for_2_or_20_failures(manager_clie
             invitation.messages.update(status="failed", last_error="550 mailbox unavailable")
 
     fail_some(2)
-    url = reverse("invitation_failed_list")
+    url = reverse("invitations:invitation_failed_list")
     few = count_queries(lambda: manager_client.get(url))
     fail_some(18)
     response = manager_client.get(url)
@@ -106,7 +106,7 @@ def test_the_retry_button_requeues_a_failed_message(manager_client, invite):
     _o, invitation = invite()
     message = invitation.messages.get()
     InvitationMessage.objects.filter(pk=message.pk).update(status="failed", attempts=5, last_error="timeout")
-    response = manager_client.post(reverse("invitation_message_retry", args=[message.pk]))
+    response = manager_client.post(reverse("invitations:invitation_message_retry", args=[message.pk]))
     assert response.status_code == 302
     message.refresh_from_db()
     assert (message.status, message.attempts) == ("queued", 0)
@@ -119,7 +119,7 @@ def test_the_response_rate_report_shows_what_reminders_add(manager_client, invit
     Invitation.objects.filter(pk=rows[0].pk).update(status="completed", completed_at=now)
     Invitation.objects.filter(pk=rows[1].pk).update(status="completed", completed_at=now, reminder_count=1)
     Invitation.objects.filter(pk=rows[2].pk).update(status="reminded", reminder_count=1)
-    response = manager_client.get(reverse("invitation_report"))
+    response = manager_client.get(reverse("invitations:invitation_report"))
     row = response.context["rows"][0]
     assert (row["sent"], row["completed"], row["rate"]) == (4, 2, 50.0)
     assert (row["before_reminder"], row["reminder_gain"]) == (25.0, 25.0)
@@ -139,7 +139,7 @@ def test_managers_edit_the_sending_rules(manager_client, rules, survey):
         "frequency_cap_days": 60,
         "purge_after_days": 30,
     }
-    response = manager_client.post(reverse("invitation_rules"), data)
+    response = manager_client.post(reverse("invitations:invitation_rules"), data)
     assert response.status_code == 302
     rules = InvitationRules.current()
     assert (rules.delay_minutes, rules.max_reminders, rules.purge_after_days) == (60, 2, 30)
@@ -158,11 +158,11 @@ def test_a_reminder_after_the_link_expires_is_refused_with_a_clear_error(manager
         "frequency_cap_days": 30,
         "purge_after_days": 90,
     }
-    response = manager_client.post(reverse("invitation_rules"), data)
+    response = manager_client.post(reverse("invitations:invitation_rules"), data)
     assert response.status_code == 400
     assert b"A reminder must come before the link expires" in response.content
     response = manager_client.post(
-        reverse("invitation_rules"), data | {"reminder_after_days": 3, "max_reminders": 9}
+        reverse("invitations:invitation_rules"), data | {"reminder_after_days": 3, "max_reminders": 9}
     )
     assert response.status_code == 400
     assert b"At most 5" in response.content
@@ -170,20 +170,20 @@ def test_a_reminder_after_the_link_expires_is_refused_with_a_clear_error(manager
 
 
 def test_a_new_integration_token_is_shown_once_and_only_its_hash_is_stored(manager_client, manager):
-    response = manager_client.post(reverse("integration_list"), {"name": "EMIS at Riverside"})
+    response = manager_client.post(reverse("invitations:integration_list"), {"name": "EMIS at Riverside"})
     raw = response.context["new_token"]
     assert raw.startswith("sdv_")
     assert raw.encode() in response.content
     assert response["Cache-Control"] == "no-store"
-    stored = invitations.IntegrationToken.objects.get()
-    assert raw not in {str(v) for v in invitations.IntegrationToken.objects.values().get().values()}
+    stored = IntegrationToken.objects.get()
+    assert raw not in {str(v) for v in IntegrationToken.objects.values().get().values()}
     assert stored.hint == raw[-4:]
-    assert raw.encode() not in manager_client.get(reverse("integration_list")).content
+    assert raw.encode() not in manager_client.get(reverse("invitations:integration_list")).content
 
 
 def test_revoking_a_token_stops_it_working(manager_client, manager):
     token, raw = invitations.integration_token_create(name="PMS", by=manager)
-    manager_client.post(reverse("integration_revoke", args=[token.pk]))
+    manager_client.post(reverse("invitations:integration_revoke", args=[token.pk]))
     assert invitations.integration_token_authenticate(raw=raw, now=timezone.now()) is None
 
 
@@ -200,22 +200,24 @@ def test_a_manager_finds_exports_and_erases_everything_about_one_contact(manager
         contact_email="ana@example.org",
     )
 
-    found = manager_client.post(reverse("contact_requests"), {"contact": "+44 7700 900123"})
+    found = manager_client.post(reverse("invitations:contact_requests"), {"contact": "+44 7700 900123"})
     assert len(found.context["record"].invitations) == 1
     assert found["Cache-Control"] == "no-store"
 
-    export = manager_client.post(reverse("contact_export"), {"contact": "ana@example.org"})
+    export = manager_client.post(reverse("invitations:contact_export"), {"contact": "ana@example.org"})
     assert export["Content-Type"] == "application/json"
     data = export.json()
     assert data["invitations"][0]["email"] == "ana@example.org"
     assert data["invitations"][0]["messages"][0]["kind"] == "first"
     assert len(data["responses"]) == 1
 
-    refused = manager_client.post(reverse("contact_erase"), {"contact": "ana@example.org"})
+    refused = manager_client.post(reverse("invitations:contact_erase"), {"contact": "ana@example.org"})
     assert refused.status_code == 400
     assert Invitation.objects.filter(pk=invitation.pk).exists()
 
-    erased = manager_client.post(reverse("contact_erase"), {"contact": "ana@example.org", "confirm": "on"})
+    erased = manager_client.post(
+        reverse("invitations:contact_erase"), {"contact": "ana@example.org", "confirm": "on"}
+    )
     assert erased.status_code == 302
     assert not Invitation.objects.filter(pk=invitation.pk).exists()
     assert not InvitationMessage.objects.filter(invitation_id=invitation.pk).exists()
@@ -239,7 +241,7 @@ def test_a_manager_finds_exports_and_erases_everything_about_one_contact(manager
 
 
 def test_a_contact_that_is_neither_email_nor_phone_gets_a_form_error(manager_client):
-    response = manager_client.post(reverse("contact_requests"), {"contact": "not a contact"})
+    response = manager_client.post(reverse("invitations:contact_requests"), {"contact": "not a contact"})
     assert response.status_code == 400
     assert b"Enter a valid email address or mobile number" in response.content
 

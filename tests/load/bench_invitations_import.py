@@ -49,7 +49,7 @@ def _run(args: argparse.Namespace) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from feedback import invitation_import
+    from feedback.invitations import imports as invitation_import
     from feedback.models import Invitation, InvitationImport, InvitationRules
     from tests.factories import LocationFactory, SurveyFactory, UserFactory
 

@@ -1,4 +1,4 @@
-"""Survey invitations: creating them, sending them once, opt-outs, and the privacy duties.
+"""Creating invitations and sending them once: timing rules, the first message and reminders, the sweep.
 
 The database is the source of truth. Creating an invitation also creates its first message
 row (``InvitationMessage`` number 0) with the time it is due; sending a message creates the
@@ -6,50 +6,37 @@ next reminder's row. A unique constraint on (invitation, number) makes a second 
 invitation" or a second "reminder 1" impossible, and a send is claimed with a conditional
 UPDATE (queued → sending), so a task delivered twice, a retry, or two sweeps at once send
 one message. The broker only wakes workers up: the minute sweep finds every due message in
-the database, so a Redis outage delays messages and loses none.
-
-Every function here that writes is keyword-only, typed and atomic; views, tasks, the API and
-the import call them. Log lines carry ids, never an address, a name or a token.
+the database, so a Redis outage delays messages and loses none. Log lines carry ids, never an
+address, a name or a token.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
-import re
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from feedback.invitations.contacts import Contact, contact_is_suppressed, contact_recently_invited
 from feedback.models import (
     IntegrationToken,
     Invitation,
-    InvitationImport,
     InvitationMessage,
     InvitationRules,
-    Response,
-    Suppression,
     Survey,
 )
 from servicedesk import notify
-from servicedesk.audit import log_action
-from servicedesk.models import Location, Touchpoint, User
-from servicedesk.outbox import outbox_erase_recipient
+from servicedesk.models import Location, Touchpoint
 from servicedesk.queue import enqueue, publish
-from servicedesk.security.models import AuditEvent
 
 logger = logging.getLogger(__name__)
+
 
 # A send claimed this long ago and never recorded: the worker died mid-send (see message_send).
 STALE_SEND = timedelta(minutes=15)
@@ -57,122 +44,11 @@ STALE_SEND = timedelta(minutes=15)
 REPUBLISH_AFTER = timedelta(minutes=5)
 SWEEP_BATCH = 5000
 RETRY_BASE = timedelta(minutes=1)
-# An import the manager never confirmed keeps patients' details no longer than this.
-UNCONFIRMED_IMPORT_KEPT = timedelta(days=1)
 OPTED_OUT = "opted out"  # why a message was not sent, recorded in its last_error
 RETRY_MAX = timedelta(hours=1)
-INTEGRATION_TOKEN_PREFIX = "sdv_"  # noqa: S105 — a marker, not a secret
 
 Status = Invitation.Status
 MessageStatus = InvitationMessage.Status
-
-
-# --- Contacts: normalising and hashing ---------------------------------------------------------
-
-_PHONE_PUNCTUATION = re.compile(r"[\s\-().\u00a0/]")
-_E164 = re.compile(r"^\+[1-9]\d{7,14}$")
-
-
-def normalise_email(value: str) -> str:
-    """The comparable form of an address: trimmed and lower-cased. Raises ValidationError if invalid."""
-    email = value.strip().lower()
-    validate_email(email)
-    return email
-
-
-def normalise_phone(value: str) -> str:
-    """A mobile number in international form (+447700900123). Raises ValidationError if invalid.
-
-    National numbers (leading 0) get the practice's country code; 00 becomes +.
-    """
-    number = _PHONE_PUNCTUATION.sub("", value.strip())
-    if number.startswith("00"):
-        number = "+" + number[2:]
-    elif number.startswith("0"):
-        number = f"+{settings.INVITATION_PHONE_COUNTRY_CODE}{number[1:]}"
-    elif not number.startswith("+"):
-        number = "+" + number
-    if not _E164.match(number):
-        raise ValidationError("not a mobile number we can text (use e.g. 07700 900123 or +44 7700 900123)")
-    return number
-
-
-def contact_hash(kind: str, normalised: str) -> str:
-    """A keyed hash of a normalised email or phone (HMAC-SHA256 under CONTACT_HASH_KEY).
-
-    Keyed, because phone numbers are few enough to hash them all: a plain hash would be no secret.
-    """
-    message = f"{kind}:{normalised}".encode()
-    return hmac.new(settings.CONTACT_HASH_KEY.encode(), message, hashlib.sha256).hexdigest()
-
-
-@dataclass(frozen=True)
-class Contact:
-    """A patient's normalised email and/or phone, with their hashes ('' when absent)."""
-
-    email: str = ""
-    phone: str = ""
-
-    @classmethod
-    def parse(cls, *, email: str = "", phone: str = "") -> Contact:
-        """Raises ValidationError({"email"/"phone": ...}) for a value that cannot be used."""
-        errors = {}
-        normalised_email = normalised_phone = ""
-        if email.strip():
-            try:
-                normalised_email = normalise_email(email)
-            except ValidationError:
-                errors["email"] = "not a valid email address"
-        if phone.strip():
-            try:
-                normalised_phone = normalise_phone(phone)
-            except ValidationError as exc:
-                errors["phone"] = exc.messages[0]
-        if errors:
-            raise ValidationError(errors)
-        return cls(email=normalised_email, phone=normalised_phone)
-
-    @classmethod
-    def from_search(cls, value: str) -> Contact:
-        """What a manager typed to find a patient: an email address or a phone number."""
-        return cls.parse(email=value) if "@" in value else cls.parse(phone=value)
-
-    # Cached: a 50,000-row import asks for each several times (cached_property suits a frozen
-    # dataclass, it writes to the instance's __dict__ directly).
-    @cached_property
-    def email_hash(self) -> str:
-        return contact_hash("email", self.email) if self.email else ""
-
-    @cached_property
-    def phone_hash(self) -> str:
-        return contact_hash("phone", self.phone) if self.phone else ""
-
-    @cached_property
-    def hashes(self) -> list[str]:
-        return [h for h in (self.email_hash, self.phone_hash) if h]
-
-    def __bool__(self) -> bool:
-        return bool(self.email or self.phone)
-
-
-def _contact_invitations(contact: Contact) -> QuerySet[Invitation]:
-    """Every invitation to this email or phone (none for an empty contact, without a query)."""
-    matches = Q(pk__in=[])
-    if contact.email_hash:
-        matches |= Q(email_hash=contact.email_hash)
-    if contact.phone_hash:
-        matches |= Q(phone_hash=contact.phone_hash)
-    return Invitation.objects.filter(matches)
-
-
-def contact_is_suppressed(*, contact: Contact) -> bool:
-    return Suppression.objects.filter(contact_hash__in=contact.hashes).exists()
-
-
-def contact_recently_invited(*, contact: Contact, since: datetime) -> bool:
-    """The frequency cap: was this contact invited (not failed) since ``since``?"""
-    invited = _contact_invitations(contact).filter(created_at__gte=since)
-    return invited.exclude(status=Status.FAILED).exists()
 
 
 # --- Timing rules --------------------------------------------------------------------------------
@@ -622,7 +498,7 @@ def invitations_sweep(*, now: datetime | None = None, limit: int = SWEEP_BATCH) 
         updated_at=now,
     )
     report.published = _publish_due(now=now, limit=limit)
-    from feedback.invitation_import import imports_resume
+    from feedback.invitations.imports import imports_resume
 
     report.imports = imports_resume(now=now)
     return report
@@ -650,258 +526,3 @@ def _publish_due(*, now: datetime, limit: int) -> int:
             break
         published += 1
     return published
-
-
-# --- Opting out ----------------------------------------------------------------------------------
-
-
-def invitation_for_link(token: str) -> Invitation | None:
-    """The invitation a patient's link belongs to, whatever its status, unless purged.
-
-    Unlike ``Invitation.objects.by_token`` (the form), the opt-out works after the survey is
-    answered or the link has expired: a patient may always say "no more messages".
-    """
-    return Invitation.objects.filter(purged_at__isnull=True).with_token(token)
-
-
-@transaction.atomic
-def contact_suppress(*, contact: Contact, reason: str, now: datetime) -> int:
-    """Add the contact to the suppression list and close every open invitation to it."""
-    for kind, digest in (("email", contact.email_hash), ("phone", contact.phone_hash)):
-        if digest:
-            Suppression.objects.get_or_create(
-                contact_hash=digest, defaults={"kind": kind, "reason": reason, "created_at": now}
-            )
-    invitations = _contact_invitations(contact)
-    closed = invitations.filter(status__in=Invitation.OPEN_STATUSES).update(
-        status=Status.OPTED_OUT, opted_out_at=now, updated_at=now
-    )
-    InvitationMessage.objects.filter(invitation__in=invitations, status=MessageStatus.QUEUED).update(
-        status=MessageStatus.CANCELLED, last_error=OPTED_OUT, updated_at=now
-    )
-    return closed
-
-
-@transaction.atomic
-def invitation_opt_out(*, invitation: Invitation, now: datetime) -> None:
-    """The patient's one click: no more survey messages to this email or phone, from any invitation."""
-    contact = Contact(email=invitation.email, phone=invitation.phone)
-    contact_suppress(contact=contact, reason=Suppression.Reason.OPT_OUT, now=now)
-    Invitation.objects.filter(pk=invitation.pk, opted_out_at__isnull=True).update(
-        opted_out_at=now, updated_at=now
-    )
-    logger.info("invitation %s: patient opted out", invitation.pk)
-
-
-# --- Privacy: purge, access and erasure requests -------------------------------------------------
-
-
-def invitations_purge(*, now: datetime | None = None, limit: int = 5000) -> int:
-    """Forget contact details ``purge_after_days`` after an invitation was answered or expired.
-
-    The invitation row stays (counts, response rates), without a name, address or hash.
-    """
-    now = now or timezone.now()
-    cutoff = now - timedelta(days=InvitationRules.current().purge_after_days)
-    closed = (Status.EXPIRED, Status.OPTED_OUT, Status.FAILED)
-    due = list(
-        Invitation.objects.filter(purged_at__isnull=True)
-        .filter(
-            Q(status=Status.COMPLETED, completed_at__lt=cutoff) | Q(status__in=closed, expires_at__lt=cutoff)
-        )
-        .values_list("pk", flat=True)[:limit]
-    )
-    with transaction.atomic():
-        Invitation.objects.filter(pk__in=due).update(
-            email="", phone="", first_name="", email_hash="", phone_hash="", purged_at=now, updated_at=now
-        )
-        # Provider errors can quote the address ("550 no such user bob@...").
-        InvitationMessage.objects.filter(invitation_id__in=due).update(last_error="", provider_id="")
-        InvitationImport.objects.filter(updated_at__lt=cutoff).exclude(issues=[]).update(issues=[])
-        InvitationImport.objects.filter(
-            status__in=(InvitationImport.Status.VALIDATED, InvitationImport.Status.FAILED),
-            updated_at__lt=now - UNCONFIRMED_IMPORT_KEPT,
-        ).update(status=InvitationImport.Status.DISCARDED, content=b"", finished_at=now, updated_at=now)
-    if due:
-        logger.info("purged contact details of %s invitations", len(due))
-    return len(due)
-
-
-def _contact_responses(contact: Contact, invitations) -> QuerySet[Response]:
-    """Responses from the contact's invitations, and any that left this address with consent."""
-    matches = Q(invitation__in=invitations)
-    if contact.email:
-        matches |= Q(contact_email__iexact=contact.email)
-    if contact.phone:
-        matches |= Q(contact_phone=contact.phone)
-    return Response.objects.filter(matches)
-
-
-@dataclass(frozen=True)
-class ContactRecord:
-    invitations: list[Invitation]
-    responses: list[Response]
-    suppressed: bool
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.invitations and not self.responses and not self.suppressed
-
-
-def contact_find(*, contact: Contact, by: User, now: datetime) -> ContactRecord:
-    """Everything held about one contact (an access request). The search is logged, the contact not."""
-    invitations = list(
-        _contact_invitations(contact)
-        .select_related("survey", "location", "touchpoint")
-        .prefetch_related("messages")
-    )
-    responses = list(_contact_responses(contact, [i.pk for i in invitations]).select_related("survey"))
-    record = ContactRecord(invitations, responses, contact_is_suppressed(contact=contact))
-    _audit(by=by, action=AuditEvent.Action.VIEWED, invitations=len(invitations), responses=len(responses))
-    return record
-
-
-def _audit(*, by: User, action: str, invitations: int, responses: int) -> None:
-    """Record an access or erasure request in the audit log: what kind of rows and how many,
-    never the contact (the log must not become the copy an erasure was meant to remove)."""
-    log_action(None, action, by, target_type="feedback.invitation", count=invitations)
-    if responses:
-        log_action(None, action, by, target_type="feedback.response", count=responses)
-
-
-def contact_export(*, contact: Contact, by: User, now: datetime) -> dict:
-    """The access request's answer: every invitation, message and response, as JSON-ready data."""
-    invitations = list(
-        _contact_invitations(contact)
-        .select_related("survey", "location", "touchpoint", "need_profile")
-        .prefetch_related("messages")
-    )
-    responses = list(
-        _contact_responses(contact, [i.pk for i in invitations])
-        .select_related("survey")
-        .prefetch_related("answers__question")
-    )
-    _audit(by=by, action=AuditEvent.Action.EXPORTED, invitations=len(invitations), responses=len(responses))
-
-    def when(value: datetime | None) -> str | None:
-        return value.isoformat() if value else None
-
-    return {
-        "practice": settings.PRACTICE_NAME,
-        "exported_at": now.isoformat(),
-        "contact": {"email": contact.email or None, "phone": contact.phone or None},
-        "opted_out_of_survey_messages": contact_is_suppressed(contact=contact),
-        "invitations": [
-            {
-                "survey": inv.survey.title,
-                "first_name": inv.first_name,
-                "email": inv.email,
-                "phone": inv.phone,
-                "visit_at": when(inv.visit_at),
-                "location": str(inv.location or ""),
-                "touchpoint": str(inv.touchpoint or ""),
-                "clinician": inv.clinician,
-                "need_profile": str(inv.need_profile or ""),
-                "language": inv.language,
-                "status": inv.status,
-                "source": inv.source,
-                "created_at": when(inv.created_at),
-                "expires_at": when(inv.expires_at),
-                "completed_at": when(inv.completed_at),
-                "opted_out_at": when(inv.opted_out_at),
-                "messages": [
-                    {
-                        "kind": m.kind,
-                        "number": m.number,
-                        "channel": m.channel,
-                        "status": m.status,
-                        "sent_at": when(m.sent_at),
-                    }
-                    for m in inv.messages.all()
-                ],
-            }
-            for inv in invitations
-        ],
-        "responses": [
-            {
-                "survey": r.survey.title,
-                "submitted_at": when(r.submitted_at),
-                "language": r.language,
-                "contact_name": r.contact_name,
-                "contact_email": r.contact_email,
-                "contact_phone": r.contact_phone,
-                "answers": [{"question": a.question.text, "answer": a.display()} for a in r.answers.all()],
-            }
-            for r in responses
-        ],
-    }
-
-
-@dataclass(frozen=True)
-class Erasure:
-    invitations: int
-    responses: int
-
-
-@transaction.atomic
-def contact_erase(*, contact: Contact, by: User, now: datetime) -> Erasure:
-    """An erasure request: delete the contact's invitations (and their messages), and unlink
-    their responses from them and strip any contact details, so the answers that remain in the
-    practice's statistics no longer point to the person.
-
-    Outbox messages to their address or number go too (a loop question about an incident, say).
-
-    The suppression list entry stays: it holds no address, and it is how the practice keeps
-    respecting a "no more messages" after forgetting everything else.
-    """
-    invitations = _contact_invitations(contact)
-    invitation_ids = list(invitations.values_list("pk", flat=True))
-    responses = _contact_responses(contact, invitation_ids)
-    response_ids = list(responses.values_list("pk", flat=True))
-    Response.objects.filter(pk__in=response_ids).update(
-        invitation=None, consent_to_contact=False, contact_name="", contact_email="", contact_phone=""
-    )
-    Invitation.objects.filter(pk__in=invitation_ids).delete()
-    for address in filter(None, (contact.email, contact.phone)):
-        outbox_erase_recipient(to=address)  # messages to them waiting, failed or recently sent
-    _audit(
-        by=by, action=AuditEvent.Action.ERASED, invitations=len(invitation_ids), responses=len(response_ids)
-    )
-    logger.info("erasure request: %s invitations, %s responses", len(invitation_ids), len(response_ids))
-    return Erasure(invitations=len(invitation_ids), responses=len(response_ids))
-
-
-# --- Integration tokens for the practice-management system -----------------------------------------
-
-
-def _token_digest(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-@transaction.atomic
-def integration_token_create(*, name: str, by: User) -> tuple[IntegrationToken, str]:
-    """A new token; the raw secret is returned once, to show the manager, and never stored."""
-    raw = INTEGRATION_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = IntegrationToken.objects.create(
-        name=name, token_hash=_token_digest(raw), hint=raw[-4:], created_by=by
-    )
-    return token, raw
-
-
-@transaction.atomic
-def integration_token_revoke(*, token: IntegrationToken, by: User, now: datetime) -> bool:
-    return bool(
-        IntegrationToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
-            revoked_at=now, revoked_by=by, updated_at=now
-        )
-    )
-
-
-def integration_token_authenticate(*, raw: str, now: datetime) -> IntegrationToken | None:
-    """The active token with this secret, or None. Records when it was last used (once a minute)."""
-    if not raw.startswith(INTEGRATION_TOKEN_PREFIX) or len(raw) > 100:
-        return None
-    token = IntegrationToken.objects.active().filter(token_hash=_token_digest(raw)).first()
-    if token is not None and (token.last_used_at is None or token.last_used_at < now - timedelta(minutes=1)):
-        IntegrationToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token

@@ -1,11 +1,13 @@
 """Managers' invitation pages, under /feedback/invitations/.
 
-The patient's opt-out and the API are in invitation_root_urls.py (their addresses are public contracts).
+The patient's opt-out and the API are in root_urls.py (their addresses are public contracts).
 """
 
 from django.urls import path
 
-from feedback import invitation_views as views
+from feedback.invitations import views
+
+app_name = "invitations"
 
 urlpatterns = [
     path("", views.InvitationListView.as_view(), name="invitation_list"),

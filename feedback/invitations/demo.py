@@ -57,7 +57,7 @@ def seed(*, options: dict, out: Callable[[str], None]) -> None:
     if rules.default_survey_id is None:
         InvitationRules.objects.filter(pk=rules.pk).update(default_survey=survey)
     Invitation.objects.filter(source=Invitation.Source.DEMO).delete()
-    rng = random.Random(20261128)  # noqa: S311 — demo data, not secrets
+    rng = random.Random(20261128)
     now = timezone.now().replace(second=0, microsecond=0)
     rows: list[tuple[Invitation, list[InvitationMessage]]] = []
     serial = 0

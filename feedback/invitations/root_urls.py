@@ -6,7 +6,7 @@ their paths; the project's URLconf includes this module by name.
 
 from django.urls import path
 
-from feedback import invitation_views as views
+from feedback.invitations import views
 
 urlpatterns = [
     path("api/visits/", views.api_visits, name="api_visits"),

@@ -19,8 +19,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.generic import FormView, ListView, UpdateView
 
-from feedback import invitation_import, invitations
-from feedback.invitation_forms import (
+from feedback import invitations
+from feedback.invitations import Outcome, visits
+from feedback.invitations import imports as invitation_import
+from feedback.invitations.forms import (
     ContactEraseForm,
     ContactForm,
     IntegrationTokenForm,
@@ -28,7 +30,6 @@ from feedback.invitation_forms import (
     InvitationRulesForm,
     VisitListUploadForm,
 )
-from feedback.invitations import Outcome
 from feedback.models import (
     IntegrationToken,
     Invitation,
@@ -99,14 +100,14 @@ class VisitListUploadView(ManagerRequiredMixin, FormView):
                 content=upload.read(),
                 by=self.request.user,
             )
-        except invitation_import.FileRejected as exc:
+        except visits.FileRejected as exc:
             form.add_error("file", str(exc))
             return self.render_to_response(self.get_context_data(form=form), status=400)
         if invitation_import.import_should_run_inline(job):
             invitation_import.import_validate(import_id=job.pk)
         else:
             invitation_import.import_check_later(job=job)
-        return redirect("invitation_import_detail", pk=job.pk)
+        return redirect("invitations:invitation_import_detail", pk=job.pk)
 
     def form_invalid(self, form) -> HttpResponse:
         return self.render_to_response(self.get_context_data(form=form), status=400)
@@ -166,10 +167,10 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     job = _import_for_manager(pk)
     if not invitation_import.import_confirm(job=job, now=timezone.now()):
         messages.error(request, "This visit list is not ready to import (it may have been imported already).")
-        return redirect("invitation_import_detail", pk=job.pk)
+        return redirect("invitations:invitation_import_detail", pk=job.pk)
     if invitation_import.import_should_run_inline(job):
         invitation_import.import_run(import_id=job.pk)
-    return redirect("invitation_import_detail", pk=job.pk)
+    return redirect("invitations:invitation_import_detail", pk=job.pk)
 
 
 @require_POST
@@ -178,7 +179,7 @@ def import_discard(request: HttpRequest, pk: int) -> HttpResponse:
     job = _import_for_manager(pk)
     if invitation_import.import_discard(job=job, now=timezone.now()):
         messages.success(request, f"Discarded {job.filename}. Nothing was imported.")
-    return redirect("invitation_import_upload")
+    return redirect("invitations:invitation_import_upload")
 
 
 # --- Sending rules and integrations ---------------------------------------------------------------
@@ -187,7 +188,7 @@ def import_discard(request: HttpRequest, pk: int) -> HttpResponse:
 class InvitationRulesView(ManagerRequiredMixin, UpdateView):
     form_class = InvitationRulesForm
     template_name = "feedback/invitations/rules_form.html"
-    success_url = reverse_lazy("invitation_rules")
+    success_url = reverse_lazy("invitations:invitation_rules")
 
     def get_object(self, queryset=None) -> InvitationRules:
         return InvitationRules.current()
@@ -236,7 +237,7 @@ def integration_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(IntegrationToken, pk=pk)
     if invitations.integration_token_revoke(token=token, by=request.user, now=timezone.now()):
         messages.success(request, f"Revoked {token}. Visits posted with it are now refused.")
-    return redirect("integration_list")
+    return redirect("invitations:integration_list")
 
 
 # --- Response rates and failed messages -----------------------------------------------------------
@@ -300,7 +301,7 @@ def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
             request,
             "This message cannot be retried: the link has expired or the patient's details were purged.",
         )
-    return redirect("invitation_failed_list")
+    return redirect("invitations:invitation_failed_list")
 
 
 # --- Patient data requests (access and erasure) ---------------------------------------------------
@@ -359,7 +360,7 @@ def contact_erase(request: HttpRequest) -> HttpResponse:
         request,
         f"Erased {erased.invitations} invitation(s) and unlinked {erased.responses} response(s).",
     )
-    return redirect("contact_requests")
+    return redirect("invitations:contact_requests")
 
 
 # --- The patient's opt-out ------------------------------------------------------------------------
@@ -422,7 +423,7 @@ def api_visits(request: HttpRequest) -> JsonResponse:
         return _api_error(400, 'Send one visit object, or {"visits": [ ... ]}.')
     if len(items) > API_MAX_VISITS:
         return _api_error(400, f"At most {API_MAX_VISITS} visits per request.")
-    rules, vocabulary = InvitationRules.current(), invitation_import.Vocabulary()
+    rules, vocabulary = InvitationRules.current(), visits.Vocabulary()
     surveys = _named_surveys(items)
     results = [
         _api_visit(item, token=token, rules=rules, surveys=surveys, vocabulary=vocabulary, now=now)
@@ -448,7 +449,7 @@ def _api_visit(
     token: IntegrationToken,
     rules: InvitationRules,
     surveys: dict[str, Survey],
-    vocabulary: invitation_import.Vocabulary,
+    vocabulary: visits.Vocabulary,
     now: datetime,
 ) -> dict:
     survey_slug = item.get("survey") if isinstance(item, dict) else None
@@ -460,7 +461,7 @@ def _api_visit(
             "status": "invalid",
             "errors": {"survey": "unknown or inactive survey"},
         }
-    checked = invitation_import.check_posted_visit(item, survey=survey, vocabulary=vocabulary, now=now)
+    checked = visits.check_posted_visit(item, survey=survey, vocabulary=vocabulary, now=now)
     if checked.visit is None:
         return {"external_id": external_id, "status": "invalid", "errors": dict(checked.errors)}
     outcome, _invitation = invitations.invitation_create(
