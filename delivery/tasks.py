@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from celery import shared_task
 from django.utils import timezone
 
 from delivery import services
+from servicedesk.sweeps import sweep
 
 
-@shared_task
+@sweep
 def schedule_runs() -> int:
     """Create today's checklist runs (idempotent: the unique constraint absorbs reruns)."""
     return services.runs_schedule(now=timezone.now())
 
 
-@shared_task
+@sweep
 def mark_missed_runs() -> int:
     return services.runs_mark_missed(now=timezone.now())
 
 
-@shared_task
+@sweep
 def send_run_reminders() -> int:
     return services.runs_send_reminders(now=timezone.now())

@@ -3,7 +3,6 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from celery import shared_task
 from django.conf import settings
 from django.db import IntegrityError
 from django.db.models import Case, When
@@ -12,11 +11,12 @@ from django.utils import timezone
 from design.metrics import GOALS_MET_PCT
 from design.models import ServiceGoal
 from design.services import goal_measure, past_review_notify, review_reminder_send
+from servicedesk.sweeps import sweep
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task
+@sweep
 def send_goal_review_reminders() -> int:
     """Sweep: owners of goals due for review soon, then managers about goals past review.
 
@@ -32,7 +32,7 @@ def send_goal_review_reminders() -> int:
     return queued + past_review_notify(now=now)
 
 
-@shared_task
+@sweep
 def measure_goals() -> int:
     """Sweep: record today's status of every active goal (one row per goal and day, updated on rerun)."""
     now = timezone.now()

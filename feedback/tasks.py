@@ -6,6 +6,7 @@ from celery import shared_task
 
 from feedback import invitations
 from feedback.invitations import imports as invitation_import
+from servicedesk.sweeps import sweep
 
 # --- Survey invitations (issue 6) ------------------------------------------------------------------
 
@@ -16,13 +17,13 @@ def send_invitation_message(message_id: int) -> bool:
     return invitations.message_send(message_id=message_id)
 
 
-@shared_task
+@sweep
 def invitations_sweep() -> dict:
     """Every minute: expire, cancel what is no longer needed, publish what is due, resume imports."""
     return invitations.invitations_sweep().as_dict()
 
 
-@shared_task
+@sweep
 def invitations_purge() -> int:
     """Hourly: delete contact details whose retention period has passed."""
     return invitations.invitations_purge()

@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from recovery import services
 from recovery.models import FollowUp, RecoveryPlan
+from servicedesk.sweeps import sweep
 
 
-@shared_task
+@sweep
 def escalate_overdue_incidents() -> int:
     """Climb one escalation step for every incident whose next step is due (claimed one by one)."""
     return services.incidents_escalate_due(now=timezone.now(), limit=settings.RECOVERY_ESCALATION_BATCH)
@@ -23,7 +24,7 @@ def send_assignment_notice(followup_id: int) -> bool:
     return services.assignment_notice_send(followup_id=followup_id, now=timezone.now())
 
 
-@shared_task
+@sweep
 def send_recovery_reminders() -> int:
     """Sweep: assignment notices the broker never delivered, and actions due today (from the morning)."""
     now = timezone.now()

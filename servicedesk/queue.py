@@ -16,7 +16,7 @@ import logging
 import time
 from functools import partial
 
-from celery import Task
+from celery import Signature, Task
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -43,12 +43,20 @@ class BrokerBreaker:
 broker = BrokerBreaker()
 
 
-def enqueue(task: Task, *args: int | str) -> None:
+def task(name: str) -> Signature:
+    """A task by its registered name, for services to enqueue without importing their app's tasks
+    module (tasks import services, never the other way round)."""
+    from servicedesk.celery import app
+
+    return app.signature(name)
+
+
+def enqueue(task: Task | Signature, *args: int | str) -> None:
     """Publish ``task(*args)`` once the current transaction commits. Args are ids, never patient data."""
     transaction.on_commit(partial(publish, task, *args))
 
 
-def publish(task: Task, *args: int | str, probe: bool = False) -> bool:
+def publish(task: Task | Signature, *args: int | str, probe: bool = False) -> bool:
     """Publish now; True when the broker took it. Never raises: the sweep is the fallback.
 
     Sweeps pass ``probe=True``: they are how work resumes after an outage, so they try the

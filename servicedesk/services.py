@@ -20,7 +20,7 @@ from django.utils.http import urlsafe_base64_encode
 from servicedesk.audit import Action, changes, log_action
 from servicedesk.models import ClosedDay, Location, OpeningHours, Touchpoint, User
 from servicedesk.outbox import message_key, outbox_email
-from servicedesk.queue import enqueue
+from servicedesk.queue import enqueue, task
 from servicedesk.roles import Role
 
 logger = logging.getLogger(__name__)
@@ -44,13 +44,11 @@ def staff_member_create(
     by: User,
 ) -> User:
     """Add a team member. They get an email with a link to choose their own password."""
-    from servicedesk.tasks import send_welcome_email
-
     user = User(username=username, first_name=first_name, last_name=last_name, email=email, location=location)
     user.set_unusable_password()
     user.save()
     _set_role(user, role)
-    enqueue(send_welcome_email, user.pk)
+    enqueue(task("servicedesk.tasks.send_welcome_email"), user.pk)
     log_action(user, Action.CREATED, by, {"role": ["—", role.label], "location": ["—", _text(location)]},
                label=_member_label(user))  # fmt: skip
     return user
@@ -106,15 +104,13 @@ def staff_member_update(
 @transaction.atomic
 def staff_member_resend_welcome(*, member: User, by: User) -> bool:
     """Send the set-your-password email again, if the person has not chosen a password yet."""
-    from servicedesk.tasks import send_welcome_email
-
     updated = (
         User.objects.filter(pk=member.pk, is_active=True, password__startswith=UNUSABLE_PASSWORD_PREFIX)
         .exclude(welcome_email_sent_at=None)
         .update(welcome_email_sent_at=None)
     )
     if updated:
-        enqueue(send_welcome_email, member.pk)
+        enqueue(task("servicedesk.tasks.send_welcome_email"), member.pk)
         log_action(member, Action.CHANGED, by, {"set-password link": ["—", "sent again"]},
                    label=_member_label(member))  # fmt: skip
     return bool(updated)

@@ -6,6 +6,7 @@ from django.utils import timezone
 from servicedesk.models import User
 from servicedesk.outbox import outbox_deliver, outbox_sweep
 from servicedesk.services import welcome_email_send
+from servicedesk.sweeps import sweep
 
 
 @shared_task
@@ -13,7 +14,7 @@ def send_welcome_email(user_id: int) -> bool:
     return welcome_email_send(user_id=user_id, now=timezone.now())
 
 
-@shared_task
+@sweep
 def send_due_welcome_emails() -> int:
     """Sweep: every account still waiting for its welcome email (broker was down, mail failed)."""
     due = User.objects.awaiting_welcome_email().values_list("pk", flat=True)[:200]
@@ -26,7 +27,7 @@ def deliver_message(message_id: int) -> bool:
     return outbox_deliver(message_id=message_id, now=timezone.now())
 
 
-@shared_task
+@sweep
 def sweep_outbox() -> int:
     """Sweep: every message due (new after a broker outage, or a retry), interrupted sends, old rows."""
     return outbox_sweep(now=timezone.now())

@@ -30,7 +30,10 @@ from feedback.models import (
     Survey,
 )
 from servicedesk.models import User
-from servicedesk.queue import enqueue
+from servicedesk.queue import enqueue, task
+
+CHECK_TASK = "feedback.tasks.check_invitation_import"
+RUN_TASK = "feedback.tasks.run_invitation_import"
 
 logger = logging.getLogger(__name__)
 # The sweep resumes background checks and imports idle this long (a broker outage, a lost task).
@@ -53,9 +56,7 @@ def import_should_run_inline(job: InvitationImport) -> bool:
 
 
 def import_check_later(*, job: InvitationImport) -> None:
-    from feedback.tasks import check_invitation_import
-
-    enqueue(check_invitation_import, job.pk)
+    enqueue(task(CHECK_TASK), job.pk)
 
 
 def import_validate(*, import_id: int, now: datetime | None = None) -> str:
@@ -97,9 +98,7 @@ def import_confirm(*, job: InvitationImport, now: datetime) -> bool:
         status=InvitationImport.Status.QUEUED, updated_at=now
     )
     if confirmed and not import_should_run_inline(job):
-        from feedback.tasks import run_invitation_import
-
-        enqueue(run_invitation_import, job.pk)
+        enqueue(task(RUN_TASK), job.pk)
     return bool(confirmed)
 
 
@@ -208,8 +207,6 @@ def import_progress(job: InvitationImport) -> int | None:
 
 def imports_resume(*, now: datetime) -> int:
     """The sweep's part: restart checks and imports that no worker has touched for a while."""
-    from feedback.tasks import check_invitation_import, run_invitation_import
-
     Status = InvitationImport.Status
     InvitationImport.objects.filter(status=Status.IMPORTING, claimed_at__lt=now - STALE_IMPORT).update(
         status=Status.QUEUED, updated_at=now
@@ -220,6 +217,6 @@ def imports_resume(*, now: datetime) -> int:
         status__in=(Status.VALIDATING, Status.QUEUED), updated_at__lt=idle
     ).values_list("pk", "status")[:20]:
         InvitationImport.objects.filter(pk=pk, status=status, updated_at__lt=idle).update(updated_at=now)
-        enqueue(check_invitation_import if status == Status.VALIDATING else run_invitation_import, pk)
+        enqueue(task(CHECK_TASK if status == Status.VALIDATING else RUN_TASK), pk)
         resumed += 1
     return resumed

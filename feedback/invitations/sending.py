@@ -33,7 +33,9 @@ from feedback.models import (
 )
 from servicedesk import notify
 from servicedesk.models import Location, Touchpoint
-from servicedesk.queue import enqueue, publish
+from servicedesk.queue import enqueue, publish, task
+
+SEND_TASK = "feedback.tasks.send_invitation_message"
 
 logger = logging.getLogger(__name__)
 
@@ -252,9 +254,7 @@ def invitation_create(
 
 
 def _publish_on_commit(message_id: int) -> None:
-    from feedback.tasks import send_invitation_message
-
-    enqueue(send_invitation_message, message_id)
+    enqueue(task(SEND_TASK), message_id)
 
 
 # --- Sending -------------------------------------------------------------------------------------
@@ -505,8 +505,6 @@ def invitations_sweep(*, now: datetime | None = None, limit: int = SWEEP_BATCH) 
 
 
 def _publish_due(*, now: datetime, limit: int) -> int:
-    from feedback.tasks import send_invitation_message
-
     due = list(
         InvitationMessage.objects.due(now)
         .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - REPUBLISH_AFTER))
@@ -518,7 +516,7 @@ def _publish_due(*, now: datetime, limit: int) -> int:
     InvitationMessage.objects.filter(pk__in=due).update(enqueued_at=now)
     published = 0
     for pk in due:
-        if not publish(send_invitation_message, pk, probe=True):
+        if not publish(task(SEND_TASK), pk, probe=True):
             # Not published: let the next sweep publish them at once, not five minutes later.
             InvitationMessage.objects.filter(pk__in=due[published:], status=MessageStatus.QUEUED).update(
                 enqueued_at=None

@@ -24,7 +24,7 @@ from recovery.models import (
 )
 from recovery.services.sla import clock_for, end_pause, policy_for, reschedule
 from servicedesk.models import Location, Touchpoint, User
-from servicedesk.queue import enqueue
+from servicedesk.queue import enqueue, task
 
 logger = logging.getLogger(__name__)
 
@@ -390,9 +390,7 @@ def incident_assign(*, incident: Incident, assignee: User, by: User, now: dateti
         notified_at=now if assignee.pk == by.pk else None,
     )
     if row.notified_at is None:
-        from recovery.tasks import send_assignment_notice
-
-        enqueue(send_assignment_notice, row.pk)
+        enqueue(task("recovery.tasks.send_assignment_notice"), row.pk)
     return incident
 
 

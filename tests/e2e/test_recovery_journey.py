@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from recovery import services
 from recovery.models import FollowUp, Incident
+from servicedesk.outbox import outbox_sweep
 from tests.factories import LocationFactory, TouchpointFactory, UserFactory
 
 
@@ -76,5 +77,6 @@ def test_staff_logs_an_incident_on_a_phone_and_the_manager_assigns_it(
     expect(page.get_by_text("Escalated · level 1")).to_be_visible()
     expect(page.get_by_text("not acknowledged, overdue by 2 min")).to_be_visible()
     assert incident.timeline.filter(kind=FollowUp.Kind.ESCALATION).count() == 1
+    outbox_sweep(now=incident.respond_by + timedelta(minutes=2))  # the worker, at that (travelled) time
     assert [m.to for m in mailoutbox if "overdue by" in m.subject] == [[manager.email]]
     shot(page, "escalated")
