@@ -20,6 +20,7 @@ from recovery.models import FollowUp, Incident
 from servicedesk.access import manager_required, team_required
 from servicedesk.models import Touchpoint, User
 from servicedesk.queue import enqueue
+from servicedesk.refusal import refused
 
 
 def _dashboard_scope(request: HttpRequest) -> tuple[DashboardFilterForm, board.Scope | None]:
@@ -52,7 +53,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """The managers' landing page: are we meeting our goals, for whom, where, and what needs us today."""
     form, scope = _dashboard_scope(request)
     if scope is None:
-        return render(request, "dashboard/dashboard.html", {"form": form}, status=400)
+        return refused(request, "dashboard/dashboard.html", {"form": form})
     context = {"form": form, "scope": scope, **board.sections(scope)}
     if context["feedback"].as_of is None and cache.add("dashboard:summaries-requested", True, 300):
         # Nothing counted yet (a new install, fresh demo data): ask a worker to count now rather
@@ -67,7 +68,7 @@ def dashboard_export(request: HttpRequest) -> HttpResponse:
     """The dashboard's figures for the same period and filter, as CSV (aggregates only)."""
     form, scope = _dashboard_scope(request)
     if scope is None:
-        return render(request, "dashboard/dashboard.html", {"form": form}, status=400)
+        return refused(request, "dashboard/dashboard.html", {"form": form})
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"dashboard-{scope.first_day:%Y%m%d}-{scope.last_day:%Y%m%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -83,7 +84,7 @@ def dashboard_report(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     form = MonthlyReportForm(request.GET or None, today=timezone.localdate(now))
     if form.is_bound and not form.is_valid():
-        return render(request, "dashboard/report.html", {"form": form}, status=400)
+        return refused(request, "dashboard/report.html", {"form": form})
     month = form.cleaned_data["month"] if form.is_bound else form.default_month()
     scope = reports.month_scope(month, now=now)
     context = {"form": form, "scope": scope, "month": month, **reports.monthly_report(scope)}

@@ -36,6 +36,7 @@ from servicedesk.access import ManagerRequiredMixin, manager_required, team_requ
 from servicedesk.audit import form_save_logged
 from servicedesk.metrics import Filters, Period
 from servicedesk.models import Touchpoint
+from servicedesk.refusal import RefusedFormMixin, refused
 
 HISTORY_PAGE_SIZE = 25
 
@@ -218,7 +219,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     return render(request, "delivery/overview.html", context)
 
 
-class TemplateFormMixin(ManagerRequiredMixin):
+class TemplateFormMixin(ManagerRequiredMixin, RefusedFormMixin):
     model = ChecklistTemplate
     form_class = ChecklistTemplateForm
     template_name = "delivery/template_form.html"
@@ -285,11 +286,13 @@ def item_create(request: HttpRequest, pk: int) -> HttpResponse:
         services.item_add(template=template, by=request.user, **form.cleaned_data)
         messages.success(request, "Item added.")
         return redirect(f"{reverse('delivery:template_detail', args=[template.pk])}#items")
-    status = 422 if request.method == "POST" else 200
-    return render(request, "delivery/item_form.html", {"form": form, "template": template}, status=status)
+    context = {"form": form, "template": template}
+    if request.method == "POST":
+        return refused(request, "delivery/item_form.html", context)
+    return render(request, "delivery/item_form.html", context)
 
 
-class ItemUpdateView(ManagerRequiredMixin, UpdateView):
+class ItemUpdateView(ManagerRequiredMixin, RefusedFormMixin, UpdateView):
     model = ChecklistItem
     form_class = ChecklistItemForm
     template_name = "delivery/item_form.html"
@@ -422,7 +425,7 @@ def protocol_detail(request: HttpRequest, pk: int, number: int | None = None) ->
     return render(request, "delivery/protocol_detail.html", context)
 
 
-class ProtocolCreateView(ManagerRequiredMixin, CreateView):
+class ProtocolCreateView(ManagerRequiredMixin, RefusedFormMixin, CreateView):
     model = Protocol
     form_class = ProtocolForm
     template_name = "delivery/protocol_form.html"
@@ -439,7 +442,7 @@ class ProtocolCreateView(ManagerRequiredMixin, CreateView):
         return redirect("delivery:protocol_detail", pk=protocol.pk)
 
 
-class ProtocolUpdateView(ManagerRequiredMixin, UpdateView):
+class ProtocolUpdateView(ManagerRequiredMixin, RefusedFormMixin, UpdateView):
     model = Protocol
     form_class = ProtocolForm
     template_name = "delivery/protocol_form.html"

@@ -22,6 +22,7 @@ from design.forms import AccommodationFormSet, GoalFilterForm, GoalForm, NeedFor
 from design.models import GoalAcknowledgement, PatientNeedProfile, Pillar, ServiceGoal
 from servicedesk.access import manager_required, team_required
 from servicedesk.models import User
+from servicedesk.refusal import REFUSED
 
 GOALS_PER_PAGE = 50
 GOAL_RELATED = ("owner", "location", "touchpoint", "need_profile")
@@ -125,7 +126,7 @@ def _goal_form_page(request: HttpRequest, form: GoalForm, goal: ServiceGoal | No
     except ValidationError:
         preview = None  # the form shows the error beside the field
     context = {"form": form, "goal": goal, "preview": preview}
-    return render(request, "design/goal_form.html", context, status=400 if form.errors else 200)
+    return render(request, "design/goal_form.html", context, status=REFUSED if form.errors else 200)
 
 
 @manager_required
@@ -282,7 +283,7 @@ def _profile_form(request: HttpRequest, profile: PatientNeedProfile | None) -> H
         messages.success(request, _("Saved “%(name)s”.") % {"name": saved})
         return redirect("design:profile_detail", pk=saved.pk)
     context = {"form": form, "needs": needs, "accommodations": accommodations, "profile": profile}
-    return render(request, "design/profile_form.html", context, status=400 if data is not None else 200)
+    return render(request, "design/profile_form.html", context, status=REFUSED if data is not None else 200)
 
 
 @manager_required

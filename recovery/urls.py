@@ -1,6 +1,6 @@
 from django.urls import path
 
-from recovery import views
+from recovery import actions, views
 
 app_name = "recovery"
 
@@ -9,7 +9,11 @@ urlpatterns = [
     path("incidents/new/", views.incident_log, name="incident_log"),
     path("incidents/<str:reference>/", views.incident_detail, name="incident_detail"),
     path("incidents/<str:reference>/actions/<int:pk>/done/", views.action_done, name="action_done"),
-    path("incidents/<str:reference>/<str:action>/", views.incident_act, name="incident_act"),
+    # One named view per thing staff do to an incident: /incidents/INC-2026-0042/acknowledge/ …
+    *(
+        path(f"incidents/<str:reference>/{view.action}/", view.as_view(), name=f"incident_{view.action}")
+        for view in actions.VIEWS
+    ),
     path("sla/", views.sla_list, name="sla_list"),
     path("sla/<str:severity>/", views.sla_edit, name="sla_edit"),
     path("plans/", views.plan_list, name="plan_list"),

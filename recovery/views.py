@@ -7,16 +7,12 @@ the "Did we put it right?" link, without logging in.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -38,6 +34,7 @@ from recovery.models import (
 from servicedesk import audit
 from servicedesk.access import manager_required, team_required
 from servicedesk.models import OpeningHours, User
+from servicedesk.refusal import REFUSED, refused
 
 PAGE_SIZE = 25
 
@@ -120,75 +117,6 @@ def _logged_message(incident: Incident) -> str:
     return message
 
 
-@dataclass(frozen=True)
-class Action:
-    form: type[forms.Form] | None
-    run: Callable[..., object]
-    done: str
-
-
-ACTIONS: dict[str, Action] = {
-    "acknowledge": Action(
-        None, lambda i, u, d, now: services.incident_acknowledge(incident=i, by=u, now=now), "Acknowledged."
-    ),
-    "start": Action(
-        None, lambda i, u, d, now: services.incident_start(incident=i, by=u, now=now), "Work started."
-    ),
-    "resume": Action(
-        None,
-        lambda i, u, d, now: services.incident_resume(incident=i, by=u, now=now),
-        "Work resumed: the clock is running again.",
-    ),
-    "close": Action(None, lambda i, u, d, now: services.incident_close(incident=i, by=u, now=now), "Closed."),
-    "pause": Action(
-        rforms.ReasonForm,
-        lambda i, u, d, now: services.incident_pause(incident=i, by=u, reason=d["reason"], now=now),
-        "Paused while waiting on the patient: the clock has stopped.",
-    ),
-    "reopen": Action(
-        rforms.ReasonForm,
-        lambda i, u, d, now: services.incident_reopen(incident=i, by=u, reason=d["reason"], now=now),
-        "Reopened.",
-    ),
-    "assign": Action(
-        rforms.AssignForm,
-        lambda i, u, d, now: services.incident_assign(incident=i, assignee=d["assignee"], by=u, now=now),
-        "Assigned.",
-    ),
-    "note": Action(
-        rforms.NoteForm,
-        lambda i, u, d, now: services.incident_note(incident=i, by=u, body=d["body"], now=now),
-        "Note added.",
-    ),
-    "contact": Action(
-        rforms.ContactForm,
-        lambda i, u, d, now: services.incident_log_contact(
-            incident=i, by=u, channel=d["channel"], outcome=d["outcome"], body=d["body"], now=now
-        ),
-        "Patient contact logged.",
-    ),
-    "action": Action(
-        rforms.ActionForm,
-        lambda i, u, d, now: services.incident_add_action(
-            incident=i, by=u, description=d["description"], due_on=d["due_on"], owner=d["owner"], now=now
-        ),
-        "Action added.",
-    ),
-    "resolve": Action(
-        rforms.ResolveForm,
-        lambda i, u, d, now: services.incident_resolve(
-            incident=i, by=u, summary=d["summary"], root_cause=d["root_cause"], now=now
-        ),
-        "Resolved. If the patient agreed to be contacted, ask them whether we put it right.",
-    ),
-    "ask_patient": Action(
-        None,
-        lambda i, u, d, now: services.loop_link_send(incident=i, by=u, now=now),
-        'Sent the patient the "Did we put it right?" question.',
-    ),
-}
-
-
 def _detail_context(incident: Incident, **forms_in_error) -> dict:
     timeline = incident.timeline.select_related("author", "owner").order_by("-at", "-pk")
     return {
@@ -214,32 +142,6 @@ def incident_detail(request: HttpRequest, reference: str) -> HttpResponse:
     if incident.has_patient_contact:  # a patient's contact details on screen: recorded
         audit.log_action(incident, audit.Action.VIEWED, request.user, label=incident.reference)
     return render(request, "recovery/incident_detail.html", _detail_context(incident))
-
-
-@require_POST
-@team_required
-def incident_act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
-    """Run one action from the detail page; a refused one says why, a bad form is shown again (400)."""
-    spec = ACTIONS.get(action)
-    if spec is None:
-        raise Http404("No such action.")
-    incident = get_incident_for_user(request.user, reference)
-    prefix = action if action in ("pause", "reopen") else None
-    form = spec.form(request.POST, prefix=prefix) if spec.form else None
-    if form is not None and not form.is_valid():
-        context = _detail_context(incident, **{action: form})
-        return render(request, "recovery/incident_detail.html", context, status=400)
-    try:
-        spec.run(incident, request.user, form.cleaned_data if form else {}, timezone.now())
-    except ValidationError as exc:
-        if form is None or isinstance(exc, services.TransitionRefused):
-            messages.error(request, " ".join(exc.messages))
-            return redirect("recovery:incident_detail", incident.reference)
-        form.add_error(None, exc)
-        context = _detail_context(incident, **{action: form})
-        return render(request, "recovery/incident_detail.html", context, status=400)
-    messages.success(request, spec.done)
-    return redirect("recovery:incident_detail", incident.reference)
 
 
 @require_POST
@@ -390,7 +292,7 @@ def drill_create(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Drill logged.")
             return redirect("recovery:plan_detail", plan.pk)
-    return render(request, "recovery/plan_detail.html", _plan_detail_context(plan, form), status=400)
+    return refused(request, "recovery/plan_detail.html", _plan_detail_context(plan, form))
 
 
 # --- The patient's "Did we put it right?" page -------------------------------------------------------
@@ -420,5 +322,5 @@ def loop(request: HttpRequest, token: str) -> HttpResponse:
         if answer in ("yes", "no"):
             services.loop_answer(token=token, recovered=answer == "yes", now=now)
             return _patient_page(request, "recovery/loop_thanks.html", {"recovered": answer == "yes"})
-        return _patient_page(request, "recovery/loop.html", {"error": True}, status=400)
+        return _patient_page(request, "recovery/loop.html", {"error": True}, status=REFUSED)
     return _patient_page(request, "recovery/loop.html")

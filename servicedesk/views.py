@@ -29,6 +29,7 @@ from servicedesk.forms import (
     TouchpointForm,
 )
 from servicedesk.models import ClosedDay, Location, OpeningHours, OutboxMessage, Touchpoint, User
+from servicedesk.refusal import RefusedFormMixin
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ class TouchpointListView(ManagerRequiredMixin, ListView):
     template_name = "servicedesk/touchpoint_list.html"
 
 
-class VocabularyEditMixin(ManagerRequiredMixin):
+class VocabularyEditMixin(ManagerRequiredMixin, RefusedFormMixin):
     """Create/edit a location or touchpoint on the shared form page."""
 
     template_name = "servicedesk/vocabulary_form.html"
@@ -182,7 +183,7 @@ class TeamListView(ManagerRequiredMixin, ListView):
     )
 
 
-class StaffMemberCreateView(ManagerRequiredMixin, FormView):
+class StaffMemberCreateView(ManagerRequiredMixin, RefusedFormMixin, FormView):
     template_name = "servicedesk/staff_member_form.html"
     form_class = StaffMemberForm
 
@@ -194,7 +195,7 @@ class StaffMemberCreateView(ManagerRequiredMixin, FormView):
         return redirect("team_list")
 
 
-class StaffMemberUpdateView(ManagerRequiredMixin, FormView):
+class StaffMemberUpdateView(ManagerRequiredMixin, RefusedFormMixin, FormView):
     template_name = "servicedesk/staff_member_form.html"
     form_class = StaffMemberForm
 

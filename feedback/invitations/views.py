@@ -40,6 +40,7 @@ from feedback.models import (
 )
 from servicedesk.access import ManagerRequiredMixin, manager_required
 from servicedesk.audit import form_save_logged
+from servicedesk.refusal import RefusedFormMixin, refused
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ class InvitationListView(ManagerRequiredMixin, ListView):
 # --- Visit-list imports ---------------------------------------------------------------------------
 
 
-class VisitListUploadView(ManagerRequiredMixin, FormView):
+class VisitListUploadView(ManagerRequiredMixin, RefusedFormMixin, FormView):
     template_name = "feedback/invitations/import_upload.html"
     form_class = VisitListUploadForm
 
@@ -102,15 +103,12 @@ class VisitListUploadView(ManagerRequiredMixin, FormView):
             )
         except visits.FileRejected as exc:
             form.add_error("file", str(exc))
-            return self.render_to_response(self.get_context_data(form=form), status=400)
+            return self.form_invalid(form)
         if invitation_import.import_should_run_inline(job):
             invitation_import.import_validate(import_id=job.pk)
         else:
             invitation_import.import_check_later(job=job)
         return redirect("invitations:invitation_import_detail", pk=job.pk)
-
-    def form_invalid(self, form) -> HttpResponse:
-        return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
 def _import_for_manager(pk: int) -> InvitationImport:
@@ -185,7 +183,7 @@ def import_discard(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Sending rules and integrations ---------------------------------------------------------------
 
 
-class InvitationRulesView(ManagerRequiredMixin, UpdateView):
+class InvitationRulesView(ManagerRequiredMixin, RefusedFormMixin, UpdateView):
     form_class = InvitationRulesForm
     template_name = "feedback/invitations/rules_form.html"
     success_url = reverse_lazy("invitations:invitation_rules")
@@ -200,9 +198,6 @@ class InvitationRulesView(ManagerRequiredMixin, UpdateView):
         self.object = form_save_logged(form, by=self.request.user, label="Invitation sending rules")
         messages.success(self.request, "Saved the sending rules. They apply to messages not yet sent.")
         return redirect(self.get_success_url())
-
-    def form_invalid(self, form) -> HttpResponse:
-        return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
 @manager_required
@@ -332,7 +327,7 @@ def contact_requests(request: HttpRequest) -> HttpResponse:
 def contact_export(request: HttpRequest) -> HttpResponse:
     form = ContactForm(request.POST)
     if not form.is_valid():
-        return render(request, "feedback/invitations/contact_requests.html", {"form": form}, status=400)
+        return refused(request, "feedback/invitations/contact_requests.html", {"form": form})
     data = invitations.contact_export(
         contact=form.cleaned_data["contact"], by=request.user, now=timezone.now()
     )
@@ -352,7 +347,7 @@ def contact_erase(request: HttpRequest) -> HttpResponse:
             "erase_form": form,
             "contact_text": request.POST.get("contact", ""),
         }
-        return render(request, "feedback/invitations/contact_requests.html", context, status=400)
+        return refused(request, "feedback/invitations/contact_requests.html", context)
     erased = invitations.contact_erase(
         contact=form.cleaned_data["contact"], by=request.user, now=timezone.now()
     )

@@ -29,6 +29,7 @@ from feedback.models import LANGUAGE_CODES, LANGUAGES, Invitation, Response, Sur
 from feedback.services import InvitationClosed, Where
 from servicedesk.access import team_required
 from servicedesk.models import Touchpoint
+from servicedesk.refusal import REFUSED
 from servicedesk.security import ratelimit
 
 logger = logging.getLogger(__name__)
@@ -217,7 +218,7 @@ def survey_page(
         logger.info("feedback honeypot filled on survey %s: discarded", survey.pk)
         return redirect(thanks_url(survey=survey, channel=channel, language=language, keep=keep))
     if not form.is_valid():
-        return _render_form(request, form, context, status=400)
+        return _render_form(request, form, context, status=REFUSED)
     timed = channel in (Response.Channel.KIOSK, Response.Channel.QR) and not preview
     if timed and form.filled_too_fast(minimum_seconds=settings.FEEDBACK_MIN_FILL_SECONDS):
         fresh = data.copy()
@@ -227,7 +228,7 @@ def survey_page(
         form.add_error(
             None, _("That was quicker than we expected. Please check your answers and press Send again.")
         )
-        return _render_form(request, form, context, status=400)
+        return _render_form(request, form, context, status=REFUSED)
     if preview:
         context["preview_ok"] = True
         return _render_form(request, form, context)

@@ -27,16 +27,7 @@ from feedback.services import Where
 from feedback.views.answer import choose_language, survey_page
 from servicedesk.access import ManagerRequiredMixin, manager_required
 from servicedesk.models import Touchpoint
-
-
-class BadRequestOnInvalidMixin:
-    """Invalid input comes back with its errors and a 400, never a 200 that looks like success."""
-
-    def form_invalid(self, form):
-        response = super().form_invalid(form)
-        response.status_code = 400
-        return response
-
+from servicedesk.refusal import RefusedFormMixin
 
 # --- Surveys ---------------------------------------------------------------------------------------
 
@@ -62,7 +53,7 @@ class SurveyListView(ManagerRequiredMixin, ListView):
         return context
 
 
-class SurveyCreateView(ManagerRequiredMixin, BadRequestOnInvalidMixin, CreateView):
+class SurveyCreateView(ManagerRequiredMixin, RefusedFormMixin, CreateView):
     model = Survey
     form_class = SurveySettingsForm
     template_name = "feedback/manage/survey_form.html"
@@ -73,7 +64,7 @@ class SurveyCreateView(ManagerRequiredMixin, BadRequestOnInvalidMixin, CreateVie
         return redirect("feedback:survey_builder", self.object.pk)
 
 
-class SurveyUpdateView(ManagerRequiredMixin, BadRequestOnInvalidMixin, UpdateView):
+class SurveyUpdateView(ManagerRequiredMixin, RefusedFormMixin, UpdateView):
     model = Survey
     form_class = SurveySettingsForm
     template_name = "feedback/manage/survey_form.html"
@@ -262,7 +253,7 @@ class ThemeListView(ManagerRequiredMixin, ListView):
     queryset = Theme.objects.annotate(tagged=Count("responses")).order_by("-is_active", "name")
 
 
-class ThemeEditMixin(ManagerRequiredMixin, BadRequestOnInvalidMixin):
+class ThemeEditMixin(ManagerRequiredMixin, RefusedFormMixin):
     model = Theme
     form_class = ThemeForm
     template_name = "feedback/manage/theme_form.html"

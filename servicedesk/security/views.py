@@ -19,6 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from servicedesk.access import ManagerRequiredMixin
 from servicedesk.audit import KINDS
 from servicedesk.clock import local_midnight
+from servicedesk.refusal import REFUSED
 from servicedesk.security.forms import AuditFilterForm, CodeForm
 from servicedesk.security.models import AuditEvent
 from servicedesk.security.twofactor import DEVICE_NAME, needs_two_factor, qr_code_svg, secret_for_humans
@@ -111,7 +112,9 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
         "qr_code": mark_safe(qr_code_svg(device)),  # an SVG we generated from our own data
         "secret": secret_for_humans(device),
     }
-    return render(request, "security/two_factor_setup.html", context, status=400 if form.is_bound else 200)
+    return render(
+        request, "security/two_factor_setup.html", context, status=REFUSED if form.is_bound else 200
+    )
 
 
 class AuditLogView(ManagerRequiredMixin, ListView):

@@ -119,7 +119,7 @@ def test_a_protocol_needs_its_text(manager_client, manager):
         reverse("delivery:protocol_create"),
         {"title": "Empty", "owner": manager.pk, "review_by": "2030-01-01", "body": ""},
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Write the protocol&#x27;s steps." in response.content.decode()
     assert not Protocol.objects.exists()
 

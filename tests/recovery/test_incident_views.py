@@ -22,7 +22,7 @@ def detail(incident: Incident) -> str:
 
 
 def act(incident: Incident, action: str) -> str:
-    return reverse("recovery:incident_act", args=[incident.reference, action])
+    return reverse(f"recovery:incident_{action}", args=[incident.reference])
 
 
 # --- Access matrix ---------------------------------------------------------------------------------
@@ -348,7 +348,7 @@ def test_marking_an_action_done(staff_client, staff):
 @pytest.mark.django_db
 def test_an_unknown_action_or_reference_is_a_404(staff_client):
     incident = open_incident()
-    assert staff_client.post(act(incident, "delete")).status_code == 404
+    assert staff_client.post(f"/recovery/incidents/{incident.reference}/delete/").status_code == 404
     assert staff_client.get("/recovery/incidents/INC-1999-0001/").status_code == 404
 
 

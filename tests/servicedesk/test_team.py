@@ -103,7 +103,7 @@ def test_adding_a_member_with_the_broker_down_is_quick_and_the_account_stands(
 )
 def test_bad_input_for_a_new_member_is_explained_and_nothing_is_saved(manager_client, field, value, message):
     response = manager_client.post(reverse("staff_member_create"), {**NEW_MEMBER, field: value})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message in response.content.decode()
     assert not User.objects.filter(username=NEW_MEMBER["username"]).exists()
 
@@ -142,7 +142,7 @@ def test_the_last_manager_cannot_be_demoted_or_locked_out(manager_client, manage
     url = reverse("staff_member_update", args=[manager.pk])
     data = {**NEW_MEMBER, "email": manager.email, "role": Role.STAFF.value, "is_active": "on"}
     response = manager_client.post(url, data)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "at least one active manager" in response.content.decode()
     manager = User.objects.get(pk=manager.pk)
     assert manager.role == Role.MANAGER

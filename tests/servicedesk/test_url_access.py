@@ -139,7 +139,23 @@ ACCESS = {
     "recovery:incident_list": TEAM,
     "recovery:incident_log": TEAM,
     "recovery:incident_detail": TEAM,
-    "recovery:incident_act": TEAM,
+    **{
+        f"recovery:incident_{action}": TEAM
+        for action in (
+            "acknowledge",
+            "start",
+            "resume",
+            "close",
+            "pause",
+            "reopen",
+            "assign",
+            "note",
+            "contact",
+            "action",
+            "resolve",
+            "ask_patient",
+        )
+    },
     "recovery:action_done": TEAM,
     "recovery:plan_list": TEAM,
     "recovery:plan_detail": TEAM,

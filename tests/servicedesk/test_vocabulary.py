@@ -18,7 +18,7 @@ def test_manager_adds_a_location(manager_client):
 def test_a_duplicate_location_name_is_refused_with_a_message(manager_client):
     LocationFactory(name="Hillcrest Clinic")
     response = manager_client.post(reverse("location_create"), {"name": "Hillcrest Clinic"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Location with this Name already exists" in response.content.decode()
     assert Location.objects.count() == 1
 
@@ -44,7 +44,7 @@ def test_a_touchpoint_needs_a_known_channel(manager_client):
     response = manager_client.post(
         reverse("touchpoint_create"), {"name": "Carrier pigeon", "channel": "pigeon"}
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Select a valid choice" in response.content.decode()
     assert not Touchpoint.objects.exists()
 
