@@ -27,11 +27,12 @@ run: install
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-## ruff, then the layers between the apps (import-linter, contracts in pyproject.toml).
+## ruff, the layers between the apps (import-linter), and types (mypy: services strictly); see pyproject.toml.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
+	DEBUG=1 $(BIN)/mypy
 
 ## Which app imports which (module-level imports, our packages only): compare before and after a change.
 import-graph: install

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -53,7 +54,7 @@ def ensure_can_work_on(run: ChecklistRun, user: User) -> None:
 
 
 def _closed_message(run: ChecklistRun) -> str:
-    if run.status == ChecklistRun.Status.COMPLETED:
+    if run.status == ChecklistRun.Status.COMPLETED and run.completed_at is not None:
         when = run.completed_at.astimezone(schedule.practice_tz())
         return f"This checklist was already completed by {run.completed_by or 'a colleague'} at {when:%H:%M}."
     return "This checklist was missed: its deadline has passed. Tell a practice manager what happened."
@@ -65,7 +66,7 @@ def _lock_open_run(run: ChecklistRun, user: User) -> ChecklistRun:
     locked = runs.get(pk=run.pk)
     if not locked.is_open:
         raise RunClosed(_closed_message(locked))
-    return locked
+    return cast(ChecklistRun, locked)
 
 
 # --- Recording and completing ---------------------------------------------------------------------
@@ -180,7 +181,7 @@ def _periodic_runs(today: date) -> list[ChecklistRun]:
     return runs
 
 
-def periodic_run(template: ChecklistTemplate, slot: schedule.Slot, **fields) -> ChecklistRun:
+def periodic_run(template: ChecklistTemplate, slot: schedule.Slot, **fields: Any) -> ChecklistRun:
     """The unsaved run ``template`` needs for ``slot``: its key, its deadline and whom it is for.
 
     Ids, not objects: reading ``template.location`` or ``.responsible_person`` would cost a
@@ -236,7 +237,11 @@ def _next_training_due(template: ChecklistTemplate, runs: list[ChecklistRun], to
     """The due date of the run this person needs now, or None when they need none today."""
     if any(run.is_open for run in runs):
         return None
-    completions = [run.completed_at for run in runs if run.status == ChecklistRun.Status.COMPLETED]
+    completions = [
+        run.completed_at
+        for run in runs
+        if run.status == ChecklistRun.Status.COMPLETED and run.completed_at is not None
+    ]
     if not completions:
         return today + timedelta(days=template.due_within_days)
     if not template.renew_every_days:
@@ -262,7 +267,7 @@ def runs_send_reminders(*, now: datetime) -> int:
 
 
 def run_reminder_recipients(run: ChecklistRun) -> list[User]:
-    if run.assignee_id:
+    if run.assignee is not None:
         return [run.assignee] if run.assignee.is_active else []
     if not run.responsible_role:
         return list(User.objects.managers())
@@ -312,7 +317,7 @@ def run_remind(*, run_id: int, now: datetime) -> bool:
 
 
 @transaction.atomic
-def item_add(*, template: ChecklistTemplate, by: User | None = None, **fields) -> ChecklistItem:
+def item_add(*, template: ChecklistTemplate, by: User | None = None, **fields: Any) -> ChecklistItem:
     last = template.items.aggregate(last=Max("order"))["last"]
     item = ChecklistItem.objects.create(template=template, order=(last or 0) + 1, **fields)
     log_action(
@@ -327,7 +332,7 @@ def item_move(*, item: ChecklistItem, direction: str) -> bool:
     items = list(ChecklistItem.objects.select_for_update().filter(template_id=item.template_id).active())
     index = next((i for i, other in enumerate(items) if other.pk == item.pk), None)
     target = None if index is None else index + (-1 if direction == "up" else 1)
-    if target is None or not 0 <= target < len(items):
+    if index is None or target is None or not 0 <= target < len(items):
         return False
     items[index], items[target] = items[target], items[index]
     for order, other in enumerate(items, start=1):
@@ -353,7 +358,7 @@ def item_remove(*, item: ChecklistItem, by: User | None = None) -> str:
 
 
 @transaction.atomic
-def protocol_create(*, title: str, body: str, by: User, **fields) -> Protocol:
+def protocol_create(*, title: str, body: str, by: User, **fields: Any) -> Protocol:
     protocol = Protocol.objects.create(title=title, **fields)
     protocol_revise(protocol=protocol, body=body, change_note="First version", by=by)
     return protocol
@@ -376,6 +381,6 @@ def protocol_revise(*, protocol: Protocol, body: str, change_note: str, by: User
 
 
 @transaction.atomic
-def protocol_update(*, protocol: Protocol, body: str, change_note: str, by: User, **fields) -> None:
+def protocol_update(*, protocol: Protocol, body: str, change_note: str, by: User, **fields: Any) -> None:
     Protocol.objects.filter(pk=protocol.pk).update(**fields)
     protocol_revise(protocol=protocol, body=body, change_note=change_note, by=by)

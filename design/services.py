@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.db.models import Field
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -152,7 +153,10 @@ def status_of(
     margin = value - target if comparator == ServiceGoal.Comparator.AT_LEAST else target - value
     if margin < tolerance:
         return GoalStatus.AT_RISK
-    if trend_of(value=value, previous_value=previous_value, comparator=comparator) == Trend.WORSENING:
+    if (
+        previous_value is not None
+        and trend_of(value=value, previous_value=previous_value, comparator=comparator) == Trend.WORSENING
+    ):
         projected = value + (value - previous_value)
         if not _meets(projected, comparator=comparator, target=target):
             return GoalStatus.AT_RISK
@@ -275,7 +279,7 @@ def _display(goal: ServiceGoal, field: str) -> str:
     if value is None or value == "":
         return "—"
     model_field = goal._meta.get_field(field)
-    if model_field.choices:
+    if isinstance(model_field, Field) and model_field.choices:
         return str(dict(model_field.flatchoices).get(value, value))
     if isinstance(value, dict):
         return ", ".join(f"{k}={v}" for k, v in sorted(value.items())) or "—"
@@ -284,7 +288,7 @@ def _display(goal: ServiceGoal, field: str) -> str:
 
 def _comparable(goal: ServiceGoal, field: str) -> Any:
     model_field = goal._meta.get_field(field)
-    if model_field.is_relation:
+    if isinstance(model_field, Field) and model_field.is_relation:
         return getattr(goal, model_field.attname)
     value = getattr(goal, field)
     if isinstance(value, Decimal | float | int) and not isinstance(value, bool):
@@ -312,7 +316,7 @@ def goal_create(*, by: User, now: datetime, fields: Mapping[str, Any]) -> Servic
 
 # A goal's own history (GoalChange: the versions staff read and acknowledge, shown on the goal)
 # and the practice's audit log record each change; this writes both, so neither is forgotten.
-AUDIT_ACTIONS = {
+AUDIT_ACTIONS: dict[str, str] = {
     GoalChange.Kind.CREATED: Action.CREATED,
     GoalChange.Kind.EDITED: Action.CHANGED,
     GoalChange.Kind.RETIRED: Action.CHANGED,
@@ -321,7 +325,7 @@ AUDIT_ACTIONS = {
 
 
 def _goal_changed(
-    goal: ServiceGoal, kind: str, *, by: User, now: datetime, changed: dict | None = None
+    goal: ServiceGoal, kind: str, *, by: User, now: datetime, changed: dict[str, Any] | None = None
 ) -> None:
     GoalChange.objects.create(
         goal=goal, kind=kind, by=by, at=now, version=goal.version, changes=changed or {}
@@ -440,7 +444,7 @@ def _claim_reminder(*, goal: ServiceGoal, kind: str, now: datetime) -> bool:
 
 
 def _goal_url(goal: ServiceGoal) -> str:
-    return settings.SITE_URL + reverse("design:goal_detail", args=[goal.pk])
+    return f"{settings.SITE_URL}{reverse('design:goal_detail', args=[goal.pk])}"
 
 
 def review_reminder_send(*, goal_id: int, now: datetime) -> bool:
@@ -589,7 +593,7 @@ def need_profile_save(*, form: Any, needs: Any, accommodations: Any) -> PatientN
 
     Takes the validated profile form and its two inline formsets (design.forms).
     """
-    profile = form.save()
+    profile: PatientNeedProfile = form.save()
     needs.instance = profile
     needs.save()
     accommodations.instance = profile

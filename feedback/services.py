@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -42,7 +43,7 @@ class Where:
 def negative_reasons(*, survey: Survey, answers: list[Answered], sentiment: float | None) -> list[str]:
     """Which of the survey's negative rules the answers meet (empty: not negative)."""
     reasons = []
-    thresholds = {
+    thresholds: dict[str, int | None] = {
         Question.Kind.NPS: survey.negative_nps_max,
         Question.Kind.RATING: survey.negative_rating_max,
     }
@@ -69,7 +70,7 @@ def response_submit(
     channel: str,
     language: str,
     where: Where,
-    contact: dict,
+    contact: dict[str, Any],
     now: datetime,
     invitation: Invitation | None = None,
 ) -> Response:
@@ -97,7 +98,8 @@ def response_submit(
     theme_ids: set[int] = set()
     for answer in written:
         scores[answer.question.pk] = analysis.sentiment(answer.text)
-        theme_ids |= matcher.match(answer.text)
+        if matcher is not None:
+            theme_ids |= matcher.match(answer.text)
     text_scores = [s for s in scores.values() if s is not None]
     sentiment = min(text_scores) if text_scores else None
     reasons = negative_reasons(survey=survey, answers=answers, sentiment=sentiment)
@@ -213,7 +215,7 @@ def survey_set_active(*, survey: Survey, active: bool, by: User | None = None) -
 
 
 @transaction.atomic
-def question_add(*, survey: Survey, data: dict) -> Question:
+def question_add(*, survey: Survey, data: dict[str, Any]) -> Question:
     """A new question at the end of the survey. ``data`` is QuestionForm's cleaned data."""
     last = survey.questions.live().aggregate(last=Max("position"))["last"]
     question = Question(survey=survey, position=0 if last is None else last + 1)
@@ -223,7 +225,7 @@ def question_add(*, survey: Survey, data: dict) -> Question:
 
 
 @transaction.atomic
-def question_update(*, question: Question, data: dict, now: datetime) -> Question:
+def question_update(*, question: Question, data: dict[str, Any], now: datetime) -> Question:
     """Edit a question without damaging its answers.
 
     Wording, hints, translations, touchpoint, skip logic and added choices change in place. If
@@ -250,7 +252,7 @@ def question_update(*, question: Question, data: dict, now: datetime) -> Questio
     return replacement
 
 
-def _apply(question: Question, data: dict, *, keep_kind: bool = False) -> None:
+def _apply(question: Question, data: dict[str, Any], *, keep_kind: bool = False) -> None:
     if not keep_kind:
         question.kind = data["kind"]
     for name in ("text", "text_es", "help_text", "help_text_es", "required", "touchpoint"):

@@ -91,10 +91,10 @@ def log_action(
             label = str(obj)
     if not target_type:
         raise ValueError("log_action needs an object or a target_type")
-    signed_in = by is not None and by.is_authenticated
+    actor = by if by is not None and by.is_authenticated else None
     return AuditEvent.objects.create(
-        actor=by if signed_in else None,
-        actor_label=by.get_username() if signed_in else "",
+        actor=actor,
+        actor_label=actor.get_username() if actor else "",
         action=action,
         outcome=outcome,
         target_type=target_type,
@@ -126,11 +126,11 @@ def log_actions(
 ) -> int:
     """One event per object, in one insert: an access request that read, exported or erased
     several records names each of them (by id only). Returns how many were recorded."""
-    signed_in = by is not None and by.is_authenticated
+    actor = by if by is not None and by.is_authenticated else None
     events = [
         AuditEvent(
-            actor=by if signed_in else None,
-            actor_label=by.get_username() if signed_in else "",
+            actor=actor,
+            actor_label=actor.get_username() if actor else "",
             action=action,
             outcome=outcome,
             target_type=target_type,
@@ -143,7 +143,7 @@ def log_actions(
 
 
 @transaction.atomic
-def form_save_logged(form: ModelForm, *, by: User | None, label: str = "") -> models.Model:
+def form_save_logged(form: ModelForm[Any], *, by: User | None, label: str = "") -> Any:
     """Save a valid ModelForm of configuration (a location, a checklist template, the sending
     rules) and record what it added or changed: the fields the manager changed, before → after."""
     adding = form.instance.pk is None
@@ -157,7 +157,7 @@ def form_save_logged(form: ModelForm, *, by: User | None, label: str = "") -> mo
     return obj
 
 
-def _initial(form: ModelForm, name: str) -> Any:
+def _initial(form: ModelForm[Any], name: str) -> Any:
     value = form.initial.get(name)
     field = form.fields[name]
     if hasattr(field, "queryset") and value is not None and not isinstance(value, models.Model | list):

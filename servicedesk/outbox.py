@@ -57,6 +57,7 @@ KINDS = {
 }
 
 DELIVER_TASK = "servicedesk.tasks.deliver_message"
+KEY_LENGTH = 200  # OutboxMessage.key's max_length
 
 
 def message_key(kind: str, *parts: object) -> str:
@@ -89,7 +90,7 @@ def outbox_sms(*, key: str, to: str, text: str, kind: str, now: datetime) -> boo
 def _queue(
     *, key: str, channel: str, to: str, subject: str, text: str, html: str, kind: str, now: datetime
 ) -> bool:
-    if len(key) > OutboxMessage._meta.get_field("key").max_length:
+    if len(key) > KEY_LENGTH:
         raise ValueError(f"An outbox key is at most 200 characters: {key[:40]}…")
     message, created = OutboxMessage.objects.get_or_create(
         key=key,

@@ -167,19 +167,21 @@ def opening_hours_set(*, days: dict[int, tuple[time, time] | None], by: User) ->
         if hours is not None
     )
 
-    def hours(row: OpeningHours | None) -> str:
-        return "closed" if row is None else f"{row.opens:%H:%M} to {row.closes:%H:%M}"
-
     after = {row.weekday: row for row in rows}
     names = dict(OpeningHours.Weekday.choices)
     changed = changes(
-        {str(names[day]): hours(before.get(day)) for day in names},
-        {str(names[day]): hours(after.get(day)) for day in names},
+        {str(names[day]): _hours_text(before.get(day)) for day in names},
+        {str(names[day]): _hours_text(after.get(day)) for day in names},
     )
     if changed:
-        where = {"target_type": "servicedesk.openinghours", "label": "Opening hours"}
-        log_action(None, Action.CHANGED, by, changed, **where)
+        log_action(
+            None, Action.CHANGED, by, changed, target_type="servicedesk.openinghours", label="Opening hours"
+        )
     return rows
+
+
+def _hours_text(row: OpeningHours | None) -> str:
+    return "closed" if row is None else f"{row.opens:%H:%M} to {row.closes:%H:%M}"
 
 
 @transaction.atomic
@@ -201,4 +203,4 @@ def vocabulary_set_active(*, obj: Location | Touchpoint, active: bool, by: User)
     """Deactivate (or reactivate) a location or touchpoint. History keeps pointing at it."""
     if type(obj).objects.filter(pk=obj.pk).exclude(is_active=active).update(is_active=active):
         log_action(obj, Action.CHANGED, by, changes({"active": not active}, {"active": active}),
-                   label=f"{obj._meta.verbose_name.capitalize()} {obj}")  # fmt: skip
+                   label=f"{str(obj._meta.verbose_name).capitalize()} {obj}")  # fmt: skip

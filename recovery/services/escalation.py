@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import reduce
 from operator import or_
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -32,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 def _recipients(step: EscalationStep, *, by_role: dict[str, list[str]]) -> list[str]:
     """The step's addresses; a role's are read once per sweep batch and kept in ``by_role``."""
-    if step.notify_user_id:
+    if step.notify_user is not None:
         user = step.notify_user
         return [user.email] if user.is_active and user.email else []
     if step.notify_role not in by_role:
@@ -43,7 +44,7 @@ def _recipients(step: EscalationStep, *, by_role: dict[str, list[str]]) -> list[
 
 
 def incident_url(incident: Incident) -> str:
-    return settings.SITE_URL + reverse("recovery:incident_detail", args=[incident.reference])
+    return f"{settings.SITE_URL}{reverse('recovery:incident_detail', args=[incident.reference])}"
 
 
 @dataclass
@@ -140,7 +141,10 @@ def _claim_and_notify(incidents: list[Incident], *, now: datetime) -> list[Follo
     rows: list[FollowUp] = []
     by_recipient: dict[str, list[_Escalated]] = defaultdict(list)
     for incident, level, step in claims:
-        clock, deadline = incident.running_deadline()
+        running = incident.running_deadline()
+        if running is None:  # claimed incidents are running: only a guard
+            continue
+        clock, deadline = running
         done = _Escalated(
             incident=incident,
             level=level + 1,
@@ -211,7 +215,14 @@ def owner_emails(owner: User | None) -> list[str]:
 
 
 def email_owner(
-    owner: User | None, *, key: str, subject: str, template: str, context: dict, kind: str, now: datetime
+    owner: User | None,
+    *,
+    key: str,
+    subject: str,
+    template: str,
+    context: dict[str, Any],
+    kind: str,
+    now: datetime,
 ) -> None:
     """Queue an email to ``owner``, else every manager with an address (rendered once for them all).
     ``key`` names the reason; each recipient's message is keyed by it and their address."""

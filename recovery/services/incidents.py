@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -86,7 +87,8 @@ def _check(incident: Incident, action: str) -> Transition:
 
 def lock_incident(incident: Incident) -> Incident:
     """The current row, locked until the transaction ends: concurrent changes queue behind us."""
-    return Incident.objects.select_for_update().get(pk=incident.pk)
+    locked: Incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    return locked
 
 
 def _refuse_when_closed(incident: Incident, doing: str) -> None:
@@ -127,7 +129,7 @@ def title_from(description: str) -> str:
 
 
 def log_change(
-    incident: Incident, *, at: datetime, kind: str, by: User | None, body: str = "", **fields
+    incident: Incident, *, at: datetime, kind: str, by: User | None, body: str = "", **fields: Any
 ) -> FollowUp:
     """One timeline row: who (None for Servicedesk or the patient), when it happened, what changed."""
     return FollowUp.objects.create(incident=incident, at=at, author=by, kind=kind, body=body, **fields)
@@ -152,7 +154,7 @@ def incident_open(
     patient_name: str = "",
     patient_phone: str = "",
     patient_email: str = "",
-    source_links: dict | None = None,
+    source_links: dict[str, Any] | None = None,
 ) -> Incident:
     """Log an incident: give it a reference, start its clocks from the SLA policy, open the timeline."""
     description = description.strip()
@@ -227,7 +229,7 @@ def _save_moved(
     at: datetime,
     by: User | None,
     body: str,
-    **changes,
+    **changes: Any,
 ) -> Incident:
     """Save a move made by ``_move`` (status, ``fields`` and updated_at; every field when ``fields`` is
     None) and write its timeline row."""

@@ -6,6 +6,7 @@ import hashlib
 import logging
 import secrets
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -87,7 +88,7 @@ def loop_incident_for_token(token: str) -> Incident | None:
     return Incident.objects.filter(loop_token_hash=hash_token(token), loop_answered_at__isnull=True).first()
 
 
-def _use_link(token: str, *, now: datetime, body: str, changes: dict, **fields) -> bool:
+def _use_link(token: str, *, now: datetime, body: str, changes: dict[str, Any], **fields: Any) -> bool:
     """Use up a patient's link, setting ``fields``, and say so on the timeline. Only the first use
     counts: a second one (a double click, a concurrent request) changes nothing and returns False."""
     incident = loop_incident_for_token(token)

@@ -67,7 +67,7 @@ def drill_log(
     drill = Drill.objects.create(
         plan=plan, held_on=held_on, led_by=led_by, outcome=Drill.Outcome(outcome), notes=notes.strip()
     )
-    latest = plan.drills.order_by("-held_on").values_list("held_on", flat=True).first()
+    latest = plan.drills.order_by("-held_on").values_list("held_on", flat=True).first() or held_on
     plan.next_drill_on = latest + timedelta(days=plan.drill_every_days)
     plan.save(update_fields=["next_drill_on", "updated_at"])
     return drill

@@ -68,7 +68,9 @@ def clock_for(policy: SlaPolicy) -> OpeningClock:
 def clocks_by_severity(severities: set[str]) -> dict[str, OpeningClock]:
     """``clock_for`` each severity's policy, reading the opening hours at most once (for a sweep)."""
     policies = {severity: policy_for(severity) for severity in severities}
-    practice = OpeningClock.current() if any(p.opening_hours_only for p in policies.values()) else None
+    if not any(p.opening_hours_only for p in policies.values()):
+        return dict.fromkeys(policies, ALWAYS_OPEN)
+    practice = OpeningClock.current()
     return {severity: practice if p.opening_hours_only else ALWAYS_OPEN for severity, p in policies.items()}
 
 
@@ -93,8 +95,10 @@ def next_escalation_at(
     step = steps.get(incident.escalation_level + 1)
     if step is None:
         return None
-    _clock, deadline = incident.running_deadline()  # running statuses are open: never None here
-    return (clock or clock_for(step.policy)).add(deadline, step.after)
+    running = incident.running_deadline()
+    if running is None:  # running statuses are open, so this is only a guard
+        return None
+    return (clock or clock_for(step.policy)).add(running[1], step.after)
 
 
 def reschedule(incident: Incident, clock: OpeningClock | None = None) -> None:
@@ -106,9 +110,12 @@ def end_pause(incident: Incident, now: datetime, clock: OpeningClock | None = No
     """Stop the pause clock: deadlines move later by the time spent waiting on the patient (on an
     opening-hours policy, by the open time that passed while waiting). ``clock``: the policy's, if at
     hand; else it is read."""
-    waited = max(now - incident.paused_at, timedelta(0))
+    paused_at = incident.paused_at
+    if paused_at is None:  # not paused: nothing to add back
+        return timedelta(0)
+    waited = max(now - paused_at, timedelta(0))
     clock = clock or clock_for(policy_for(incident.severity))
-    counted = clock.between(incident.paused_at, now)
+    counted = clock.between(paused_at, now)
     incident.paused_for += waited
     if incident.acknowledged_at is None:  # defensive: pausing needs an acknowledgement
         incident.respond_by = clock.add(incident.respond_by, counted)

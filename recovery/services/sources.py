@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from django.db import IntegrityError, transaction
 
@@ -60,7 +61,7 @@ def severity_for_response(response: Response) -> str:
     return Severity.MEDIUM
 
 
-def _open_once(lookup: dict, **kwargs) -> Incident | None:
+def _open_once(lookup: dict[str, Any], **kwargs: Any) -> Incident | None:
     """Open an incident for a source at most once. A duplicate delivery, even a concurrent one,
     loses on the unique source link and its reference number rolls back with it."""
     existing = Incident.objects.filter(**lookup).first()

@@ -41,8 +41,8 @@ def _run(args: argparse.Namespace) -> int:
     from django.utils import timezone
 
     from feedback import invitations
+    from feedback.invitations import sending
     from feedback.models import Invitation, InvitationMessage, InvitationRules
-    from feedback.tasks import send_invitation_message
     from tests.factories import LocationFactory, SurveyFactory
 
     rules = InvitationRules.current()
@@ -81,7 +81,8 @@ def _run(args: argparse.Namespace) -> int:
             cursor.execute("ANALYZE")
 
     published: list[int] = []
-    send_invitation_message.apply_async = lambda args, **kw: published.append(args[0])
+    # Publishing goes into a list: the sweep's broker round trip is not what is measured here.
+    sending.publish = lambda task, *args, **kw: published.append(args[0]) or True
     mail.outbox = []
     with CaptureQueriesContext(connection) as sweep_queries:
         started = time.perf_counter()
