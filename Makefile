@@ -57,7 +57,8 @@ bench: install
 load: install
 	$(BIN)/python -m tests.load.bench_http $(LOAD_ARGS)
 
-## Fault scripts: PostgreSQL away, Redis killed mid-burst, a worker killed mid-send (needs DATABASE_URL=postgres://...).
+## Fault scripts: PostgreSQL away, Redis killed mid-burst, a worker killed mid-send, a mail server refusing
+## one recipient, a worker killed mid-batch of outbox emails (needs DATABASE_URL=postgres://...).
 faults: install
 	$(BIN)/python -m tests.faults
 

@@ -6,6 +6,11 @@
    restarted: every submission is stored, every invitation is sent, none twice.
 3. A Celery worker killed (kill -9) while it sends: no patient gets a message twice; a message
    caught mid-send is marked for a manager to retry rather than sent again blindly.
+4. A mail server that refuses one manager (550 to RCPT TO) of the goal-review "past review"
+   list: every other manager gets it once, the refused message is retried then failed, and
+   sweeps run again send nobody a second copy (``tests/faults/outbox.py``).
+5. A worker killed (kill -9) mid-batch of 60 outbox emails to a throttled mail server: nobody
+   gets two, and every message ends sent or failed as interrupted, none left queued or sending.
 
 Needs PostgreSQL (DATABASE_URL names a database whose name prefixes our scratch one) and the
 redis-server program; starts its own Redis on port 6390 (the next free port up to 6399 if a
@@ -17,7 +22,9 @@ runs longer than FAULTS_TIME_LIMIT seconds (default 600): then it stops, cleans 
 
 Timing: the kills are triggered by what the script observes (invitation emails written), not
 by fixed sleeps, so a slow or busy machine changes how long a run takes, not what it proves.
-The one time limit checked is the product's own: the friendly 503 within 2 s.
+The one time limit checked is the product's own: the friendly 503 within 2 s. Scenarios 4 and
+5 wait for the outbox's real clocks (a 30 s retry backoff, a 60 s OUTBOX_SENDING_TIMEOUT), about
+a minute each, rather than move timestamps.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/sd_proof .venv/bin/python -m tests.faults
 """
@@ -41,6 +48,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tests.faults import outbox
 from tests.faults.proxy import SwitchableProxy
 from tests.load import harness
 
@@ -491,6 +499,14 @@ def main() -> int:
                 lambda: redis_outage(env, redis, mail, results),
             ),
             ("3. A worker killed (kill -9) while it sends", lambda: worker_killed(env, mail, results)),
+            (
+                "4. A mail server refuses one manager of the past-review list",
+                lambda: outbox.refused_recipient(env, worker, results),
+            ),
+            (
+                "5. A worker killed (kill -9) mid-batch of outbox emails",
+                lambda: outbox.outbox_worker_killed(env, worker, results),
+            ),
         ]
         for sig in (signal.SIGALRM, signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, _abort)
