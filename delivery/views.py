@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, UpdateView
 
@@ -137,7 +138,7 @@ def run_complete(request: HttpRequest, pk: int) -> HttpResponse:
             _run_context(run, request.user, complete_error=message),
             status=status,
         )
-    messages.success(request, f"Done: {run.template} is complete. Thank you.")
+    messages.success(request, _("Done: %(checklist)s is complete. Thank you.") % {"checklist": run.template})
     return redirect("my_work")
 
 
@@ -226,7 +227,7 @@ class TemplateFormMixin(ManagerRequiredMixin, RefusedFormMixin):
 
     def form_valid(self, form):
         self.object = form_save_logged(form, by=self.request.user)
-        messages.success(self.request, f"Saved {self.object}.")
+        messages.success(self.request, _("Saved %(name)s.") % {"name": self.object})
         return redirect(self.get_success_url())
 
     def get_success_url(self) -> str:
@@ -274,7 +275,7 @@ def template_start(request: HttpRequest, pk: int) -> HttpResponse:
     template = get_object_or_404(ChecklistTemplate, pk=pk, is_active=True, per_person=False)
     run, created = services.run_start_ad_hoc(template=template, by=request.user, now=timezone.now())
     if not created:
-        messages.info(request, "This checklist already has a run today; here it is.")
+        messages.info(request, _("This checklist already has a run today; here it is."))
     return redirect("delivery:run_detail", pk=run.pk)
 
 
@@ -284,7 +285,7 @@ def item_create(request: HttpRequest, pk: int) -> HttpResponse:
     form = ChecklistItemForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.item_add(template=template, by=request.user, **form.cleaned_data)
-        messages.success(request, "Item added.")
+        messages.success(request, _("Item added."))
         return redirect(f"{reverse('delivery:template_detail', args=[template.pk])}#items")
     context = {"form": form, "template": template}
     if request.method == "POST":
@@ -306,7 +307,7 @@ class ItemUpdateView(ManagerRequiredMixin, RefusedFormMixin, UpdateView):
         return redirect(self.get_success_url())
 
     def get_success_url(self) -> str:
-        messages.success(self.request, "Item saved.")
+        messages.success(self.request, _("Item saved."))
         return f"{reverse('delivery:template_detail', args=[self.object.template_id])}#items"
 
 
@@ -316,9 +317,17 @@ def item_move(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(ChecklistItem.objects.active(), pk=pk)
     direction = request.POST.get("direction")
     if direction not in {"up", "down"}:
-        messages.error(request, "Choose whether to move the item up or down.")
+        messages.error(request, _("Choose whether to move the item up or down."))
     elif not services.item_move(item=item, direction=direction):
-        messages.info(request, f"“{item}” is already at the {'top' if direction == 'up' else 'bottom'}.")
+        messages.info(
+            request,
+            (
+                _("“%(item)s” is already at the top.")
+                if direction == "up"
+                else _("“%(item)s” is already at the bottom.")
+            )
+            % {"item": item},
+        )
     return redirect(f"{reverse('delivery:template_detail', args=[item.template_id])}#items")
 
 
@@ -328,9 +337,11 @@ def item_remove(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(ChecklistItem.objects.active(), pk=pk)
     outcome = services.item_remove(item=item, by=request.user)
     if outcome == "archived":
-        messages.success(request, f"Removed “{item}”. Past results keep it in their history.")
+        messages.success(
+            request, _("Removed “%(item)s”. Past results keep it in their history.") % {"item": item}
+        )
     else:
-        messages.success(request, f"Deleted “{item}”.")
+        messages.success(request, _("Deleted “%(item)s”.") % {"item": item})
     return redirect(f"{reverse('delivery:template_detail', args=[item.template_id])}#items")
 
 
@@ -438,7 +449,7 @@ class ProtocolCreateView(ManagerRequiredMixin, RefusedFormMixin, CreateView):
         body = data.pop("body")
         data.pop("change_note")
         protocol = services.protocol_create(body=body, by=self.request.user, **data)
-        messages.success(self.request, f"Saved {protocol}.")
+        messages.success(self.request, _("Saved %(name)s.") % {"name": protocol})
         return redirect("delivery:protocol_detail", pk=protocol.pk)
 
 
@@ -454,5 +465,5 @@ class ProtocolUpdateView(ManagerRequiredMixin, RefusedFormMixin, UpdateView):
         services.protocol_update(
             protocol=self.object, body=body, change_note=change_note, by=self.request.user, **data
         )
-        messages.success(self.request, f"Saved {self.object}.")
+        messages.success(self.request, _("Saved %(name)s.") % {"name": self.object})
         return redirect("delivery:protocol_detail", pk=self.object.pk)

@@ -15,6 +15,7 @@ from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -111,9 +112,11 @@ def incident_log(request: HttpRequest) -> HttpResponse:
 
 
 def _logged_message(incident: Incident) -> str:
-    message = f"Logged {incident.reference}. Thank you: it now has a clock and will not be forgotten."
+    message = _("Logged %(reference)s. Thank you: it now has a clock and will not be forgotten.") % {
+        "reference": incident.reference
+    }
     if incident.severity == Severity.CRITICAL:
-        message += " It is critical: tell a manager now, in person or by phone."
+        message += " " + _("It is critical: tell a manager now, in person or by phone.")
     return message
 
 
@@ -150,9 +153,9 @@ def action_done(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     incident = get_incident_for_user(request.user, reference)
     action = get_object_or_404(FollowUp, pk=pk, incident=incident, kind=FollowUp.Kind.ACTION)
     if services.action_complete(action=action, by=request.user, now=timezone.now()):
-        messages.success(request, "Action marked as done.")
+        messages.success(request, _("Action marked as done."))
     else:
-        messages.info(request, "That action was already done.")
+        messages.info(request, _("That action was already done."))
     return redirect("recovery:incident_detail", incident.reference)
 
 
@@ -200,7 +203,11 @@ def sla_edit(request: HttpRequest, severity: str) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"Saved the {policy.get_severity_display().lower()} SLA policy.")
+            messages.success(
+                request,
+                _("Saved the %(severity)s SLA policy.")
+                % {"severity": str(policy.get_severity_display()).lower()},
+            )
             return redirect("recovery:sla_list")
     status = 400 if request.method == "POST" else 200
     context = {
@@ -269,7 +276,7 @@ def plan_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"Saved the plan “{plan.title}”.")
+            messages.success(request, _("Saved the plan “%(title)s”.") % {"title": plan.title})
             return redirect("recovery:plan_detail", plan.pk)
     status = 400 if request.method == "POST" else 200
     return render(
@@ -290,7 +297,7 @@ def drill_create(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, "Drill logged.")
+            messages.success(request, _("Drill logged."))
             return redirect("recovery:plan_detail", plan.pk)
     return refused(request, "recovery/plan_detail.html", _plan_detail_context(plan, form))
 

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import CreateView, FormView, ListView, UpdateView
@@ -68,7 +69,7 @@ class VocabularyEditMixin(ManagerRequiredMixin, RefusedFormMixin):
 
     def form_valid(self, form):
         self.object = form_save_logged(form, by=self.request.user)
-        messages.success(self.request, f"Saved {self.object}.")
+        messages.success(self.request, _("Saved %(name)s.") % {"name": self.object})
         return redirect(self.get_success_url())
 
 
@@ -132,7 +133,7 @@ def opening_hours(request: HttpRequest) -> HttpResponse:
         for form in formset.forms
     }
     services.opening_hours_set(days=days, by=request.user)  # the forms checked what it refuses
-    messages.success(request, "Saved the opening hours.")
+    messages.success(request, _("Saved the opening hours."))
     return redirect("opening_hours")
 
 
@@ -146,7 +147,9 @@ def closed_day_add(request: HttpRequest) -> HttpResponse:
     day = services.closed_day_add(
         date=form.cleaned_data["date"], reason=form.cleaned_data["reason"], by=request.user
     )
-    messages.success(request, f"The practice is closed on {day.date:%A %d %B %Y}.")
+    messages.success(
+        request, _("The practice is closed on %(day)s.") % {"day": date_format(day.date, "l j F Y")}
+    )
     return redirect("opening_hours")
 
 
@@ -155,7 +158,9 @@ def closed_day_add(request: HttpRequest) -> HttpResponse:
 def closed_day_remove(request: HttpRequest, pk: int) -> HttpResponse:
     day = get_object_or_404(ClosedDay, pk=pk)
     services.closed_day_remove(day=day, by=request.user)
-    messages.success(request, f"The practice opens as usual on {day.date:%A %d %B %Y}.")
+    messages.success(
+        request, _("The practice opens as usual on %(day)s.") % {"day": date_format(day.date, "l j F Y")}
+    )
     return redirect("opening_hours")
 
 
@@ -167,7 +172,9 @@ def set_active(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     obj = get_object_or_404(model, pk=pk)
     active = request.POST.get("active") == "1"
     services.vocabulary_set_active(obj=obj, active=active, by=request.user)
-    messages.success(request, f"{obj} is now {'active' if active else 'inactive'}.")
+    messages.success(
+        request, (_("%(name)s is now active.") if active else _("%(name)s is now inactive.")) % {"name": obj}
+    )
     return redirect(f"{kind[:-1]}_list")
 
 
@@ -190,7 +197,8 @@ class StaffMemberCreateView(ManagerRequiredMixin, RefusedFormMixin, FormView):
     def form_valid(self, form: StaffMemberForm) -> HttpResponse:
         member = services.staff_member_create(**form.cleaned_data, by=self.request.user)
         messages.success(
-            self.request, f"Added {member}. We are emailing them a link to choose their password."
+            self.request,
+            _("Added %(name)s. We are emailing them a link to choose their password.") % {"name": member},
         )
         return redirect("team_list")
 
@@ -210,7 +218,7 @@ class StaffMemberUpdateView(ManagerRequiredMixin, RefusedFormMixin, FormView):
         except ValidationError as exc:
             form.add_error(None, exc)
             return self.form_invalid(form)
-        messages.success(self.request, f"Saved {self.member}.")
+        messages.success(self.request, _("Saved %(name)s.") % {"name": self.member})
         return redirect("team_list")
 
 
@@ -219,9 +227,13 @@ class StaffMemberUpdateView(ManagerRequiredMixin, RefusedFormMixin, FormView):
 def staff_member_resend_welcome(request: HttpRequest, pk: int) -> HttpResponse:
     member = get_object_or_404(User, pk=pk)
     if services.staff_member_resend_welcome(member=member, by=request.user):
-        messages.success(request, f"We are sending {member} a new link to choose their password.")
+        messages.success(
+            request, _("We are sending %(name)s a new link to choose their password.") % {"name": member}
+        )
     else:
-        messages.info(request, f"{member} has already chosen a password, or cannot log in.")
+        messages.info(
+            request, _("%(name)s has already chosen a password, or cannot log in.") % {"name": member}
+        )
     return redirect("team_list")
 
 

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -164,7 +165,9 @@ def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
 def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     job = _import_for_manager(pk)
     if not invitation_import.import_confirm(job=job, now=timezone.now()):
-        messages.error(request, "This visit list is not ready to import (it may have been imported already).")
+        messages.error(
+            request, _("This visit list is not ready to import (it may have been imported already).")
+        )
         return redirect("invitations:invitation_import_detail", pk=job.pk)
     if invitation_import.import_should_run_inline(job):
         invitation_import.import_run(import_id=job.pk)
@@ -176,7 +179,7 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 def import_discard(request: HttpRequest, pk: int) -> HttpResponse:
     job = _import_for_manager(pk)
     if invitation_import.import_discard(job=job, now=timezone.now()):
-        messages.success(request, f"Discarded {job.filename}. Nothing was imported.")
+        messages.success(request, _("Discarded %(file)s. Nothing was imported.") % {"file": job.filename})
     return redirect("invitations:invitation_import_upload")
 
 
@@ -196,7 +199,7 @@ class InvitationRulesView(ManagerRequiredMixin, RefusedFormMixin, UpdateView):
 
     def form_valid(self, form) -> HttpResponse:
         self.object = form_save_logged(form, by=self.request.user, label="Invitation sending rules")
-        messages.success(self.request, "Saved the sending rules. They apply to messages not yet sent.")
+        messages.success(self.request, _("Saved the sending rules. They apply to messages not yet sent."))
         return redirect(self.get_success_url())
 
 
@@ -231,7 +234,9 @@ def integration_list(request: HttpRequest) -> HttpResponse:
 def integration_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(IntegrationToken, pk=pk)
     if invitations.integration_token_revoke(token=token, by=request.user, now=timezone.now()):
-        messages.success(request, f"Revoked {token}. Visits posted with it are now refused.")
+        messages.success(
+            request, _("Revoked %(token)s. Visits posted with it are now refused.") % {"token": token}
+        )
     return redirect("invitations:integration_list")
 
 
@@ -290,11 +295,14 @@ class FailedMessageListView(ManagerRequiredMixin, ListView):
 def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
     message = get_object_or_404(InvitationMessage.objects.select_related("invitation"), pk=pk)
     if invitations.message_retry(message=message, now=timezone.now()):
-        messages.success(request, f"{message.label} queued again; it will be sent within a minute.")
+        messages.success(
+            request,
+            _("%(message)s queued again; it will be sent within a minute.") % {"message": message.label},
+        )
     else:
         messages.error(
             request,
-            "This message cannot be retried: the link has expired or the patient's details were purged.",
+            _("This message cannot be retried: the link has expired or the patient's details were purged."),
         )
     return redirect("invitations:invitation_failed_list")
 
@@ -353,7 +361,8 @@ def contact_erase(request: HttpRequest) -> HttpResponse:
     )
     messages.success(
         request,
-        f"Erased {erased.invitations} invitation(s) and unlinked {erased.responses} response(s).",
+        _("Erased %(invitations)s invitation(s) and unlinked %(responses)s response(s).")
+        % {"invitations": erased.invitations, "responses": erased.responses},
     )
     return redirect("invitations:contact_requests")
 

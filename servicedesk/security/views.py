@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.generic import ListView
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -86,10 +87,10 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     """
     if TOTPDevice.objects.filter(user=request.user, confirmed=True).exists():
         if request.user.is_verified():
-            messages.info(request, "Two-factor sign-in is already set up for your account.")
+            messages.info(request, _("Two-factor sign-in is already set up for your account."))
             return redirect(_next_url(request))
         return redirect(f"{resolve_url('security:two_factor_verify')}?next={_next_url(request)}")
-    device, _ = TOTPDevice.objects.get_or_create(
+    device, _created = TOTPDevice.objects.get_or_create(
         user=request.user, confirmed=False, defaults={"name": DEVICE_NAME}
     )
     form = CodeForm(request.POST or None)
@@ -99,7 +100,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
             device.confirmed = True
             _signed_in_with(request, device)
             messages.success(
-                request, "Two-factor sign-in is set up. You will need your app each time you log in."
+                request, _("Two-factor sign-in is set up. You will need your app each time you log in.")
             )
             return redirect(_next_url(request))
         form.add_error(
