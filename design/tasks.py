@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from design.metrics import GOALS_MET_PCT
 from design.models import ServiceGoal
-from design.services import goal_measure, past_review_notify, review_reminder_send
+from design.reminders import past_review_notify, review_reminder_send
+from design.services import goal_measure
 from servicedesk.sweeps import sweep
 
 logger = logging.getLogger(__name__)
