@@ -10,8 +10,9 @@ so the counts are kept per local day and place (``FeedbackDay``, ``FeedbackTheme
 2. ``feedback_days_stale(now=…)`` finds the days to recount: today and yesterday (answers are
    still arriving), plus any earlier day whose number of responses no longer matches the
    summary (a bulk import, demo data, an erasure).
-3. The Celery sweep ``dashboard.tasks.refresh_feedback_summaries`` runs both every few
-   minutes; ``manage.py refresh_dashboard`` does it by hand (``--all`` for every day).
+3. The Celery sweep ``dashboard.tasks.refresh_feedback_summaries`` (task name
+   ``servicedesk.tasks.refresh_feedback_summaries``) runs both every few minutes;
+   ``manage.py refresh_dashboard`` does it by hand (``--all`` for every day).
 """
 
 from __future__ import annotations

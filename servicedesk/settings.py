@@ -327,10 +327,10 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "servicedesk.tasks.sweep_outbox", "schedule": 60.0},
     "send-welcome-emails": {"task": "servicedesk.tasks.send_due_welcome_emails", "schedule": 60.0},
     "dashboard-refresh-feedback-summaries": {
-        "task": "dashboard.tasks.refresh_feedback_summaries",
+        "task": "servicedesk.tasks.refresh_feedback_summaries",
         "schedule": 60.0 * 5,
     },
-    "dashboard-weekly-digest": {"task": "dashboard.tasks.send_weekly_digests", "schedule": 60.0 * 15},
+    "dashboard-weekly-digest": {"task": "servicedesk.tasks.send_weekly_digests", "schedule": 60.0 * 15},
     # Delivery: today's checklist runs (idempotent, so every 15 minutes also catches new templates),
     # runs past their deadline marked missed, and reminders of runs soon due.
     "delivery-schedule-runs": {"task": "delivery.tasks.schedule_runs", "schedule": 900.0},

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from functools import wraps
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
@@ -30,14 +30,22 @@ RETRY = {
 }
 
 
-def sweep(func: Callable[[], R]) -> Callable[[], R]:
-    """Declare a periodic sweep: a Celery task with the one retry policy and one log line a run."""
+def sweep(func: Callable[[], R] | None = None, *, name: str | None = None) -> Any:
+    """Declare a periodic sweep: a Celery task with the one retry policy and one log line a run.
 
-    @wraps(func)
-    def run() -> R:
-        started = time.monotonic()
-        result = func()
-        logger.info("sweep %s done in %.2f s: %s", func.__name__, time.monotonic() - started, result)
-        return result
+    ``@sweep`` registers it under its module's name; ``@sweep(name="…")`` keeps the name it had
+    before its module moved, so the beat schedule and messages already queued still find it.
+    """
 
-    return shared_task(**RETRY)(run)
+    def declare(func: Callable[[], R]) -> Callable[[], R]:
+        @wraps(func)
+        def run() -> R:
+            started = time.monotonic()
+            result = func()
+            logger.info("sweep %s done in %.2f s: %s", func.__name__, time.monotonic() - started, result)
+            return result
+
+        options = {**RETRY, "name": name} if name else RETRY
+        return shared_task(**options)(run)
+
+    return declare(func) if func is not None else declare

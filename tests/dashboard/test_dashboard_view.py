@@ -145,4 +145,4 @@ def test_when_nothing_is_counted_yet_a_worker_is_asked_to_count_once(manager_cli
     feedback(3)
     manager_client.get(URL)
     manager_client.get(URL)
-    assert asked == ["dashboard.tasks.refresh_feedback_summaries"]
+    assert asked == ["servicedesk.tasks.refresh_feedback_summaries"]
