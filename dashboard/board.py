@@ -16,7 +16,7 @@ from typing import TypeVar
 from django.utils.translation import gettext_lazy as _
 
 from dashboard.feedback import feedback_sections, responses_url
-from dashboard.goals import goal_attainment
+from design.attainment import goal_attainment
 from servicedesk import panels
 from servicedesk.figures import small_number
 from servicedesk.panels import (

@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from dashboard import board
 from dashboard import feedback as feedback_section
-from dashboard.goals import goal_attainment
 from dashboard.models import DigestDelivery
+from design.attainment import goal_attainment
 from servicedesk.models import User
 from servicedesk.outbox import message_key, outbox_email
 

@@ -23,8 +23,8 @@ from dashboard.feedback import (
     satisfaction_by_touchpoint,
     summed,
 )
-from dashboard.goals import goal_attainment
 from dashboard.models import FeedbackDay
+from design.attainment import goal_attainment
 from design.models import ServiceGoal
 from servicedesk import panels
 from servicedesk.figures import csv_number, small_number

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dashboard import board
-from dashboard.goals import goal_attainment
+from design.attainment import goal_attainment
 from design.models import GoalMeasurement
 from tests.factories import LocationFactory, PatientNeedProfileFactory, ServiceGoalFactory
 

@@ -44,8 +44,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _sections(*, now) -> list[tuple[str, float]]:
     """Median time of each dashboard section (where a request's time goes), default scope."""
-    from dashboard import board, goals
+    from dashboard import board
     from dashboard import feedback as feedback_section
+    from design import attainment as goals
     from servicedesk import panels
 
     scope = board.Scope.last_days(now=now)
