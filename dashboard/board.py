@@ -1,5 +1,6 @@
-"""The manager dashboard: composes its own sections (goals, feedback) with what every pillar
-contributes through ``servicedesk.panels`` (figure panels, comparisons, attention lists).
+"""The manager dashboard: composes its own feedback section with what every pillar contributes
+through ``servicedesk.panels`` (sections such as design's goals, figure panels, comparisons,
+attention lists).
 
 Each section is a small fixed number of queries; a pillar's contribution that fails is logged
 and left out, so one pillar's bug cannot take the managers' landing page down.
@@ -11,12 +12,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.utils.translation import gettext_lazy as _
 
 from dashboard.feedback import feedback_sections, responses_url
-from design.attainment import goal_attainment
 from servicedesk import panels
 from servicedesk.figures import small_number
 from servicedesk.panels import (
@@ -84,6 +84,14 @@ def _contributed(what: str, compute: Callable[[], T], fallback: T) -> T:
         return fallback
 
 
+def pillar_sections(scope: Scope) -> dict[str, Any]:
+    """Each pillar's own section by its key ("goals"), or its empty value when the pillar's code fails."""
+    return {
+        section.key: _contributed(section.key, partial(section.compute, scope), section.empty())
+        for section in panels.sections
+    }
+
+
 def panel_figures(scope: Scope) -> dict[str, list[Figure]]:
     """Each pillar's row of figures, by its key ("recovery", "delivery"), in the registry's order."""
     return {panel.key: _contributed(panel.key, partial(panel.figures, scope), []) for panel in panels.panels}
@@ -123,11 +131,11 @@ def panel_views(
 
 
 def sections(scope: Scope) -> dict:
-    """Everything the dashboard page shows for this scope: its own goals and feedback sections, and
-    what each pillar contributes (figure panels with their comparisons, attention lists)."""
+    """Everything the dashboard page shows for this scope: its own feedback section, and what each
+    pillar contributes (sections, figure panels with their comparisons, attention lists)."""
     figures, compared = panel_figures(scope), comparison_rows(scope)
     return {
-        "goals": goal_attainment(scope),
+        **pillar_sections(scope),
         **feedback_sections(scope),
         "attention": attention(scope),
         "small_number": small_number(),

@@ -19,7 +19,6 @@ from django.utils import timezone
 from dashboard import board
 from dashboard import feedback as feedback_section
 from dashboard.models import DigestDelivery
-from design.attainment import goal_attainment
 from servicedesk.models import User
 from servicedesk.outbox import message_key, outbox_email
 
@@ -49,7 +48,7 @@ def digest_context(*, week_of: date, now: datetime) -> dict:
     feedback = feedback_section.feedback_summary(scope)
     return {
         "scope": scope,
-        "goals": goal_attainment(scope),
+        **board.pillar_sections(scope),
         "feedback": feedback,
         "by_touchpoint": [
             row for row in feedback_section.satisfaction_by_touchpoint(scope) if not row.too_few
@@ -65,10 +64,10 @@ def digest_context(*, week_of: date, now: datetime) -> dict:
 
 
 def digest_subject(context: dict) -> str:
-    goals = context["goals"]
-    missed = goals.counts["missed"]
+    goals = context.get("goals")  # design's section (absent if design is not installed)
+    missed = goals.counts["missed"] if goals else 0
     scope = context["scope"]
-    summary = f"{missed} goal{'s' if missed != 1 else ''} missed" if goals.rows else "no goals yet"
+    summary = f"{missed} goal{'s' if missed != 1 else ''} missed" if goals and goals.rows else "no goals yet"
     return f"Week of {scope.first_day:%d %b}: {summary} — {context['practice_name']}"
 
 

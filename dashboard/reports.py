@@ -13,7 +13,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dashboard.board import attention, comparison_rows, panel_figures, panel_views
+from dashboard.board import attention, comparison_rows, panel_figures, panel_views, pillar_sections
 from dashboard.feedback import (
     FeedbackCounts,
     as_date,
@@ -24,8 +24,6 @@ from dashboard.feedback import (
     summed,
 )
 from dashboard.models import FeedbackDay
-from design.attainment import goal_attainment
-from design.models import ServiceGoal
 from servicedesk import panels
 from servicedesk.figures import csv_number, small_number
 from servicedesk.metrics import Unit
@@ -74,13 +72,9 @@ def export_rows(scope: Scope) -> list[list[object]]:
     for name in ("location", "touchpoint", "need_profile"):
         if obj := getattr(scope, name):
             rows.append(["filter", name.replace("_", " "), str(obj), "", "", ""])
-    for row in goal_attainment(scope).rows:
-        comparator = "≥" if row.goal.comparator == ServiceGoal.Comparator.AT_LEAST else "≤"
-        rows.append([
-            "goal", row.goal.title,
-            csv_number(row.value, row.unit), csv_number(row.previous_value, row.unit), row.unit or "",
-            f"{row.status_label}; target {comparator} {row.goal.target}",
-        ])  # fmt: skip
+    own = pillar_sections(scope)
+    for section in panels.sections:
+        rows += section.export(own[section.key])
     for fig in feedback_summary(scope).figures:
         rows.append(_figure_row("feedback", fig, too_few))
     for title, items in (
@@ -164,7 +158,7 @@ def monthly_report(scope: Scope) -> dict:
     first_month = (scope.first_day.replace(day=1) - timedelta(days=1)).replace(day=1)
     first_month = (first_month - timedelta(days=1)).replace(day=1)
     return {
-        "goals": goal_attainment(scope),
+        **pillar_sections(scope),
         "feedback": feedback_summary(scope),
         "fft_months": fft_by_month(first_month=first_month, last_month=scope.first_day, scope=scope),
         "by_touchpoint": satisfaction_by_touchpoint(scope),

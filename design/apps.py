@@ -6,6 +6,7 @@ class DesignConfig(AppConfig):
     verbose_name = "Service design"
 
     def ready(self) -> None:
-        from design import metrics
+        from design import attainment, metrics
 
         metrics.register_all()
+        attainment.register_all()

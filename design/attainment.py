@@ -1,4 +1,6 @@
-"""The dashboard's goals section: every active goal in scope against its target, worst first."""
+"""Goal attainment, design's section of the manager dashboard: every active goal in scope against
+its target, worst first. Registered in ``servicedesk.panels.sections`` (``register_all``, called
+from ``DesignConfig.ready()``); the dashboard, its digest, CSV and monthly report show it."""
 
 from __future__ import annotations
 
@@ -13,10 +15,9 @@ from django.utils.translation import gettext_lazy as _
 
 from design import services as design_services
 from design.models import GoalMeasurement, GoalStatus, ServiceGoal
-from servicedesk import metrics
-from servicedesk.panels import (
-    Scope,
-)
+from servicedesk import metrics, panels
+from servicedesk.figures import csv_number
+from servicedesk.panels import Scope
 
 logger = logging.getLogger(__name__)
 
@@ -154,3 +155,27 @@ def goal_attainment(scope: Scope) -> GoalAttainment:
         rows.append(row)
     rows.sort(key=lambda r: (STATUS_ORDER[r.status], r.goal.title.lower()))
     return GoalAttainment(rows=rows)
+
+
+def goal_export_rows(attainment: GoalAttainment) -> list[list[object]]:
+    """The goals' lines of the dashboard's CSV: value now and before, unit, status and target."""
+    rows: list[list[object]] = []
+    for row in attainment.rows:
+        comparator = "≥" if row.goal.comparator == ServiceGoal.Comparator.AT_LEAST else "≤"
+        rows.append([
+            "goal", row.goal.title,
+            csv_number(row.value, row.unit), csv_number(row.previous_value, row.unit), row.unit or "",
+            f"{row.status_label}; target {comparator} {row.goal.target}",
+        ])  # fmt: skip
+    return rows
+
+
+def register_all() -> None:
+    """Design's section of the dashboard: first on the page, as "are we meeting our goals?" comes first."""
+    section = panels.Section(
+        key="goals",
+        compute=goal_attainment,
+        empty=lambda: GoalAttainment(rows=[]),
+        export=goal_export_rows,
+    )
+    panels.sections.register(section.key, section, order=10)

@@ -6,7 +6,9 @@ Each pillar registers, in ``AppConfig.ready()``:
 - **figure panels** (``panels``): a row of figures for the period and the one before, with the
   page they open ("Putting things right" is recovery's, "Doing it every day" delivery's);
 - **comparisons** (``comparisons``): counts per category, this period against the one before;
-- **attention lists** (``attention``): what needs a manager today, each item a link.
+- **attention lists** (``attention``): what needs a manager today, each item a link;
+- **sections** (``sections``): a section of its own beyond a row of figures (design's "Are we
+  meeting our goals?"), which the page, the digest, the monthly report and the CSV show.
 
 They all take a ``Scope`` (the period, the one before, and the place filter) and return plain
 values (``Figure``, ``ComparisonRow``, ``AttentionList``) that the dashboard's templates render.
@@ -308,6 +310,27 @@ class Attention:
     items: Callable[[Scope], AttentionList]
 
 
+def no_rows(value: Any) -> list[list[object]]:
+    return []
+
+
+@dataclass(frozen=True)
+class Section:
+    """A pillar's own section of the dashboard (design: its goals against their targets).
+
+    ``compute(scope)`` returns what the section shows; the dashboard's templates render it under
+    ``key`` on the page, in the digest and in the monthly report. ``empty()`` is what they show
+    when the pillar's code fails. ``export(value)`` gives the section's lines of the dashboard's
+    CSV (section, figure, this period, previous period, unit, note).
+    """
+
+    key: str  # its name in the page's context: "goals"
+    compute: Callable[[Scope], Any]
+    empty: Callable[[], Any]
+    export: Callable[[Any], list[list[object]]] = no_rows
+
+
 panels: Registry[Panel] = Registry("dashboard figure panels")
 comparisons: Registry[Comparison] = Registry("dashboard comparisons")
 attention: Registry[Attention] = Registry("dashboard attention lists")
+sections: Registry[Section] = Registry("dashboard sections")

@@ -136,3 +136,46 @@ def test_only_managers_see_what_pillars_contribute(client, contributed, role):
     response = client.get(URL)
     assert response.status_code in (302, 403)
     assert b"Parking for patients" not in response.content
+
+
+def test_goals_are_designs_section_composed_from_the_registry(manager_client):
+    from design.attainment import GoalAttainment, goal_export_rows
+
+    goals = panels.sections.names()
+    assert "goals" in goals
+    section = next(s for s in panels.sections if s.key == "goals")
+    assert section.export is goal_export_rows
+    assert isinstance(manager_client.get(URL).context["goals"], GoalAttainment)
+
+
+def test_a_section_a_pillar_registers_is_in_the_page_context_and_the_csv(manager_client, contributed):
+    contributed(
+        panels.sections,
+        "parking_bays",
+        panels.Section(
+            key="parking_bays",
+            compute=lambda scope: {"free": 12, "days": scope.days},
+            empty=dict,
+            export=lambda value: [["parking bays", "free", value["free"], "", "count", ""]],
+        ),
+    )
+    assert manager_client.get(URL).context["parking_bays"] == {"free": 12, "days": 30}
+    body = manager_client.get(reverse("dashboard_export")).content.decode("utf-8-sig")
+    assert ["parking bays", "free", "12", "", "count", ""] in list(csv.reader(io.StringIO(body)))
+
+
+def test_a_failing_section_shows_its_empty_value_and_is_logged(manager_client, caplog):
+    def broken(scope):
+        raise RuntimeError("goal store is down")
+
+    panels.sections.register("goals", panels.Section(key="goals", compute=broken, empty=lambda: None))
+    try:
+        with caplog.at_level(logging.ERROR, logger="dashboard.board"):
+            response = manager_client.get(URL)
+        assert response.status_code == 200
+        assert response.context["goals"] is None
+        assert "dashboard contribution goals failed" in caplog.text
+    finally:
+        from design import attainment
+
+        attainment.register_all()  # design's own section back

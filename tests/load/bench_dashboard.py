@@ -46,19 +46,20 @@ def _sections(*, now) -> list[tuple[str, float]]:
     """Median time of each dashboard section (where a request's time goes), default scope."""
     from dashboard import board
     from dashboard import feedback as feedback_section
-    from design import attainment as goals
     from servicedesk import panels
 
     scope = board.Scope.last_days(now=now)
     timings = []
-    sections = {
-        name: getattr(goals if name == "goal_attainment" else feedback_section, name)
+    # What the pillars contribute (servicedesk.panels), each on its own, and the dashboard's own
+    # feedback section, part by part.
+    sections = {f"{section.key} section": section.compute for section in panels.sections}
+    sections |= {
+        name: getattr(feedback_section, name)
         for name in (
-            "goal_attainment", "feedback_summary", "feedback_trend", "satisfaction_by_touchpoint",
+            "feedback_summary", "feedback_trend", "satisfaction_by_touchpoint",
             "satisfaction_by_need_profile", "negative_themes",
         )
     }  # fmt: skip
-    # What the pillars contribute (servicedesk.panels), each on its own.
     sections |= {f"{panel.key} panel": panel.figures for panel in panels.panels}
     sections |= {comparison.key: comparison.rows for comparison in panels.comparisons}
     sections |= {f"attention: {item.key}": item.items for item in panels.attention}
