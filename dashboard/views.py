@@ -1,4 +1,5 @@
-"""The manager dashboard, its CSV and monthly report, and "My work": pages that read every pillar."""
+"""The manager dashboard, its CSV and monthly report, and "My work": pages composed of what every
+pillar contributes (``servicedesk.panels``)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,7 @@ from django.views.decorators.http import require_GET
 from dashboard import board, reports
 from dashboard.forms import DashboardFilterForm, MonthlyReportForm
 from dashboard.tasks import refresh_feedback_summaries
-from delivery.models import ChecklistRun
-from design.models import ServiceGoal
-from recovery.models import FollowUp, Incident
+from servicedesk import panels
 from servicedesk.access import manager_required, team_required
 from servicedesk.models import Touchpoint, User
 from servicedesk.queue import enqueue
@@ -93,24 +92,21 @@ def dashboard_report(request: HttpRequest) -> HttpResponse:
 
 @team_required
 def my_work(request: HttpRequest) -> HttpResponse:
+    """A staff member's day: what each pillar has for them (registered in ``servicedesk.panels.my_work``),
+    their touchpoints and who the managers are."""
+    now = timezone.now()
     location = request.user.location
-    context = {
+    work_lists = list(panels.my_work)
+    context: dict[str, object] = {
         "location": location,
         "touchpoints": Touchpoint.objects.active()
         .filter(Q(location=location) | Q(location__isnull=True))
         .select_related("location"),
         "managers": User.objects.managers().order_by("first_name"),
-        "checklist_runs": ChecklistRun.objects.for_my_work(
-            request.user, today=timezone.localdate(), day_starts=_local_midnight()
-        ),
-        "goals_to_acknowledge": ServiceGoal.objects.to_acknowledge_by(request.user).order_by("title"),
-        "my_incidents": Incident.objects.for_my_work(request.user)[:20],
-        "my_actions": FollowUp.objects.for_my_work(request.user, until=timezone.localdate())[:20],
-        "now": timezone.now(),
-        "today": timezone.localdate(),
+        "work_templates": [work.template for work in work_lists],
+        "now": now,
+        "today": timezone.localdate(now),
     }
+    for work in work_lists:
+        context |= work.context(request.user, now)
     return render(request, "dashboard/my_work.html", context)
-
-
-def _local_midnight():
-    return timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)

@@ -1,9 +1,10 @@
-"""What delivery shows on the manager dashboard: the "Doing it every day" panel, missed checks and
-protocols past their review (``servicedesk.panels``)."""
+"""What delivery shows on pages it does not own (``servicedesk.panels``): the manager dashboard's
+"Doing it every day" panel, missed checks and protocols past their review; today's checklists on
+a staff member's "My work"."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q
@@ -13,7 +14,9 @@ from django.utils.translation import gettext_lazy as _
 from delivery.metrics import completion_pct, runs_due
 from delivery.models import ChecklistItem, ChecklistRun, Dimension, Protocol
 from servicedesk import panels
+from servicedesk.clock import local_midnight, local_today
 from servicedesk.metrics import Period, Unit
+from servicedesk.models import User
 from servicedesk.panels import (
     AttentionItem,
     AttentionList,
@@ -149,6 +152,16 @@ def attention_protocols(scope: Scope, *, limit: int = 8) -> AttentionList:
     )
 
 
+def my_checklists(user: User, now: datetime) -> dict[str, object]:
+    """Today's checklist runs for this person (theirs, their role's, their location's)."""
+    today = local_today(now)
+    return {
+        "checklist_runs": ChecklistRun.objects.for_my_work(
+            user, today=today, day_starts=local_midnight(today)
+        )
+    }
+
+
 def register_all() -> None:
     panel = panels.Panel(
         key="delivery",
@@ -164,3 +177,5 @@ def register_all() -> None:
         (70, "protocol_reviews", attention_protocols),
     ]:
         panels.attention.register(key, panels.Attention(key=key, items=items), order=order)
+    work = panels.WorkList(key="checklists", template="delivery/_my_work.html", context=my_checklists)
+    panels.my_work.register(work.key, work, order=10)  # first: today's checklists

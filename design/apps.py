@@ -6,7 +6,7 @@ class DesignConfig(AppConfig):
     verbose_name = "Service design"
 
     def ready(self) -> None:
-        from design import attainment, metrics
+        from design import contributions, metrics
 
         metrics.register_all()
-        attainment.register_all()
+        contributions.register_all()

@@ -1,6 +1,6 @@
 """Goal attainment, design's section of the manager dashboard: every active goal in scope against
-its target, worst first. Registered in ``servicedesk.panels.sections`` (``register_all``, called
-from ``DesignConfig.ready()``); the dashboard, its digest, CSV and monthly report show it."""
+its target, worst first. Registered by ``design.contributions``; the dashboard, its digest, CSV
+and monthly report show it."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from design import services as design_services
 from design.models import GoalMeasurement, GoalStatus, ServiceGoal
-from servicedesk import metrics, panels
+from servicedesk import metrics
 from servicedesk.figures import csv_number
 from servicedesk.panels import Scope
 
@@ -168,14 +168,3 @@ def goal_export_rows(attainment: GoalAttainment) -> list[list[object]]:
             f"{row.status_label}; target {comparator} {row.goal.target}",
         ])  # fmt: skip
     return rows
-
-
-def register_all() -> None:
-    """Design's section of the dashboard: first on the page, as "are we meeting our goals?" comes first."""
-    section = panels.Section(
-        key="goals",
-        compute=goal_attainment,
-        empty=lambda: GoalAttainment(rows=[]),
-        export=goal_export_rows,
-    )
-    panels.sections.register(section.key, section, order=10)

@@ -1,5 +1,6 @@
 """What recovery shows on pages it does not own: the dashboard's "Putting things right" panel,
-incidents by category, and its attention lists; the SLA policies on the opening-hours page.
+incidents by category, and its attention lists; the SLA policies on the opening-hours page; a
+staff member's incidents and actions due on "My work".
 
 Recovery may read feedback and delivery (it answers their signals), so the lists that join an
 incident to the response or check that opened it are recovery's.
@@ -8,7 +9,7 @@ incident to the response or check that opened it are recovery's.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -20,9 +21,10 @@ from django.utils.translation import gettext_lazy as _
 
 from delivery.models import ChecklistResult
 from feedback.models import Response
-from recovery.models import Category, Incident, RecoveryPlan, SlaPolicy
+from recovery.models import Category, FollowUp, Incident, RecoveryPlan, SlaPolicy
 from servicedesk import panels, registry
 from servicedesk.clock import local_today
+from servicedesk.models import User
 from servicedesk.panels import (
     COUNT_UP_TO,
     AttentionItem,
@@ -253,6 +255,14 @@ def attention_drills(scope: Scope, *, limit: int = 5) -> AttentionList:
     )
 
 
+def my_incidents(user: User, now: datetime) -> dict[str, object]:
+    """The open incidents assigned to this person, and their actions due by today."""
+    return {
+        "my_incidents": Incident.objects.for_my_work(user)[:20],
+        "my_actions": FollowUp.objects.for_my_work(user, until=local_today(now))[:20],
+    }
+
+
 def register_all() -> None:
     registry.opening_hours_users.register("recovery.sla_policies", sla_policies_on_opening_hours)
     panel = panels.Panel(
@@ -281,3 +291,5 @@ def register_all() -> None:
         (60, "overdue_drills", attention_drills),
     ]:
         panels.attention.register(key, panels.Attention(key=key, items=items), order=order)
+    work = panels.WorkList(key="incidents", template="recovery/_my_work.html", context=my_incidents)
+    panels.my_work.register(work.key, work, order=30)  # after delivery's checklists and design's goals

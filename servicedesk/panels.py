@@ -1,4 +1,4 @@
-"""What a pillar shows on the manager dashboard, and the vocabulary it shows it in.
+"""What a pillar shows on the manager dashboard and on "My work", and the vocabulary it shows it in.
 
 The dashboard app sits above every pillar and composes; it does not read a pillar's tables.
 Each pillar registers, in ``AppConfig.ready()``:
@@ -10,8 +10,12 @@ Each pillar registers, in ``AppConfig.ready()``:
 - **sections** (``sections``): a section of its own beyond a row of figures (design's "Are we
   meeting our goals?"), which the page, the digest, the monthly report and the CSV show.
 
-They all take a ``Scope`` (the period, the one before, and the place filter) and return plain
-values (``Figure``, ``ComparisonRow``, ``AttentionList``) that the dashboard's templates render.
+For staff, each pillar also registers its part of "My work" (``my_work``): today's checklists,
+goals to acknowledge, incidents and actions to put right.
+
+The dashboard's contributions all take a ``Scope`` (the period, the one before, and the place
+filter) and return plain values (``Figure``, ``ComparisonRow``, ``AttentionList``) that the
+dashboard's templates render.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from servicedesk import metrics
 from servicedesk.clock import local_midnight
 from servicedesk.figures import round_figure
 from servicedesk.metrics import Filters, Period, Unit
-from servicedesk.models import Location, Touchpoint
+from servicedesk.models import Location, Touchpoint, User
 from servicedesk.registry import Registry
 
 logger = logging.getLogger(__name__)
@@ -330,7 +334,19 @@ class Section:
     export: Callable[[Any], list[list[object]]] = no_rows
 
 
+@dataclass(frozen=True)
+class WorkList:
+    """A pillar's part of a staff member's "My work" page: the template that shows it, and the
+    variables that template needs for this person at ``now`` (lazy querysets, so the page still
+    reads each list in one query as the template renders it)."""
+
+    key: str
+    template: str  # "delivery/_my_work.html"
+    context: Callable[[User, datetime], dict[str, object]]
+
+
 panels: Registry[Panel] = Registry("dashboard figure panels")
 comparisons: Registry[Comparison] = Registry("dashboard comparisons")
 attention: Registry[Attention] = Registry("dashboard attention lists")
 sections: Registry[Section] = Registry("dashboard sections")
+my_work: Registry[WorkList] = Registry("My work lists")

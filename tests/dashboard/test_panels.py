@@ -176,6 +176,6 @@ def test_a_failing_section_shows_its_empty_value_and_is_logged(manager_client, c
         assert response.context["goals"] is None
         assert "dashboard contribution goals failed" in caplog.text
     finally:
-        from design import attainment
+        from design import contributions
 
-        attainment.register_all()  # design's own section back
+        contributions.register_all()  # design's own section back
