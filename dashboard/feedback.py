@@ -18,15 +18,16 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import F, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncWeek
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from dashboard.models import FeedbackDay, FeedbackThemeDay
-from dashboard.summaries import FFT_FIELDS
+from feedback import contributions as feedback_counts
 from feedback import figures as feedback_figures
+from feedback.contributions import FFT_FIELDS
 from servicedesk.caching import cache_key, cached
 from servicedesk.figures import round_figure, small_number, too_few
 from servicedesk.metrics import Unit
@@ -71,10 +72,7 @@ class FeedbackCounts:
     @property
     def fft_counts(self) -> list[tuple[str, int]]:
         """The six standard FFT categories, best first, as (label, count)."""
-        from feedback.models import Answer
-
-        labels = {choice: str(label) for choice, label, _value in Answer.FFT_CHOICES}
-        return [(labels[choice], getattr(self, name)) for name, choice in FFT_FIELDS.items()]
+        return [(label, getattr(self, name)) for name, label in feedback_counts.fft_categories()]
 
     @property
     def nps_total(self) -> int:
@@ -276,20 +274,14 @@ class ThemeRow:
         return self.negative_mentions < small_number()
 
 
-# Example comments come from this many of the period's latest negative responses.
-EXAMPLES_FROM_LATEST = 200
-
-
 def negative_themes(scope: Scope, *, limit: int = 5, examples: int = 2) -> list[ThemeRow]:
     """The themes most mentioned in negative responses this period, with recent example comments.
 
-    Three queries: the theme counts from the summary; the latest ``EXAMPLES_FROM_LATEST``
-    negative responses of the period (read backwards along the negative-response index, so
-    the cost does not grow with the period's size); their comments for the themes shown. Themes with too few
-    mentions show no count and no examples.
+    Three queries: the theme counts from the summary; then the feedback pillar's example comments
+    for the themes shown (``feedback.contributions.negative_comment_examples``: two queries whose
+    cost does not grow with the period's size). Themes with too few mentions show no count and no
+    examples.
     """
-    from feedback.models import Answer, Response
-
     counts = (
         _feedback_days(scope, FeedbackThemeDay)
         .filter(day__gte=scope.first_day)
@@ -310,31 +302,11 @@ def negative_themes(scope: Scope, *, limit: int = 5, examples: int = 2) -> list[
     shown = {theme.pk: theme for theme in themes if not theme.too_few}
     if not shown or examples < 1:
         return themes
-    latest_negative = list(
-        Response.objects.negative()
-        .in_period(scope.period.start, scope.period.end)
-        .exclude(channel=Response.Channel.STAFF)
-        .filter(**scope.at_place(need_profile="need_profile"))
-        .order_by("-submitted_at", "-pk")
-        .values_list("pk", flat=True)[:EXAMPLES_FROM_LATEST]
+    found = feedback_counts.negative_comment_examples(
+        theme_ids=list(shown), period=scope.period, filters=scope.filters, examples=examples
     )
-    comment = (
-        Answer.objects.filter(response=OuterRef("response_id"), question__kind="text")
-        .exclude(text="")
-        .order_by(F("sentiment").asc(nulls_last=True), "pk")
-        .values("text")[:1]
-    )
-    links = (
-        Response.themes.through.objects.filter(theme_id__in=shown, response_id__in=latest_negative)
-        .annotate(comment=Subquery(comment))
-        .filter(comment__isnull=False)
-        .order_by("-response__submitted_at", "-response_id")
-        .values_list("theme_id", "comment")
-    )
-    for theme_id, text in links:  # at most EXAMPLES_FROM_LATEST x themes rows, whatever the data size
-        theme = shown[theme_id]
-        if text not in theme.examples and len(theme.examples) < examples:
-            theme.examples.append(text)
+    for pk, texts in found.items():
+        shown[pk].examples.extend(texts)
     return themes
 
 

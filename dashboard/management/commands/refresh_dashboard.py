@@ -1,12 +1,9 @@
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.core.management.base import BaseCommand
-from django.db.models import Max, Min
 from django.utils import timezone
 
-from dashboard.summaries import feedback_days_refresh, feedback_days_stale, patient_responses
+from dashboard.summaries import feedback_days_all, feedback_days_refresh, feedback_days_stale
 
 
 class Command(BaseCommand):
@@ -20,17 +17,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         now = timezone.now()
-        if options["all"]:
-            span = patient_responses().aggregate(first=Min("submitted_at"), last=Max("submitted_at"))
-            if span["first"] is None:
-                days = []
-            else:
-                first, last = (
-                    timezone.localdate(span["first"]),
-                    max(timezone.localdate(span["last"]), timezone.localdate(now)),
-                )
-                days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-        else:
-            days = feedback_days_stale(now=now)
+        days = feedback_days_all(now=now) if options["all"] else feedback_days_stale(now=now)
         rebuilt = feedback_days_refresh(days=days, now=now)
         self.stdout.write(self.style.SUCCESS(f"Recounted the feedback summaries of {rebuilt} day(s)."))
