@@ -33,6 +33,7 @@ from feedback.contributions import PLACE
 
 logger = logging.getLogger(__name__)
 
+
 def _rows(days: list[date], now: datetime) -> tuple[list[FeedbackDay], list[FeedbackThemeDay]]:
     day_rows = [
         FeedbackDay(day=key[0], **dict(zip(PLACE, key[1:], strict=True)), refreshed_at=now, **counts)
