@@ -54,6 +54,7 @@ KINDS: dict[str, Kind] = {
     "feedback.survey": Kind("Surveys and their exports", "survey"),
     "feedback.question": Kind("Survey questions", "survey question"),
     "feedback.invitationrules": Kind("Invitation sending rules", "invitation sending rules"),
+    "feedback.integrationtoken": Kind("Visits API tokens", "visits API token"),
     "feedback.contact": Kind("Access and erasure requests", "patient contact"),
     "feedback.invitation": Kind("Invitations (patients' contact details)", "invitation"),
     "feedback.response": Kind("Patient responses", "patient response"),

@@ -433,6 +433,23 @@ def test_changing_the_sending_rules_records_what_changed(manager_client, manager
     assert event.data == {"delete contact details after (days)": [str(rules.purge_after_days), "30"]}
 
 
+def test_creating_and_revoking_a_visits_api_token_are_recorded_without_the_secret(manager_client, manager):
+    from feedback.models import IntegrationToken
+
+    page = manager_client.post(reverse("invitations:integration_list"), {"name": "Practice system"})
+    secret = page.context["new_token"]
+    token = IntegrationToken.objects.get()
+    event = the_event(manager, "created", "feedback.integrationtoken", token.pk)
+    assert event.target_label == f"the visits API token “Practice system” (ending {token.hint})"
+    assert secret not in str(AuditEvent.objects.values().get())
+    AuditEvent.objects.all().delete()
+
+    manager_client.post(reverse("invitations:integration_revoke", args=[token.pk]))
+    manager_client.post(reverse("invitations:integration_revoke", args=[token.pk]))  # already revoked
+
+    the_event(manager, "removed", "feedback.integrationtoken", token.pk)
+
+
 def test_a_refused_change_records_nothing(manager_client):
     manager_client.post(reverse("location_create"), {"name": ""})
     manager_client.post(reverse("closed_day_add"), {"date": "not a date"})
