@@ -6,6 +6,7 @@ Each function is one transaction. Views, tasks, the demo and the admin call thes
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
@@ -26,7 +27,7 @@ from delivery.models import (
     ProtocolVersion,
 )
 from delivery.signals import check_failed
-from servicedesk.audit import Action, log_action
+from servicedesk.audit import Action, create_logged, log_action, update_logged
 from servicedesk.events import send_on_commit
 from servicedesk.models import User
 from servicedesk.outbox import message_key, outbox_email
@@ -313,21 +314,46 @@ def run_remind(*, run_id: int, now: datetime) -> bool:
     return True
 
 
-# --- Templates and items (managers) ----------------------------------------------------------------
+# --- Templates and items (managers; each change is one audit event) ----------------------------------
+
+
+def _template_label(template: ChecklistTemplate) -> str:
+    return f"the checklist “{template}”"
+
+
+def _item_label(item: ChecklistItem, template: ChecklistTemplate) -> str:
+    return f"the item “{item}” of the checklist “{template}”"
+
+
+@transaction.atomic
+def template_create(*, fields: Mapping[str, Any], by: User) -> ChecklistTemplate:
+    """Add a checklist (``fields``: ChecklistTemplateForm's cleaned data). The scheduler's next
+    sweep creates its runs."""
+    return create_logged(ChecklistTemplate, fields=fields, by=by, label=f"the checklist “{fields['title']}”")
+
+
+@transaction.atomic
+def template_update(*, template: ChecklistTemplate, fields: Mapping[str, Any], by: User) -> bool:
+    """Change a checklist's settings; runs already created keep theirs. Returns whether anything changed."""
+    return update_logged(template, fields=fields, by=by, label=_template_label(template))
 
 
 @transaction.atomic
 def item_add(*, template: ChecklistTemplate, by: User | None = None, **fields: Any) -> ChecklistItem:
     last = template.items.aggregate(last=Max("order"))["last"]
     item = ChecklistItem.objects.create(template=template, order=(last or 0) + 1, **fields)
-    log_action(
-        item, Action.CREATED, by, {"checklist": ["—", str(template)]}, label=f"Checklist item “{item}”"
-    )
+    log_action(item, Action.CREATED, by, label=_item_label(item, template))
     return item
 
 
 @transaction.atomic
-def item_move(*, item: ChecklistItem, direction: str) -> bool:
+def item_update(*, item: ChecklistItem, fields: Mapping[str, Any], by: User) -> bool:
+    """Reword an item, or change whether it is critical. Past results keep pointing at it."""
+    return update_logged(item, fields=fields, by=by, label=_item_label(item, item.template))
+
+
+@transaction.atomic
+def item_move(*, item: ChecklistItem, direction: str, by: User | None = None) -> bool:
     """Swap an item with its active neighbour above ("up") or below ("down"). Returns whether it moved."""
     items = list(ChecklistItem.objects.select_for_update().filter(template_id=item.template_id).active())
     index = next((i for i, other in enumerate(items) if other.pk == item.pk), None)
@@ -338,15 +364,15 @@ def item_move(*, item: ChecklistItem, direction: str) -> bool:
     for order, other in enumerate(items, start=1):
         other.order = order
     ChecklistItem.objects.bulk_update(items, ["order"])
+    data = {"position": [str(index + 1), str(target + 1)]}
+    log_action(item, Action.MOVED, by, data, label=_item_label(item, item.template))
     return True
 
 
 @transaction.atomic
 def item_remove(*, item: ChecklistItem, by: User | None = None) -> str:
     """Delete an item nobody has answered yet; archive one that has results, so history keeps its wording."""
-    log_action(
-        item, Action.REMOVED, by, {"checklist": [str(item.template), "—"]}, label=f"Checklist item “{item}”"
-    )
+    log_action(item, Action.REMOVED, by, label=_item_label(item, item.template))
     if item.results.exists():
         ChecklistItem.objects.filter(pk=item.pk).update(is_active=False)
         return "archived"
@@ -357,9 +383,14 @@ def item_remove(*, item: ChecklistItem, by: User | None = None) -> str:
 # --- Protocols ----------------------------------------------------------------------------------
 
 
+# A protocol's versions are its content (staff read any of them); the audit log records who
+# changed the protocol and which version that made, one event per save.
+
+
 @transaction.atomic
 def protocol_create(*, title: str, body: str, by: User, **fields: Any) -> Protocol:
-    protocol = Protocol.objects.create(title=title, **fields)
+    text = {"text": ["—", "version 1"]}
+    protocol = create_logged(Protocol, fields={"title": title, **fields}, by=by, extra=text)
     protocol_revise(protocol=protocol, body=body, change_note="First version", by=by)
     return protocol
 
@@ -382,5 +413,6 @@ def protocol_revise(*, protocol: Protocol, body: str, change_note: str, by: User
 
 @transaction.atomic
 def protocol_update(*, protocol: Protocol, body: str, change_note: str, by: User, **fields: Any) -> None:
-    Protocol.objects.filter(pk=protocol.pk).update(**fields)
-    protocol_revise(protocol=protocol, body=body, change_note=change_note, by=by)
+    version = protocol_revise(protocol=protocol, body=body, change_note=change_note, by=by)
+    text = {"text": [f"version {version.number - 1}", f"version {version.number}"]} if version else {}
+    update_logged(protocol, fields=fields, by=by, extra=text)

@@ -34,7 +34,6 @@ from delivery.models import (
     Protocol,
 )
 from servicedesk.access import ManagerRequiredMixin, manager_required, team_required
-from servicedesk.audit import form_save_logged
 from servicedesk.metrics import Filters, Period
 from servicedesk.models import Touchpoint
 from servicedesk.refusal import RefusedFormMixin, refused
@@ -226,7 +225,10 @@ class TemplateFormMixin(ManagerRequiredMixin, RefusedFormMixin):
     template_name = "delivery/template_form.html"
 
     def form_valid(self, form):
-        self.object = form_save_logged(form, by=self.request.user)
+        if form.instance.pk is None:
+            self.object = services.template_create(fields=form.cleaned_data, by=self.request.user)
+        else:
+            services.template_update(template=self.object, fields=form.cleaned_data, by=self.request.user)
         messages.success(self.request, _("Saved %(name)s.") % {"name": self.object})
         return redirect(self.get_success_url())
 
@@ -303,7 +305,7 @@ class ItemUpdateView(ManagerRequiredMixin, RefusedFormMixin, UpdateView):
         return super().get_context_data(template=self.object.template, **kwargs)
 
     def form_valid(self, form):
-        self.object = form_save_logged(form, by=self.request.user, label=f"Checklist item “{form.instance}”")
+        services.item_update(item=self.object, fields=form.cleaned_data, by=self.request.user)
         return redirect(self.get_success_url())
 
     def get_success_url(self) -> str:
@@ -318,7 +320,7 @@ def item_move(request: HttpRequest, pk: int) -> HttpResponse:
     direction = request.POST.get("direction")
     if direction not in {"up", "down"}:
         messages.error(request, _("Choose whether to move the item up or down."))
-    elif not services.item_move(item=item, direction=direction):
+    elif not services.item_move(item=item, direction=direction, by=request.user):
         messages.info(
             request,
             (

@@ -27,7 +27,7 @@ from design.models import (
     ServiceGoal,
 )
 from servicedesk import metrics
-from servicedesk.audit import Action, log_action
+from servicedesk.audit import Action, field_label, log_action
 from servicedesk.metrics import Filters, Metric, Period
 from servicedesk.models import User
 
@@ -311,11 +311,11 @@ def goal_create(*, by: User, now: datetime, fields: Mapping[str, Any]) -> Servic
 
 # A goal's own history (GoalChange: the versions staff read and acknowledge, shown on the goal)
 # and the practice's audit log record each change; this writes both, so neither is forgotten.
-AUDIT_ACTIONS: dict[str, str] = {
-    GoalChange.Kind.CREATED: Action.CREATED,
-    GoalChange.Kind.EDITED: Action.CHANGED,
-    GoalChange.Kind.RETIRED: Action.CHANGED,
-    GoalChange.Kind.REACTIVATED: Action.CHANGED,
+AUDIT_ACTIONS: dict[str, tuple[str, dict[str, list[str]]]] = {
+    GoalChange.Kind.CREATED: (Action.CREATED, {}),
+    GoalChange.Kind.EDITED: (Action.CHANGED, {}),
+    GoalChange.Kind.RETIRED: (Action.CHANGED, {"status": ["pursued", "retired"]}),
+    GoalChange.Kind.REACTIVATED: (Action.CHANGED, {"status": ["retired", "pursued"]}),
 }
 
 
@@ -325,10 +325,11 @@ def _goal_changed(
     GoalChange.objects.create(
         goal=goal, kind=kind, by=by, at=now, version=goal.version, changes=changed or {}
     )
-    data = changed or (
-        {} if kind == GoalChange.Kind.CREATED else {"status": ["—", str(GoalChange.Kind(kind).label)]}
-    )
-    log_action(goal, AUDIT_ACTIONS[kind], by, data, label=f"Service goal “{goal.title}”")
+    action, data = AUDIT_ACTIONS[kind]
+    data = {**data, **{field_label(goal, name): values for name, values in (changed or {}).items()}}
+    if any(name in ServiceGoal.PROMISE_FIELDS for name in changed or {}):  # staff acknowledge it again
+        data["version"] = [str(goal.version - 1), str(goal.version)]
+    log_action(goal, action, by, data, label=f"the service goal “{goal.title}”")
 
 
 @transaction.atomic

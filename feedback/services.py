@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,7 +18,7 @@ from feedback.forms import Answered
 from feedback.library import READY_MADE
 from feedback.models import Answer, Invitation, Question, Response, Survey
 from feedback.signals import response_submitted
-from servicedesk.audit import Action, changes, log_action
+from servicedesk.audit import Action, changes, create_logged, log_action, update_logged
 from servicedesk.events import send_on_commit
 from servicedesk.models import Location, Touchpoint, User
 
@@ -151,11 +152,29 @@ def response_submit(
     return response
 
 
-# --- Surveys -------------------------------------------------------------------------------------
+# --- Surveys (each change a manager makes is one audit event) ---------------------------------------
+
+
+def _survey_label(survey: Survey) -> str:
+    return f"the survey “{survey.title}”"
 
 
 @transaction.atomic
-def survey_create_from_template(*, key: str, title: str = "", slug: str = "", active: bool = False) -> Survey:
+def survey_create(*, fields: Mapping[str, Any], by: User) -> Survey:
+    """A new, empty survey (``fields``: SurveySettingsForm's cleaned data); it starts switched off."""
+    return create_logged(Survey, fields=fields, by=by, label=f"the survey “{fields['title']}”")
+
+
+@transaction.atomic
+def survey_update(*, survey: Survey, fields: Mapping[str, Any], by: User) -> bool:
+    """Change a survey's settings (titles, texts, languages, negative rules). Returns whether any changed."""
+    return update_logged(survey, fields=fields, by=by, label=_survey_label(survey))
+
+
+@transaction.atomic
+def survey_create_from_template(
+    *, key: str, title: str = "", slug: str = "", active: bool = False, by: User | None = None
+) -> Survey:
     """A new survey with the ready-made questions of ``key`` (see feedback.library)."""
     spec = READY_MADE[key]
     slug = slug or _free_slug(spec.key)
@@ -187,6 +206,8 @@ def survey_create_from_template(*, key: str, title: str = "", slug: str = "", ac
             show_if_min=q.show_if_min,
             show_if_max=q.show_if_max,
         )
+    data = {"ready-made": ["—", spec.title], "questions": ["—", str(len(spec.questions))]}
+    log_action(survey, Action.CREATED, by, data, label=_survey_label(survey))
     return survey
 
 
@@ -206,26 +227,47 @@ def survey_set_active(*, survey: Survey, active: bool, by: User | None = None) -
     if active and not survey.questions.live().exists():
         raise ValidationError(_("Add at least one question before switching the survey on."))
     if Survey.objects.filter(pk=survey.pk).exclude(is_active=active).update(is_active=active):
-        data = changes({"on": not active}, {"on": active})
-        log_action(survey, Action.CHANGED, by, data, label=f"Survey “{survey.title}”")
+        log_action(survey, Action.ENABLED if active else Action.DISABLED, by, label=_survey_label(survey))
     survey.is_active = active
 
 
 # --- Questions -------------------------------------------------------------------------------------
 
 
+def _question_label(question: Question) -> str:
+    text = question.text if len(question.text) <= 60 else question.text[:59].rstrip() + "…"
+    return f"the question “{text}” of the survey “{question.survey.title}”"
+
+
+def _question_facts(question: Question) -> dict[str, Any]:
+    """A question as a manager reads it, to say in the audit log what an edit changed."""
+    return {
+        "wording": question.text,
+        "Spanish wording": question.text_es,
+        "hint": question.help_text,
+        "required": question.required,
+        "answer choices": [choice.get("label", choice.get("value")) for choice in question.choices],
+        "touchpoint": question.touchpoint,
+        "asked after": question.show_if_question,
+    }
+
+
 @transaction.atomic
-def question_add(*, survey: Survey, data: dict[str, Any]) -> Question:
+def question_add(*, survey: Survey, data: dict[str, Any], by: User | None = None) -> Question:
     """A new question at the end of the survey. ``data`` is QuestionForm's cleaned data."""
     last = survey.questions.live().aggregate(last=Max("position"))["last"]
     question = Question(survey=survey, position=0 if last is None else last + 1)
     _apply(question, data)
     question.save()
+    facts = {"kind": question.get_kind_display(), **_question_facts(question)}
+    log_action(question, Action.CREATED, by, changes({}, facts), label=_question_label(question))
     return question
 
 
 @transaction.atomic
-def question_update(*, question: Question, data: dict[str, Any], now: datetime) -> Question:
+def question_update(
+    *, question: Question, data: dict[str, Any], now: datetime, by: User | None = None
+) -> Question:
     """Edit a question without damaging its answers.
 
     Wording, hints, translations, touchpoint, skip logic and added choices change in place. If
@@ -233,7 +275,8 @@ def question_update(*, question: Question, data: dict[str, Any], now: datetime) 
     archived (its answers stay in the results) and a new one takes its place; questions that
     depend on it follow the new one.
     """
-    question = Question.objects.select_for_update().get(pk=question.pk)
+    question = Question.objects.select_for_update().select_related("survey").get(pk=question.pk)
+    before = _question_facts(question)
     new_values = {c["value"] for c in data.get("choices_text", [])}
     removes_answered_choice = (
         question.kind in Question.CHOICE_KINDS
@@ -243,12 +286,19 @@ def question_update(*, question: Question, data: dict[str, Any], now: datetime) 
     if not removes_answered_choice:
         _apply(question, data, keep_kind=question.answers.exists())
         question.save()
+        if changed := changes(before, _question_facts(question)):
+            log_action(question, Action.CHANGED, by, changed, label=_question_label(question))
         return question
     Question.objects.filter(pk=question.pk).update(archived_at=now)
     replacement = Question(survey=question.survey, position=question.position, kind=question.kind)
     _apply(replacement, data, keep_kind=True)
     replacement.save()
     question.dependants.filter(archived_at__isnull=True).update(show_if_question=replacement)
+    changed = {
+        **changes(before, _question_facts(replacement)),
+        "earlier version": ["—", "archived with its answers"],
+    }
+    log_action(replacement, Action.CHANGED, by, changed, label=_question_label(replacement))
     return replacement
 
 
@@ -264,16 +314,17 @@ def _apply(question: Question, data: dict[str, Any], *, keep_kind: bool = False)
 
 
 @transaction.atomic
-def question_remove(*, question: Question, now: datetime) -> bool:
+def question_remove(*, question: Question, now: datetime, by: User | None = None) -> bool:
     """Delete an unanswered question, archive an answered one. Returns True when it was archived.
 
     Refused while a live question depends on it (that question would never be shown).
     """
-    question = Question.objects.select_for_update().get(pk=question.pk)
+    question = Question.objects.select_for_update().select_related("survey").get(pk=question.pk)
     if question.dependants.filter(archived_at__isnull=True).exists():
         raise ValidationError(
             _("Another question is asked only after this one. Change or remove that question first.")
         )
+    log_action(question, Action.REMOVED, by, label=_question_label(question))
     if question.answers.exists():
         Question.objects.filter(pk=question.pk).update(archived_at=now)
         archived = True
@@ -285,7 +336,7 @@ def question_remove(*, question: Question, now: datetime) -> bool:
 
 
 @transaction.atomic
-def question_move(*, question: Question, up: bool) -> None:
+def question_move(*, question: Question, up: bool, by: User | None = None) -> None:
     """Swap a question with its neighbour. A question never moves above the one it depends on."""
     survey = Survey.objects.select_for_update().get(pk=question.survey_id)
     live = list(survey.questions.live())
@@ -300,6 +351,9 @@ def question_move(*, question: Question, up: bool) -> None:
     for position, q in enumerate(live):
         if q.position != position:
             Question.objects.filter(pk=q.pk).update(position=position)
+    moved = live[other]
+    data = {"position": [str(index + 1), str(other + 1)]}
+    log_action(moved, Action.MOVED, by, data, label=_question_label(moved))
 
 
 def _renumber(survey: Survey) -> None:

@@ -143,7 +143,8 @@ def _detail_context(incident: Incident, **forms_in_error) -> dict:
 def incident_detail(request: HttpRequest, reference: str) -> HttpResponse:
     incident = get_incident_for_user(request.user, reference)
     if incident.has_patient_contact:  # a patient's contact details on screen: recorded
-        audit.log_action(incident, audit.Action.VIEWED, request.user, label=incident.reference)
+        label = f"the patient's contact details on incident {incident.reference}"
+        audit.log_action(incident, audit.Action.VIEWED, request.user, label=label)
     return render(request, "recovery/incident_detail.html", _detail_context(incident))
 
 

@@ -1,68 +1,69 @@
 """The one way to record who did what: ``log_action(obj, action, by, data)``.
 
 Every change a manager makes to how the practice is set up (team and roles, opening hours, SLA
-policies, checklist templates, surveys, goals, sending rules) and every view, export or erasure
+policies, checklists, surveys, goals, protocols, sending rules) and every view, export or erasure
 of patient-identifying data writes one ``AuditEvent``, in the same transaction as what it
-describes, so a change that rolled back is not recorded as done. An incident's timeline stays
-the patient-facing story of that incident; this log is who changed or read what.
+describes, so a change that rolled back is not recorded as done. Services call it (they are the
+only writers); ``create_logged`` and ``update_logged`` save a configuration record and log the
+fields that changed, before → after, in one step.
 
-Never pass patient data: name the object (its label is the object's ``str`` unless given) and,
-for configuration, the fields that changed (``changes(before, after)``).
+An incident's timeline stays the patient-facing story of that incident, a goal's ``GoalChange``
+rows the versions staff acknowledge, a protocol's versions its text: this log is who changed or
+read what, across the practice.
+
+Never pass patient data: a label names the object ("the SLA policy “High”", "the contact details
+on response #12"), never a patient's name, address, token or words.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any, NamedTuple, TypeVar
 
-from django.db import models, transaction
-from django.forms import ModelForm
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import ngettext
 
 from servicedesk.models import User
 from servicedesk.security.models import AuditEvent
 
 Action = AuditEvent.Action
 Outcome = AuditEvent.Outcome
-CONFIGURATION = {Action.CREATED, Action.CHANGED, Action.REMOVED}
 
-# The kinds of object the log speaks about, as the audit page's filter offers them.
-KINDS = {
-    "servicedesk.user": "Team members",
-    "servicedesk.location": "Locations",
-    "servicedesk.touchpoint": "Touchpoints",
-    "servicedesk.openinghours": "Opening hours",
-    "servicedesk.closedday": "Closed days",
-    "design.servicegoal": "Service goals",
-    "delivery.checklisttemplate": "Checklist templates",
-    "delivery.checklistitem": "Checklist items",
-    "feedback.survey": "Surveys",
-    "feedback.invitationrules": "Invitation sending rules",
-    "feedback.invitation": "Invitations (patients' contact details)",
-    "feedback.response": "Patient responses",
-    "recovery.slapolicy": "SLA policies",
-    "recovery.incident": "Incidents",
+M = TypeVar("M", bound=models.Model)
+
+
+class Kind(NamedTuple):
+    plural: str  # the audit page's "About" filter
+    singular: str  # a sentence about an event that has no label of its own (events before labels)
+
+
+# The kinds of record the log speaks about.
+KINDS: dict[str, Kind] = {
+    "servicedesk.user": Kind("Team members", "team member"),
+    "servicedesk.location": Kind("Locations", "location"),
+    "servicedesk.touchpoint": Kind("Touchpoints", "touchpoint"),
+    "servicedesk.openinghours": Kind("Opening hours", "opening hours"),
+    "servicedesk.closedday": Kind("Closed days", "closed day"),
+    "design.servicegoal": Kind("Service goals", "service goal"),
+    "delivery.checklisttemplate": Kind("Checklists", "checklist"),
+    "delivery.checklistitem": Kind("Checklist items", "checklist item"),
+    "delivery.protocol": Kind("Protocols", "protocol"),
+    "feedback.survey": Kind("Surveys and their exports", "survey"),
+    "feedback.question": Kind("Survey questions", "survey question"),
+    "feedback.invitationrules": Kind("Invitation sending rules", "invitation sending rules"),
+    "feedback.integrationtoken": Kind("Visits API tokens", "visits API token"),
+    "feedback.contact": Kind("Access and erasure requests", "patient contact"),
+    "feedback.invitation": Kind("Invitations (patients' contact details)", "invitation"),
+    "feedback.response": Kind("Patient responses", "patient response"),
+    "recovery.slapolicy": Kind("SLA policies", "SLA policy"),
+    "recovery.incident": Kind("Incidents", "incident"),
 }
 
-
-def _as_text(value: Any) -> str:
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, models.Model):
-        return str(value)
-    if isinstance(value, list | tuple | set):
-        return ", ".join(_as_text(v) for v in value) or "—"
-    return str(value)
-
-
-def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[str]]:
-    """The fields whose value differs, as ``{field: [before, after]}`` in words."""
-    return {
-        name: [_as_text(before.get(name)), _as_text(value)]
-        for name, value in after.items()
-        if _as_text(before.get(name)) != _as_text(value)
-    }
+EMPTY = "—"
+LONG_TEXT = 60  # characters of a long text (a survey's introduction) the log keeps, to say which one
 
 
 def log_action(
@@ -78,17 +79,18 @@ def log_action(
 ) -> AuditEvent:
     """Record that ``by`` did ``action`` to ``obj`` (or to ``count`` records of ``target_type``).
 
-    ``label`` names the object for people ("SLA policy “High”"). A configuration change
-    (added, changed, removed) defaults it to the object's ``str``; a view, export or erasure of
-    patient data names its object by type and id only, unless the caller gives a label it knows
-    holds no patient data (an incident's reference). Never a name, address, token or answer.
+    ``label`` names the object as a manager reads it, with its article: "the SLA policy “High”".
+    A configuration change defaults it to the object's kind and ``str``; a read, export or erasure
+    of patient data must name its object without patient data (an incident's reference, a
+    response's number). ``data`` holds what changed, ``{"respond within": ["2 h", "1 h"]}``, or
+    small facts (``{"invitations": 2}``); never a patient's details or words. Call it inside the
+    caller's transaction; ``by`` is None (or anonymous) for the system.
     """
     target_id = ""
     if obj is not None:
         target_type = target_type or obj._meta.label_lower
         target_id = "" if obj.pk is None else str(obj.pk)
-        if not label and action in CONFIGURATION:
-            label = str(obj)
+        label = label or default_label(obj)
     if not target_type:
         raise ValueError("log_action needs an object or a target_type")
     actor = by if by is not None and by.is_authenticated else None
@@ -105,6 +107,10 @@ def log_action(
     )
 
 
+def default_label(obj: models.Model) -> str:
+    return f"the {obj._meta.verbose_name} “{obj}”"
+
+
 def _plain(value: Any) -> Any:
     """JSON the database can store: translated labels and other lazy text become plain strings."""
     if isinstance(value, dict):
@@ -116,54 +122,152 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def log_actions(
+# --- What changed, in words ------------------------------------------------------------------------
+
+
+def value_text(value: Any) -> str:
+    """A value as a manager reads it: "yes", "09:00", "25 Dec 2026", a record's name, "—" for nothing."""
+    if value is None or value == "" or value == [] or value == {}:
+        return EMPTY
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return f"{timezone.localtime(value):%d %b %Y %H:%M}" if timezone.is_aware(value) else f"{value:%H:%M}"
+    if isinstance(value, date):
+        return f"{value:%d %b %Y}"
+    if isinstance(value, time):
+        return f"{value:%H:%M}"
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"
+    if isinstance(value, dict):
+        return ", ".join(f"{key} {value_text(item)}" for key, item in sorted(value.items()))
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(value_text(item) for item in value)
+    return str(value)
+
+
+def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The entries whose value differs, as ``{label: [before, after]}`` in words."""
+    return {
+        name: [value_text(before.get(name)), value_text(value)]
+        for name, value in after.items()
+        if value_text(before.get(name)) != value_text(value)
+    }
+
+
+def field_label(obj: models.Model, name: str) -> str:
+    """A model field's name as the manager's form calls it: ``respond_within`` → "respond within"."""
+    field = obj._meta.get_field(name)
+    label = str(field.verbose_name if isinstance(field, models.Field) else name.replace("_", " "))
+    return label[3:] if label.startswith("is ") else label
+
+
+def field_text(obj: models.Model, name: str) -> str:
+    """A field's value in words: a choice's label, a related record's name, the start of a long text."""
+    field = obj._meta.get_field(name)
+    value = getattr(obj, name)
+    if isinstance(field, models.Field) and field.choices and not isinstance(value, list):
+        value = dict(field.flatchoices).get(value, value)
+    text = value_text(value)
+    if isinstance(field, models.TextField) and len(text) > LONG_TEXT:
+        return text[: LONG_TEXT - 1].rstrip() + "…"
+    return text
+
+
+def _comparable(obj: models.Model, name: str) -> Any:
+    field = obj._meta.get_field(name)
+    return field.value_from_object(obj) if isinstance(field, models.Field) else getattr(obj, name)
+
+
+def create_logged(
+    model: type[M],
     *,
-    target_type: str,
-    target_ids: Iterable[int | str],
-    action: str,
+    fields: Mapping[str, Any],
     by: User | None,
-    outcome: str = Outcome.SUCCESS,
-) -> int:
-    """One event per object, in one insert: an access request that read, exported or erased
-    several records names each of them (by id only). Returns how many were recorded."""
-    actor = by if by is not None and by.is_authenticated else None
-    events = [
-        AuditEvent(
-            actor=actor,
-            actor_label=actor.get_username() if actor else "",
-            action=action,
-            outcome=outcome,
-            target_type=target_type,
-            target_id=str(target_id),
-        )
-        for target_id in target_ids
-    ]
-    AuditEvent.objects.bulk_create(events)
-    return len(events)
-
-
-@transaction.atomic
-def form_save_logged(form: ModelForm[Any], *, by: User | None, label: str = "") -> Any:
-    """Save a valid ModelForm of configuration (a location, a checklist template, the sending
-    rules) and record what it added or changed: the fields the manager changed, before → after."""
-    adding = form.instance.pk is None
-    fields = list(form.fields) if adding else list(form.changed_data)
-    before = {} if adding else {name: _initial(form, name) for name in fields}
-    obj = form.save()
-    if adding or fields:
-        after = {name: form.cleaned_data.get(name) for name in fields}
-        action = Action.CREATED if adding else Action.CHANGED
-        log_action(obj, action, by, changes(before, after), label=label or _label(obj))
+    label: str = "",
+    extra: Mapping[str, list[str]] | None = None,
+) -> M:
+    """Add a configuration record (a location, a checklist) from ``fields`` (a form's cleaned data
+    for the model's own fields) and log it with what it was set to, and ``extra`` facts the caller
+    set beside them. Call inside the caller's transaction."""
+    obj = model(**fields)
+    obj.save()
+    data = {field_label(obj, name): [EMPTY, field_text(obj, name)] for name in fields}
+    data = {name: value for name, value in data.items() if value[1] != EMPTY}
+    log_action(obj, Action.CREATED, by, {**data, **(extra or {})}, label=label)
     return obj
 
 
-def _initial(form: ModelForm[Any], name: str) -> Any:
-    value = form.initial.get(name)
-    field = form.fields[name]
-    if hasattr(field, "queryset") and value is not None and not isinstance(value, models.Model | list):
-        return field.queryset.filter(pk=value).first()  # a foreign key's id, as the person saw it
-    return value
+def update_logged(
+    obj: M,
+    *,
+    fields: Mapping[str, Any],
+    by: User | None,
+    label: str = "",
+    extra: Mapping[str, list[str]] | None = None,
+) -> bool:
+    """Change a configuration record and log the fields that changed, before → after, with
+    ``extra`` changes the caller made beside them (a protocol's text: version 2 → 3).
+
+    The before values come from the database row, locked for the transaction: a validated form
+    has already written its values onto ``obj``. Saves and logs nothing when nothing changed;
+    returns whether something did.
+    """
+    stored = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
+    before = {name: (_comparable(stored, name), field_text(stored, name)) for name in fields}
+    for name, value in fields.items():
+        setattr(stored, name, value)
+        setattr(obj, name, value)
+    data = {
+        field_label(stored, name): [old_text, field_text(stored, name)]
+        for name, (old, old_text) in before.items()
+        if old != _comparable(stored, name)
+    }
+    if data:
+        stored.save()
+    if data or extra:
+        log_action(stored, Action.CHANGED, by, {**data, **(extra or {})}, label=label)
+    return bool(data or extra)
 
 
-def _label(obj: models.Model) -> str:
-    return f"{str(obj._meta.verbose_name).capitalize()} “{obj}”"
+# --- Reading the log -------------------------------------------------------------------------------
+
+
+def sentence(event: AuditEvent) -> str:
+    """One event as a manager reads it: "Sam Jones changed the SLA policy “High”: respond within
+    2 h → 1 h". Reads ``event.actor``: select it with the events."""
+    text = f"{_who(event)} {event.get_action_display()} {_about(event)}"
+    if event.count is not None:
+        text += " " + ngettext("(%(n)s record)", "(%(n)s records)", event.count) % {"n": event.count}
+    details = _details(event)
+    return f"{text}: {details}" if details else text
+
+
+def _who(event: AuditEvent) -> str:
+    if event.actor is not None:
+        return event.actor.get_full_name() or event.actor.get_username()
+    return event.actor_label or "The system"
+
+
+def _about(event: AuditEvent) -> str:
+    label = event.target_label
+    if label:
+        # Labels written before they carried their article start with a capital ("Survey “Kiosk”").
+        return label[0].lower() + label[1:] if label[:2].istitle() else label
+    kind = KINDS.get(event.target_type)
+    noun = kind.singular if kind else event.target_type
+    return f"{noun} #{event.target_id}" if event.target_id else (kind.plural.lower() if kind else noun)
+
+
+def _details(event: AuditEvent) -> str:
+    parts = []
+    for name, value in event.data.items():
+        if not isinstance(value, list) or len(value) != 2:
+            parts.append(f"{name} {value_text(value)}")
+        elif value[0] == EMPTY:
+            parts.append(f"{name} {value[1]}")
+        elif value[1] == EMPTY and event.action == Action.REMOVED:
+            parts.append(f"{name} {value[0]}")
+        else:
+            parts.append(f"{name} {value[0]} → {value[1]}")
+    return "; ".join(parts)

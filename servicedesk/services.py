@@ -1,10 +1,13 @@
-"""Writes to the shared vocabulary that carry rules: the team and its roles, the opening hours."""
+"""Writes to the shared vocabulary: the team and its roles, locations and touchpoints, the opening
+hours. Each change a manager makes is recorded in the audit log (``servicedesk.audit``)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import date as date_type
 from datetime import datetime, time
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
@@ -17,7 +20,7 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from servicedesk.audit import Action, changes, log_action
+from servicedesk.audit import Action, changes, create_logged, log_action, update_logged
 from servicedesk.models import ClosedDay, Location, OpeningHours, Touchpoint, User
 from servicedesk.outbox import message_key, outbox_email
 from servicedesk.queue import enqueue, task
@@ -49,17 +52,13 @@ def staff_member_create(
     user.save()
     _set_role(user, role)
     enqueue(task("servicedesk.tasks.send_welcome_email"), user.pk)
-    log_action(user, Action.CREATED, by, {"role": ["—", role.label], "location": ["—", _text(location)]},
+    log_action(user, Action.CREATED, by, changes({}, {"role": role.label, "location": location}),
                label=_member_label(user))  # fmt: skip
     return user
 
 
 def _member_label(user: User) -> str:
-    return f"Team member {user.get_full_name() or user.get_username()} ({user.get_username()})"
-
-
-def _text(value: object) -> str:
-    return "—" if value in (None, "") else str(value)
+    return f"the team member {user.get_full_name() or user.get_username()} ({user.get_username()})"
 
 
 @transaction.atomic
@@ -84,19 +83,19 @@ def staff_member_update(
     if losing_manager and not User.objects.managers().exclude(pk=locked.pk).exists():
         raise ValidationError("The practice needs at least one active manager; appoint another one first.")
     before = {
-        "first_name": locked.first_name,
-        "last_name": locked.last_name,
+        "first name": locked.first_name,
+        "last name": locked.last_name,
         "email": locked.email,
         "location": locked.location,
         "role": locked.role.label if locked.role else "",
-        "is_active": locked.is_active,
+        "can log in": locked.is_active,
     }
     User.objects.filter(pk=locked.pk).update(
         first_name=first_name, last_name=last_name, email=email, location=location, is_active=is_active
     )
     _set_role(locked, role)
-    after = {"first_name": first_name, "last_name": last_name, "email": email, "location": location,
-             "role": role.label, "is_active": is_active}  # fmt: skip
+    after = {"first name": first_name, "last name": last_name, "email": email, "location": location,
+             "role": role.label, "can log in": is_active}  # fmt: skip
     if changed := changes(before, after):
         log_action(locked, Action.CHANGED, by, changed, label=_member_label(locked))
 
@@ -111,8 +110,7 @@ def staff_member_resend_welcome(*, member: User, by: User) -> bool:
     )
     if updated:
         enqueue(task("servicedesk.tasks.send_welcome_email"), member.pk)
-        log_action(member, Action.CHANGED, by, {"set-password link": ["—", "sent again"]},
-                   label=_member_label(member))  # fmt: skip
+        log_action(member, Action.RESENT, by, label=_member_label(member))
     return bool(updated)
 
 
@@ -175,7 +173,12 @@ def opening_hours_set(*, days: dict[int, tuple[time, time] | None], by: User) ->
     )
     if changed:
         log_action(
-            None, Action.CHANGED, by, changed, target_type="servicedesk.openinghours", label="Opening hours"
+            None,
+            Action.CHANGED,
+            by,
+            changed,
+            target_type="servicedesk.openinghours",
+            label="the opening hours",
         )
     return rows
 
@@ -188,19 +191,34 @@ def _hours_text(row: OpeningHours | None) -> str:
 def closed_day_add(*, date: date_type, reason: str, by: User) -> ClosedDay:
     """A bank holiday or another day the practice stays closed: opening-hours clocks skip it."""
     day = ClosedDay.objects.create(date=date, reason=reason)
-    log_action(day, Action.CREATED, by, {"reason": ["—", reason]}, label=f"Closed day {date:%a %d %b %Y}")
+    log_action(day, Action.CREATED, by, changes({}, {"reason": reason}), label=_day_label(day))
     return day
+
+
+def _day_label(day: ClosedDay) -> str:
+    return f"the closed day {day.date:%a %d %b %Y}"
 
 
 @transaction.atomic
 def closed_day_remove(*, day: ClosedDay, by: User) -> None:
-    log_action(day, Action.REMOVED, by, label=f"Closed day {day.date:%a %d %b %Y}")
+    log_action(day, Action.REMOVED, by, label=_day_label(day))
     day.delete()
+
+
+@transaction.atomic
+def vocabulary_create(*, model: type[Location | Touchpoint], fields: Mapping[str, Any], by: User) -> Any:
+    """Add a location or a touchpoint (``fields``: its form's cleaned data)."""
+    return create_logged(model, fields=fields, by=by)
+
+
+@transaction.atomic
+def vocabulary_update(*, obj: Location | Touchpoint, fields: Mapping[str, Any], by: User) -> bool:
+    """Rename or re-describe a location or a touchpoint. Returns whether anything changed."""
+    return update_logged(obj, fields=fields, by=by)
 
 
 @transaction.atomic
 def vocabulary_set_active(*, obj: Location | Touchpoint, active: bool, by: User) -> None:
     """Deactivate (or reactivate) a location or touchpoint. History keeps pointing at it."""
     if type(obj).objects.filter(pk=obj.pk).exclude(is_active=active).update(is_active=active):
-        log_action(obj, Action.CHANGED, by, changes({"active": not active}, {"active": active}),
-                   label=f"{str(obj._meta.verbose_name).capitalize()} {obj}")  # fmt: skip
+        log_action(obj, Action.ENABLED if active else Action.DISABLED, by)

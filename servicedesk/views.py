@@ -20,7 +20,6 @@ from django.views.generic import CreateView, FormView, ListView, UpdateView
 
 from servicedesk import outbox, registry, services
 from servicedesk.access import ManagerRequiredMixin, manager_required, team_required
-from servicedesk.audit import form_save_logged
 from servicedesk.celery import app as celery_app
 from servicedesk.forms import (
     ClosedDayForm,
@@ -68,7 +67,12 @@ class VocabularyEditMixin(ManagerRequiredMixin, RefusedFormMixin):
         return super().get_context_data(kind=self.model._meta.verbose_name, **kwargs)
 
     def form_valid(self, form):
-        self.object = form_save_logged(form, by=self.request.user)
+        if form.instance.pk is None:
+            self.object = services.vocabulary_create(
+                model=self.model, fields=form.cleaned_data, by=self.request.user
+            )
+        else:
+            services.vocabulary_update(obj=self.object, fields=form.cleaned_data, by=self.request.user)
         messages.success(self.request, _("Saved %(name)s.") % {"name": self.object})
         return redirect(self.get_success_url())
 

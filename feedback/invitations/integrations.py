@@ -14,6 +14,7 @@ from feedback.models import (
     Invitation,
     InvitationMessage,
 )
+from servicedesk.audit import Action, log_action
 from servicedesk.models import User
 
 logger = logging.getLogger(__name__)
@@ -39,16 +40,22 @@ def integration_token_create(*, name: str, by: User) -> tuple[IntegrationToken, 
     token = IntegrationToken.objects.create(
         name=name, token_hash=_token_digest(raw), hint=raw[-4:], created_by=by
     )
+    log_action(token, Action.CREATED, by, label=_label(token))  # who let another system in
     return token, raw
 
 
 @transaction.atomic
 def integration_token_revoke(*, token: IntegrationToken, by: User, now: datetime) -> bool:
-    return bool(
-        IntegrationToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
-            revoked_at=now, revoked_by=by, updated_at=now
-        )
+    revoked = IntegrationToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked_at=now, revoked_by=by, updated_at=now
     )
+    if revoked:
+        log_action(token, Action.REMOVED, by, label=_label(token))
+    return bool(revoked)
+
+
+def _label(token: IntegrationToken) -> str:
+    return f"the visits API token “{token.name}” (ending {token.hint})"
 
 
 def integration_token_authenticate(*, raw: str, now: datetime) -> IntegrationToken | None:

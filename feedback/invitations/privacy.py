@@ -86,7 +86,8 @@ def invitations_purge(*, now: datetime | None = None, limit: int = 5000) -> int:
     The invitation row stays (counts, response rates), without a name, address or hash.
     """
     now = now or timezone.now()
-    cutoff = now - timedelta(days=InvitationRules.current().purge_after_days)
+    rules = InvitationRules.current()
+    cutoff = now - timedelta(days=rules.purge_after_days)
     closed = (Status.EXPIRED, Status.OPTED_OUT, Status.FAILED)
     due = list(
         Invitation.objects.filter(purged_at__isnull=True)
@@ -106,6 +107,10 @@ def invitations_purge(*, now: datetime | None = None, limit: int = 5000) -> int:
             status__in=(InvitationImport.Status.VALIDATED, InvitationImport.Status.FAILED),
             updated_at__lt=now - UNCONFIRMED_IMPORT_KEPT,
         ).update(status=InvitationImport.Status.DISCARDED, content=b"", finished_at=now, updated_at=now)
+        if due:
+            label = f"the contact details of invitations closed over {rules.purge_after_days} days ago"
+            log_action(None, AuditEvent.Action.ERASED, None, target_type="feedback.invitation",
+                       label=label, count=len(due))  # fmt: skip
     if due:
         logger.info("purged contact details of %s invitations", len(due))
     return len(due)
@@ -146,11 +151,19 @@ def contact_find(*, contact: Contact, by: User, now: datetime) -> ContactRecord:
 
 
 def _audit(*, by: User, action: str, invitations: int, responses: int) -> None:
-    """Record an access or erasure request in the audit log: what kind of rows and how many,
-    never the contact (the log must not become the copy an erasure was meant to remove)."""
-    log_action(None, action, by, target_type="feedback.invitation", count=invitations)
-    if responses:
-        log_action(None, action, by, target_type="feedback.response", count=responses)
+    """Record an access or erasure request in the audit log, one event: how many invitations and
+    responses it covered, never the contact (the log must not become the copy an erasure was
+    meant to remove)."""
+    request = "an erasure request" if action == AuditEvent.Action.ERASED else "an access request"
+    log_action(
+        None,
+        action,
+        by,
+        {"invitations": invitations, "responses": responses},
+        target_type="feedback.contact",
+        label=f"everything held about one patient contact ({request})",
+        count=invitations + responses,
+    )
 
 
 def contact_export(*, contact: Contact, by: User, now: datetime) -> dict:

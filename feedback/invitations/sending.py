@@ -13,8 +13,10 @@ address, a name or a token.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -32,7 +34,8 @@ from feedback.models import (
     Survey,
 )
 from servicedesk import notify
-from servicedesk.models import Location, Touchpoint
+from servicedesk.audit import update_logged
+from servicedesk.models import Location, Touchpoint, User
 from servicedesk.queue import enqueue, publish, task
 
 SEND_TASK = "feedback.tasks.send_invitation_message"
@@ -102,6 +105,14 @@ def choose_channel(*, contact: Contact, rules: InvitationRules) -> str | None:
 def retry_delay(attempts: int) -> timedelta:
     """Backoff after the Nth failed attempt: 1, 2, 4, 8 … minutes, at most an hour."""
     return min(RETRY_BASE * 2 ** max(attempts - 1, 0), RETRY_MAX)
+
+
+@transaction.atomic
+def invitation_rules_update(*, fields: Mapping[str, Any], by: User) -> bool:
+    """Change the practice's sending rules (``fields``: InvitationRulesForm's cleaned data). They
+    apply to messages not yet sent. Returns whether anything changed; the audit log says what."""
+    rules = InvitationRules.current()
+    return update_logged(rules, fields=fields, by=by, label="the invitation sending rules")
 
 
 # --- Creating invitations ------------------------------------------------------------------------

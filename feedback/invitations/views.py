@@ -40,7 +40,6 @@ from feedback.models import (
     Survey,
 )
 from servicedesk.access import ManagerRequiredMixin, manager_required
-from servicedesk.audit import form_save_logged
 from servicedesk.refusal import RefusedFormMixin, refused
 
 logger = logging.getLogger(__name__)
@@ -198,7 +197,7 @@ class InvitationRulesView(ManagerRequiredMixin, RefusedFormMixin, UpdateView):
         return super().get_context_data(time_zone=settings.TIME_ZONE, **kwargs)
 
     def form_valid(self, form) -> HttpResponse:
-        self.object = form_save_logged(form, by=self.request.user, label="Invitation sending rules")
+        invitations.invitation_rules_update(fields=form.cleaned_data, by=self.request.user)
         messages.success(self.request, _("Saved the sending rules. They apply to messages not yet sent."))
         return redirect(self.get_success_url())
 

@@ -59,7 +59,7 @@ class SurveyCreateView(ManagerRequiredMixin, RefusedFormMixin, CreateView):
     template_name = "feedback/manage/survey_form.html"
 
     def form_valid(self, form) -> HttpResponse:
-        self.object = form.save()
+        self.object = services.survey_create(fields=form.cleaned_data, by=self.request.user)
         messages.success(self.request, _("Survey created. Now add its questions."))
         return redirect("feedback:survey_builder", self.object.pk)
 
@@ -70,7 +70,7 @@ class SurveyUpdateView(ManagerRequiredMixin, RefusedFormMixin, UpdateView):
     template_name = "feedback/manage/survey_form.html"
 
     def form_valid(self, form) -> HttpResponse:
-        form.save()
+        services.survey_update(survey=self.object, fields=form.cleaned_data, by=self.request.user)
         messages.success(self.request, _("Saved the survey settings."))
         return redirect("feedback:survey_builder", self.object.pk)
 
@@ -82,7 +82,7 @@ def survey_from_template(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             survey = services.survey_create_from_template(
-                key=form.cleaned_data["template"], title=form.cleaned_data["title"]
+                key=form.cleaned_data["template"], title=form.cleaned_data["title"], by=request.user
             )
             messages.success(
                 request, _("Created “%(title)s”. Check it, then switch it on.") % {"title": survey}
@@ -181,7 +181,7 @@ def question_create(request: HttpRequest, pk: int) -> HttpResponse:
     survey = get_object_or_404(Survey, pk=pk)
     form = QuestionForm(request.POST or None, survey=survey)
     if request.method == "POST" and form.is_valid():
-        services.question_add(survey=survey, data=form.cleaned_data)
+        services.question_add(survey=survey, data=form.cleaned_data, by=request.user)
         messages.success(request, _("Question added."))
         return redirect("feedback:survey_builder", survey.pk)
     status = 400 if request.method == "POST" else 200
@@ -196,7 +196,9 @@ def question_update(request: HttpRequest, pk: int) -> HttpResponse:
     question = get_object_or_404(Question.objects.select_related("survey"), pk=pk, archived_at__isnull=True)
     form = QuestionForm(request.POST or None, instance=question, survey=question.survey)
     if request.method == "POST" and form.is_valid():
-        saved = services.question_update(question=question, data=form.cleaned_data, now=timezone.now())
+        saved = services.question_update(
+            question=question, data=form.cleaned_data, now=timezone.now(), by=request.user
+        )
         if saved.pk != question.pk:
             messages.info(
                 request,
@@ -218,7 +220,7 @@ def question_update(request: HttpRequest, pk: int) -> HttpResponse:
 def question_remove(request: HttpRequest, pk: int) -> HttpResponse:
     question = get_object_or_404(Question, pk=pk, archived_at__isnull=True)
     try:
-        archived = services.question_remove(question=question, now=timezone.now())
+        archived = services.question_remove(question=question, now=timezone.now(), by=request.user)
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     else:
@@ -236,7 +238,7 @@ def question_remove(request: HttpRequest, pk: int) -> HttpResponse:
 def question_move(request: HttpRequest, pk: int) -> HttpResponse:
     question = get_object_or_404(Question, pk=pk, archived_at__isnull=True)
     try:
-        services.question_move(question=question, up=request.POST.get("direction") == "up")
+        services.question_move(question=question, up=request.POST.get("direction") == "up", by=request.user)
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     return redirect(

@@ -112,7 +112,7 @@ def survey_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
         .order_by("submitted_at", "pk")
     )
     # The export carries patients' words (and contact details they agreed to give): recorded.
-    label = f"Responses to “{survey.title}” (CSV)"
+    label = f"the responses to the survey “{survey.title}” as a spreadsheet (CSV)"
     log_action(survey, Action.EXPORTED, request.user, count=responses.count(), label=label)
     filename = f"{slugify(survey.title) or 'survey'}-{timezone.localdate():%Y-%m-%d}.csv"
     response = StreamingHttpResponse(
@@ -168,5 +168,6 @@ def response_detail(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     if response.has_contact:  # a patient's contact details on screen: recorded
-        log_action(response, Action.VIEWED, request.user)
+        label = f"the contact details on response #{response.pk} to the survey “{response.survey.title}”"
+        log_action(response, Action.VIEWED, request.user, label=label)
     return render(request, "feedback/manage/response_detail.html", {"response": response})

@@ -178,7 +178,9 @@ def sla_policy_update(
             batch.clear()
     Incident.objects.bulk_update(batch, ["next_escalation_at"])
     if changed := changes(before, _policy_facts(policy)):
-        log_action(policy, Action.CHANGED, by, changed, label=f"SLA policy “{policy.get_severity_display()}”")
+        log_action(
+            policy, Action.CHANGED, by, changed, label=f"the SLA policy “{policy.get_severity_display()}”"
+        )
     return policy
 
 

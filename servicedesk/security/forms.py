@@ -41,7 +41,10 @@ class AuditFilterForm(forms.Form):
         from servicedesk.models import User
 
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [("", _("Everything")), *KINDS.items()]
+        self.fields["kind"].choices = [
+            ("", _("Everything")),
+            *((key, kind.plural) for key, kind in KINDS.items()),
+        ]
         self.fields["actor"].queryset = User.objects.order_by("username")
         self.fields["actor"].label_from_instance = lambda user: user.get_full_name() or user.get_username()
         for name, field in self.fields.items():

@@ -16,12 +16,18 @@ class AuditEvent(models.Model):
     """
 
     class Action(models.TextChoices):
-        VIEWED = "viewed", "Viewed"
-        CREATED = "created", "Added"
-        CHANGED = "changed", "Changed"
-        REMOVED = "removed", "Removed"
-        EXPORTED = "exported", "Exported"
-        ERASED = "erased", "Erased"
+        """A short key, and the verb a manager reads in the log's sentences."""
+
+        VIEWED = "viewed", "viewed"
+        CREATED = "created", "added"
+        CHANGED = "changed", "changed"
+        REMOVED = "removed", "removed"
+        MOVED = "moved", "moved"
+        ENABLED = "enabled", "switched on"
+        DISABLED = "disabled", "switched off"
+        RESENT = "resent", "sent a new set-password link to"
+        EXPORTED = "exported", "exported"
+        ERASED = "erased", "erased"
 
     class Outcome(models.TextChoices):
         SUCCESS = "success", "Done"
@@ -39,7 +45,7 @@ class AuditEvent(models.Model):
     # app_label.model of the object, e.g. "feedback.invitation"
     target_type = models.CharField(max_length=100)
     target_id = models.CharField(max_length=64, blank=True)
-    # What a manager reads for the object: "SLA policy “High”", "Team member sam"; never patient data.
+    # The object as a manager reads it, with its article: "the SLA policy “High”"; never patient data.
     target_label = models.CharField(max_length=200, blank=True)
     # How many records an export or erasure covered; the records themselves are not named.
     count = models.PositiveIntegerField(null=True, blank=True)
@@ -54,11 +60,24 @@ class AuditEvent(models.Model):
             # The audit log page, newest first, and its "done by" filter.
             models.Index(fields=["-at"], name="audit_at_idx"),
             models.Index(fields=["actor", "-at"], name="audit_actor_at_idx"),
+            # The audit page's "about" filter (a kind of record), newest first.
+            models.Index(fields=["target_type", "-at"], name="audit_kind_at_idx"),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(
-                    action__in=["viewed", "created", "changed", "removed", "exported", "erased"]
+                    action__in=[
+                        "viewed",
+                        "created",
+                        "changed",
+                        "removed",
+                        "moved",
+                        "enabled",
+                        "disabled",
+                        "resent",
+                        "exported",
+                        "erased",
+                    ]
                 ),
                 name="audit_action_valid",
             ),

@@ -18,7 +18,7 @@ from django.views.generic import ListView
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from servicedesk.access import ManagerRequiredMixin
-from servicedesk.audit import KINDS
+from servicedesk.audit import sentence
 from servicedesk.clock import local_midnight
 from servicedesk.refusal import REFUSED
 from servicedesk.security.forms import AuditFilterForm, CodeForm
@@ -120,7 +120,9 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
 
 class AuditLogView(ManagerRequiredMixin, ListView):
     """Managers read who changed the practice's set-up and who touched patient-identifying data,
-    filtered by kind of object, person and dates. The log names objects, never their data."""
+    filtered by kind of object, person and dates, each event a sentence. The log names objects,
+    never their data. A filter it cannot read (a date that is not one) is refused like any form:
+    the page again with the error, as a 400, and no events."""
 
     template_name = "security/audit_log.html"
     paginate_by = 50
@@ -129,11 +131,11 @@ class AuditLogView(ManagerRequiredMixin, ListView):
         self.form = AuditFilterForm(request.GET or None)
         response = super().get(request, *args, **kwargs)
         if self.form.is_bound and not self.form.is_valid():
-            response.status_code = 400
+            response.status_code = REFUSED
         return response
 
     def get_queryset(self):
-        events = AuditEvent.objects.order_by("-at", "-pk")
+        events = AuditEvent.objects.select_related("actor").order_by("-at", "-pk")
         if not self.form.is_bound:
             return events
         if not self.form.is_valid():
@@ -151,13 +153,5 @@ class AuditLogView(ManagerRequiredMixin, ListView):
 
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(form=self.form, **kwargs)
-        context["rows"] = [(event, _about(event)) for event in context["object_list"]]
+        context["rows"] = [(event, sentence(event)) for event in context["object_list"]]
         return context
-
-
-def _about(event: AuditEvent) -> str:
-    """What an event was about, as a manager reads it: its label, else the kind of record and its number."""
-    if event.target_label:
-        return event.target_label
-    kind = KINDS.get(event.target_type, event.target_type)
-    return f"{kind} #{event.target_id}" if event.target_id else kind
