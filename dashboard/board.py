@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 
 from django.utils.translation import gettext_lazy as _
 
-from dashboard.feedback import feedback_sections, responses_url
+from dashboard.feedback import feedback_sections
+from feedback.contributions import responses_url
 from servicedesk import panels
 from servicedesk.figures import small_number
 from servicedesk.panels import (

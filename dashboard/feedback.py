@@ -27,14 +27,13 @@ from django.utils.translation import gettext_lazy as _
 from dashboard.models import FeedbackDay, FeedbackThemeDay
 from feedback import contributions as feedback_counts
 from feedback import figures as feedback_figures
-from feedback.contributions import FFT_FIELDS
+from feedback.contributions import FFT_FIELDS, responses_url
 from servicedesk.caching import cache_key, cached
 from servicedesk.figures import round_figure, small_number, too_few
 from servicedesk.metrics import Unit
 from servicedesk.panels import (
     Figure,
     Scope,
-    page_url,
 )
 
 logger = logging.getLogger(__name__)
@@ -253,12 +252,6 @@ def satisfaction_by_need_profile(scope: Scope) -> list[Breakdown]:
     return _breakdown(
         scope, "need_profile", lambda pk: reverse("dashboard") + "?" + urlencode(scope.query(need_profile=pk))
     )
-
-
-def responses_url(scope: Scope, **extra: object) -> str:
-    """The feedback pillar's response list for this period and place (it filters by place, not group)."""
-    query = {"date_from": scope.first_day.isoformat(), "date_to": scope.last_day.isoformat()}
-    return page_url("feedback:response_list", query={**query, **scope.place_query(), **extra})
 
 
 @dataclass

@@ -18,6 +18,7 @@ from django.utils import timezone
 from feedback.models import Answer, Invitation, Question, Response, Survey
 from servicedesk.clock import local_midnight
 from servicedesk.metrics import Filters, Period
+from servicedesk.panels import Scope, page_url
 
 # Where a count was given: the key of a day's counts is (day, *PLACE).
 PLACE = ("location_id", "touchpoint_id", "need_profile_id")
@@ -211,3 +212,10 @@ def negative_comment_examples(
         if text not in chosen and len(chosen) < examples:
             chosen.append(text)
     return found
+
+
+def responses_url(scope: Scope, **extra: object) -> str:
+    """The response list for a scope's days and place (the list filters by place, not patient group),
+    with ``extra`` filters: how the dashboard and recovery's attention list link to feedback."""
+    query = {"date_from": scope.first_day.isoformat(), "date_to": scope.last_day.isoformat()}
+    return page_url("feedback:response_list", query={**query, **scope.place_query(), **extra})

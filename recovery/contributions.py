@@ -20,6 +20,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
 from delivery.models import ChecklistResult
+from feedback.contributions import responses_url
 from feedback.models import Response
 from recovery.models import Category, FollowUp, Incident, RecoveryPlan, SlaPolicy
 from servicedesk import panels, registry
@@ -201,7 +202,6 @@ def attention_failed_checks(scope: Scope, *, limit: int = 8) -> AttentionList:
 def attention_unanswered_feedback(scope: Scope, *, limit: int = 5) -> AttentionList:
     """Negative patient feedback of the last few days that no incident is putting right."""
     since = scope.now - timedelta(days=settings.DASHBOARD_ATTENTION_DAYS)
-    today = local_today(scope.now)
     # NOT EXISTS, not an outer join: the planner then walks the latest-negative index backwards
     # and stops after a few rows, instead of sorting the whole week's negative feedback.
     put_right = Incident.objects.filter(source_response=OuterRef("pk"))
@@ -230,10 +230,10 @@ def attention_unanswered_feedback(scope: Scope, *, limit: int = 5) -> AttentionL
         title=str(_("Negative feedback with no incident")),
         total=total,
         items=items,
-        url=page_url(
-            "feedback:response_list",
-            query={"date_from": (today - timedelta(days=settings.DASHBOARD_ATTENTION_DAYS - 1)).isoformat(),
-                   "date_to": today.isoformat(), **scope.place_query(), "negative": "on"},
+        url=responses_url(
+            Scope.last_days(settings.DASHBOARD_ATTENTION_DAYS, now=scope.now, location=scope.location,
+                            touchpoint=scope.touchpoint),
+            negative="on",
         ),
     )  # fmt: skip
 

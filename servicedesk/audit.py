@@ -31,6 +31,17 @@ from servicedesk.security.models import AuditEvent
 
 Action = AuditEvent.Action
 Outcome = AuditEvent.Outcome
+# Actions on the practice's set-up, whose records may be named by their str; reads, exports and
+# erasures are of patient data and are named by kind and number unless the caller says otherwise.
+CONFIGURATION = {
+    Action.CREATED,
+    Action.CHANGED,
+    Action.REMOVED,
+    Action.ENABLED,
+    Action.DISABLED,
+    Action.MOVED,
+    Action.RESENT,
+}
 
 M = TypeVar("M", bound=models.Model)
 
@@ -90,7 +101,8 @@ def log_action(
     if obj is not None:
         target_type = target_type or obj._meta.label_lower
         target_id = "" if obj.pk is None else str(obj.pk)
-        label = label or default_label(obj)
+        if not label and action in CONFIGURATION:  # a patient record's str may hold patient data
+            label = default_label(obj)
     if not target_type:
         raise ValueError("log_action needs an object or a target_type")
     actor = by if by is not None and by.is_authenticated else None

@@ -148,3 +148,11 @@ def test_nobody_can_edit_or_delete_the_log_in_the_admin(client):
         == 403
     )
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_a_read_of_patient_data_is_never_named_by_the_records_own_text(manager):
+    """Only configuration records are named by their str; a read names its record by kind and number."""
+    record = LocationFactory(name="Jane Canary, 07700 900123")
+    event = log_action(record, AuditEvent.Action.VIEWED, manager)
+    assert event.target_label == ""
+    assert "Canary" not in str(AuditEvent.objects.values().get(pk=event.pk))
