@@ -261,6 +261,8 @@ class OutboxMessage(TimeStamped):
                 condition=models.Q(status="queued"),
             ),
             models.Index(fields=["claimed_at"], name="outbox_sending", condition=models.Q(status="sending")),
+            # The same sweep, every minute: sent messages past their retention, deleted.
+            models.Index(fields=["sent_at"], name="outbox_sent", condition=models.Q(status="sent")),
             # The managers' failed-messages page, newest first.
             models.Index(fields=["-updated_at"], name="outbox_failed", condition=models.Q(status="failed")),
         ]

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -58,6 +59,7 @@ KINDS = {
 
 DELIVER_TASK = "servicedesk.tasks.deliver_message"
 KEY_LENGTH = 200  # OutboxMessage.key's max_length
+SWEEP_SECONDS = 60.0  # a sweep's sending, at most (the task's soft time limit is 240 s)
 
 
 def message_key(kind: str, *parts: object) -> str:
@@ -159,10 +161,12 @@ def _refused(message: OutboxMessage, *, attempts: int, error: str, now: datetime
     OutboxMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(**fields)
 
 
-def outbox_sweep(*, now: datetime, limit: int = 500) -> int:
+def outbox_sweep(*, now: datetime, limit: int = 500, seconds: float = SWEEP_SECONDS) -> int:
     """Deliver what is due, give up on sends interrupted long ago, forget old sent messages.
 
-    Returns how many messages were sent.
+    Sending stops after ``seconds`` (the next sweep goes on), well inside the task's time limit:
+    a backlog after an outage must not have the limit kill the worker mid-send, which would turn
+    a message into an "interrupted" one. Returns how many messages were sent.
     """
     timeout = timedelta(seconds=settings.OUTBOX_SENDING_TIMEOUT)
     interrupted = OutboxMessage.objects.interrupted(now - timeout).update(
@@ -176,7 +180,13 @@ def outbox_sweep(*, now: datetime, limit: int = 500) -> int:
     due = list(
         OutboxMessage.objects.due(now).order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit]
     )
-    return sum(outbox_deliver(message_id=pk, now=now) for pk in due)
+    stop_at = time.monotonic() + seconds
+    sent = 0
+    for pk in due:
+        if time.monotonic() >= stop_at:
+            break
+        sent += outbox_deliver(message_id=pk, now=now)
+    return sent
 
 
 @transaction.atomic

@@ -227,3 +227,11 @@ def test_only_managers_may_see_or_resend_failed_messages(client, failed_message,
 
 def test_send_again_is_post_only(manager_client, failed_message):
     assert manager_client.get(reverse("outbox_send_again", args=[failed_message.pk])).status_code == 405
+
+
+def test_a_sweep_stops_sending_after_its_time_and_the_next_one_goes_on(mailoutbox):
+    for n in range(3):
+        _email(key=f"backlog:{n}", to=f"p{n}@practice.example")
+    assert outbox_sweep(now=timezone.now(), seconds=0) == 0
+    assert OutboxMessage.objects.filter(status=Status.QUEUED).count() == 3
+    assert outbox_sweep(now=timezone.now()) == 3
