@@ -21,7 +21,6 @@ from feedback.contributions import responses_url
 from servicedesk import panels
 from servicedesk.figures import small_number
 from servicedesk.panels import (
-    DEFAULT_DAYS,
     AttentionList,
     ComparisonRow,
     Figure,
@@ -29,8 +28,6 @@ from servicedesk.panels import (
 )
 
 logger = logging.getLogger(__name__)
-
-__all__ = ["DEFAULT_DAYS", "Figure", "Scope"]  # the dashboard's vocabulary, from the core
 
 T = TypeVar("T")
 

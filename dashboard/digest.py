@@ -21,6 +21,7 @@ from dashboard import feedback as feedback_section
 from dashboard.models import DigestDelivery
 from servicedesk.models import User
 from servicedesk.outbox import message_key, outbox_email
+from servicedesk.panels import Scope
 
 logger = logging.getLogger(__name__)
 
@@ -37,9 +38,9 @@ def digest_week_due(now: datetime) -> date | None:
     return monday if now >= send_from else None
 
 
-def digest_scope(*, week_of: date, now: datetime) -> board.Scope:
+def digest_scope(*, week_of: date, now: datetime) -> Scope:
     """The seven days before the digest's week (Monday to Sunday), compared with the week before."""
-    return board.Scope(now=now, first_day=week_of - timedelta(days=7), last_day=week_of - timedelta(days=1))
+    return Scope(now=now, first_day=week_of - timedelta(days=7), last_day=week_of - timedelta(days=1))
 
 
 def digest_context(*, week_of: date, now: datetime) -> dict:

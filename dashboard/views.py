@@ -18,25 +18,26 @@ from dashboard.tasks import refresh_feedback_summaries
 from servicedesk import panels
 from servicedesk.access import manager_required, team_required
 from servicedesk.models import Touchpoint, User
+from servicedesk.panels import DEFAULT_DAYS, Scope
 from servicedesk.queue import enqueue
 from servicedesk.refusal import refused
 
 
-def _dashboard_scope(request: HttpRequest) -> tuple[DashboardFilterForm, board.Scope | None]:
+def _dashboard_scope(request: HttpRequest) -> tuple[DashboardFilterForm, Scope | None]:
     """The period and filter from the query string; no scope when the form has errors."""
     now = timezone.now()
     data = None
     if request.GET:
         data = request.GET.copy()
-        data.setdefault("days", str(board.DEFAULT_DAYS))  # a link that names only a filter keeps 30 days
+        data.setdefault("days", str(DEFAULT_DAYS))  # a link that names only a filter keeps 30 days
     form = DashboardFilterForm(data, today=timezone.localdate(now))
     if not form.is_bound:
-        return form, board.Scope.last_days(now=now)
+        return form, Scope.last_days(now=now)
     if not form.is_valid():
         return form, None
     data = form.cleaned_data
-    scope = board.Scope.last_days(
-        data["days"] or board.DEFAULT_DAYS,
+    scope = Scope.last_days(
+        data["days"] or DEFAULT_DAYS,
         now=now,
         until=data["until"],
         location=data["location"],

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from dashboard import board
+from servicedesk.panels import Scope
 from tests.factories import InvitationFactory, PatientNeedProfileFactory, ThemeFactory, TouchpointFactory
 
 pytestmark = pytest.mark.django_db
@@ -159,7 +159,7 @@ def test_figures_come_from_the_summaries_recounted_by_the_sweep(manager_client, 
 
 def test_scope_periods_are_whole_local_days_and_end_now_for_today():
     now = timezone.now()
-    scope = board.Scope.last_days(7, now=now)
+    scope = Scope.last_days(7, now=now)
     assert scope.period.end == now
     assert timezone.localtime(scope.period.start).time().hour == 0
     assert scope.previous.end == scope.period.start

@@ -9,9 +9,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from dashboard import board
 from design.attainment import goal_attainment
 from design.models import GoalMeasurement
+from servicedesk.panels import Scope
 from tests.factories import LocationFactory, PatientNeedProfileFactory, ServiceGoalFactory
 
 pytestmark = pytest.mark.django_db
@@ -113,7 +113,7 @@ def test_filtering_by_place_or_group_keeps_goals_about_it_and_practice_wide_goal
     now = timezone.now()
 
     def titles(**filters) -> set[str]:
-        scope = board.Scope.last_days(now=now, **filters)
+        scope = Scope.last_days(now=now, **filters)
         return {row.goal.title for row in goal_attainment(scope).rows}
 
     assert titles(location=riverside) == {

@@ -44,11 +44,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def _sections(*, now) -> list[tuple[str, float]]:
     """Median time of each dashboard section (where a request's time goes), default scope."""
-    from dashboard import board
     from dashboard import feedback as feedback_section
     from servicedesk import panels
+    from servicedesk.panels import Scope
 
-    scope = board.Scope.last_days(now=now)
+    scope = Scope.last_days(now=now)
     timings = []
     # What the pillars contribute (servicedesk.panels), each on its own, and the dashboard's own
     # feedback section, part by part.
