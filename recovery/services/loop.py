@@ -19,7 +19,7 @@ from recovery.models import (
 )
 from recovery.services.incidents import TransitionRefused, lock_incident, log_change
 from servicedesk.models import User
-from servicedesk.outbox import message_key, outbox_email, outbox_sms
+from servicedesk.outbox import message_key, outbox_email, outbox_erase_recipient, outbox_sms
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +117,12 @@ def loop_answer(*, token: str, recovered: bool, now: datetime) -> bool:
 
 @transaction.atomic
 def loop_opt_out(*, token: str, now: datetime) -> bool:
-    """The patient wants no more contact about this: erase their details and use up the link."""
+    """The patient wants no more contact about this: erase their details, and the messages to them
+    the outbox still holds, and use up the link."""
+    incident = loop_incident_for_token(token)
+    if incident is not None:
+        for address in filter(None, (incident.patient_email, incident.patient_phone)):
+            outbox_erase_recipient(to=address)
     return _use_link(
         token,
         now=now,

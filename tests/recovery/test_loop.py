@@ -154,3 +154,17 @@ def test_a_patient_whose_browser_blocks_cookies_can_still_answer(resolved, manag
     assert strict.post(sent_link(mailoutbox), {"answer": "yes"}).status_code == 200
     resolved.refresh_from_db()
     assert resolved.patient_recovered is True
+
+
+@pytest.mark.django_db
+def test_asking_not_to_be_contacted_also_forgets_the_messages_held_for_them(
+    client, resolved, manager, refused_addresses
+):
+    from servicedesk.models import OutboxMessage
+
+    refused_addresses.add("ada@example.org")  # the question is still waiting to be retried
+    services.loop_link_send(incident=resolved, by=manager, now=timezone.now())
+    message = OutboxMessage.objects.get(to="ada@example.org")
+    token = re.search(r"/recovery/r/([^/\s]+)/", message.text).group(1)
+    services.loop_opt_out(token=token, now=timezone.now())
+    assert not OutboxMessage.objects.filter(to="ada@example.org").exists()
