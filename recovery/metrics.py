@@ -25,10 +25,6 @@ def _incidents(filters: Filters) -> QuerySet[Incident]:
     return Incident.objects.filter(**filters.at_place())
 
 
-def _pct(part: int, whole: int) -> Number | None:
-    return share_pct(part, whole)
-
-
 def _open_at(qs: QuerySet[Incident], moment) -> QuerySet[Incident]:
     """Logged before the moment and not resolved by then."""
     return qs.filter(created_at__lt=moment).filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=moment))
@@ -92,7 +88,7 @@ def reopen_rate(*, period: Period, filters: Filters) -> float | None:
     """Of the incidents logged in the period that were ever resolved, the share reopened at least once."""
     logged = _incidents(filters).filter(created_at__gte=period.start, created_at__lt=period.end)
     ever_resolved = logged.filter(Q(resolved_at__isnull=False) | Q(reopen_count__gt=0))
-    return _pct(ever_resolved.filter(reopen_count__gt=0).count(), ever_resolved.count())
+    return share_pct(ever_resolved.filter(reopen_count__gt=0).count(), ever_resolved.count())
 
 
 def recurrence_rate(*, period: Period, filters: Filters) -> float | None:
@@ -108,7 +104,7 @@ def recurrence_rate(*, period: Period, filters: Filters) -> float | None:
     logged = _incidents(filters).filter(
         created_at__gte=period.start, created_at__lt=period.end, touchpoint__isnull=False
     )
-    return _pct(logged.filter(Exists(earlier)).count(), logged.count())
+    return share_pct(logged.filter(Exists(earlier)).count(), logged.count())
 
 
 def recovery_success_rate(*, period: Period, filters: Filters) -> float | None:
@@ -116,7 +112,7 @@ def recovery_success_rate(*, period: Period, filters: Filters) -> float | None:
     answered = _incidents(filters).filter(
         loop_answered_at__gte=period.start, loop_answered_at__lt=period.end, patient_recovered__isnull=False
     )
-    return _pct(answered.filter(patient_recovered=True).count(), answered.count())
+    return share_pct(answered.filter(patient_recovered=True).count(), answered.count())
 
 
 def pct_negative_feedback_with_incident(*, period: Period, filters: Filters) -> float | None:
@@ -128,7 +124,7 @@ def pct_negative_feedback_with_incident(*, period: Period, filters: Filters) -> 
     )
     responses = responses.filter(**filters.at_place())
     followed_up = responses.filter(recovery_incident__isnull=False)
-    return _pct(followed_up.count(), responses.count())
+    return share_pct(followed_up.count(), responses.count())
 
 
 METRICS = [
