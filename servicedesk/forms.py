@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.models import ClosedDay, Location, OpeningHours, Touchpoint, User
@@ -158,3 +161,19 @@ class ClosedDayForm(forms.ModelForm):
         fields = ["date", "reason"]
         widgets = {"date": forms.DateInput(attrs={"type": "date"})}
         error_messages = {"date": {"unique": _("That day is already marked as closed.")}}
+
+    # The page lists the days still to come, so a day in the past could never be seen or removed.
+    YEARS_AHEAD = 3
+
+    def clean_date(self) -> date:
+        day = self.cleaned_data["date"]
+        today = timezone.localdate()
+        if day < today:
+            raise forms.ValidationError(
+                _("Choose today or a day to come: past days no longer move deadlines.")
+            )
+        if day.year > today.year + self.YEARS_AHEAD:
+            raise forms.ValidationError(
+                _("Choose a day within the next %(years)s years.") % {"years": self.YEARS_AHEAD}
+            )
+        return day

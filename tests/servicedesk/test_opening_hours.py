@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from servicedesk.models import OpeningHours
+from servicedesk.models import ClosedDay, OpeningHours
 from servicedesk.opening_hours import ALWAYS_OPEN, OpeningClock
 
 LONDON = ZoneInfo("Europe/London")
@@ -208,3 +208,14 @@ def test_staff_cannot_close_the_practice(staff_client):
     )
     assert staff_client.post(reverse("closed_day_remove", args=[closed.pk])).status_code == 403
     assert list(ClosedDay.objects.all()) == [closed]
+
+
+@pytest.mark.parametrize(
+    ("day", "message"),
+    [("0001-01-01", "a day to come"), ("2019-01-01", "a day to come"), ("2099-12-25", "within the next")],
+)
+def test_a_closed_day_that_could_never_be_seen_again_is_refused_with_a_reason(manager_client, day, message):
+    response = manager_client.post(reverse("closed_day_add"), {"date": day, "reason": "Typo"})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not ClosedDay.objects.exists()
