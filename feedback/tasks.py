@@ -13,7 +13,7 @@ from servicedesk.sweeps import sweep
 
 @shared_task(acks_late=True)
 def send_invitation_message(message_id: int) -> bool:
-    """Send one invitation or reminder, at most once; failures are retried by the sweep with backoff."""
+    """Hand one due invitation or reminder to the outbox, which sends it once (and retries it)."""
     return invitations.message_send(message_id=message_id)
 
 

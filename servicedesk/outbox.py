@@ -55,6 +55,8 @@ KINDS = {
     "recovery_drill_due": _("Continuity drill due"),
     "checklist_reminder": _("Checklist reminder"),
     "weekly_digest": _("Weekly digest"),
+    "survey_invitation": _("Survey invitation to a patient"),
+    "survey_reminder": _("Survey reminder to a patient"),
 }
 
 DELIVER_TASK = "servicedesk.tasks.deliver_message"
@@ -211,6 +213,19 @@ def discarding() -> Iterator[None]:
         yield
     finally:
         OutboxMessage.objects.filter(pk__gt=before).delete()
+
+
+def outbox_withdraw(*, ids: list[int]) -> list[int]:
+    """Take back messages not sent yet (queued, or failed) because they are no longer wanted:
+    the patient answered, or opted out. A message being sent at this moment is left to finish.
+    Returns the ids taken back (deleted)."""
+    if not ids:
+        return []
+    with transaction.atomic():
+        unsent = OutboxMessage.objects.filter(pk__in=ids, status__in=(Status.QUEUED, Status.FAILED))
+        taken = list(unsent.select_for_update(skip_locked=True).values_list("pk", flat=True))
+        OutboxMessage.objects.filter(pk__in=taken).delete()
+    return taken
 
 
 def outbox_erase_recipient(*, to: str) -> int:

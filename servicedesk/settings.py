@@ -385,8 +385,6 @@ RECOVERY_RECURRENCE_DAYS = env_int("RECOVERY_RECURRENCE_DAYS", default=30, minim
 CONTACT_HASH_KEY = env.str("CONTACT_HASH_KEY", default="") or SECRET_KEY
 # Country calling code for national mobile numbers in visit lists (07700 900123 → +447700900123).
 INVITATION_PHONE_COUNTRY_CODE = env.str("INVITATION_PHONE_COUNTRY_CODE", default="44")
-# A message that fails this many times (backoff 1, 2, 4, 8 … minutes) is marked failed.
-INVITATION_SEND_MAX_ATTEMPTS = env_int("INVITATION_SEND_MAX_ATTEMPTS", default=5, minimum=1)
 INVITATION_IMPORT_MAX_BYTES = env_int("INVITATION_IMPORT_MAX_BYTES", default=20 * 1024 * 1024, minimum=1024)
 INVITATION_IMPORT_MAX_ROWS = env_int("INVITATION_IMPORT_MAX_ROWS", default=100_000, minimum=1)
 # Visit lists up to this many rows are checked and imported while the manager waits; longer ones

@@ -1,7 +1,9 @@
 """Survey invitations, a package of the feedback app: from the day's visit list to a finished survey.
 
 - ``contacts``: normalising and hashing a patient's email or phone; suppression and frequency checks.
-- ``sending``: timing rules, creating invitations, sending each message once, the sweep.
+- ``sending``: timing rules and creating invitations with their first message.
+- ``delivery``: handing due messages to the outbox (which sends every message once), reading
+  back what it did, the minute sweep.
 - ``privacy``: opting out, the retention purge, access and erasure requests.
 - ``integrations``: tokens for the practice-management system's visits API.
 - ``imports``: CSV visit lists, checked before anything is imported.
@@ -20,6 +22,18 @@ from feedback.invitations.contacts import (
     contact_recently_invited,
     normalise_email,
     normalise_phone,
+)
+from feedback.invitations.delivery import (
+    REPUBLISH_AFTER,
+    SWEEP_BATCH,
+    Rendered,
+    SweepReport,
+    invitations_sweep,
+    message_hand_over,
+    message_render,
+    message_send,
+    messages_read_back,
+    messages_withdraw,
 )
 from feedback.invitations.integrations import (
     INTEGRATION_TOKEN_PREFIX,
@@ -41,15 +55,8 @@ from feedback.invitations.privacy import (
 )
 from feedback.invitations.sending import (
     OPTED_OUT,
-    REPUBLISH_AFTER,
-    RETRY_BASE,
-    RETRY_MAX,
-    STALE_SEND,
-    SWEEP_BATCH,
     Outcome,
     Prepared,
-    Rendered,
-    SweepReport,
     Visit,
     choose_channel,
     first_message_due,
@@ -57,22 +64,14 @@ from feedback.invitations.sending import (
     invitation_create,
     invitation_prepare,
     invitation_rules_update,
-    invitations_sweep,
-    message_render,
-    message_retry,
-    message_send,
     outside_quiet_hours,
     practice_zone,
-    retry_delay,
 )
 
 __all__ = [
     "INTEGRATION_TOKEN_PREFIX",
     "OPTED_OUT",
     "REPUBLISH_AFTER",
-    "RETRY_BASE",
-    "RETRY_MAX",
-    "STALE_SEND",
     "SWEEP_BATCH",
     "UNCONFIRMED_IMPORT_KEPT",
     "Contact",
@@ -105,12 +104,13 @@ __all__ = [
     "invitation_rules_update",
     "invitations_purge",
     "invitations_sweep",
+    "message_hand_over",
     "message_render",
-    "message_retry",
     "message_send",
+    "messages_read_back",
+    "messages_withdraw",
     "normalise_email",
     "normalise_phone",
     "outside_quiet_hours",
     "practice_zone",
-    "retry_delay",
 ]

@@ -12,12 +12,15 @@ import random
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from feedback.invitations import Contact, contact_suppress
+from feedback.invitations.delivery import OUTBOX_KIND, message_render
 from feedback.models import Invitation, InvitationMessage, InvitationRules, Response, Suppression, Survey
-from servicedesk.models import Location
+from servicedesk.models import Location, OutboxMessage
+from servicedesk.outbox import message_key
 
 FIRST_NAMES = [
     "Alex",
@@ -56,7 +59,10 @@ def seed(*, options: dict, out: Callable[[str], None]) -> None:
     rules = InvitationRules.current()
     if rules.default_survey_id is None:
         InvitationRules.objects.filter(pk=rules.pk).update(default_survey=survey)
-    Invitation.objects.filter(source=Invitation.Source.DEMO).delete()
+    demo = Invitation.objects.filter(source=Invitation.Source.DEMO)
+    handed = InvitationMessage.objects.filter(invitation__in=demo, outbox__isnull=False)
+    OutboxMessage.objects.filter(pk__in=handed.values("outbox_id")).delete()
+    demo.delete()
     rng = random.Random(20261128)
     now = timezone.now().replace(second=0, microsecond=0)
     rows: list[tuple[Invitation, list[InvitationMessage]]] = []
@@ -155,7 +161,7 @@ def seed(*, options: dict, out: Callable[[str], None]) -> None:
                 error = "SMTPRecipientsRefused: 550 5.1.1 mailbox unavailable"
                 if inv.demo_channel == "sms":
                     error = "SendError: provider rejected the number (unreachable handset)"
-                rows.append((inv, [message(inv, 0, "failed", first_at, attempts=5, last_error=error)]))
+                rows.append((inv, [message(inv, 0, "failed", first_at, last_error=error)]))
 
     # Answered invitations: the demo responses that arrived by link, each after its invitation.
     answered = list(
@@ -191,6 +197,10 @@ def seed(*, options: dict, out: Callable[[str], None]) -> None:
 
     Invitation.objects.bulk_create([inv for inv, _m in rows])
     InvitationMessage.objects.bulk_create([m for _inv, messages in rows for m in messages])
+    for _inv, messages in rows:
+        for m in messages:
+            if m.status == InvitationMessage.Status.FAILED:
+                _failed_in_outbox(m, now=now)
     for inv, response in links:
         Response.objects.filter(pk=response.pk).update(invitation=inv, language=inv.language)
     for inv, _messages in rows:
@@ -202,3 +212,25 @@ def seed(*, options: dict, out: Callable[[str], None]) -> None:
         f"Invitations: {len(rows)} demo invitations ({len(links)} answered, linked to demo responses), "
         "in every state."
     )
+
+
+def _failed_in_outbox(message: InvitationMessage, *, now) -> None:
+    """A demo message the provider refused: failed in the outbox, so it is on the failed-messages
+    page with "Send again", as a real one would be (the demo's addresses are fictional)."""
+    kind = OUTBOX_KIND[InvitationMessage.Kind(message.kind)]
+    rendered = message_render(message=message)
+    sms = message.channel == InvitationMessage.Channel.SMS
+    outbox = OutboxMessage.objects.create(
+        key=message_key(kind, message.pk),
+        kind=kind,
+        channel=message.channel,
+        to=message.invitation.phone if sms else message.invitation.email,
+        subject="" if sms else rendered.subject,
+        text=rendered.sms if sms else rendered.text,
+        html="" if sms else rendered.html,
+        status=OutboxMessage.Status.FAILED,
+        attempts=settings.OUTBOX_MAX_ATTEMPTS,
+        next_attempt_at=now,
+        last_error=message.last_error[:200],
+    )
+    InvitationMessage.objects.filter(pk=message.pk).update(outbox=outbox)

@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from feedback.invitations.contacts import Contact, contact_invitations, contact_is_suppressed
+from feedback.invitations.delivery import messages_withdraw
 from feedback.invitations.sending import OPTED_OUT
 from feedback.models import (
     Invitation,
@@ -60,8 +61,9 @@ def contact_suppress(*, contact: Contact, reason: str, now: datetime) -> int:
     closed = invitations.filter(status__in=Invitation.OPEN_STATUSES).update(
         status=Status.OPTED_OUT, opted_out_at=now, updated_at=now
     )
-    InvitationMessage.objects.filter(invitation__in=invitations, status=MessageStatus.QUEUED).update(
-        status=MessageStatus.CANCELLED, last_error=OPTED_OUT, updated_at=now
+    # Their unsent messages are cancelled, and what the outbox has not sent yet is taken back.
+    messages_withdraw(
+        invitation_ids=list(invitations.values_list("pk", flat=True)), reason=OPTED_OUT, now=now
     )
     return closed
 

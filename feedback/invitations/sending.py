@@ -1,13 +1,10 @@
-"""Creating invitations and sending them once: timing rules, the first message and reminders, the sweep.
+"""Creating invitations: the timing rules, the checks on each visit, and the first message's row.
 
 The database is the source of truth. Creating an invitation also creates its first message
-row (``InvitationMessage`` number 0) with the time it is due; sending a message creates the
-next reminder's row. A unique constraint on (invitation, number) makes a second "first
-invitation" or a second "reminder 1" impossible, and a send is claimed with a conditional
-UPDATE (queued → sending), so a task delivered twice, a retry, or two sweeps at once send
-one message. The broker only wakes workers up: the minute sweep finds every due message in
-the database, so a Redis outage delays messages and loses none. Log lines carry ids, never an
-address, a name or a token.
+row (``InvitationMessage`` number 0) with the time it is due; a unique constraint on
+(invitation, number) makes a second "first invitation" or a second "reminder 1" impossible,
+and a visit id is unique too. Handing due messages to the outbox, and reading back what became
+of them, is ``delivery``'s. Log lines carry ids, never an address, a name or a token.
 """
 
 from __future__ import annotations
@@ -21,9 +18,6 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
 
 from feedback.invitations.contacts import Contact, contact_is_suppressed, contact_recently_invited
 from feedback.models import (
@@ -33,24 +27,16 @@ from feedback.models import (
     InvitationRules,
     Survey,
 )
-from servicedesk import notify
 from servicedesk.audit import update_logged
 from servicedesk.models import Location, Touchpoint, User
-from servicedesk.queue import enqueue, publish, task
+from servicedesk.queue import enqueue, task
 
 SEND_TASK = "feedback.tasks.send_invitation_message"
 
 logger = logging.getLogger(__name__)
 
 
-# A send claimed this long ago and never recorded: the worker died mid-send (see message_send).
-STALE_SEND = timedelta(minutes=15)
-# The sweep publishes a due message again only if its last publication is this old (a backlog).
-REPUBLISH_AFTER = timedelta(minutes=5)
-SWEEP_BATCH = 5000
-RETRY_BASE = timedelta(minutes=1)
 OPTED_OUT = "opted out"  # why a message was not sent, recorded in its last_error
-RETRY_MAX = timedelta(hours=1)
 
 Status = Invitation.Status
 MessageStatus = InvitationMessage.Status
@@ -100,11 +86,6 @@ def choose_channel(*, contact: Contact, rules: InvitationRules) -> str | None:
         Pref.EMAIL_ONLY: (Channel.EMAIL,),
     }[rules.channel_preference]
     return next((channel for channel in order if has[channel]), None)
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """Backoff after the Nth failed attempt: 1, 2, 4, 8 … minutes, at most an hour."""
-    return min(RETRY_BASE * 2 ** max(attempts - 1, 0), RETRY_MAX)
 
 
 @transaction.atomic
@@ -266,272 +247,3 @@ def invitation_create(
 
 def _publish_on_commit(message_id: int) -> None:
     enqueue(task(SEND_TASK), message_id)
-
-
-# --- Sending -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Rendered:
-    subject: str
-    text: str
-    html: str
-    sms: str
-
-
-def message_render(*, message: InvitationMessage) -> Rendered:
-    """The message in the invitation's language: practice name, link, opt-out link, nothing clinical."""
-    invitation = message.invitation
-    language = invitation.language if invitation.language in ("en", "es") else "en"
-    context = {
-        "practice": settings.PRACTICE_NAME,
-        "first_name": invitation.first_name,
-        "link": settings.SITE_URL + invitation.get_absolute_url(),
-        "opt_out_link": settings.SITE_URL + invitation.get_absolute_url() + "opt-out/",
-        "is_reminder": message.kind == InvitationMessage.Kind.REMINDER,
-        "expires_on": invitation.expires_at,
-    }
-    folder = "feedback/messages"
-    with translation.override(language):
-        return Rendered(
-            subject=render_to_string(f"{folder}/invitation_subject_{language}.txt", context).strip(),
-            text=render_to_string(f"{folder}/invitation_email_{language}.txt", context),
-            html=render_to_string(f"{folder}/invitation_email_{language}.html", context),
-            sms=" ".join(render_to_string(f"{folder}/invitation_sms_{language}.txt", context).split()),
-        )
-
-
-def _deliver(message: InvitationMessage) -> str:
-    rendered = message_render(message=message)
-    kind = f"invitation-{message.kind}"
-    if message.channel == InvitationMessage.Channel.SMS:
-        return notify.send_sms(to=message.invitation.phone, body=rendered.sms, kind=kind)
-    return notify.send_email(
-        to=message.invitation.email,
-        subject=rendered.subject,
-        text=rendered.text,
-        html=rendered.html,
-        kind=kind,
-    )
-
-
-def _why_not_send(message: InvitationMessage, *, now: datetime) -> str | None:
-    invitation = message.invitation
-    if invitation.status not in Invitation.OPEN_STATUSES or invitation.expires_at <= now:
-        return f"invitation {invitation.get_status_display().lower()}"
-    address = invitation.phone if message.channel == InvitationMessage.Channel.SMS else invitation.email
-    if not address:
-        return "no contact details left"
-    contact = Contact(email=invitation.email, phone=invitation.phone)
-    if contact_is_suppressed(contact=contact):
-        return OPTED_OUT
-    return None
-
-
-def message_send(*, message_id: int, now: datetime | None = None) -> bool:
-    """Send one due message at most once. Returns True when it was handed to the provider.
-
-    1. Claim: UPDATE queued → sending WHERE still queued and due. Zero rows means another
-       worker has it, or it was sent, cancelled or rescheduled: nothing to do.
-    2. Re-check under the claim: the patient may have answered, opted out or the link expired
-       (→ cancelled), or the quiet hours may have begun (→ queued again for their end).
-    3. Send through servicedesk.notify, outside any transaction.
-    4. Record: sent (and the next reminder's row), or a retry with backoff, or failed.
-
-    A worker that dies between 3 and 4 leaves the row "sending"; the sweep marks it failed
-    rather than risk a second message (a manager can retry it).
-    """
-    now = now or timezone.now()
-    claimed = InvitationMessage.objects.filter(
-        pk=message_id, status=MessageStatus.QUEUED, due_at__lte=now
-    ).update(status=MessageStatus.SENDING, attempts=F("attempts") + 1, claimed_at=now, updated_at=now)
-    if not claimed:
-        return False
-    message = InvitationMessage.objects.select_related("invitation").get(pk=message_id)
-    reason = _why_not_send(message, now=now)
-    if reason is not None:
-        _message_cancel(message=message, reason=reason, now=now)
-        return False
-    rules = InvitationRules.current()
-    if in_quiet_hours(now, rules=rules):
-        InvitationMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
-            status=MessageStatus.QUEUED,
-            attempts=F("attempts") - 1,
-            due_at=outside_quiet_hours(now, rules=rules),
-            claimed_at=None,
-            enqueued_at=None,
-            updated_at=now,
-        )
-        return False
-    try:
-        provider_id = _deliver(message)
-    except notify.SendError as exc:
-        _record_failure(message=message, error=str(exc), now=now)
-        return False
-    _record_sent(message=message, provider_id=provider_id, rules=rules, now=now)
-    return True
-
-
-@transaction.atomic
-def _message_cancel(*, message: InvitationMessage, reason: str, now: datetime) -> None:
-    InvitationMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
-        status=MessageStatus.CANCELLED, last_error=reason, updated_at=now
-    )
-    if reason == OPTED_OUT:
-        Invitation.objects.filter(pk=message.invitation_id, status__in=Invitation.OPEN_STATUSES).update(
-            status=Status.OPTED_OUT, opted_out_at=now, updated_at=now
-        )
-    logger.info("invitation message %s cancelled: %s", message.pk, reason)
-
-
-@transaction.atomic
-def _record_sent(
-    *, message: InvitationMessage, provider_id: str, rules: InvitationRules, now: datetime
-) -> None:
-    InvitationMessage.objects.filter(pk=message.pk).update(
-        status=MessageStatus.SENT, sent_at=now, provider_id=provider_id[:200], last_error="", updated_at=now
-    )
-    invitation = message.invitation
-    if message.kind == InvitationMessage.Kind.FIRST:
-        Invitation.objects.filter(pk=invitation.pk, status=Status.PENDING).update(
-            status=Status.SENT, sent_at=now, updated_at=now
-        )
-    else:
-        Invitation.objects.filter(pk=invitation.pk, status__in=(Status.SENT, Status.REMINDED)).update(
-            status=Status.REMINDED, reminder_count=message.number, last_reminded_at=now, updated_at=now
-        )
-    number = message.number + 1
-    if number <= rules.max_reminders:
-        due_at = outside_quiet_hours(now + timedelta(days=rules.reminder_after_days), rules=rules)
-        if due_at < invitation.expires_at:
-            # ignore_conflicts: the unique (invitation, number) makes "reminder N" a one-off.
-            InvitationMessage.objects.bulk_create(
-                [
-                    InvitationMessage(
-                        invitation=invitation,
-                        kind=InvitationMessage.Kind.REMINDER,
-                        number=number,
-                        channel=message.channel,
-                        due_at=due_at,
-                    )
-                ],
-                ignore_conflicts=True,
-            )
-    logger.info("invitation message %s sent (%s %s)", message.pk, message.kind, message.channel)
-
-
-@transaction.atomic
-def _record_failure(*, message: InvitationMessage, error: str, now: datetime) -> None:
-    attempts = InvitationMessage.objects.values_list("attempts", flat=True).get(pk=message.pk)
-    error = error[:500]
-    if attempts < settings.INVITATION_SEND_MAX_ATTEMPTS:
-        InvitationMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
-            status=MessageStatus.QUEUED,
-            due_at=now + retry_delay(attempts),
-            last_error=error,
-            claimed_at=None,
-            enqueued_at=None,
-            updated_at=now,
-        )
-        logger.warning("invitation message %s attempt %s failed; will retry", message.pk, attempts)
-        return
-    InvitationMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
-        status=MessageStatus.FAILED, last_error=error, updated_at=now
-    )
-    if message.kind == InvitationMessage.Kind.FIRST:
-        Invitation.objects.filter(pk=message.invitation_id, status=Status.PENDING).update(
-            status=Status.FAILED, updated_at=now
-        )
-    logger.error("invitation message %s failed after %s attempts", message.pk, attempts)
-
-
-@transaction.atomic
-def message_retry(*, message: InvitationMessage, now: datetime) -> bool:
-    """A manager's retry of a failed message: the same row goes back to the queue (never a copy)."""
-    invitation = Invitation.objects.select_for_update().get(pk=message.invitation_id)
-    if not invitation.is_open(now) and invitation.status != Status.FAILED:
-        return False
-    if invitation.expires_at <= now or invitation.purged_at is not None:
-        return False
-    retried = InvitationMessage.objects.filter(pk=message.pk, status=MessageStatus.FAILED).update(
-        status=MessageStatus.QUEUED, attempts=0, due_at=now, claimed_at=None, enqueued_at=now, updated_at=now
-    )
-    if not retried:
-        return False
-    if message.kind == InvitationMessage.Kind.FIRST:
-        Invitation.objects.filter(pk=invitation.pk, status=Status.FAILED).update(
-            status=Status.PENDING, updated_at=now
-        )
-    _publish_on_commit(message.pk)
-    return True
-
-
-# --- The sweep -----------------------------------------------------------------------------------
-
-
-@dataclass
-class SweepReport:
-    expired: int = 0
-    cancelled: int = 0
-    interrupted: int = 0
-    published: int = 0
-    imports: int = 0
-
-    def as_dict(self) -> dict:
-        return self.__dict__.copy()
-
-
-def invitations_sweep(*, now: datetime | None = None, limit: int = SWEEP_BATCH) -> SweepReport:
-    """The minute job. Each step is a set-based conditional UPDATE, so two sweeps at once are safe.
-
-    1. Expire open invitations whose link has expired.
-    2. Cancel queued messages whose invitation is closed (answered, opted out, expired).
-    3. Mark failed the sends a dying worker left half-done (never re-sent automatically).
-    4. Publish a send task for each due message (not re-published within five minutes).
-    5. Resume visit-list imports waiting for a worker.
-    """
-    now = now or timezone.now()
-    report = SweepReport()
-    report.expired = Invitation.objects.filter(
-        status__in=Invitation.OPEN_STATUSES, expires_at__lte=now
-    ).update(status=Status.EXPIRED, updated_at=now)
-    report.cancelled = (
-        InvitationMessage.objects.filter(status=MessageStatus.QUEUED)
-        .exclude(invitation__status__in=Invitation.OPEN_STATUSES)
-        .update(status=MessageStatus.CANCELLED, last_error="invitation closed", updated_at=now)
-    )
-    report.interrupted = InvitationMessage.objects.filter(
-        status=MessageStatus.SENDING, claimed_at__lt=now - STALE_SEND
-    ).update(
-        status=MessageStatus.FAILED,
-        last_error="Interrupted while sending; not retried automatically so the patient is not "
-        "messaged twice. Retry if you know it did not arrive.",
-        updated_at=now,
-    )
-    report.published = _publish_due(now=now, limit=limit)
-    from feedback.invitations.imports import imports_resume
-
-    report.imports = imports_resume(now=now)
-    return report
-
-
-def _publish_due(*, now: datetime, limit: int) -> int:
-    due = list(
-        InvitationMessage.objects.due(now)
-        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - REPUBLISH_AFTER))
-        .order_by("due_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    if not due:
-        return 0
-    InvitationMessage.objects.filter(pk__in=due).update(enqueued_at=now)
-    published = 0
-    for pk in due:
-        if not publish(task(SEND_TASK), pk, probe=True):
-            # Not published: let the next sweep publish them at once, not five minutes later.
-            InvitationMessage.objects.filter(pk__in=due[published:], status=MessageStatus.QUEUED).update(
-                enqueued_at=None
-            )
-            break
-        published += 1
-    return published

@@ -35,7 +35,6 @@ from feedback.models import (
     IntegrationToken,
     Invitation,
     InvitationImport,
-    InvitationMessage,
     InvitationRules,
     Survey,
 )
@@ -239,7 +238,7 @@ def integration_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("invitations:integration_list")
 
 
-# --- Response rates and failed messages -----------------------------------------------------------
+# --- Response rates ------------------------------------------------------------------------------
 
 
 @manager_required
@@ -275,35 +274,6 @@ def invitation_report(request: HttpRequest) -> HttpResponse:
             }
         )
     return render(request, "feedback/invitations/report.html", {"rows": rows})
-
-
-class FailedMessageListView(ManagerRequiredMixin, ListView):
-    template_name = "feedback/invitations/failed_list.html"
-    paginate_by = 50
-
-    def get_queryset(self):
-        return (
-            InvitationMessage.objects.failed()
-            .select_related("invitation__survey")
-            .order_by("-updated_at", "-pk")
-        )
-
-
-@require_POST
-@manager_required
-def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
-    message = get_object_or_404(InvitationMessage.objects.select_related("invitation"), pk=pk)
-    if invitations.message_retry(message=message, now=timezone.now()):
-        messages.success(
-            request,
-            _("%(message)s queued again; it will be sent within a minute.") % {"message": message.label},
-        )
-    else:
-        messages.error(
-            request,
-            _("This message cannot be retried: the link has expired or the patient's details were purged."),
-        )
-    return redirect("invitations:invitation_failed_list")
 
 
 # --- Patient data requests (access and erasure) ---------------------------------------------------

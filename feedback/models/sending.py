@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from feedback.models.invitations import Invitation
 from feedback.models.surveys import Survey
-from servicedesk.models import TimeStamped
+from servicedesk.models import OutboxMessage, TimeStamped
 
 
 class InvitationRules(TimeStamped):
@@ -108,9 +108,9 @@ class InvitationMessageQuerySet(models.QuerySet):
 class InvitationMessage(TimeStamped):
     """One message to one patient: the first invitation (number 0) or reminder N (number N).
 
-    The row exists before the message is sent; its status is the send's state machine:
-    queued → sending (claimed by one worker) → sent | failed | cancelled, and back to queued
-    with a later ``due_at`` after a failed attempt that may be retried.
+    The row exists before the message is due. When it is, it is handed to the outbox, which
+    sends it like every other message: queued → sending (handed over; ``outbox`` is its row) →
+    sent | failed, or cancelled when it is no longer needed. See ``feedback.invitations.delivery``.
     """
 
     class Kind(models.TextChoices):
@@ -123,7 +123,7 @@ class InvitationMessage(TimeStamped):
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
-        SENDING = "sending", _("Sending")
+        SENDING = "sending", _("Sending")  # handed to the outbox
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Not needed")
@@ -137,6 +137,10 @@ class InvitationMessage(TimeStamped):
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.QUEUED)
     due_at = models.DateTimeField(_("due"))
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # The outbox's row once handed over; its status is the send's. Null again if it is withdrawn.
+    outbox = models.OneToOneField(
+        OutboxMessage, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
     # When the sweep last published a send task for it: a backlog is not published again each minute.
     enqueued_at = models.DateTimeField(null=True, blank=True, editable=False)
     claimed_at = models.DateTimeField(null=True, blank=True, editable=False)

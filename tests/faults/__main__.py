@@ -60,10 +60,13 @@ TIME_LIMIT = int(os.environ.get("FAULTS_TIME_LIMIT", "600"))
 START_SENDING_WITHIN = 120
 SETTLE_WITHIN = 180
 KIOSK = "/k/waiting-room-kiosk/"
+# What beat runs each minute for invitations: the outbox's sweep (sends what is due, settles sends
+# a dead worker cut short) and the invitations' (reads outcomes back, hands over what is due).
 SWEEP = (
     "from datetime import timedelta; from django.utils import timezone; "
-    "from feedback.invitations import invitations_sweep; "
-    "print(invitations_sweep(now=timezone.now() + timedelta(minutes={shift})).as_dict())"
+    "from feedback.invitations import invitations_sweep; from servicedesk.outbox import outbox_sweep; "
+    "now = timezone.now() + timedelta(minutes={shift}); outbox_sweep(now=now); "
+    "print(invitations_sweep(now=now).as_dict())"
 )
 INVITE = """
 from datetime import time as clock, timedelta
@@ -169,6 +172,9 @@ class Redis:
 
 
 def worker(env: dict) -> subprocess.Popen:
+    # FAULTS_WORKER_LOG=path keeps the workers' own log, to see why a scenario failed.
+    path = os.environ.get("FAULTS_WORKER_LOG")
+    log = open(path, "a") if path else subprocess.DEVNULL  # noqa: SIM115 (the worker holds it open)
     process = subprocess.Popen(
         [
             sys.executable,
@@ -188,7 +194,7 @@ def worker(env: dict) -> subprocess.Popen:
         cwd=harness.ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log,
         start_new_session=True,
     )
     CHILDREN.append(process)
@@ -508,6 +514,9 @@ def main() -> int:
                 lambda: outbox.outbox_worker_killed(env, worker, results),
             ),
         ]
+        only = {part.strip() for part in os.environ.get("FAULTS", "").split(",") if part.strip()}
+        if only:  # FAULTS=2,3 runs those scenarios only
+            scenarios = [(name, run) for name, run in scenarios if name.split(".")[0] in only]
         for sig in (signal.SIGALRM, signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, _abort)
         signal.alarm(TIME_LIMIT)

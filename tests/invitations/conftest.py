@@ -24,7 +24,9 @@ def _broker_breaker_reset():
 
 @pytest.fixture
 def eager_tasks():
-    """Run published tasks in-process at once, as a worker would."""
+    """Run published tasks in-process at once, as a worker would (the outbox's too)."""
+    import servicedesk.tasks  # noqa: F401  (registers them, as a worker's autodiscovery does)
+
     previous = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
     yield

@@ -15,6 +15,8 @@ from feedback import invitations
 from feedback.invitations import Outcome
 from feedback.models import Invitation, InvitationMessage
 from feedback.tasks import invitations_sweep, send_invitation_message
+from servicedesk.models import OutboxMessage
+from servicedesk.outbox import outbox_send_again, outbox_sweep
 from tests.invitations.conftest import refresh
 
 pytestmark = pytest.mark.django_db
@@ -81,65 +83,107 @@ def test_the_database_refuses_a_second_first_invitation_or_a_second_reminder_n(i
         )
 
 
-def test_a_mail_server_that_fails_causes_retries_with_backoff_then_failed_with_the_reason(
+def test_a_mail_server_that_fails_causes_outbox_retries_with_backoff_then_failed_with_the_reason(
     invite, eager_tasks, settings, mailoutbox, time_machine
 ):
     settings.EMAIL_BACKEND = "tests.invitations.test_sending.BrokenMailBackend"
-    settings.INVITATION_SEND_MAX_ATTEMPTS = 3
+    settings.OUTBOX_MAX_ATTEMPTS = 3
     start = timezone.now()
     time_machine.move_to(start, tick=False)
     _outcome, invitation = invite(now=start)
     message = first_message(invitation)
 
-    invitations_sweep()
+    invitations_sweep()  # handed to the outbox, which tries at once and is refused
     message.refresh_from_db()
-    assert (message.status, message.attempts) == (InvitationMessage.Status.QUEUED, 1)
-    assert message.due_at == start + timedelta(minutes=1)
-    assert "SMTPServerDisconnected" in message.last_error
+    assert message.status == InvitationMessage.Status.SENDING
+    outbox = OutboxMessage.objects.get(pk=message.outbox_id)
+    assert (outbox.kind, outbox.status, outbox.attempts) == ("survey_invitation", "queued", 1)
+    assert outbox.next_attempt_at == start + timedelta(seconds=30)
+    assert "SMTPServerDisconnected" in outbox.last_error
+
+    time_machine.move_to(start + timedelta(seconds=20), tick=False)
+    outbox_sweep(now=timezone.now())  # not due again yet: backoff
+    assert OutboxMessage.objects.get(pk=outbox.pk).attempts == 1
 
     time_machine.move_to(start + timedelta(seconds=30), tick=False)
-    invitations_sweep()  # not due again yet: backoff
-    message.refresh_from_db()
-    assert message.attempts == 1
+    outbox_sweep(now=timezone.now())
+    outbox.refresh_from_db()
+    assert (outbox.attempts, outbox.next_attempt_at) == (2, start + timedelta(seconds=90))
 
-    time_machine.move_to(start + timedelta(minutes=1), tick=False)
-    invitations_sweep()
-    message.refresh_from_db()
-    assert (message.attempts, message.due_at) == (2, start + timedelta(minutes=3))
-
-    time_machine.move_to(start + timedelta(minutes=3), tick=False)
-    invitations_sweep()
+    time_machine.move_to(start + timedelta(seconds=90), tick=False)
+    outbox_sweep(now=timezone.now())
+    invitations_sweep()  # reads the outcome back
     message.refresh_from_db()
     assert message.status == InvitationMessage.Status.FAILED
-    assert message.attempts == 3
     assert "Connection unexpectedly closed" in message.last_error
     assert refresh(invitation).status == Invitation.Status.FAILED
+    assert OutboxMessage.objects.get(pk=outbox.pk).status == "failed"  # on the managers' failed page
 
     time_machine.move_to(start + timedelta(hours=2), tick=False)
+    outbox_sweep(now=timezone.now())
     invitations_sweep()
-    message.refresh_from_db()
-    assert message.attempts == 3  # failed stays failed until a manager retries
+    assert OutboxMessage.objects.get(pk=outbox.pk).attempts == 3  # failed stays failed until "Send again"
+    assert InvitationMessage.objects.filter(invitation=invitation).count() == 1  # and no reminder
     assert mailoutbox == []
 
 
-def test_a_manager_retry_sends_the_same_failed_message_once_more(
+def _refused_for_good(invite, settings) -> tuple[Invitation, InvitationMessage]:
+    """An invitation whose first message the mail server refused once, with no retries allowed."""
+    settings.EMAIL_BACKEND = "tests.invitations.test_sending.BrokenMailBackend"
+    settings.OUTBOX_MAX_ATTEMPTS = 1
+    _outcome, invitation = invite()
+    invitations_sweep()  # handed over, refused, failed
+    invitations_sweep()  # read back
+    return invitation, first_message(invitation)
+
+
+def test_send_again_sends_the_same_failed_invitation_once_more_and_it_reads_back_as_sent(
     invite, eager_tasks, settings, mailoutbox, django_capture_on_commit_callbacks
 ):
-    settings.EMAIL_BACKEND = "tests.invitations.test_sending.BrokenMailBackend"
-    settings.INVITATION_SEND_MAX_ATTEMPTS = 1
-    _outcome, invitation = invite()
-    invitations_sweep()
-    message = first_message(invitation)
+    invitation, message = _refused_for_good(invite, settings)
     assert message.status == InvitationMessage.Status.FAILED
+    assert refresh(invitation).status == Invitation.Status.FAILED
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    outbox = OutboxMessage.objects.get(pk=message.outbox_id)
     with django_capture_on_commit_callbacks(execute=True):
-        assert invitations.message_retry(message=message, now=timezone.now())
+        assert outbox_send_again(message=outbox, now=timezone.now())
+    invitations_sweep()
     message.refresh_from_db()
     assert message.status == InvitationMessage.Status.SENT
     assert refresh(invitation).status == Invitation.Status.SENT
-    assert InvitationMessage.objects.filter(invitation=invitation, number=0).count() == 1
-    assert not invitations.message_retry(message=message, now=timezone.now())  # only failed ones
+    assert len(mailoutbox) == 1
+    assert OutboxMessage.objects.filter(key__startswith="survey_invitation:").count() == 1  # never a copy
+    assert invitation.messages.filter(number=1).exists()  # the reminder is scheduled after the send
+
+
+def test_a_send_again_read_back_before_it_goes_shows_the_message_on_its_way(invite, eager_tasks, settings):
+    invitation, message = _refused_for_good(invite, settings)
+    OutboxMessage.objects.filter(pk=message.outbox_id).update(status="queued", attempts=0)  # "Send again"
+    invitations_sweep()
+    message.refresh_from_db()
+    assert message.status == InvitationMessage.Status.SENDING
+    assert refresh(invitation).status == Invitation.Status.PENDING
+
+
+def test_an_answer_takes_back_a_message_the_outbox_has_not_sent_yet(
+    invite, eager_tasks, settings, mailoutbox
+):
+    settings.EMAIL_BACKEND = "tests.invitations.test_sending.BrokenMailBackend"
+    _outcome, invitation = invite()
+    invitations_sweep()  # handed over; refused once, waiting for its retry
+    message = first_message(invitation)
+    assert OutboxMessage.objects.filter(pk=message.outbox_id, status="queued").exists()
+
+    Invitation.objects.filter(pk=invitation.pk).update(status="completed", completed_at=timezone.now())
+    report = invitations_sweep()
+    assert report["cancelled"] == 1
+    message.refresh_from_db()
+    assert (message.status, message.outbox_id) == (InvitationMessage.Status.CANCELLED, None)
+    assert not OutboxMessage.objects.exists()  # nothing left to retry: the patient answered
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    outbox_sweep(now=timezone.now() + timedelta(hours=1))
+    assert mailoutbox == []
 
 
 def test_quiet_hours_move_a_first_message_due_at_night_to_the_morning(invite, rules):
@@ -268,19 +312,21 @@ def test_old_invitations_expire_and_their_queued_messages_are_cancelled(invite, 
 
 
 def test_a_send_interrupted_by_a_dying_worker_is_marked_failed_and_not_sent_again(
-    invite, mailoutbox, time_machine
+    invite, mailoutbox, time_machine, settings
 ):
     start = timezone.now()
     time_machine.move_to(start, tick=False)
     _outcome, invitation = invite(now=start)
     message = first_message(invitation)
-    InvitationMessage.objects.filter(pk=message.pk).update(status="sending", attempts=1, claimed_at=start)
+    outbox_id = invitations.message_hand_over(message_id=message.pk, now=start)
+    OutboxMessage.objects.filter(pk=outbox_id).update(status="sending", claimed_at=start)  # the worker died
 
-    time_machine.move_to(start + timedelta(minutes=20), tick=False)
-    assert invitations_sweep()["interrupted"] == 1
+    time_machine.move_to(start + timedelta(seconds=settings.OUTBOX_SENDING_TIMEOUT + 60), tick=False)
+    outbox_sweep(now=timezone.now())
+    invitations_sweep()
     message.refresh_from_db()
     assert message.status == InvitationMessage.Status.FAILED
-    assert "not retried automatically" in message.last_error
+    assert "may or may not have arrived" in message.last_error
     assert mailoutbox == []
 
 
@@ -321,3 +367,33 @@ def test_phone_numbers_are_normalised_to_international_form():
     for bad in ("12", "call me", "+0 123 456 789"):
         with pytest.raises(Exception):  # noqa: B017, PT011 — ValidationError, the message is checked elsewhere
             invitations.normalise_phone(bad)
+
+
+def test_an_opt_out_takes_back_a_message_the_outbox_was_still_retrying(
+    invite, eager_tasks, settings, mailoutbox
+):
+    settings.EMAIL_BACKEND = "tests.invitations.test_sending.BrokenMailBackend"
+    _outcome, invitation = invite()
+    invitations_sweep()
+    message = first_message(invitation)
+    assert OutboxMessage.objects.filter(pk=message.outbox_id, status="queued").exists()
+
+    invitations.invitation_opt_out(invitation=invitation, now=timezone.now())
+    message.refresh_from_db()
+    assert (message.status, message.last_error) == (InvitationMessage.Status.CANCELLED, invitations.OPTED_OUT)
+    assert not OutboxMessage.objects.exists()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    outbox_sweep(now=timezone.now() + timedelta(hours=1))
+    invitations_sweep()
+    assert mailoutbox == []
+
+
+def test_reading_back_twice_records_one_send_and_schedules_one_reminder(invite, eager_tasks, mailoutbox):
+    _outcome, invitation = invite()
+    invitations_sweep()
+    message = first_message(invitation)
+    InvitationMessage.objects.filter(pk=message.pk).update(status="sending")  # as if not read back yet
+    assert invitations.messages_read_back(now=timezone.now()).sent == 1
+    assert invitations.messages_read_back(now=timezone.now()).sent == 0
+    assert invitation.messages.count() == 2  # the first message and one reminder
+    assert len(mailoutbox) == 1

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from feedback import invitations
 from feedback.models import IntegrationToken, Invitation, InvitationMessage, InvitationRules, Suppression
+from servicedesk.outbox import outbox_sweep
 from servicedesk.security.models import AuditEvent
 from tests.invitations.conftest import refresh
 
@@ -20,7 +21,6 @@ MANAGER_PAGES = [
     "invitations:invitation_rules",
     "invitations:integration_list",
     "invitations:invitation_report",
-    "invitations:invitation_failed_list",
     "invitations:contact_requests",
 ]
 
@@ -47,7 +47,6 @@ def test_invitation_pages_open_for_managers(manager_client, rules, name):
 @pytest.mark.parametrize(
     "name",
     [
-        "invitations:invitation_message_retry",
         "invitations:integration_revoke",
         "invitations:invitation_import_confirm",
         "invitations:invitation_import_discard",
@@ -87,29 +86,33 @@ def test_the_invitations_list_runs_the_same_queries_for_3_or_30_invitations(
     assert count_queries(lambda: manager_client.get(url)) == few
 
 
-def test_the_failed_list_runs_the_same_queries_for_2_or_20_failures(manager_client, invite, count_queries):
-    def fail_some(n):
-        for _ in range(n):
-            _o, invitation = invite()
-            invitation.messages.update(status="failed", last_error="550 mailbox unavailable")
-
-    fail_some(2)
-    url = reverse("invitations:invitation_failed_list")
-    few = count_queries(lambda: manager_client.get(url))
-    fail_some(18)
-    response = manager_client.get(url)
-    assert b"550 mailbox unavailable" in response.content
-    assert count_queries(lambda: manager_client.get(url)) == few
-
-
-def test_the_retry_button_requeues_a_failed_message(manager_client, invite):
+def test_a_failed_invitation_is_on_the_one_failed_messages_page_and_send_again_sends_it(
+    manager_client, invite, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "tests.invitations.test_sending.BrokenMailBackend"
+    settings.OUTBOX_MAX_ATTEMPTS = 1
     _o, invitation = invite()
     message = invitation.messages.get()
-    InvitationMessage.objects.filter(pk=message.pk).update(status="failed", attempts=5, last_error="timeout")
-    response = manager_client.post(reverse("invitations:invitation_message_retry", args=[message.pk]))
-    assert response.status_code == 302
+    invitations.message_send(message_id=message.pk)
+    invitations.invitations_sweep()
+    assert refresh(invitation).status == Invitation.Status.FAILED
+
+    page = manager_client.get(reverse("invitations:invitation_list"))
+    assert reverse("outbox_failed").encode() in page.content  # the invitations menu links to it
+    response = manager_client.get(reverse("outbox_failed"))
+    assert "Survey invitation to a patient" in response.content.decode()
+    assert b"Connection unexpectedly closed" in response.content
+    assert invitation.email.encode() not in response.content  # masked
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     message.refresh_from_db()
-    assert (message.status, message.attempts) == ("queued", 0)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager_client.post(reverse("outbox_send_again", args=[message.outbox_id]))
+    assert response.status_code == 302
+    outbox_sweep(now=timezone.now())  # the worker, were the task not run at once
+    invitations.invitations_sweep()
+    assert refresh(invitation).status == Invitation.Status.SENT
+    assert len(mailoutbox) == 1
 
 
 def test_the_response_rate_report_shows_what_reminders_add(manager_client, invite):

@@ -72,8 +72,6 @@ ACCESS = {
     "invitations:integration_list": MANAGER,
     "invitations:integration_revoke": MANAGER,
     "invitations:invitation_report": MANAGER,
-    "invitations:invitation_failed_list": MANAGER,
-    "invitations:invitation_message_retry": MANAGER,
     "invitations:contact_requests": MANAGER,
     "invitations:contact_export": MANAGER,
     "invitations:contact_erase": MANAGER,
