@@ -45,6 +45,7 @@ format: install
 ## Production readiness: deploy checks and no missing migrations.
 check: install
 	DEBUG=0 SECRET_KEY=check-only-$$(head -c 48 /dev/urandom | base64 | tr -d '/+=') ALLOWED_HOSTS=example.org \
+		EMAIL_URL=smtp+tls://mail.example.org:587 SMS_BACKEND=servicedesk.notify.ConsoleSmsBackend \
 		$(BIN)/python manage.py check --deploy --fail-level WARNING
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 

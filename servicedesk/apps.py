@@ -6,4 +6,4 @@ class ServicedeskConfig(AppConfig):
     verbose_name = "Servicedesk"
 
     def ready(self) -> None:
-        from servicedesk import signals  # noqa: F401  (session start time at login)
+        from servicedesk import checks, signals  # noqa: F401  (deploy checks; session start time at login)

@@ -46,6 +46,8 @@ Status = OutboxMessage.Status
 # What each kind of message is, for the managers' failed-messages page.
 KINDS = {
     "welcome": _("Welcome email with a set-password link"),
+    "password_link": _("Set-password link sent by a manager"),
+    "password_reset": _("Set-password link asked for on the login page"),
     "goal_review_due": _("Goal review reminder"),
     "goals_past_review": _("Goals past their review date"),
     "incident_escalation": _("Incident escalation"),

@@ -10,7 +10,6 @@ from datetime import datetime, time
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
@@ -101,17 +100,20 @@ def staff_member_update(
 
 
 @transaction.atomic
-def staff_member_resend_welcome(*, member: User, by: User) -> bool:
-    """Send the set-your-password email again, if the person has not chosen a password yet."""
-    updated = (
-        User.objects.filter(pk=member.pk, is_active=True, password__startswith=UNUSABLE_PASSWORD_PREFIX)
-        .exclude(welcome_email_sent_at=None)
-        .update(welcome_email_sent_at=None)
-    )
-    if updated:
+def staff_member_send_password_link(*, member: User, by: User, now: datetime) -> bool:
+    """A manager's "Send a set-password link": the welcome email again for someone who has not
+    chosen a password yet, or a reset link for someone who has. False when they cannot log in
+    or have no email address."""
+    if not member.is_active or not member.email:
+        return False
+    if member.has_usable_password():
+        password_link_send(user=member, reason="password_link", now=now)
+    else:
+        # Pending: the welcome email again, claimed afresh so the sweep and the task agree.
+        User.objects.filter(pk=member.pk).update(welcome_email_sent_at=None)
         enqueue(task("servicedesk.tasks.send_welcome_email"), member.pk)
-        log_action(member, Action.RESENT, by, label=_member_label(member))
-    return bool(updated)
+    log_action(member, Action.RESENT, by, label=_member_label(member))
+    return True
 
 
 def welcome_email_send(*, user_id: int, now: datetime) -> bool:
@@ -125,24 +127,43 @@ def welcome_email_send(*, user_id: int, now: datetime) -> bool:
         claimed = User.objects.awaiting_welcome_email().filter(pk=user_id).update(welcome_email_sent_at=now)
         if not claimed:
             return False
-        user = User.objects.get(pk=user_id)
-        link = settings.SITE_URL + reverse(
-            "password_reset_confirm",
-            kwargs={
-                "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-                "token": default_token_generator.make_token(user),
-            },
-        )
-        context = {"user": user, "link": link, "practice_name": settings.PRACTICE_NAME}
-        outbox_email(
-            key=message_key("welcome", user.pk, now.isoformat()),  # a resend is a new request
-            to=user.email,
-            subject=f"Welcome to Servicedesk at {settings.PRACTICE_NAME}",
-            text=render_to_string("servicedesk/email/welcome.txt", context),
-            kind="welcome",
-            now=now,
-        )
+        password_link_send(user=User.objects.get(pk=user_id), reason="welcome", now=now)
     return True
+
+
+# Why a set-password link is sent → (email template, subject). The outbox kind is the reason.
+PASSWORD_LINK_EMAILS = {
+    "welcome": ("servicedesk/email/welcome.txt", "Welcome to the team at {practice}: choose your password"),
+    "password_link": ("servicedesk/email/password_link.txt", "Choose a new password for {practice}"),
+    "password_reset": ("servicedesk/email/password_link.txt", "Choose a new password for {practice}"),
+}
+
+
+def password_link_send(*, user: User, reason: str, now: datetime) -> None:
+    """Queue one email with a link to choose a password, in the caller's transaction.
+
+    The link is Django's password-reset link: it works once, and for PASSWORD_RESET_TIMEOUT.
+    ``reason``: "welcome" (a new account), "password_link" (a manager sent it) or
+    "password_reset" (the person asked on the login page). Each request is its own message.
+    """
+    template, subject = PASSWORD_LINK_EMAILS[reason]
+    link = settings.SITE_URL + reverse(
+        "password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    days = round(settings.PASSWORD_RESET_TIMEOUT / 86400)
+    context = {"user": user, "link": link, "practice_name": settings.PRACTICE_NAME, "days": days}
+    outbox_email(
+        key=message_key(reason, user.pk, now.isoformat()),
+        to=user.email,
+        subject=subject.format(practice=settings.PRACTICE_NAME),
+        text=render_to_string(template, context),
+        kind=reason,
+        now=now,
+    )
 
 
 @transaction.atomic

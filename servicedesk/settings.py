@@ -260,14 +260,19 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Messages out ----------------------------------------------------------------------
 
+# The console prints messages where nobody reads them (and puts their links in the logs): the
+# default in development only. In production it must be chosen explicitly, or `check --deploy`
+# refuses (servicedesk.checks), and so for SMS_BACKEND.
+EMAIL_URL_CHOSEN = bool(env.str("EMAIL_URL", default=""))
+SMS_BACKEND_CHOSEN = bool(env.str("SMS_BACKEND", default=""))
 try:
-    vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+    vars().update(env.email_url_config(env.str("EMAIL_URL", default="") or "consolemail://"))
 except (ValueError, KeyError) as exc:
     raise ImproperlyConfigured(f"EMAIL_URL is not an email URL Servicedesk understands: {exc}") from None
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{PRACTICE_NAME} <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 10
-SMS_BACKEND = env.str("SMS_BACKEND", default="servicedesk.notify.ConsoleSmsBackend")
+SMS_BACKEND = env.str("SMS_BACKEND", default="") or "servicedesk.notify.ConsoleSmsBackend"
 SMS_SENDER = env.str("SMS_SENDER", default="Practice")
 
 # --- Delivery checklists ---------------------------------------------------------------
@@ -307,6 +312,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Development: what the console email and SMS backends print in the worker goes straight to the
+# terminal, links in full, so a developer can follow a set-password or survey link. In production
+# anything a worker prints goes through logging, where tokens are redacted.
+CELERY_WORKER_REDIRECT_STDOUTS = not DEBUG
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A web request that enqueues work must never hang on a dead broker: one quick retry, then

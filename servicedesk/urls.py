@@ -1,7 +1,9 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from servicedesk import views
+from servicedesk.forms import PasswordLinkRequestForm
 
 handler403 = "servicedesk.views.permission_denied"
 handler404 = "servicedesk.views.page_not_found"
@@ -13,13 +15,20 @@ urlpatterns = [
     path("", include("dashboard.urls")),
     path("healthz", views.healthz, name="healthz"),
     # Accounts: login, logout, password change and reset, in the house layout.
+    path(
+        "accounts/password_reset/",
+        auth_views.PasswordResetView.as_view(form_class=PasswordLinkRequestForm),
+        name="password_reset",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     # Team and shared vocabulary (managers).
     path("team/", views.TeamListView.as_view(), name="team_list"),
     path("team/new/", views.StaffMemberCreateView.as_view(), name="staff_member_create"),
     path("team/<int:pk>/edit/", views.StaffMemberUpdateView.as_view(), name="staff_member_update"),
     path(
-        "team/<int:pk>/resend-welcome/", views.staff_member_resend_welcome, name="staff_member_resend_welcome"
+        "team/<int:pk>/password-link/",
+        views.staff_member_send_password_link,
+        name="staff_member_send_password_link",
     ),
     path("messages/failed/", views.FailedMessageListView.as_view(), name="outbox_failed"),
     path("messages/<int:pk>/send-again/", views.outbox_send_again, name="outbox_send_again"),

@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 import sys
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
@@ -228,15 +229,19 @@ class StaffMemberUpdateView(ManagerRequiredMixin, RefusedFormMixin, FormView):
 
 @require_POST
 @manager_required
-def staff_member_resend_welcome(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_member_send_password_link(request: HttpRequest, pk: int) -> HttpResponse:
+    """The Team page's "Resend invitation" / "Send a set-password link"."""
     member = get_object_or_404(User, pk=pk)
-    if services.staff_member_resend_welcome(member=member, by=request.user):
+    if services.staff_member_send_password_link(member=member, by=request.user, now=timezone.now()):
         messages.success(
-            request, _("We are sending %(name)s a new link to choose their password.") % {"name": member}
+            request,
+            _("We are emailing %(name)s a link to choose a password. It works once, for %(days)s days.")
+            % {"name": member, "days": round(settings.PASSWORD_RESET_TIMEOUT / 86400)},
         )
     else:
-        messages.info(
-            request, _("%(name)s has already chosen a password, or cannot log in.") % {"name": member}
+        messages.error(
+            request,
+            _("%(name)s cannot log in or has no email address: give them one first.") % {"name": member},
         )
     return redirect("team_list")
 

@@ -95,7 +95,7 @@ def test_sending_a_new_welcome_link_is_recorded(manager_client, manager):
     services.welcome_email_send(user_id=member.pk, now=timezone.now())
     AuditEvent.objects.all().delete()
 
-    manager_client.post(reverse("staff_member_resend_welcome", args=[member.pk]))
+    manager_client.post(reverse("staff_member_send_password_link", args=[member.pk]))
 
     event = the_event(manager, "resent", "servicedesk.user", member.pk)
     assert sentence(event).endswith("sent a new set-password link to the team member Omar Ali (omar)")

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from tests.factories import UserFactory
+from tests.servicedesk.accounts import choose_password_from_email
 
 
 @pytest.mark.django_db
@@ -27,6 +28,28 @@ def test_a_forgotten_password_is_reset_through_the_emailed_link(client, mailoutb
     assert user.check_password("a-new-long-passphrase")
     # The link works once.
     assert "expired or has already been used" in client.get(link, follow=True).content.decode()
+
+
+@pytest.mark.django_db
+def test_someone_whose_invitation_is_pending_can_ask_for_a_link_on_the_login_page(client, mailoutbox):
+    pending = UserFactory(email="new@practice.example")
+    pending.set_unusable_password()
+    pending.save()
+    response = client.post(reverse("password_reset"), {"email": "new@practice.example"}, follow=True)
+    assert "Check your email" in response.content.decode()
+    assert len(mailoutbox) == 1
+    form_page, _done = choose_password_from_email(client, mailoutbox[0].body)
+    assert "Choose your password" in form_page.content.decode()
+    pending.refresh_from_db()
+    assert pending.check_password("a-new-long-passphrase")
+
+
+@pytest.mark.django_db
+def test_a_reset_request_for_someone_who_cannot_log_in_sends_nothing(client, mailoutbox):
+    UserFactory(email="left@practice.example", is_active=False)
+    response = client.post(reverse("password_reset"), {"email": "left@practice.example"}, follow=True)
+    assert "Check your email" in response.content.decode()
+    assert mailoutbox == []
 
 
 @pytest.mark.django_db

@@ -17,3 +17,18 @@ def test_the_log_filter_rewrites_formatted_records():
     )
     assert RedactTokensFilter().filter(record)
     assert record.getMessage() == '"GET /f/[redacted]/ HTTP/1.1" 200'
+
+
+def test_every_kind_of_link_that_works_like_a_password_is_redacted_as_the_app_builds_it():
+    from django.urls import reverse
+
+    secret = "S3cr3t-t0ken_value"
+    links = [
+        f"/f/{secret}/",  # a survey invitation (Invitation.get_absolute_url)
+        f"/f/{secret}/opt-out/",
+        reverse("recovery:put_right", args=[secret]),  # "Did we put it right?"
+        reverse("password_reset_confirm", kwargs={"uidb64": "MQ", "token": secret}),  # set-password / reset
+    ]
+    for link in links:
+        line = f"GET https://practice.example{link} HTTP/1.1"
+        assert secret not in redact(line), link

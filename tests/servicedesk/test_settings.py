@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 # Variables this file sets itself; DJANGO_ALLOW_ASYNC_UNSAFE is the browser tests' and no deploy's.
-CONTROLLED = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+CONTROLLED = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "EMAIL_URL", "SMS_BACKEND", "DJANGO_ALLOW_ASYNC_UNSAFE"}
 ROOT = Path(__file__).resolve().parents[2]
 STRONG_KEY = "k3y-" + "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMN"
 PRODUCTION = {"DEBUG": "0", "SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "example.org"}
@@ -68,17 +68,49 @@ def test_production_settings_are_secure():
     assert result.stdout.strip() == "(True, True, True, True, 'mail.example.org', True)"
 
 
-def test_deploy_check_passes_with_production_settings():
+def deploy_check(env: dict[str, str]) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in CONTROLLED}
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
-        env={**clean, **PRODUCTION},
+        env={**clean, **env},
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+SENDING = {
+    "EMAIL_URL": "smtp+tls://u:p@mail.example.org:587",
+    "SMS_BACKEND": "servicedesk.notify.ConsoleSmsBackend",
+}
+
+
+def test_deploy_check_passes_with_production_settings():
+    result = deploy_check({**PRODUCTION, **SENDING})
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_deploy_check_refuses_the_console_for_email_and_sms_unless_chosen():
+    result = deploy_check(PRODUCTION)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "servicedesk.E001" in output
+    assert "EMAIL_URL is not set" in output
+    assert "servicedesk.E002" in output
+    chosen = deploy_check(
+        {**PRODUCTION, "EMAIL_URL": "consolemail://", "SMS_BACKEND": SENDING["SMS_BACKEND"]}
+    )
+    assert chosen.returncode == 0, chosen.stdout + chosen.stderr
+
+
+def test_in_development_the_worker_prints_emails_to_the_terminal_with_their_links_whole():
+    development = load_settings(
+        {"DEBUG": "1"}, expr="settings.CELERY_WORKER_REDIRECT_STDOUTS, settings.EMAIL_BACKEND"
+    )
+    assert development.stdout.strip() == "(False, 'django.core.mail.backends.console.EmailBackend')"
+    production = load_settings({**PRODUCTION, **SENDING}, expr="settings.CELERY_WORKER_REDIRECT_STDOUTS")
+    assert production.stdout.strip() == "True"  # printed output goes through logging, tokens redacted
 
 
 def test_redis_url_switches_broker_and_cache_to_redis():

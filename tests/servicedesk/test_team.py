@@ -11,6 +11,7 @@ from servicedesk.models import User
 from servicedesk.roles import Role
 from servicedesk.tasks import send_due_welcome_emails, send_welcome_email
 from tests.factories import LocationFactory, UserFactory
+from tests.servicedesk.accounts import choose_password_from_email
 
 NEW_MEMBER = {
     "username": "jsmith",
@@ -158,21 +159,45 @@ def test_a_manager_can_step_down_once_another_manager_exists(manager_client, man
 
 
 @pytest.mark.django_db
-def test_resending_the_invitation_sends_a_new_link_only_before_a_password_is_chosen(
+def test_resending_the_invitation_sends_a_new_welcome_link_before_a_password_is_chosen(
     manager_client, mailoutbox
 ):
     invited = UserFactory(email="new@practice.example")
     invited.set_unusable_password()
     invited.save()
     send_welcome_email(invited.pk)
-    manager_client.post(reverse("staff_member_resend_welcome", args=[invited.pk]))
+    page = manager_client.get(reverse("team_list")).content.decode()
+    assert "Resend invitation" in page
+    manager_client.post(reverse("staff_member_send_password_link", args=[invited.pk]))
     assert send_due_welcome_emails() == 1
     assert len(mailoutbox) == 2
+    assert all("/accounts/reset/" in message.body for message in mailoutbox)
 
-    active = UserFactory()
-    response = manager_client.post(reverse("staff_member_resend_welcome", args=[active.pk]), follow=True)
-    assert "already chosen a password" in response.content.decode()
-    assert send_due_welcome_emails() == 0
+
+@pytest.mark.django_db
+def test_a_manager_sends_a_set_password_link_that_lets_an_active_member_choose_a_new_password(
+    manager_client, client, mailoutbox
+):
+    active = UserFactory(email="sam@practice.example")
+    assert "Send a set-password link" in manager_client.get(reverse("team_list")).content.decode()
+    response = manager_client.post(reverse("staff_member_send_password_link", args=[active.pk]), follow=True)
+    assert "a link to choose a password" in response.content.decode()
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == ["sam@practice.example"]
+    _form_page, done = choose_password_from_email(client, mailoutbox[0].body)
+    assert done.status_code == 302
+    active.refresh_from_db()
+    assert active.check_password("a-new-long-passphrase")
+
+
+@pytest.mark.django_db
+def test_no_link_for_someone_who_cannot_log_in_or_has_no_email(manager_client, mailoutbox):
+    for member in (UserFactory(is_active=False), UserFactory(email="")):
+        response = manager_client.post(
+            reverse("staff_member_send_password_link", args=[member.pk]), follow=True
+        )
+        assert "cannot log in or has no email address" in response.content.decode()
+    assert mailoutbox == []
 
 
 @pytest.mark.django_db

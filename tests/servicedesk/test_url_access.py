@@ -37,7 +37,7 @@ ACCESS = {
     "team_list": MANAGER,
     "staff_member_create": MANAGER,
     "staff_member_update": MANAGER,
-    "staff_member_resend_welcome": MANAGER,
+    "staff_member_send_password_link": MANAGER,
     "location_list": MANAGER,
     "opening_hours": MANAGER,
     "outbox_failed": MANAGER,
