@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Count, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -189,12 +190,14 @@ class ChecklistTemplate(TimeStamped):
         _("days to complete"),
         default=14,
         help_text=_("For a checklist per team member: how long each person has to complete it."),
+        validators=[MaxValueValidator(365)],
     )
     renew_every_days = models.PositiveSmallIntegerField(
         _("renew every (days)"),
         null=True,
         blank=True,
         help_text=_("For refresher training, e.g. 365. Leave empty when completing it once is enough."),
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
     )
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -208,10 +211,12 @@ class ChecklistTemplate(TimeStamped):
             models.CheckConstraint(
                 condition=Q(per_person=False) | Q(dimension=Dimension.PEOPLE),
                 name="checklisttemplate_per_person_is_people",
+                violation_error_message=_("Only a People checklist can be completed once per person."),
             ),
             models.CheckConstraint(
                 condition=Q(renew_every_days__isnull=True) | Q(renew_every_days__gt=0),
                 name="checklisttemplate_renewal_positive",
+                violation_error_message=_("Renew every: at least 1 day, or leave it empty."),
             ),
         ]
 
@@ -363,6 +368,7 @@ class ChecklistRun(TimeStamped):
             models.CheckConstraint(
                 condition=~Q(status="completed") | Q(completed_at__isnull=False),
                 name="checklistrun_completed_has_time",
+                violation_error_message=_("A completed check records when it was completed."),
             ),
         ]
         indexes = [

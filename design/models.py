@@ -195,20 +195,31 @@ class ServiceGoal(TimeStamped):
     class Meta:
         ordering = ["title"]
         constraints = [
-            models.CheckConstraint(condition=Q(version__gte=1), name="design_goal_version_positive"),
-            models.CheckConstraint(condition=Q(tolerance__gte=0), name="design_goal_tolerance_not_negative"),
+            models.CheckConstraint(
+                condition=Q(version__gte=1),
+                name="design_goal_version_positive",
+                violation_error_message=_("A goal's version starts at 1."),
+            ),
+            models.CheckConstraint(
+                condition=Q(tolerance__gte=0),
+                name="design_goal_tolerance_not_negative",
+                violation_error_message=_("The at-risk margin cannot be negative."),
+            ),
             models.CheckConstraint(
                 condition=Q(budget_money__isnull=True) | Q(budget_money__gte=0),
                 name="design_goal_budget_money_not_negative",
+                violation_error_message=_("The budget cannot be negative."),
             ),
             models.CheckConstraint(
                 condition=Q(budget_staff_hours__isnull=True) | Q(budget_staff_hours__gte=0),
                 name="design_goal_budget_hours_not_negative",
+                violation_error_message=_("Staff hours cannot be negative."),
             ),
             models.CheckConstraint(
                 condition=(Q(status="retired") & Q(retired_at__isnull=False))
                 | (Q(status="active") & Q(retired_at__isnull=True)),
                 name="design_goal_retired_at_matches_status",
+                violation_error_message=_("A retired goal records when it was retired, and only then."),
             ),
         ]
         indexes = [
@@ -276,6 +287,7 @@ class PatientNeedProfile(TimeStamped):
                 condition=Q(estimated_share__isnull=True)
                 | (Q(estimated_share__gte=0) & Q(estimated_share__lte=100)),
                 name="design_profile_share_is_a_percentage",
+                violation_error_message=_("The share of the patient list is a percentage between 0 and 100."),
             ),
         ]
 

@@ -237,6 +237,7 @@ class DurationHoursField(forms.DecimalField):
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", 24 * 90)  # 90 days: a promise longer than that is a typo
         kwargs.setdefault("max_digits", 7)
         kwargs.setdefault("decimal_places", 2)
         super().__init__(**kwargs)

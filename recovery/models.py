@@ -90,6 +90,9 @@ class SlaPolicy(TimeStamped):
                 condition=Q(respond_within__gt=timedelta(0))
                 & Q(resolve_within__gte=models.F("respond_within")),
                 name="slapolicy_sensible_times",
+                violation_error_message=_(
+                    "The first response must be due after 0 hours, and resolution no sooner than it."
+                ),
             ),
         ]
 
@@ -130,11 +133,16 @@ class EscalationStep(TimeStamped):
         ordering = ["policy", "level"]
         constraints = [
             models.UniqueConstraint(fields=["policy", "level"], name="escalationstep_unique_level"),
-            models.CheckConstraint(condition=Q(level__gte=1), name="escalationstep_level_from_one"),
+            models.CheckConstraint(
+                condition=Q(level__gte=1),
+                name="escalationstep_level_from_one",
+                violation_error_message=_("Escalation levels start at 1."),
+            ),
             models.CheckConstraint(
                 condition=(Q(notify_role="") & Q(notify_user__isnull=False))
                 | (~Q(notify_role="") & Q(notify_user__isnull=True)),
                 name="escalationstep_role_or_person",
+                violation_error_message=_("Escalate to a role or to a person."),
             ),
         ]
 
@@ -317,14 +325,20 @@ class Incident(TimeStamped):
                 condition=Q(patient_consented=True)
                 | (Q(patient_name="") & Q(patient_phone="") & Q(patient_email="")),
                 name="incident_contact_only_with_consent",
+                violation_error_message=_(
+                    "Contact details are kept only when the patient agrees to be contacted."
+                ),
             ),
             models.CheckConstraint(
                 condition=~Q(status="resolved") & ~Q(status="closed")
                 | (~Q(resolution_summary="") & ~Q(root_cause="")),
                 name="incident_resolved_has_summary_and_cause",
+                violation_error_message=_("A resolved incident needs what was done and a root cause."),
             ),
             models.CheckConstraint(
-                condition=Q(resolve_by__gte=models.F("respond_by")), name="incident_resolve_after_respond"
+                condition=Q(resolve_by__gte=models.F("respond_by")),
+                name="incident_resolve_after_respond",
+                violation_error_message=_("Resolution cannot be due before the first response."),
             ),
         ]
 
@@ -467,11 +481,16 @@ class FollowUp(TimeStamped):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(kind="action") | Q(due_on__isnull=False), name="followup_action_has_due_date"
+                condition=~Q(kind="action") | Q(due_on__isnull=False),
+                name="followup_action_has_due_date",
+                violation_error_message=_("An action needs a due date."),
             ),
             models.CheckConstraint(
                 condition=~Q(kind="contact") | (~Q(contact_channel="") & ~Q(contact_outcome="")),
                 name="followup_contact_has_channel_and_outcome",
+                violation_error_message=_(
+                    "A contact with the patient needs how they were contacted and what came of it."
+                ),
             ),
             models.UniqueConstraint(
                 fields=["incident", "escalation_level"],

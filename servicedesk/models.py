@@ -179,7 +179,9 @@ class OpeningHours(models.Model):
         verbose_name_plural = _("opening hours")
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(closes__gt=models.F("opens")), name="openinghours_closes_after_opens"
+                condition=models.Q(closes__gt=models.F("opens")),
+                name="openinghours_closes_after_opens",
+                violation_error_message=_("Closing time must be after opening time."),
             ),
         ]
 
@@ -268,7 +270,9 @@ class OutboxMessage(TimeStamped):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(channel__in=["email", "sms"]), name="outbox_channel_known"
+                condition=models.Q(channel__in=["email", "sms"]),
+                name="outbox_channel_known",
+                violation_error_message=_("A message goes by email or text message."),
             ),
         ]
 

@@ -149,6 +149,7 @@ class Invitation(TimeStamped):
             models.CheckConstraint(
                 condition=Q(completed_at__isnull=True) | Q(status="completed"),
                 name="invitation_completed_at_only_when_completed",
+                violation_error_message=_("Only a completed invitation has a completion time."),
             ),
             # Sending: a visit posted twice by the practice-management system is one invitation.
             models.UniqueConstraint(

@@ -96,6 +96,9 @@ class Response(models.Model):
             models.CheckConstraint(
                 condition=Q(consent_to_contact=True) | Q(contact_name="", contact_phone="", contact_email=""),
                 name="response_contact_only_with_consent",
+                violation_error_message=_(
+                    "Contact details are kept only when the patient agrees to be contacted."
+                ),
             ),
         ]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -38,6 +39,7 @@ class InvitationRules(TimeStamped):
         _("send after the visit (minutes)"),
         default=120,
         help_text=_("Asking soon after the visit gets the most answers; 120 is two hours."),
+        validators=[MaxValueValidator(7 * 24 * 60)],
     )
     quiet_hours_start = models.TimeField(
         _("quiet hours start"),
@@ -46,18 +48,28 @@ class InvitationRules(TimeStamped):
     )
     quiet_hours_end = models.TimeField(_("quiet hours end"), default=time(9, 0))
     reminder_after_days = models.PositiveSmallIntegerField(
-        _("remind after (days)"), default=3, help_text=_("Only patients who have not answered are reminded.")
+        _("remind after (days)"),
+        default=3,
+        help_text=_("Only patients who have not answered are reminded."),
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
     )
     max_reminders = models.PositiveSmallIntegerField(
-        _("reminders at most"), default=1, help_text=_("0 to never remind. One reminder is usually enough.")
+        _("reminders at most"),
+        default=1,
+        help_text=_("0 to never remind. One reminder is usually enough."),
+        validators=[MaxValueValidator(5)],
     )
     expiry_days = models.PositiveSmallIntegerField(
-        _("link expires after (days)"), default=14, help_text=_("Counted from the visit.")
+        _("link expires after (days)"),
+        default=14,
+        help_text=_("Counted from the visit."),
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
     )
     frequency_cap_days = models.PositiveSmallIntegerField(
         _("invite one patient at most once every (days)"),
         default=30,
         help_text=_("A patient seen twice in this time is invited after the first visit only."),
+        validators=[MaxValueValidator(365)],
     )
     channel_preference = models.CharField(
         _("channel"), max_length=12, choices=ChannelPreference, default=ChannelPreference.SMS_FIRST
@@ -66,20 +78,37 @@ class InvitationRules(TimeStamped):
         _("delete contact details after (days)"),
         default=90,
         help_text=_("Counted from the answer, or from the link's expiry. Answers stay, anonymous."),
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
     )
 
     class Meta:
         verbose_name = _("sending rules")
         verbose_name_plural = _("sending rules")
         constraints = [
-            models.CheckConstraint(condition=Q(pk=1), name="invitation_rules_single_row"),
-            models.CheckConstraint(condition=Q(max_reminders__lte=5), name="invitation_rules_max_reminders"),
-            models.CheckConstraint(condition=Q(expiry_days__gte=1), name="invitation_rules_expiry_positive"),
             models.CheckConstraint(
-                condition=Q(reminder_after_days__gte=1), name="invitation_rules_reminder_after_positive"
+                condition=Q(pk=1),
+                name="invitation_rules_single_row",
+                violation_error_message=_("The practice has one set of sending rules."),
             ),
             models.CheckConstraint(
-                condition=Q(purge_after_days__gte=1), name="invitation_rules_purge_positive"
+                condition=Q(max_reminders__lte=5),
+                name="invitation_rules_max_reminders",
+                violation_error_message=_("At most 5 reminders."),
+            ),
+            models.CheckConstraint(
+                condition=Q(expiry_days__gte=1),
+                name="invitation_rules_expiry_positive",
+                violation_error_message=_("A link works for at least 1 day."),
+            ),
+            models.CheckConstraint(
+                condition=Q(reminder_after_days__gte=1),
+                name="invitation_rules_reminder_after_positive",
+                violation_error_message=_("A reminder comes at least 1 day after the invitation."),
+            ),
+            models.CheckConstraint(
+                condition=Q(purge_after_days__gte=1),
+                name="invitation_rules_purge_positive",
+                violation_error_message=_("Contact details are kept for at least 1 day."),
             ),
         ]
 
@@ -170,6 +199,7 @@ class InvitationMessage(TimeStamped):
             models.CheckConstraint(
                 condition=Q(kind="first", number=0) | Q(kind="reminder", number__gte=1),
                 name="invitation_message_kind_matches_number",
+                violation_error_message=_("The invitation is message 0; reminders are numbered from 1."),
             ),
         ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -83,10 +84,14 @@ class Survey(TimeStamped):
     # Negative rules: a response matching any enabled rule is negative and may open an incident.
     negative_fft = models.BooleanField(_("FFT poor or very poor is negative"), default=True)
     negative_nps_max = models.PositiveSmallIntegerField(
-        _("NPS at or below is negative"), null=True, blank=True, default=6
+        _("NPS at or below is negative"), null=True, blank=True, default=6, validators=[MaxValueValidator(10)]
     )
     negative_rating_max = models.PositiveSmallIntegerField(
-        _("rating at or below is negative"), null=True, blank=True, default=2
+        _("rating at or below is negative"),
+        null=True,
+        blank=True,
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
     )
     negative_sentiment_max = models.FloatField(
         _("text sentiment at or below is negative"),
@@ -96,11 +101,13 @@ class Survey(TimeStamped):
         help_text=_(
             "From -1 (very negative) to +1. -0.5 catches clearly upset comments; leave empty to ignore."
         ),
+        validators=[MinValueValidator(-1), MaxValueValidator(1)],
     )
     contact_within_days = models.PositiveSmallIntegerField(
         _("we contact unhappy patients within (working days)"),
         default=2,
         help_text=_("Shown on the thank-you page after a negative answer with consent to be contacted."),
+        validators=[MaxValueValidator(30)],
     )
     is_active = models.BooleanField(_("active"), default=False)
 
@@ -112,15 +119,18 @@ class Survey(TimeStamped):
             models.CheckConstraint(
                 condition=Q(negative_nps_max__isnull=True) | Q(negative_nps_max__lte=10),
                 name="survey_negative_nps_max_in_scale",
+                violation_error_message=_("The NPS threshold is on the scale from 0 to 10."),
             ),
             models.CheckConstraint(
                 condition=Q(negative_rating_max__isnull=True) | Q(negative_rating_max__lte=5),
                 name="survey_negative_rating_max_in_scale",
+                violation_error_message=_("The rating threshold is on the scale from 1 to 5."),
             ),
             models.CheckConstraint(
                 condition=Q(negative_sentiment_max__isnull=True)
                 | Q(negative_sentiment_max__gte=-1, negative_sentiment_max__lte=1),
                 name="survey_negative_sentiment_max_in_range",
+                violation_error_message=_("The text sentiment threshold is between -1 and 1."),
             ),
         ]
 
@@ -192,8 +202,15 @@ class Question(TimeStamped):
         related_name="dependants",
         verbose_name=_("show only after question"),
     )
-    show_if_min = models.SmallIntegerField(_("when its answer is at least"), null=True, blank=True)
-    show_if_max = models.SmallIntegerField(_("and at most"), null=True, blank=True)
+    show_if_min = models.SmallIntegerField(
+        _("when its answer is at least"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(10)],
+    )
+    show_if_max = models.SmallIntegerField(
+        _("and at most"), null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(10)]
+    )
     # Answered questions are archived, never deleted: their answers stay readable.
     archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
 
@@ -211,6 +228,9 @@ class Question(TimeStamped):
                 | Q(show_if_min__isnull=False)
                 | Q(show_if_max__isnull=False),
                 name="question_condition_has_a_range",
+                violation_error_message=_(
+                    "Say at least one of “at least” and “at most” for the question this one depends on."
+                ),
             ),
         ]
 

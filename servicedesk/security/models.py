@@ -80,9 +80,12 @@ class AuditEvent(models.Model):
                     ]
                 ),
                 name="audit_action_valid",
+                violation_error_message="Unknown audit action.",
             ),
             models.CheckConstraint(
-                condition=models.Q(outcome__in=["success", "denied", "failed"]), name="audit_outcome_valid"
+                condition=models.Q(outcome__in=["success", "denied", "failed"]),
+                name="audit_outcome_valid",
+                violation_error_message="Unknown audit outcome.",
             ),
         ]
 
