@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
-from delivery.models import ChecklistResult
+from delivery.models import ChecklistResult, ChecklistRun
 from feedback.contributions import responses_url
 from feedback.models import Response
 from recovery.models import Category, FollowUp, Incident, RecoveryPlan, SlaPolicy
@@ -263,8 +263,26 @@ def my_incidents(user: User, now: datetime) -> dict[str, object]:
     }
 
 
+def incidents_opened_from(obj: object) -> list[Mention]:
+    """The incident a negative response opened, or those a checklist run's failed checks opened."""
+    if isinstance(obj, Response):
+        incidents = Incident.objects.filter(source_response=obj)
+    elif isinstance(obj, ChecklistRun):
+        incidents = Incident.objects.filter(source_check__run=obj)
+    else:
+        return []
+    return [
+        Mention(
+            label=_("Incident %(reference)s: %(title)s") % {"reference": i.reference, "title": i.title},
+            url=reverse("recovery:incident_detail", args=[i.reference]),
+        )
+        for i in incidents.only("pk", "reference", "title").order_by("pk")
+    ]
+
+
 def register_all() -> None:
     registry.opening_hours_users.register("recovery.sla_policies", sla_policies_on_opening_hours)
+    registry.follow_ons.register("recovery.incidents", incidents_opened_from)
     panel = panels.Panel(
         key="recovery",
         title=_("Putting things right"),

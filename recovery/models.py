@@ -34,6 +34,14 @@ SEVERITY_HELP = {
     Severity.CRITICAL: _("Safety, privacy or legal exposure. Tell a manager at once."),
 }
 
+# The same severities for an incident a failed check opened: a risk found before a patient met it.
+CHECK_SEVERITY_HELP = {
+    Severity.LOW: _("A small lapse; put it right at the next check."),
+    Severity.MEDIUM: _("A check failed: put it right before it affects patients."),
+    Severity.HIGH: _("A critical check failed: a safety risk to patients and staff until it is put right."),
+    Severity.CRITICAL: _("Safety, privacy or legal exposure. Tell a manager at once."),
+}
+
 # Most severe first: lists sort on this, the sweep does not care.
 SEVERITY_RANK = {Severity.CRITICAL: 4, Severity.HIGH: 3, Severity.MEDIUM: 2, Severity.LOW: 1}
 
@@ -48,6 +56,7 @@ class Category(models.TextChoices):
     ADMIN = "admin", _("Billing and paperwork")
     PRIVACY = "privacy", _("Privacy and records")
     PREMISES = "premises", _("Premises and cleanliness")
+    SAFETY = "safety", _("Safety")
     SYSTEMS = "systems", _("Phones and IT systems")
     OTHER = "other", _("Something else")
 
@@ -359,7 +368,8 @@ class Incident(TimeStamped):
 
     @property
     def severity_help(self) -> str:
-        return str(SEVERITY_HELP[Severity(self.severity)])
+        words = CHECK_SEVERITY_HELP if self.source == self.Source.CHECKLIST else SEVERITY_HELP
+        return str(words[Severity(self.severity)])
 
     def running_deadline(self) -> tuple[str, datetime] | None:
         """The clock that is running now: ("respond", respond_by) before acknowledgement, then resolve."""

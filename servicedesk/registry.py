@@ -51,3 +51,13 @@ class Mention:
 
 # What follows the practice's opening hours (recovery: SLA policies that count opening hours only).
 opening_hours_users: Registry[Callable[[], list[Mention]]] = Registry("users of the opening hours")
+
+
+# Records in other pillars that follow from one of yours (a response → the incident it opened; a
+# checklist run → the incidents its failed checks opened). Each contribution takes any object and
+# returns mentions of what follows from it, or an empty list; pages show them with {% follow_ons %}.
+follow_ons: Registry[Callable[[object], list[Mention]]] = Registry("records that follow from another")
+
+
+def follow_ons_of(obj: object) -> list[Mention]:
+    return [mention for contribute in follow_ons for mention in contribute(obj)]

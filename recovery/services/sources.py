@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from delivery.models import ChecklistResult
+from delivery.models import ChecklistResult, Dimension
 from feedback.models import Question, Response, Survey
 from recovery.models import (
     Category,
@@ -21,7 +21,19 @@ logger = logging.getLogger(__name__)
 
 
 # Words in a feedback theme's name or a check's text, and the incident category they suggest.
+SAFETY_WORDS = (
+    "fire",
+    "safety",
+    "alarm",
+    "hazard",
+    "defibrillator",
+    "first aid",
+    "sharps",
+    "oxygen",
+    "evacuat",
+)
 CATEGORY_WORDS: list[tuple[tuple[str, ...], str]] = [
+    (SAFETY_WORDS, Category.SAFETY),
     (("privacy", "confidential", "record", "data"), Category.PRIVACY),
     (("wait", "delay", "late"), Category.WAITING),
     (("attitude", "rude", "staff", "courte"), Category.ATTITUDE),
@@ -44,6 +56,14 @@ def category_for(*texts: str) -> str:
         if any(word in haystack for word in words):
             return category
     return Category.OTHER
+
+
+def _check_category(*texts: str, dimension: str) -> str:
+    """What a failed check is about: its words first, else its dimension (a place check: premises)."""
+    category = category_for(*texts)
+    if category == Category.OTHER and dimension == Dimension.PLACE:
+        return Category.PREMISES
+    return category
 
 
 def severity_for_response(response: Response) -> str:
@@ -128,7 +148,7 @@ def incident_open_from_check(*, result_id: int, now: datetime) -> Incident | Non
         {"source_check": result},
         title=f"Failed check: {item.text}"[:200],
         description=description,
-        category=category_for(template.title, item.text, template.dimension),
+        category=_check_category(template.title, item.text, dimension=template.dimension),
         severity=Severity.HIGH if item.is_critical else Severity.MEDIUM,
         touchpoint=template.touchpoint,
         location=run.location or template.location,
