@@ -275,8 +275,10 @@ class Decision:
     issues: list[dict] = field(default_factory=list)
     ready: list = field(default_factory=list)  # Prepared objects, in file order
 
-    def note(self, kind: str, row: int, column: str, message: str) -> None:
-        self.counts[kind] = self.counts.get(kind, 0) + 1
+    def note(self, kind: str, row: int, column: str, message: str, *, count: bool = True) -> None:
+        """One issue with a row; ``counts`` counts rows, so a row's second problem passes count=False."""
+        if count:
+            self.counts[kind] = self.counts.get(kind, 0) + 1
         if len(self.issues) < MAX_ISSUES_KEPT:
             self.issues.append({"kind": kind, "row": row, "column": column, "message": message})
 
@@ -350,8 +352,8 @@ def decide(
 def _decide_row(result, *, decision, rules, now, suppressed, recent, known_ids, seen, keep_prepared) -> None:
     seen_ids, seen_visits, seen_contacts = seen
     if result.errors:
-        for column, message in result.errors:
-            decision.note("error", result.row, column, message)
+        for index, (column, message) in enumerate(result.errors):
+            decision.note("error", result.row, column, message, count=index == 0)  # a row counts once
         return
     visit = result.visit
     hashes = visit.contact.hashes

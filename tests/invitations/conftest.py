@@ -25,7 +25,8 @@ def _broker_breaker_reset():
 @pytest.fixture
 def eager_tasks():
     """Run published tasks in-process at once, as a worker would (the outbox's too)."""
-    import servicedesk.tasks  # noqa: F401  (registers them, as a worker's autodiscovery does)
+    import feedback.tasks  # noqa: F401  (registers them, as a worker's autodiscovery does)
+    import servicedesk.tasks  # noqa: F401
 
     previous = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True

@@ -99,6 +99,19 @@ def test_row_errors_are_reported_by_row_and_column_and_block_the_whole_file(mana
     assert not Invitation.objects.exists()
 
 
+def test_a_row_with_two_problems_is_one_row_with_errors_and_both_problems_are_listed(manager_client, upload):
+    body = (
+        f",ana@example.org,,{when()},Atlantis,,C1\n"  # no first name, and an unknown location
+        f"Bob,bob@example.org,,{when()},Atlantis,,C2\n"
+    )
+    upload(csv_file(body))
+    job = InvitationImport.objects.get()
+    assert job.counts["error"] == 2
+    assert len([issue for issue in job.issues if issue["kind"] == "error"]) == 3
+    page = manager_client.get(reverse("invitations:invitation_import_detail", args=[job.pk]))
+    assert page.context["error_count"] == 2
+
+
 def test_duplicates_opted_out_and_recently_invited_contacts_are_reported_and_skipped(
     manager_client, upload, invite
 ):
