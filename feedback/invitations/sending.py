@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 
 from feedback.invitations.contacts import Contact, contact_is_suppressed, contact_recently_invited
 from feedback.models import (
@@ -89,11 +90,48 @@ def choose_channel(*, contact: Contact, rules: InvitationRules) -> str | None:
 
 
 @transaction.atomic
-def invitation_rules_update(*, fields: Mapping[str, Any], by: User) -> bool:
+def invitation_rules_update(*, fields: Mapping[str, Any], by: User, now: datetime) -> bool:
     """Change the practice's sending rules (``fields``: InvitationRulesForm's cleaned data). They
-    apply to messages not yet sent. Returns whether anything changed; the audit log says what."""
+    apply to messages not yet sent: each queued message is rescheduled by the new rules. Returns
+    whether anything changed; the audit log says what."""
     rules = InvitationRules.current()
-    return update_logged(rules, fields=fields, by=by, label="the invitation sending rules")
+    changed = update_logged(rules, fields=fields, by=by, label="the invitation sending rules")
+    if changed:
+        messages_reschedule(rules=InvitationRules.current(), now=now)
+    return changed
+
+
+def messages_reschedule(*, rules: InvitationRules, now: datetime) -> int:
+    """Move every queued message to when the rules now say it is due: the first message after the
+    visit delay, reminder N ``reminder_after_days`` after the message before it was sent; either
+    past the quiet hours. Returns how many moved."""
+    queued = list(
+        InvitationMessage.objects.filter(status=MessageStatus.QUEUED)
+        .select_related("invitation")
+        .annotate(
+            previous_sent_at=Subquery(
+                InvitationMessage.objects.filter(
+                    invitation_id=OuterRef("invitation_id"), number=OuterRef("number") - 1
+                ).values("sent_at")[:1]
+            )
+        )
+    )
+    moved = []
+    for message in queued:
+        if message.number == 0:
+            due_at = first_message_due(visit_at=message.invitation.visit_at, rules=rules, now=now)
+        elif message.previous_sent_at is not None:
+            after = message.previous_sent_at + timedelta(days=rules.reminder_after_days)
+            due_at = outside_quiet_hours(max(after, now), rules=rules)
+        else:
+            continue
+        if due_at != message.due_at:
+            message.due_at, message.enqueued_at, message.updated_at = due_at, None, now
+            moved.append(message)
+    InvitationMessage.objects.bulk_update(moved, ["due_at", "enqueued_at", "updated_at"], batch_size=1000)
+    if moved:
+        logger.info("sending rules changed: %s queued messages rescheduled", len(moved))
+    return len(moved)
 
 
 # --- Creating invitations ------------------------------------------------------------------------

@@ -196,7 +196,9 @@ class InvitationRulesView(ManagerRequiredMixin, RefusedFormMixin, UpdateView):
         return super().get_context_data(time_zone=settings.TIME_ZONE, **kwargs)
 
     def form_valid(self, form) -> HttpResponse:
-        invitations.invitation_rules_update(fields=form.cleaned_data, by=self.request.user)
+        invitations.invitation_rules_update(
+            fields=form.cleaned_data, by=self.request.user, now=timezone.now()
+        )
         messages.success(self.request, _("Saved the sending rules. They apply to messages not yet sent."))
         return redirect(self.get_success_url())
 

@@ -397,3 +397,17 @@ def test_reading_back_twice_records_one_send_and_schedules_one_reminder(invite, 
     assert invitations.messages_read_back(now=timezone.now()).sent == 0
     assert invitation.messages.count() == 2  # the first message and one reminder
     assert len(mailoutbox) == 1
+
+
+def test_a_new_reminder_interval_moves_a_queued_reminder_from_the_first_messages_send(
+    invite, eager_tasks, mailoutbox, rules, manager
+):
+    _outcome, invitation = invite()
+    invitations_sweep()
+    sent_at = first_message(invitation).sent_at
+    reminder = invitation.messages.get(number=1)
+    assert reminder.due_at == sent_at + timedelta(days=rules.reminder_after_days)
+
+    invitations.invitation_rules_update(fields={"reminder_after_days": 5}, by=manager, now=timezone.now())
+    reminder.refresh_from_db()
+    assert reminder.due_at == sent_at + timedelta(days=5)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import time, timedelta
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from feedback import invitations
 from feedback.models import IntegrationToken, Invitation, InvitationMessage, InvitationRules, Suppression
@@ -147,6 +150,31 @@ def test_managers_edit_the_sending_rules(manager_client, rules, survey):
     rules = InvitationRules.current()
     assert (rules.delay_minutes, rules.max_reminders, rules.purge_after_days) == (60, 2, 30)
     assert rules.quiet_hours_end.strftime("%H:%M") == "08:30"
+
+
+def test_switching_quiet_hours_off_sends_a_message_held_for_the_morning_and_the_list_says_when(
+    manager_client, rules, survey, invite, time_machine
+):
+    night = timezone.localtime().replace(hour=22, minute=0, second=0, microsecond=0)
+    time_machine.move_to(night, tick=False)
+    rules.quiet_hours_start, rules.quiet_hours_end = time(21, 0), time(8, 0)
+    rules.save()
+    _o, invitation = invite(now=night, visit_at=night - timedelta(hours=2))
+    message = invitation.messages.get()
+    assert timezone.localtime(message.due_at).hour == 8  # held for the morning
+    listing = manager_client.get(reverse("invitations:invitation_list")).content.decode()
+    assert "goes " + date_format(timezone.localtime(message.due_at), "j M H:i") in listing
+
+    data = {
+        "default_survey": survey.pk, "delay_minutes": rules.delay_minutes, "quiet_hours_start": "00:00",
+        "quiet_hours_end": "00:00", "channel_preference": rules.channel_preference,
+        "reminder_after_days": rules.reminder_after_days, "max_reminders": rules.max_reminders,
+        "expiry_days": rules.expiry_days, "frequency_cap_days": rules.frequency_cap_days,
+        "purge_after_days": rules.purge_after_days,
+    }  # fmt: skip
+    assert manager_client.post(reverse("invitations:invitation_rules"), data).status_code == 302
+    message.refresh_from_db()
+    assert message.due_at == night  # due now: the next minute's sweep sends it
 
 
 def test_a_reminder_after_the_link_expires_is_refused_with_a_clear_error(manager_client, rules):
