@@ -393,6 +393,19 @@ class ChecklistRun(TimeStamped):
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
 
+    @property
+    def takes_results(self) -> bool:
+        """Open, or missed: a missed check can still be done late (and is recorded as late)."""
+        return self.is_open or self.status == self.Status.MISSED
+
+    @property
+    def completed_late(self) -> bool:
+        return (
+            self.status == self.Status.COMPLETED
+            and self.completed_at is not None
+            and self.completed_at > self.due_at
+        )
+
 
 class ChecklistResult(models.Model):
     """The answer to one item in one run. Changing one's mind updates the row (one per item)."""

@@ -58,14 +58,14 @@ def _closed_message(run: ChecklistRun) -> str:
     if run.status == ChecklistRun.Status.COMPLETED and run.completed_at is not None:
         when = run.completed_at.astimezone(schedule.practice_tz())
         return f"This checklist was already completed by {run.completed_by or 'a colleague'} at {when:%H:%M}."
-    return "This checklist was missed: its deadline has passed. Tell a practice manager what happened."
+    return "This checklist is closed."
 
 
 def _lock_open_run(run: ChecklistRun, user: User) -> ChecklistRun:
     ensure_can_work_on(run, user)
     runs = ChecklistRun.objects.select_for_update(of=("self",)).select_related("completed_by")
     locked = runs.get(pk=run.pk)
-    if not locked.is_open:
+    if not locked.takes_results:
         raise RunClosed(_closed_message(locked))
     return cast(ChecklistRun, locked)
 
@@ -98,6 +98,8 @@ def run_record_result(
         ChecklistRun.objects.filter(pk=locked.pk).update(
             status=ChecklistRun.Status.IN_PROGRESS, started_at=now
         )
+    elif locked.started_at is None:  # a missed check being done late stays missed until completed
+        ChecklistRun.objects.filter(pk=locked.pk).update(started_at=now)
     if outcome == ChecklistResult.Outcome.FAIL and item.is_critical:
         claimed = ChecklistResult.objects.filter(pk=result.pk, failure_reported_at__isnull=True).update(
             failure_reported_at=now
@@ -111,7 +113,9 @@ def run_record_result(
 
 @transaction.atomic
 def run_complete(*, run: ChecklistRun, by: User, now: datetime) -> None:
-    """Close the run once every item has a result. Completing twice is refused, not repeated."""
+    """Close the run once every item has a result. Completing twice is refused, not repeated.
+
+    A missed run can be completed late: it becomes completed, and ``completed_late`` says so."""
     locked = _lock_open_run(run, by)
     answered = locked.results.values_list("item_id", flat=True)
     missing = list(locked.template.items.active().exclude(pk__in=answered).values_list("text", flat=True))

@@ -60,7 +60,7 @@ def _run_context(run: ChecklistRun, user, **extra) -> dict:
     rows = [{"item": item, "result": results.get(item.pk), "form": None} for item in items]
     try:
         services.ensure_can_work_on(run, user)
-        can_work, refusal = run.is_open, ""
+        can_work, refusal = run.takes_results, ""
     except PermissionDenied as exc:
         can_work, refusal = False, str(exc)
     return {

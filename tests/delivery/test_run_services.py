@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from delivery import services
@@ -103,10 +104,32 @@ def test_completing_twice_is_refused_and_keeps_the_first_completion(run, recepti
     assert ChecklistResult.objects.filter(outcome="pass").count() == 2
 
 
-def test_a_missed_run_cannot_be_recorded_on(run, receptionist):
-    ChecklistRun.objects.filter(pk=run.pk).update(status=ChecklistRun.Status.MISSED)
-    with pytest.raises(services.RunClosed, match="missed"):
+def test_a_missed_run_can_be_done_late_and_is_recorded_as_completed_late(run, receptionist, client):
+    past = timezone.now() - timedelta(hours=2)
+    ChecklistRun.objects.filter(pk=run.pk).update(status=ChecklistRun.Status.MISSED, due_at=past)
+    run.refresh_from_db()
+    for item in items(run):
+        record(run, item, "pass", receptionist)
+    run.refresh_from_db()
+    assert run.status == ChecklistRun.Status.MISSED  # until it is completed
+    assert services.runs_mark_missed(now=timezone.now()) == 0  # the sweep leaves it be
+    services.run_complete(run=run, by=receptionist, now=timezone.now())
+    run.refresh_from_db()
+    assert run.status == ChecklistRun.Status.COMPLETED
+    assert run.completed_late
+    client.force_login(receptionist)
+    page = client.get(reverse("delivery:run_detail", args=[run.pk])).content.decode()
+    assert "Completed late" in page
+    with pytest.raises(services.RunClosed, match="already completed"):
         record(run, items(run)[0], "pass", receptionist)
+
+
+def test_a_run_completed_in_time_is_not_late(run, receptionist):
+    for item in items(run):
+        record(run, item, "pass", receptionist)
+    services.run_complete(run=run, by=receptionist, now=timezone.now())
+    run.refresh_from_db()
+    assert (run.status, run.completed_late) == (ChecklistRun.Status.COMPLETED, False)
 
 
 def test_staff_at_another_location_cannot_work_on_the_run(run):
