@@ -56,11 +56,7 @@ class GoalRow:
 
     @property
     def metric_label(self) -> str:
-        return (
-            self.metric.label
-            if self.metric
-            else str(_("%(key)s (not measured yet)") % {"key": self.goal.metric_key})
-        )
+        return self.metric.label if self.metric else str(_("A figure not measured yet"))
 
     @property
     def status_label(self) -> str:

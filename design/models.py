@@ -241,7 +241,18 @@ class ServiceGoal(TimeStamped):
 
     @property
     def metric_label(self) -> str:
-        return self.metric.label if self.metric else self.metric_key
+        return self.metric.label if self.metric else str(_("A figure not measured yet"))
+
+    @property
+    def metric_source(self) -> str:
+        """Where the figure comes from, for people: the part of Servicedesk that measures it."""
+        sources = {
+            "feedback": _("from patient feedback"),
+            "recovery": _("from service incidents"),
+            "delivery": _("from checklists"),
+            "design": _("from service goals"),
+        }
+        return str(sources.get(self.metric_key.partition(".")[0], _("not measured yet")))
 
     @property
     def metric_unit(self) -> str | None:

@@ -167,6 +167,7 @@ class Evaluation:
     period: Period
     previous_period: Period
     metric: Metric | None
+    no_data_reason: str = ""  # why there is no figure, in words, when there is none
 
     @property
     def is_registered(self) -> bool:
@@ -235,8 +236,28 @@ def goal_history(
         period=periods[0],
         previous_period=periods[1],
         metric=metrics.registry.get(goal.metric_key),
+        no_data_reason=""
+        if values[0] is not None
+        else no_data_reason(goal, period=periods[0], filters=filters),
     )
     return evaluation, rows
+
+
+NOT_MEASURED = (
+    "This figure is not measured yet: it appears once the part of Servicedesk measuring it is used."
+)
+
+
+def no_data_reason(goal: ServiceGoal, *, period: Period, filters: Filters) -> str:
+    """Why the goal has no figure for ``period`` ("2 of the 5 answers needed"); never raises."""
+    metric = metrics.registry.get(goal.metric_key)
+    if metric is None:
+        return NOT_MEASURED
+    try:
+        return metric.no_data_reason(period=period, filters=filters)
+    except Exception:
+        logger.exception("metric %s could not say why it has no data", goal.metric_key)
+        return "This figure could not be computed just now."
 
 
 def goal_evaluate(*, goal: ServiceGoal, now: datetime) -> Evaluation:

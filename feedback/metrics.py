@@ -97,13 +97,27 @@ def nps(*, period: Period, filters: Filters) -> Number | None:
     return figures.nps(nps_counts(period=period, filters=filters))
 
 
-def mean_rating(*, period: Period, filters: Filters) -> float | None:
+def _ratings(*, period: Period, filters: Filters) -> QuerySet[Answer]:
     qs = _answers(Question.Kind.RATING, period=period, filters=filters).exclude(value__isnull=True)
     question_id = _int(filters.param("question_id"))
-    if question_id is not None:
-        qs = qs.filter(question_id=question_id)
-    result = qs.aggregate(n=Count("pk"), mean=Avg("value"))
+    return qs if question_id is None else qs.filter(question_id=question_id)
+
+
+def mean_rating(*, period: Period, filters: Filters) -> float | None:
+    result = _ratings(period=period, filters=filters).aggregate(n=Count("pk"), mean=Avg("value"))
     return None if too_few(result["n"]) else result["mean"]
+
+
+def rating_answers(*, period: Period, filters: Filters) -> int:
+    return _ratings(period=period, filters=filters).count()
+
+
+def fft_answers(*, period: Period, filters: Filters) -> int:
+    return fft_counts(period=period, filters=filters).total
+
+
+def nps_answers(*, period: Period, filters: Filters) -> int:
+    return nps_counts(period=period, filters=filters).total
 
 
 def response_count(*, period: Period, filters: Filters) -> int:
@@ -123,6 +137,9 @@ def register_all() -> None:
             higher_is_better=True,
             compute=fft_positive_pct,
             description="Friends and Family Test answers that were very good or good, as a % of all answers.",
+            sample=fft_answers,
+            sample_noun="Friends and Family Test answers",
+            small_sample=True,
         ),
         Metric(
             key="feedback.fft_negative_pct",
@@ -131,6 +148,9 @@ def register_all() -> None:
             higher_is_better=False,
             compute=fft_negative_pct,
             description="Friends and Family Test answers that were poor or very poor, as a % of all answers.",
+            sample=fft_answers,
+            sample_noun="Friends and Family Test answers",
+            small_sample=True,
         ),
         Metric(
             key="feedback.nps",
@@ -139,6 +159,9 @@ def register_all() -> None:
             higher_is_better=True,
             compute=nps,
             description="From 0-10 answers: % giving 9-10 minus % giving 0-6 (-100 to +100).",
+            sample=nps_answers,
+            sample_noun="0-10 answers",
+            small_sample=True,
         ),
         Metric(
             key="feedback.mean_rating",
@@ -147,6 +170,9 @@ def register_all() -> None:
             higher_is_better=True,
             compute=mean_rating,
             description="Mean of 1-5 rating answers; param question_id narrows it to one question.",
+            sample=rating_answers,
+            sample_noun="1-5 rating answers",
+            small_sample=True,
         ),
         Metric(
             key="feedback.response_count",

@@ -121,6 +121,31 @@ class Metric:
     description: str = ""
     # Which Filters fields this metric honours; the goal form offers only these.
     filterable_by: frozenset[str] = frozenset({"location_id", "touchpoint_id", "need_profile_id"})
+    # How many records the figure rests on (answers, incidents …), to say why there is no figure;
+    # ``small_sample``: the figure is withheld below the small-number threshold.
+    sample: Compute | None = None
+    sample_noun: str = ""
+    small_sample: bool = False
+
+    def no_data_reason(self, *, period: Period, filters: Filters | None = None) -> str:
+        """Why ``value`` is None for this period, in words: "2 of the 5 answers needed"."""
+        from servicedesk.figures import small_number
+
+        if self.sample is None:
+            return str(_("Nothing happened in this period that this figure measures."))
+        count = int(self.sample(period=period, filters=filters or Filters()) or 0)
+        noun = self.sample_noun or str(_("records"))
+        if count == 0:
+            return str(_("No %(noun)s in this period.") % {"noun": noun})
+        if self.small_sample and count < small_number():
+            return str(
+                _(
+                    "%(count)s of the %(needed)s %(noun)s needed: below that the figure is not shown, "
+                    "because it could identify a patient and would swing on one answer."
+                )
+                % {"count": count, "needed": small_number(), "noun": noun}
+            )
+        return str(_("Nothing happened in this period that this figure measures."))
 
     def value(self, *, period: Period, filters: Filters | None = None) -> float | None:
         """The figure as everyone sees it: rounded by the one rule (``servicedesk.figures``), so a

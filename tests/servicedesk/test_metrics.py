@@ -79,3 +79,11 @@ def test_project_registry_values_are_numbers_or_none(db):
     for metric in project_registry:
         value = metric.value(period=period)
         assert value is None or isinstance(value, float), metric.key
+
+
+def test_every_registered_metric_says_how_it_is_computed_in_words():
+    """Goal pages show it beside the figure: a manager reads how, never a key."""
+    from servicedesk.metrics import registry as every
+
+    assert [m.key for m in every if not m.description] == []
+    assert [m.key for m in every if "." in m.label or "_" in m.label] == []
