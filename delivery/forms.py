@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from delivery.models import ChecklistItem, ChecklistResult, ChecklistTemplate, Dimension, Protocol
 from design.models import ServiceGoal
+from servicedesk.forms import PlainChoices
 from servicedesk.models import Location, Touchpoint, User
 
 
@@ -19,7 +20,7 @@ def unique_slug(title: str, *, exclude_pk: int | None = None) -> str:
     return slug
 
 
-class ChecklistTemplateForm(forms.ModelForm):
+class ChecklistTemplateForm(PlainChoices, forms.ModelForm):
     class Meta:
         model = ChecklistTemplate
         fields = [
@@ -93,7 +94,7 @@ class ResultForm(forms.Form):
     note = forms.CharField(required=False, max_length=2000, label=_("Note"))
 
 
-class ProtocolForm(forms.ModelForm):
+class ProtocolForm(PlainChoices, forms.ModelForm):
     body = forms.CharField(
         label=_("Text"),
         widget=forms.Textarea(attrs={"rows": 14}),

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from design.models import Accommodation, PatientNeed, PatientNeedProfile, ServiceGoal
 from design.services import EDITABLE_FIELDS, parse_params
 from servicedesk import metrics
+from servicedesk.forms import PlainChoices
 from servicedesk.metrics import Unit
 from servicedesk.models import Location, Touchpoint, User
 
@@ -32,7 +33,7 @@ def _active_or_current(model, current_id: int | None):
     return model.objects.filter(Q(is_active=True) | Q(pk=current_id))
 
 
-class GoalForm(forms.ModelForm):
+class GoalForm(PlainChoices, forms.ModelForm):
     metric_key = forms.ChoiceField(
         label=_("Metric"),
         help_text=_("The figure that shows whether we keep this promise. Its current value appears below."),

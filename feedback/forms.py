@@ -12,6 +12,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from feedback.models import LANGUAGES, Answer, Question, Response, Survey, Theme, localized
+from servicedesk.forms import PlainChoices
 from servicedesk.models import Location, Touchpoint
 
 TEXT_MAX = 2000
@@ -268,7 +269,7 @@ class SurveyResponseForm(forms.Form):
 # --- The survey builder (managers) --------------------------------------------------------------
 
 
-class SurveySettingsForm(forms.ModelForm):
+class SurveySettingsForm(PlainChoices, forms.ModelForm):
     languages = forms.MultipleChoiceField(
         choices=LANGUAGES,
         widget=forms.CheckboxSelectMultiple,
@@ -349,7 +350,7 @@ class SurveyFromTemplateForm(forms.Form):
         self.fields["template"].choices = [(k, f"{s.title} — {s.description}") for k, s in READY_MADE.items()]
 
 
-class QuestionForm(forms.ModelForm):
+class QuestionForm(PlainChoices, forms.ModelForm):
     """A question in the builder. Choices are typed one per line as ``English | Español``."""
 
     choices_text = forms.CharField(
@@ -482,7 +483,9 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-class ResultsFilterForm(forms.Form):
+class ResultsFilterForm(PlainChoices, forms.Form):
+    blank_choice_label = _("All")
+
     """Filters for the results page and the responses list (GET; every field optional)."""
 
     date_from = forms.DateField(required=False, label=_("From"), widget=DateInput)

@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from recovery.models import SEVERITY_HELP, Category, Drill, FollowUp, Incident, RecoveryPlan, Severity
+from servicedesk.forms import PlainChoices
 from servicedesk.models import Location, Touchpoint, User
 from servicedesk.roles import Role
 
@@ -307,7 +308,7 @@ class EscalationStepForm(forms.Form):
 EscalationStepFormSet = forms.formset_factory(EscalationStepForm, extra=1, can_delete=True, max_num=6)
 
 
-class RecoveryPlanForm(forms.ModelForm):
+class RecoveryPlanForm(PlainChoices, forms.ModelForm):
     class Meta:
         model = RecoveryPlan
         fields = ["title", "summary", "owner", "drill_every_days", "next_drill_on", "is_active"]
@@ -333,7 +334,7 @@ class PlanStepForm(forms.Form):
 PlanStepFormSet = forms.formset_factory(PlanStepForm, extra=2, can_delete=True, max_num=40)
 
 
-class DrillForm(forms.ModelForm):
+class DrillForm(PlainChoices, forms.ModelForm):
     class Meta:
         model = Drill
         fields = ["held_on", "outcome", "notes"]

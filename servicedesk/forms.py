@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import PasswordResetForm
@@ -14,6 +15,27 @@ from servicedesk.roles import Role
 from servicedesk.services import password_link_send
 
 
+class PlainChoices:
+    """Form mixin: no "---------" in a select. A required select asks "Choose…"; an optional one
+    says what leaving it empty means (``blank_choice_label``: "None", or "All" in a filter form).
+    Labels a form sets itself (``empty_label="All locations"``) are kept."""
+
+    blank_choice_label = _("None")
+    DASHES = "---------"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        for field in self.fields.values():  # type: ignore[attr-defined]
+            blank = _("Choose…") if field.required else self.blank_choice_label
+            if isinstance(field, forms.ModelChoiceField) and str(field.empty_label) == self.DASHES:
+                field.empty_label = blank
+            elif isinstance(field, forms.ChoiceField) and not isinstance(field, forms.ModelChoiceField):
+                field.choices = [
+                    (value, blank if value == "" and str(label) == self.DASHES else label)
+                    for value, label in field.choices
+                ]
+
+
 class LocationForm(forms.ModelForm):
     class Meta:
         model = Location
@@ -21,7 +43,7 @@ class LocationForm(forms.ModelForm):
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
 
 
-class TouchpointForm(forms.ModelForm):
+class TouchpointForm(PlainChoices, forms.ModelForm):
     class Meta:
         model = Touchpoint
         fields = ["name", "channel", "location", "description"]
@@ -33,7 +55,7 @@ class TouchpointForm(forms.ModelForm):
         self.fields["location"].queryset = Location.objects.active()
 
 
-class StaffMemberForm(forms.Form):
+class StaffMemberForm(PlainChoices, forms.Form):
     """A new team member, or the details of an existing one (``member`` given)."""
 
     username = forms.CharField(

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from feedback.invitations import Contact
 from feedback.models import IntegrationToken, Invitation, InvitationRules, Survey
+from servicedesk.forms import PlainChoices
 from servicedesk.models import Location
 
 
@@ -16,7 +17,9 @@ def _patient_surveys():
     return Survey.objects.for_patients().active().order_by("title")
 
 
-class InvitationFilterForm(forms.Form):
+class InvitationFilterForm(PlainChoices, forms.Form):
+    blank_choice_label = _("All")
+
     """The invitations list's filters (GET). Every field is optional; bad values are ignored."""
 
     survey = forms.ModelChoiceField(
@@ -84,7 +87,7 @@ class VisitListUploadForm(forms.Form):
         return upload
 
 
-class InvitationRulesForm(forms.ModelForm):
+class InvitationRulesForm(PlainChoices, forms.ModelForm):
     class Meta:
         model = InvitationRules
         fields = [

@@ -83,7 +83,8 @@ def test_project_registry_values_are_numbers_or_none(db):
 
 def test_every_registered_metric_says_how_it_is_computed_in_words():
     """Goal pages show it beside the figure: a manager reads how, never a key."""
-    from servicedesk.metrics import registry as every
-
-    assert [m.key for m in every if not m.description] == []
-    assert [m.key for m in every if "." in m.label or "_" in m.label] == []
+    apps = ("feedback.", "recovery.", "delivery.", "design.")  # tests register their own, too
+    ours = [m for m in project_registry if m.key.startswith(apps)]
+    assert len(ours) > 10
+    assert [m.key for m in ours if not m.description] == []
+    assert [m.key for m in ours if "." in m.label or "_" in m.label] == []
