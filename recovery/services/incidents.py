@@ -17,13 +17,12 @@ from django.utils import timezone
 
 from recovery.durations import humanize_duration
 from recovery.models import (
-    Category,
     FollowUp,
     Incident,
     IncidentCounter,
-    Severity,
 )
 from recovery.services.sla import clock_for, end_pause, policy_for, reschedule
+from recovery.vocabulary import Category, Severity
 from servicedesk.models import Location, Touchpoint, User
 from servicedesk.queue import enqueue, task
 

@@ -13,9 +13,9 @@ from recovery.durations import humanize_duration
 from recovery.models import (
     EscalationStep,
     Incident,
-    Severity,
     SlaPolicy,
 )
+from recovery.vocabulary import Severity
 from servicedesk.audit import Action, changes, log_action
 from servicedesk.models import User
 from servicedesk.opening_hours import ALWAYS_OPEN, OpeningClock

@@ -11,11 +11,10 @@ from django.db import IntegrityError, transaction
 from delivery.models import ChecklistResult, Dimension
 from feedback.models import Question, Response, Survey
 from recovery.models import (
-    Category,
     Incident,
-    Severity,
 )
 from recovery.services.incidents import incident_open
+from recovery.vocabulary import Category, Severity
 
 logger = logging.getLogger(__name__)
 
