@@ -38,6 +38,7 @@ from feedback.invitations.sending import (
     SEND_TASK,
     in_quiet_hours,
     outside_quiet_hours,
+    reminder_due,
 )
 from feedback.models import Invitation, InvitationMessage, InvitationRules
 from servicedesk.models import OutboxMessage
@@ -148,7 +149,7 @@ def message_hand_over(*, message_id: int, now: datetime) -> int | None:
                 due_at=later, enqueued_at=None, updated_at=now
             )
             return None
-        outbox_id = _to_outbox(message, now=now)
+        outbox_id = message_to_outbox(message, now=now)
         InvitationMessage.objects.filter(pk=message.pk).update(
             status=MessageStatus.SENDING, outbox_id=outbox_id, attempts=F("attempts") + 1, claimed_at=now,
             updated_at=now,
@@ -157,7 +158,8 @@ def message_hand_over(*, message_id: int, now: datetime) -> int | None:
     return outbox_id
 
 
-def _to_outbox(message: InvitationMessage, *, now: datetime) -> int:
+def message_to_outbox(message: InvitationMessage, *, now: datetime) -> int:
+    """Write the message's outbox row (rendered in the patient's language); returns its id."""
     rendered = message_render(message=message)
     kind = OUTBOX_KIND[InvitationMessage.Kind(message.kind)]
     key = message_key(kind, message.pk)
@@ -248,7 +250,7 @@ def _record_sent(*, message: InvitationMessage, rules: InvitationRules, now: dat
         )
     number = message.number + 1
     if number <= rules.max_reminders:
-        due_at = outside_quiet_hours(sent_at + timedelta(days=rules.reminder_after_days), rules=rules)
+        due_at = reminder_due(previous_sent_at=sent_at, rules=rules, now=sent_at)
         if due_at < invitation.expires_at:
             # ignore_conflicts: the unique (invitation, number) makes "reminder N" a one-off.
             reminder = InvitationMessage(
@@ -326,6 +328,8 @@ class SweepReport:
     cancelled: int = 0
     sent: int = 0
     failed: int = 0
+    sent_again: int = 0
+    withdrawn: int = 0
     published: int = 0
     imports: int = 0
 
@@ -358,6 +362,7 @@ def invitations_sweep(*, now: datetime | None = None, limit: int = SWEEP_BATCH) 
     )
     read_back = messages_read_back(now=now)
     report.sent, report.failed = read_back.sent, read_back.failed
+    report.sent_again, report.withdrawn = read_back.sent_again, read_back.withdrawn
     report.published = _publish_due(now=now, limit=limit)
     from feedback.invitations.imports import imports_resume
 

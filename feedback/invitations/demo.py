@@ -17,10 +17,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from feedback.invitations import Contact, contact_suppress
-from feedback.invitations.delivery import OUTBOX_KIND, message_render
+from feedback.invitations.delivery import message_to_outbox
 from feedback.models import Invitation, InvitationMessage, InvitationRules, Response, Suppression, Survey
 from servicedesk.models import Location, OutboxMessage
-from servicedesk.outbox import message_key
 
 FIRST_NAMES = [
     "Alex",
@@ -217,20 +216,10 @@ def seed(*, options: dict, out: Callable[[str], None]) -> None:
 def _failed_in_outbox(message: InvitationMessage, *, now) -> None:
     """A demo message the provider refused: failed in the outbox, so it is on the failed-messages
     page with "Send again", as a real one would be (the demo's addresses are fictional)."""
-    kind = OUTBOX_KIND[InvitationMessage.Kind(message.kind)]
-    rendered = message_render(message=message)
-    sms = message.channel == InvitationMessage.Channel.SMS
-    outbox = OutboxMessage.objects.create(
-        key=message_key(kind, message.pk),
-        kind=kind,
-        channel=message.channel,
-        to=message.invitation.phone if sms else message.invitation.email,
-        subject="" if sms else rendered.subject,
-        text=rendered.sms if sms else rendered.text,
-        html="" if sms else rendered.html,
+    outbox_id = message_to_outbox(message, now=now)
+    OutboxMessage.objects.filter(pk=outbox_id).update(
         status=OutboxMessage.Status.FAILED,
         attempts=settings.OUTBOX_MAX_ATTEMPTS,
-        next_attempt_at=now,
         last_error=message.last_error[:200],
     )
-    InvitationMessage.objects.filter(pk=message.pk).update(outbox=outbox)
+    InvitationMessage.objects.filter(pk=message.pk).update(outbox_id=outbox_id)

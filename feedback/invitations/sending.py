@@ -76,6 +76,13 @@ def first_message_due(*, visit_at: datetime, rules: InvitationRules, now: dateti
     return outside_quiet_hours(max(visit_at + timedelta(minutes=rules.delay_minutes), now), rules=rules)
 
 
+def reminder_due(*, previous_sent_at: datetime, rules: InvitationRules, now: datetime) -> datetime:
+    """When reminder N goes: ``reminder_after_days`` after message N-1 was sent, past the quiet hours."""
+    return outside_quiet_hours(
+        max(previous_sent_at + timedelta(days=rules.reminder_after_days), now), rules=rules
+    )
+
+
 def choose_channel(*, contact: Contact, rules: InvitationRules) -> str | None:
     """The channel by the practice's preference among the ones this contact has, or None."""
     Pref, Channel = InvitationRules.ChannelPreference, InvitationMessage.Channel
@@ -121,8 +128,7 @@ def messages_reschedule(*, rules: InvitationRules, now: datetime) -> int:
         if message.number == 0:
             due_at = first_message_due(visit_at=message.invitation.visit_at, rules=rules, now=now)
         elif message.previous_sent_at is not None:
-            after = message.previous_sent_at + timedelta(days=rules.reminder_after_days)
-            due_at = outside_quiet_hours(max(after, now), rules=rules)
+            due_at = reminder_due(previous_sent_at=message.previous_sent_at, rules=rules, now=now)
         else:
             continue
         if due_at != message.due_at:
