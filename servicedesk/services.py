@@ -139,6 +139,11 @@ PASSWORD_LINK_EMAILS = {
 }
 
 
+def password_link_days() -> int:
+    """How many days a set-password link works (the email and the Team page both say it)."""
+    return round(settings.PASSWORD_RESET_TIMEOUT / 86400)
+
+
 def password_link_send(*, user: User, reason: str, now: datetime) -> None:
     """Queue one email with a link to choose a password, in the caller's transaction.
 
@@ -154,8 +159,12 @@ def password_link_send(*, user: User, reason: str, now: datetime) -> None:
             "token": default_token_generator.make_token(user),
         },
     )
-    days = round(settings.PASSWORD_RESET_TIMEOUT / 86400)
-    context = {"user": user, "link": link, "practice_name": settings.PRACTICE_NAME, "days": days}
+    context = {
+        "user": user,
+        "link": link,
+        "practice_name": settings.PRACTICE_NAME,
+        "days": password_link_days(),
+    }
     outbox_email(
         key=message_key(reason, user.pk, now.isoformat()),
         to=user.email,

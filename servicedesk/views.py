@@ -3,7 +3,6 @@ from __future__ import annotations
 import logging
 import sys
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
@@ -236,7 +235,7 @@ def staff_member_send_password_link(request: HttpRequest, pk: int) -> HttpRespon
         messages.success(
             request,
             _("We are emailing %(name)s a link to choose a password. It works once, for %(days)s days.")
-            % {"name": member, "days": round(settings.PASSWORD_RESET_TIMEOUT / 86400)},
+            % {"name": member, "days": services.password_link_days()},
         )
     else:
         messages.error(
