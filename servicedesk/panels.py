@@ -95,6 +95,11 @@ class Scope:
         return local_midnight(day + timedelta(days=1))
 
     @property
+    def has_ended(self) -> bool:
+        """True for a period whose last day is over (last month's report), not one that runs to today."""
+        return self.last_day < timezone.localdate(self.now)
+
+    @property
     def is_filtered(self) -> bool:
         return any((self.location, self.touchpoint, self.need_profile))
 

@@ -70,7 +70,9 @@ def test_the_digest_has_the_headline_figures_and_the_attention_list(
     feedback(6, choice="poor", nps=2, touchpoint=desk)
     feedback(4, choice="very_good", nps=10, touchpoint=desk)
     ServiceGoalFactory(
-        title="FFT positive at the front desk", metric_key="tests.fixed", metric_params={"now": "40"}
+        title="FFT positive at the front desk",
+        metric_key="tests.fixed",
+        metric_params={"now": "40", "before": "40"},  # the digest reads the goal as the week ended
     )
     ChecklistRunFactory(
         template__title="Morning premises check", status="missed", due_at=MONDAY_8AM - timedelta(days=1)
