@@ -221,9 +221,14 @@ class AccommodationFormSetBase(forms.BaseInlineFormSet):
                 seen.add(kind)
 
 
+class PlainModelForm(PlainChoices, forms.ModelForm):
+    """A formset row whose selects read "Choose…" rather than "---------"."""
+
+
 NeedFormSet = forms.inlineformset_factory(
     PatientNeedProfile,
     PatientNeed,
+    form=PlainModelForm,
     fields=["description", "priority"],
     extra=2,
     can_delete=True,
@@ -233,6 +238,7 @@ NeedFormSet = forms.inlineformset_factory(
 AccommodationFormSet = forms.inlineformset_factory(
     PatientNeedProfile,
     Accommodation,
+    form=PlainModelForm,
     formset=AccommodationFormSetBase,
     fields=["kind", "detail"],
     extra=2,
