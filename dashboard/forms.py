@@ -8,10 +8,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from design.models import PatientNeedProfile
+from servicedesk.forms import BootstrapWidgets
 from servicedesk.models import Location, Touchpoint
 
 
-class DashboardFilterForm(forms.Form):
+class DashboardFilterForm(BootstrapWidgets, forms.Form):
     """The dashboard's period and filter, from the query string. Every field is optional."""
 
     days = forms.TypedChoiceField(
@@ -50,8 +51,6 @@ class DashboardFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.today = today
         self.fields["need_profile"].queryset = PatientNeedProfile.objects.order_by("name")
-        for field in self.fields.values():
-            field.widget.attrs["class"] = "form-control" if field is self.fields["until"] else "form-select"
 
     def clean_until(self) -> date | None:
         until = self.cleaned_data.get("until")
@@ -73,7 +72,7 @@ class DashboardFilterForm(forms.Form):
         return cleaned
 
 
-class MonthlyReportForm(forms.Form):
+class MonthlyReportForm(BootstrapWidgets, forms.Form):
     """Which month the printable report is about: one of the last 24, the last complete one by default."""
 
     month = forms.TypedChoiceField(label=_("Month"), coerce=date.fromisoformat)
@@ -86,7 +85,6 @@ class MonthlyReportForm(forms.Form):
             month = (month - timedelta(days=1)).replace(day=1)
         self.today = today
         self.fields["month"].choices = months
-        self.fields["month"].widget.attrs["class"] = "form-select"
         self.fields["month"].initial = self.default_month().isoformat()
 
     def default_month(self) -> date:

@@ -12,7 +12,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from feedback.models import LANGUAGES, Answer, Question, Response, Survey, Theme, localized
-from servicedesk.forms import PlainChoices
+from servicedesk.forms import BootstrapWidgets, PlainChoices
 from servicedesk.models import Location, Touchpoint
 
 TEXT_MAX = 2000
@@ -483,10 +483,10 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-class ResultsFilterForm(PlainChoices, forms.Form):
-    blank_choice_label = _("All")
-
+class ResultsFilterForm(BootstrapWidgets, PlainChoices, forms.Form):
     """Filters for the results page and the responses list (GET; every field optional)."""
+
+    blank_choice_label = _("All")
 
     date_from = forms.DateField(required=False, label=_("From"), widget=DateInput)
     date_to = forms.DateField(required=False, label=_("To (inclusive)"), widget=DateInput)
@@ -494,15 +494,6 @@ class ResultsFilterForm(PlainChoices, forms.Form):
     touchpoint = forms.ModelChoiceField(
         Touchpoint.objects.select_related("location"), required=False, label=_("Touchpoint")
     )
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            css = {forms.Select: "form-select", forms.CheckboxInput: "form-check-input"}.get(
-                type(widget), "form-control"
-            )
-            widget.attrs.setdefault("class", css)
 
     def clean(self) -> dict:
         cleaned = super().clean()

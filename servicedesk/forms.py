@@ -36,6 +36,23 @@ class PlainChoices:
                 ]
 
 
+class BootstrapWidgets:
+    """Form mixin for forms a template lays out by hand (filters): each widget gets Bootstrap's
+    class, so a select is a ``form-select`` that fits its column instead of the browser's own."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        for field in self.fields.values():  # type: ignore[attr-defined]
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select) and not isinstance(widget, forms.SelectMultiple):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs.setdefault("class", css)
+
+
 class LocationForm(forms.ModelForm):
     class Meta:
         model = Location

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from feedback.invitations import Contact
 from feedback.models import IntegrationToken, Invitation, InvitationRules, Survey
-from servicedesk.forms import PlainChoices
+from servicedesk.forms import BootstrapWidgets, PlainChoices
 from servicedesk.models import Location
 
 
@@ -17,10 +17,10 @@ def _patient_surveys():
     return Survey.objects.for_patients().active().order_by("title")
 
 
-class InvitationFilterForm(PlainChoices, forms.Form):
-    blank_choice_label = _("All")
-
+class InvitationFilterForm(BootstrapWidgets, PlainChoices, forms.Form):
     """The invitations list's filters (GET). Every field is optional; bad values are ignored."""
+
+    blank_choice_label = _("All")
 
     survey = forms.ModelChoiceField(
         label=_("Survey"), queryset=Survey.objects.for_patients().order_by("title"), required=False

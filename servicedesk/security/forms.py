@@ -3,6 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from servicedesk.forms import BootstrapWidgets
+
 
 class CodeForm(forms.Form):
     code = forms.CharField(
@@ -28,7 +30,7 @@ class CodeForm(forms.Form):
         return code
 
 
-class AuditFilterForm(forms.Form):
+class AuditFilterForm(BootstrapWidgets, forms.Form):
     """The audit page's filter: kind of object, who did it, and a date range (all optional)."""
 
     kind = forms.ChoiceField(label=_("About"), required=False)
@@ -47,8 +49,6 @@ class AuditFilterForm(forms.Form):
         ]
         self.fields["actor"].queryset = User.objects.order_by("username")
         self.fields["actor"].label_from_instance = lambda user: user.get_full_name() or user.get_username()
-        for name, field in self.fields.items():
-            field.widget.attrs["class"] = "form-control" if name in ("since", "until") else "form-select"
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -29,11 +29,20 @@ OUR_APPS = {"servicedesk", "security", "design", "delivery", "feedback", "recove
 
 
 def _forms():
+    """Every form class the app modules define (formsets' row forms included), but abstract bases
+    (a ModelForm with no model)."""
     for name in FORM_MODULES:
         module = importlib.import_module(name)
         for _n, cls in inspect.getmembers(module, inspect.isclass):
-            if issubclass(cls, forms.BaseForm) and cls.__module__ == name:
-                yield cls
+            if issubclass(cls, forms.BaseFormSet) and cls.__module__ == "django.forms.formsets":
+                cls = cls.form  # a formset_factory() class: check the form of its rows
+            elif cls.__module__ != name:
+                continue
+            if not issubclass(cls, forms.BaseForm):
+                continue
+            if issubclass(cls, forms.BaseModelForm) and cls._meta.model is None:
+                continue
+            yield cls
 
 
 def _bounded(form_class, name: str, field: forms.Field) -> bool:
