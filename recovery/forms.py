@@ -179,6 +179,11 @@ class ContactForm(forms.Form):
         help_text=_("Listen, empathise, apologise, resolve, follow up: note what the patient needs from us."),
     )
 
+    def __init__(self, *args, **kwargs) -> None:
+        # Its own ids: the note form on the same page has a "body" too, and ids must be unique.
+        kwargs.setdefault("auto_id", "id_contact_%s")
+        super().__init__(*args, **kwargs)
+
 
 class ActionForm(forms.Form):
     description = forms.CharField(

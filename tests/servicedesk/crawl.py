@@ -49,12 +49,15 @@ class _Reader(HTMLParser):
         self.links: list[str] = []
         self.urls: list[str] = []  # every URL the page names: links, forms, images, scripts
         self.text: list[str] = []
+        self.ids: Counter[str] = Counter()
         self._hidden = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {name: value or "" for name, value in attrs}
         if tag in ("script", "style", "template"):
             self._hidden += 1
+        if values.get("id"):
+            self.ids[values["id"]] += 1
         if tag == "a" and "href" in values:
             self.links.append(values["href"])
         for name in ("href", "action", "src"):
@@ -162,6 +165,7 @@ def crawl(
         page = read(response.content.decode())
         found = text_problems(page.text)
         found += [f"an empty URL part: {url!r}" for url in page.urls if "//" in urlsplit(url).path]
+        found += [f"the id {id_!r} is on {n} elements" for id_, n in page.ids.items() if n > 1]
         if check is not None:
             found += check(path, page)
         result.problems += [f"{path}: {problem}" for problem in found]
