@@ -25,6 +25,7 @@ from urllib.parse import urlparse
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.oath import TOTP
@@ -95,6 +96,12 @@ def phone_page(browser: Browser, live_server, transactional_db) -> Iterator[Page
     yield from _new_page(
         browser, live_server.url, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
     )
+
+
+@pytest.fixture
+def demo(transactional_db) -> None:
+    """The demo practice (``seed_demo``): every list has rows, names are long, as in real use."""
+    call_command("seed_demo", "--force", verbosity=0)
 
 
 @pytest.fixture

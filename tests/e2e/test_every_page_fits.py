@@ -5,7 +5,6 @@ manager and as a staff member, on the demo practice (so lists have rows and long
 from __future__ import annotations
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 
 from servicedesk.demo import DEMO_PASSWORD
@@ -27,11 +26,6 @@ WIDE_ELEMENTS = """(width) => [...document.querySelectorAll("body *")]
     .slice(0, 4)
     .map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + " "
         + JSON.stringify(e.textContent.trim().slice(0, 40)))"""
-
-
-@pytest.fixture
-def demo(transactional_db):
-    call_command("seed_demo", "--force", verbosity=0)
 
 
 def _pages(username: str) -> list[str]:
