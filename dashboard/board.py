@@ -128,14 +128,26 @@ def panel_views(
     ]
 
 
+# The attention lists whose totals head the dashboard, beside goals, FFT and NPS.
+HEADLINE_LISTS = (("overdue_incidents", _("Overdue incidents")), ("missed_checks", _("Missed checks")))
+
+
+def headline_lists(lists: list[AttentionList]) -> list[tuple[str, AttentionList | None]]:
+    """(label, list) for the headline; None where the pillar gave no list (its code failed)."""
+    by_key = {listing.key: listing for listing in lists}
+    return [(str(label), by_key.get(key)) for key, label in HEADLINE_LISTS]
+
+
 def sections(scope: Scope) -> dict:
     """Everything the dashboard page shows for this scope: its own feedback section, and what each
     pillar contributes (sections, figure panels with their comparisons, attention lists)."""
     figures, compared = panel_figures(scope), comparison_rows(scope)
+    lists = attention(scope)
     return {
         **pillar_sections(scope),
         **feedback_sections(scope),
-        "attention": attention(scope),
+        "attention": lists,
+        "headline_lists": headline_lists(lists),
         "small_number": small_number(),
         "links": {"responses": responses_url(scope)},
         "panels": panel_views(scope, figures, compared),

@@ -152,12 +152,20 @@ class FeedbackSection:
         )
 
     @property
+    def fft(self) -> Figure:
+        return self._figure(str(_("FFT positive")), "fft_positive_pct", Unit.PERCENT)
+
+    @property
+    def nps(self) -> Figure:
+        return self._figure(str(_("Net Promoter Score")), "nps", Unit.SCORE)
+
+    @property
     def figures(self) -> list[Figure]:
         return [
             self._figure(str(_("Responses")), "responses", Unit.COUNT),
             self._figure(str(_("Response rate")), "response_rate", Unit.PERCENT),
-            self._figure(str(_("FFT positive")), "fft_positive_pct", Unit.PERCENT),
-            self._figure(str(_("Net Promoter Score")), "nps", Unit.SCORE),
+            self.fft,
+            self.nps,
         ]
 
     @property

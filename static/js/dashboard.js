@@ -17,31 +17,28 @@
   Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
   Chart.defaults.color = "#343a40";
 
-  var trendCanvas = document.getElementById("trend-chart");
-  var trend = data("trend-data");
-  if (trendCanvas && trend) {
-    new Chart(trendCanvas, {
+  // One quantity per chart: FFT % positive and NPS have different scales, so each has its own.
+  function weekly(canvasId, values, label, min, max, colour) {
+    var canvas = document.getElementById(canvasId);
+    if (!canvas) { return; }
+    new Chart(canvas, {
       type: "line",
       data: {
         labels: trend.labels,
-        datasets: [
-          { label: "FFT positive (%)", data: trend.fft_positive, borderColor: "#0a58ca", backgroundColor: "#0a58ca",
-            spanGaps: false, yAxisID: "pct", tension: 0.2 },
-          { label: "NPS", data: trend.nps, borderColor: "#146c43", backgroundColor: "#146c43", borderDash: [6, 4],
-            spanGaps: false, yAxisID: "nps", tension: 0.2 }
-        ]
+        datasets: [{ label: label, data: values, borderColor: colour, backgroundColor: colour, spanGaps: false, tension: 0.2 }]
       },
       options: {
         maintainAspectRatio: false,
         interaction: { mode: "index", intersect: false },
-        scales: {
-          pct: { type: "linear", position: "left", min: 0, max: 100, title: { display: true, text: "FFT positive (%)" } },
-          nps: { type: "linear", position: "right", min: -100, max: 100, grid: { drawOnChartArea: false },
-                 title: { display: true, text: "NPS" } }
-        },
-        plugins: { legend: { position: "bottom" } }
+        scales: { y: { min: min, max: max, title: { display: true, text: label } } },
+        plugins: { legend: { display: false } }
       }
     });
+  }
+  var trend = data("trend-data");
+  if (trend) {
+    weekly("trend-chart-fft", trend.fft_positive, "FFT positive (%)", 0, 100, "#0a58ca");
+    weekly("trend-chart-nps", trend.nps, "NPS", -100, 100, "#146c43");
   }
 
   document.querySelectorAll("canvas[data-bar-source]").forEach(function (canvas) {
