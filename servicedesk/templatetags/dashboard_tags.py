@@ -27,6 +27,18 @@ def figure(value: float | None, unit: str = Unit.COUNT) -> str:
 
 
 @register.filter
+def points(delta: float | None) -> str:
+    """A difference between two percentages: "+4.5 pts", "-1 pts" (a real minus sign), "no change";
+    a dash for none."""
+    if delta is None:
+        return "—"
+    if abs(delta) < 1e-9:
+        return _("no change")
+    sign = "+" if delta > 0 else "\N{MINUS SIGN}"
+    return f"{sign}{figure_text(abs(delta), Unit.PERCENT)} pts"
+
+
+@register.filter
 def change(fig) -> str:
     """The change from the previous period, in the figure's unit: "+4 pts", "-1.5 h", "no change"."""
     delta = fig.change
@@ -34,8 +46,7 @@ def change(fig) -> str:
         return ""
     if abs(delta) < 1e-9:
         return _("no change")
-    sign = "+" if delta > 0 else "\N{MINUS SIGN}"
-    magnitude = figure(abs(delta), fig.unit).lstrip("+")
     if fig.unit == Unit.PERCENT:
-        magnitude = magnitude.replace(" %", " pts")
-    return f"{sign}{magnitude}"
+        return points(delta)
+    sign = "+" if delta > 0 else "\N{MINUS SIGN}"
+    return f"{sign}{figure(abs(delta), fig.unit).lstrip('+')}"

@@ -55,3 +55,27 @@ def test_completion_and_recovery_figures_need_something_to_divide():
     assert completion_pct(completed=2, missed=1) == Decimal(200) / 3
     assert within_sla_pct(within=0, resolved=0) is None
     assert median_hours([]) is None
+
+
+# Templates that may format a number by hand, and why: what they show is not a figure.
+HAND_FORMATTED = {
+    "design/goal_detail.html": "a money budget and staff hours",
+    "feedback/manage/_sentiment.html": "a comment's sentiment score",
+    "feedback/manage/survey_results.html": "a theme's average sentiment",
+}
+
+
+def test_every_figure_is_written_by_the_one_filter():
+    """Percentages, hours and scores go through ``figure`` (or ``metric_value``, which uses it), so a
+    figure reads the same on every page: "93.1 %", never "93.10 %" or "93%"."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    root = Path(settings.BASE_DIR) / "templates"
+    by_hand = {
+        str(path.relative_to(root))
+        for path in root.rglob("*.*")
+        if "floatformat" in path.read_text(encoding="utf-8")
+    }
+    assert by_hand <= set(HAND_FORMATTED), sorted(by_hand - set(HAND_FORMATTED))
