@@ -67,6 +67,7 @@ def _run_context(run: ChecklistRun, user, **extra) -> dict:
         "run": run,
         "rows": rows,
         "done": sum(1 for row in rows if row["result"]),
+        "unrecorded": [row["item"] for row in rows if not row["result"] and row["item"].is_active],
         "total": len(rows),
         "can_work": can_work,
         "refusal": refusal,

@@ -26,6 +26,19 @@
     var item = event.detail.elt.closest ? event.detail.elt.closest(".checklist-item") : null;
     if (item) { item.classList.remove("is-saving"); item.removeAttribute("aria-busy"); }
   });
+  // "Complete checklist" refused: the list of items still to record is at the top. Focus it, so
+  // a screen reader reads it and a phone shows it, and cross items off as they are recorded.
+  var summary = document.getElementById("complete-error");
+  if (summary) { summary.focus(); }
+  document.addEventListener("htmx:afterSettle", function () {
+    var box = document.getElementById("complete-error");
+    if (!box) { return; }
+    box.querySelectorAll("[data-item]").forEach(function (entry) {
+      if (document.querySelector("#item-" + entry.getAttribute("data-item") + " .recorded")) { entry.remove(); }
+    });
+    if (!box.querySelector("[data-item]")) { box.remove(); }
+  });
+
   document.addEventListener("htmx:sendError", function (event) {
     showProblem(event.detail.elt, "Not saved: no connection. Tap again when you are back online.");
   });
