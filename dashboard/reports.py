@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dashboard.board import attention, comparison_rows, panel_figures, panel_views, pillar_sections
+from dashboard.charts import Bar, bar_chart
 from dashboard.feedback import (
     FeedbackCounts,
     as_date,
@@ -29,6 +30,7 @@ from servicedesk.figures import csv_number, small_number
 from servicedesk.metrics import Unit
 from servicedesk.panels import Figure, Scope
 from servicedesk.spreadsheet import spreadsheet_safe
+from servicedesk.templatetags.dashboard_tags import change, figure
 
 # --- Monthly report ------------------------------------------------------------------------------
 
@@ -153,18 +155,83 @@ def month_scope(month: date, *, now: datetime, **filters: object) -> Scope:
     return Scope(now=now, first_day=month, last_day=last_day, **filters)
 
 
+REPORT_MONTHS = 6  # months of FFT counts and trend on the report
+
+
 def monthly_report(scope: Scope) -> dict:
-    """The printable report for a practice meeting: the dashboard for one month, with FFT counts."""
-    first_month = (scope.first_day.replace(day=1) - timedelta(days=1)).replace(day=1)
-    first_month = (first_month - timedelta(days=1)).replace(day=1)
+    """The printable two-page brief for a practice meeting: the month in sentences, two charts,
+    goals, the FFT's six categories over six months, what unhappy patients talk about, and each
+    pillar's figures."""
+    first_month = scope.first_day
+    for _month in range(REPORT_MONTHS - 1):
+        first_month = (first_month - timedelta(days=1)).replace(day=1)
+    feedback = feedback_summary(scope)
+    goals = pillar_sections(scope)
+    figures, compared = panel_figures(scope), comparison_rows(scope)
+    fft_months = fft_by_month(first_month=first_month, last_month=scope.first_day, scope=scope)
+    views = panel_views(scope, figures, compared)
     return {
-        **pillar_sections(scope),
-        "feedback": feedback_summary(scope),
-        "fft_months": fft_by_month(first_month=first_month, last_month=scope.first_day, scope=scope),
-        "by_touchpoint": satisfaction_by_touchpoint(scope),
-        "by_need_profile": satisfaction_by_need_profile(scope),
-        "themes": negative_themes(scope),
-        "panels": panel_views(scope, panel_figures(scope), comparison_rows(scope)),
+        **goals,
+        "feedback": feedback,
+        "brief": brief(goals.get("goals"), feedback.figures, figures),
+        "charts": [fft_chart(fft_months), *comparison_charts(views)],
+        "fft_months": fft_months,
+        "themes": negative_themes(scope, limit=3, examples=1),
+        "panels": views,
         "attention": attention(scope),
         "small_number": small_number(),
     }
+
+
+def figure_sentence(fig: Figure) -> str:
+    """ "FFT positive 80.2 %, +0.6 pts on the period before" — or why there is no figure."""
+    if fig.too_few:
+        return str(_("%(label)s: too few answers to show") % {"label": fig.label})
+    if fig.value is None:
+        return str(_("%(label)s: no data") % {"label": fig.label})
+    text = f"{fig.label} {figure(fig.value, fig.unit)}"
+    if fig.change is not None:
+        text += str(_(", %(change)s on the period before") % {"change": change(fig)})
+    return text
+
+
+def brief(goals: object, feedback: list[Figure], pillars: dict[str, list[Figure]]) -> list[str]:
+    """The month in a few sentences, as a manager would open the meeting with them."""
+    sentences = []
+    counts = getattr(goals, "counts", None)
+    if counts and getattr(goals, "rows", None):
+        sentences.append(
+            str(
+                _("Goals: %(missed)s missed, %(at_risk)s at risk, %(met)s met, %(no_data)s without data.")
+                % counts
+            )
+        )
+    sentences.append(str(_("Patients: ")) + "; ".join(figure_sentence(fig) for fig in feedback) + ".")
+    for pillar_figures in pillars.values():
+        if pillar_figures:
+            sentences.append("; ".join(figure_sentence(fig) for fig in pillar_figures[:3]) + ".")
+    return sentences
+
+
+def fft_chart(months: list[MonthRow]) -> dict:
+    return {
+        "title": str(_("FFT % positive by month")),
+        "svg": bar_chart(
+            [Bar(f"{row.month:%B %Y}", row.counts.fft_positive_pct) for row in months],
+            unit=Unit.PERCENT,
+            title=str(_("FFT % positive by month")),
+            maximum=100,
+        ),
+    }
+
+
+def comparison_charts(views: list) -> list[dict]:
+    """Each pillar's comparison (incidents by category, …): this month against the month before."""
+    charts = []
+    for view in views:
+        for comparison in view.comparisons:
+            if comparison.rows:
+                title = str(comparison.comparison.title)
+                bars = [Bar(row.label, row.current, row.previous) for row in comparison.rows[:8]]
+                charts.append({"title": title, "svg": bar_chart(bars, unit=Unit.COUNT, title=title)})
+    return charts

@@ -250,6 +250,8 @@ def _seed_goals(profiles: dict[str, PatientNeedProfile], owner: User) -> list[Se
                     "review_on": timezone.localdate(now) + timedelta(days=10 + 30 * number),
                 },
             )
+            # Set when the demo practice started, 90 days of data ago, so last month's report has them.
+            ServiceGoal.objects.filter(pk=goal.pk).update(created_at=now - timedelta(days=90))
         for name in data.get("serves", []):
             profiles[name].goals.add(goal)
         goals.append(goal)
