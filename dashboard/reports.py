@@ -29,7 +29,6 @@ from servicedesk import panels
 from servicedesk.figures import csv_number, small_number
 from servicedesk.metrics import Unit
 from servicedesk.panels import Figure, Scope
-from servicedesk.spreadsheet import spreadsheet_safe
 from servicedesk.templatetags.dashboard_tags import change, figure
 
 # --- Monthly report ------------------------------------------------------------------------------
@@ -132,7 +131,7 @@ def export_rows(scope: Scope) -> list[list[object]]:
         ]
     for listing in attention(scope):
         rows.append(["needs attention today", listing.title, listing.total_label, "", Unit.COUNT, ""])
-    return [[spreadsheet_safe(cell) for cell in row] for row in rows]
+    return rows
 
 
 def _figure_row(section: str, fig: Figure, too_few: str) -> list[object]:

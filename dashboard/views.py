@@ -3,8 +3,6 @@ pillar contributes (``servicedesk.panels``)."""
 
 from __future__ import annotations
 
-import csv
-
 from django.core.cache import cache
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -21,6 +19,7 @@ from servicedesk.models import Touchpoint, User
 from servicedesk.panels import DEFAULT_DAYS, Scope
 from servicedesk.queue import enqueue
 from servicedesk.refusal import refused
+from servicedesk.spreadsheet import csv_response
 
 
 def _dashboard_scope(request: HttpRequest) -> tuple[DashboardFilterForm, Scope | None]:
@@ -69,12 +68,8 @@ def dashboard_export(request: HttpRequest) -> HttpResponse:
     form, scope = _dashboard_scope(request)
     if scope is None:
         return refused(request, "dashboard/dashboard.html", {"form": form})
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"dashboard-{scope.first_day:%Y%m%d}-{scope.last_day:%Y%m%d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.write("\ufeff")  # so that spreadsheet programs read the file as UTF-8
-    csv.writer(response).writerows(reports.export_rows(scope))
-    return response
+    return csv_response(reports.export_rows(scope), filename, stream=False)
 
 
 @require_GET

@@ -21,6 +21,7 @@ from feedback.results import ResponseFilter
 from servicedesk.access import manager_required
 from servicedesk.audit import Action, log_action
 from servicedesk.figures import small_number
+from servicedesk.spreadsheet import csv_response
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ def _without_page(request: HttpRequest) -> str:
 
 
 @manager_required
-def survey_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+def survey_export(request: HttpRequest, pk: int) -> HttpResponse | StreamingHttpResponse:
     """Every response in the filtered range as CSV. Contact details are never exported."""
     survey = get_object_or_404(Survey, pk=pk)
     form = ResultsFilterForm(request.GET)
@@ -115,11 +116,7 @@ def survey_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     label = f"the responses to the survey “{survey.title}” as a spreadsheet (CSV)"
     log_action(survey, Action.EXPORTED, request.user, count=responses.count(), label=label)
     filename = f"{slugify(survey.title) or 'survey'}-{timezone.localdate():%Y-%m-%d}.csv"
-    response = StreamingHttpResponse(
-        export.rows(responses.iterator(chunk_size=1000), questions), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return csv_response(export.rows(responses.iterator(chunk_size=1000), questions), filename)
 
 
 @manager_required
