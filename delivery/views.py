@@ -33,7 +33,13 @@ from delivery.models import (
     Dimension,
     Protocol,
 )
-from servicedesk.access import ManagerRequiredMixin, manager_required, team_required
+from servicedesk.access import (
+    Confirmation,
+    ManagerRequiredMixin,
+    confirm_first,
+    manager_required,
+    team_required,
+)
 from servicedesk.metrics import Filters, Period
 from servicedesk.models import Touchpoint
 from servicedesk.refusal import RefusedFormMixin, refused
@@ -334,8 +340,19 @@ def item_move(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(f"{reverse('delivery:template_detail', args=[item.template_id])}#items")
 
 
+def _confirm_item_remove(request: HttpRequest, pk: int) -> Confirmation:
+    item = get_object_or_404(ChecklistItem.objects.active(), pk=pk)
+    return Confirmation(
+        question=_("Remove “%(item)s” from the checklist?") % {"item": item},
+        consequence=_("Runs from now on will not ask it. Past results keep it in their history."),
+        button=_("Remove"),
+        back=f"{reverse('delivery:template_detail', args=[item.template_id])}#items",
+    )
+
+
 @require_POST
 @manager_required
+@confirm_first(_confirm_item_remove)
 def item_remove(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(ChecklistItem.objects.active(), pk=pk)
     outcome = services.item_remove(item=item, by=request.user)

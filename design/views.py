@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from design import services
 from design.forms import AccommodationFormSet, GoalFilterForm, GoalForm, NeedFormSet, NeedProfileForm
 from design.models import GoalAcknowledgement, PatientNeedProfile, Pillar, ServiceGoal
-from servicedesk.access import manager_required, team_required
+from servicedesk.access import Confirmation, confirm_first, manager_required, team_required
 from servicedesk.models import User
 from servicedesk.refusal import REFUSED
 
@@ -171,8 +171,21 @@ def goal_update(request: HttpRequest, pk: int) -> HttpResponse:
     return _goal_form_page(request, form, get_goal_for_user(request.user, pk))
 
 
+def _confirm_goal_retire(request: HttpRequest, pk: int) -> Confirmation:
+    goal = get_goal_for_user(request.user, pk)
+    return Confirmation(
+        question=_("Retire the goal “%(goal)s”?") % {"goal": goal},
+        consequence=_(
+            "It is no longer measured or shown on the dashboard. Its history stays; you can reactivate it."
+        ),
+        button=_("Retire goal"),
+        back=reverse("design:goal_detail", args=[goal.pk]),
+    )
+
+
 @require_POST
 @manager_required
+@confirm_first(_confirm_goal_retire)
 def goal_retire(request: HttpRequest, pk: int) -> HttpResponse:
     goal = get_goal_for_user(request.user, pk)
     if services.goal_retire(goal=goal, by=request.user, now=timezone.now()):

@@ -273,7 +273,7 @@ class SurveySettingsForm(PlainChoices, forms.ModelForm):
     languages = forms.MultipleChoiceField(
         choices=LANGUAGES,
         widget=forms.CheckboxSelectMultiple,
-        initial=["en", "es"],
+        initial=["en"],
         label=_("Languages offered"),
         help_text=_("English is always offered. Spanish shows a language switch; fill in the Spanish texts."),
     )
@@ -433,6 +433,17 @@ class QuestionForm(PlainChoices, forms.ModelForm):
             self.add_error("choices_text", _("Give at least two answers to choose from."))
         if kind not in Question.CHOICE_KINDS:
             cleaned["choices_text"] = []
+        if self.survey.is_active and self.survey.offers("es"):
+            # A live survey shown in Spanish must not show this question in English.
+            if not cleaned.get("text_es"):
+                self.add_error(
+                    "text_es", _("This survey is live in Spanish: give the question in Spanish too.")
+                )
+            if any(not choice["label_es"] for choice in cleaned.get("choices_text") or []):
+                self.add_error(
+                    "choices_text",
+                    _("This survey is live in Spanish: give every answer as English | Español."),
+                )
         parent = cleaned.get("show_if_question")
         low, high = cleaned.get("show_if_min"), cleaned.get("show_if_max")
         if parent is None:

@@ -184,6 +184,8 @@ def survey_create_from_template(
         slug=slug,
         audience=spec.audience,
         is_anonymous=spec.is_anonymous,
+        # Spanish is offered when every text has it: a title of the manager's own has none yet.
+        languages=["en", "es"] if not title else ["en"],
         intro=spec.intro,
         intro_es=spec.intro_es,
         thanks=spec.thanks,
@@ -226,6 +228,10 @@ def survey_set_active(*, survey: Survey, active: bool, by: User | None = None) -
     """Switch a survey on (patients can answer it) or off; the audit log records who did."""
     if active and not survey.questions.live().exists():
         raise ValidationError(_("Add at least one question before switching the survey on."))
+    if active and (problems := survey.language_problems()):
+        raise ValidationError(
+            problems[0] + " " + str(_("Write them, or stop offering Spanish, before switching it on."))
+        )
     if Survey.objects.filter(pk=survey.pk).exclude(is_active=active).update(is_active=active):
         log_action(survey, Action.ENABLED if active else Action.DISABLED, by, label=_survey_label(survey))
     survey.is_active = active

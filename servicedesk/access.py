@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 
 from django.contrib.auth.mixins import AccessMixin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 
 def _check(request: HttpRequest, *, managers_only: bool) -> None:
@@ -55,3 +57,33 @@ def manager_required(view: Callable) -> Callable:
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What a destructive action asks before it runs: the question, what follows, the way back."""
+
+    question: str
+    consequence: str
+    button: str
+    back: str
+
+
+def confirm_first(describe: Callable[..., Confirmation]) -> Callable[[Callable], Callable]:
+    """A destructive POST asks first. The button on the page posts without ``confirmed=yes``: the
+    answer is a page that asks ("Delete the question “…”? This cannot be undone.") with the button
+    that posts again, confirmed, and a way back. Works without JavaScript; the check is on the
+    server, so no form can skip it. ``describe(request, *args, **kwargs)`` looks the object up
+    (a 404 for one that does not exist) and says what to ask. Put it under the role check."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if request.POST.get("confirmed") != "yes":
+                context = {"confirmation": describe(request, *args, **kwargs), "action": request.path}
+                return render(request, "servicedesk/confirm.html", context)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

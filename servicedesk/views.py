@@ -11,7 +11,7 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -19,7 +19,13 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import CreateView, FormView, ListView, UpdateView
 
 from servicedesk import outbox, registry, services
-from servicedesk.access import ManagerRequiredMixin, manager_required, team_required
+from servicedesk.access import (
+    Confirmation,
+    ManagerRequiredMixin,
+    confirm_first,
+    manager_required,
+    team_required,
+)
 from servicedesk.celery import app as celery_app
 from servicedesk.forms import (
     ClosedDayForm,
@@ -157,8 +163,20 @@ def closed_day_add(request: HttpRequest) -> HttpResponse:
     return redirect("opening_hours")
 
 
+def _confirm_closed_day_remove(request: HttpRequest, pk: int) -> Confirmation:
+    day = get_object_or_404(ClosedDay, pk=pk)
+    when = date_format(day.date, "l j F Y")
+    return Confirmation(
+        question=_("Open as usual on %(day)s?") % {"day": when},
+        consequence=_("It becomes a working day again: response times and escalations run on it."),
+        button=_("Remove the closed day"),
+        back=reverse("opening_hours"),
+    )
+
+
 @require_POST
 @manager_required
+@confirm_first(_confirm_closed_day_remove)
 def closed_day_remove(request: HttpRequest, pk: int) -> HttpResponse:
     day = get_object_or_404(ClosedDay, pk=pk)
     services.closed_day_remove(day=day, by=request.user)

@@ -155,6 +155,7 @@ class SurveyFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"survey-{n}")
     audience = "patient"
     is_anonymous = True
+    languages = factory.LazyFunction(lambda: ["en", "es"])
     is_active = True
 
 

@@ -38,7 +38,7 @@ from feedback.models import (
     InvitationRules,
     Survey,
 )
-from servicedesk.access import ManagerRequiredMixin, manager_required
+from servicedesk.access import Confirmation, ManagerRequiredMixin, confirm_first, manager_required
 from servicedesk.refusal import RefusedFormMixin, refused
 
 logger = logging.getLogger(__name__)
@@ -172,8 +172,19 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("invitations:invitation_import_detail", pk=job.pk)
 
 
+def _confirm_import_discard(request: HttpRequest, pk: int) -> Confirmation:
+    job = _import_for_manager(pk)
+    return Confirmation(
+        question=_("Discard %(file)s?") % {"file": job.filename},
+        consequence=_("Nothing from it will be imported. You can upload it again."),
+        button=_("Discard"),
+        back=reverse("invitations:invitation_import_detail", args=[job.pk]),
+    )
+
+
 @require_POST
 @manager_required
+@confirm_first(_confirm_import_discard)
 def import_discard(request: HttpRequest, pk: int) -> HttpResponse:
     job = _import_for_manager(pk)
     if invitation_import.import_discard(job=job, now=timezone.now()):
@@ -229,8 +240,21 @@ def integration_list(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _confirm_integration_revoke(request: HttpRequest, pk: int) -> Confirmation:
+    token = get_object_or_404(IntegrationToken, pk=pk)
+    return Confirmation(
+        question=_("Revoke %(token)s?") % {"token": token},
+        consequence=_(
+            "Visits posted with it are refused from now on. This cannot be undone: make a new token."
+        ),
+        button=_("Revoke"),
+        back=reverse("invitations:integration_list"),
+    )
+
+
 @require_POST
 @manager_required
+@confirm_first(_confirm_integration_revoke)
 def integration_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(IntegrationToken, pk=pk)
     if invitations.integration_token_revoke(token=token, by=request.user, now=timezone.now()):

@@ -24,7 +24,8 @@ def localized(obj: object, field: str, language: str) -> str:
 
 
 def default_languages() -> list[str]:
-    return list(LANGUAGE_CODES)
+    """A new survey speaks English; Spanish is offered once its texts are written (``missing_texts``)."""
+    return ["en"]
 
 
 # --- Surveys and questions ------------------------------------------------------------------
@@ -57,7 +58,7 @@ class Survey(TimeStamped):
     audience = models.CharField(_("who answers"), max_length=10, choices=Audience, default=Audience.PATIENT)
     is_anonymous = models.BooleanField(
         _("anonymous"),
-        default=True,
+        default=False,  # so an unhappy patient is asked whether we may contact them
         help_text=_("Anonymous surveys never ask for contact details and never link an answer to a person."),
     )
     languages = models.JSONField(_("languages"), default=default_languages)
@@ -144,12 +145,44 @@ class Survey(TimeStamped):
     def offers(self, language: str) -> bool:
         return language in self.languages
 
+    def missing_texts(self, language: str) -> list[str]:
+        """What a patient reading ``language`` would see in English: the title, the introduction and
+        thank-you message (when written in English), each live question and its answer labels."""
+        if language == "en":
+            return []
+        missing = []
+        for field, label in (
+            ("title", _("the title")),
+            ("intro", _("the introduction")),
+            ("thanks", _("the thank-you message")),
+        ):
+            if getattr(self, field) and not getattr(self, f"{field}_{language}"):
+                missing.append(str(label))
+        for number, question in enumerate(self.questions.live(), 1):
+            if not getattr(question, f"text_{language}"):
+                missing.append(str(_("question %(n)s, “%(text)s”") % {"n": number, "text": question.text}))
+            elif any(not choice.get(f"label_{language}") for choice in question.choices or []):
+                missing.append(str(_("the answers to question %(n)s") % {"n": number}))
+        return missing
+
+    def language_problems(self) -> list[str]:
+        """One sentence per offered language whose texts are missing; empty when it can go live."""
+        return [
+            str(_("Spanish is offered but has no text for: %(missing)s.") % {"missing": "; ".join(missing)})
+            for language in self.languages or []
+            if (missing := self.missing_texts(language))
+        ]
+
     def clean(self) -> None:
         unknown = set(self.languages or []) - set(LANGUAGE_CODES)
         if unknown or not self.languages or "en" not in self.languages:
             raise ValidationError({"languages": _("Choose English and, if you wish, Spanish.")})
         if self.audience == self.Audience.STAFF and not self.is_anonymous:
             raise ValidationError({"is_anonymous": _("A staff pulse is always anonymous.")})
+        if self.pk and self.is_active and (problems := self.language_problems()):
+            raise ValidationError(
+                {"languages": [*problems, _("Write them first, or stop offering Spanish.")]}
+            )
 
 
 class QuestionQuerySet(models.QuerySet):

@@ -25,7 +25,7 @@ from feedback.forms import QuestionForm, SurveyFromTemplateForm, SurveySettingsF
 from feedback.models import Answer, Question, Response, Survey, Theme
 from feedback.services import Where
 from feedback.views.answer import choose_language, survey_page
-from servicedesk.access import ManagerRequiredMixin, manager_required
+from servicedesk.access import Confirmation, ManagerRequiredMixin, confirm_first, manager_required
 from servicedesk.models import Touchpoint
 from servicedesk.refusal import RefusedFormMixin
 
@@ -108,6 +108,7 @@ def survey_builder(request: HttpRequest, pk: int) -> HttpResponse:
         "live": [q for q in questions if q.archived_at is None],
         "archived": [q for q in questions if q.archived_at is not None],
         "kiosk_url": _absolute(reverse("patient:kiosk", args=[survey.slug])),
+        "language_problems": survey.language_problems(),
     }
     return render(request, "feedback/manage/survey_builder.html", context)
 
@@ -215,8 +216,27 @@ def question_update(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "feedback/manage/question_form.html", context, status=status)
 
 
+def _confirm_question_remove(request: HttpRequest, pk: int) -> Confirmation:
+    question = get_object_or_404(Question, pk=pk, archived_at__isnull=True)
+    back = reverse("feedback:survey_builder", args=[question.survey_id])
+    if question.answers.exists():
+        return Confirmation(
+            question=_("Archive the question “%(text)s”?") % {"text": question.text},
+            consequence=_("Patients will no longer see it. Its answers stay in the results."),
+            button=_("Archive"),
+            back=back,
+        )
+    return Confirmation(
+        question=_("Delete the question “%(text)s”?") % {"text": question.text},
+        consequence=_("No one has answered it yet. This cannot be undone."),
+        button=_("Delete"),
+        back=back,
+    )
+
+
 @require_POST
 @manager_required
+@confirm_first(_confirm_question_remove)
 def question_remove(request: HttpRequest, pk: int) -> HttpResponse:
     question = get_object_or_404(Question, pk=pk, archived_at__isnull=True)
     try:

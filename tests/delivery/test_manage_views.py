@@ -154,8 +154,8 @@ def test_removing_an_answered_item_archives_it_so_history_keeps_it(manager_clien
     answered = ChecklistItemFactory(template=template, text="Answered once")
     fresh = ChecklistItemFactory(template=template, text="Never answered")
     ChecklistResultFactory(item=answered, run=ChecklistRunFactory(template=template))
-    manager_client.post(reverse("delivery:item_remove", args=[answered.pk]))
-    manager_client.post(reverse("delivery:item_remove", args=[fresh.pk]))
+    manager_client.post(reverse("delivery:item_remove", args=[answered.pk]), {"confirmed": "yes"})
+    manager_client.post(reverse("delivery:item_remove", args=[fresh.pk]), {"confirmed": "yes"})
     assert list(ChecklistItem.objects.values_list("text", "is_active")) == [("Answered once", False)]
 
 

@@ -221,7 +221,9 @@ def test_changing_the_target_in_the_form_makes_a_new_version(manager_client, man
 
 def test_manager_retires_a_goal_and_it_leaves_the_active_list(manager_client):
     goal = ServiceGoalFactory(title="Morning premises check")
-    response = manager_client.post(reverse("design:goal_retire", args=[goal.pk]), follow=True)
+    response = manager_client.post(
+        reverse("design:goal_retire", args=[goal.pk]), {"confirmed": "yes"}, follow=True
+    )
     goal.refresh_from_db()
     assert goal.status == ServiceGoal.Status.RETIRED
     assert "is retired" in response.content.decode()

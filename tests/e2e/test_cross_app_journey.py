@@ -50,6 +50,7 @@ def test_staff_log_an_incident_and_fail_a_critical_check_and_the_manager_puts_it
     for text in ("Entrance and ramp clear", "Hearing loop on"):
         phone_page.locator(".checklist-item", has_text=text).get_by_role("button", name="Pass").click()
     exits = phone_page.locator(".checklist-item", has_text="Fire exits clear and unlocked")
+    exits.get_by_text("Add a note").click()
     exits.get_by_label("Note").fill("Delivery boxes against the back exit")
     exits.get_by_role("button", name="Fail").click()
     expect(exits.get_by_text("Saved: Fail")).to_be_visible()

@@ -83,6 +83,12 @@ def test_manager_sets_a_goal_staff_acknowledge_it_manager_sees_who_and_retires_i
     page.reload()
     expect(page.get_by_test_id("acknowledged-list")).to_contain_text("Sam Okafor")
     page.get_by_role("button", name="Retire goal").click()
+    # It asks first, saying what retiring does; the manager confirms.
+    expect(
+        page.get_by_role("heading", name="Retire the goal “Most of our promises are kept”?")
+    ).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Retire goal").click()
     expect(page.get_by_role("status").first).to_contain_text("is retired")
     expect(page.get_by_role("heading", name="Most of our promises are kept")).to_contain_text("Retired")
     shot(page, "goal-retired")

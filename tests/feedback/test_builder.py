@@ -116,7 +116,12 @@ def test_a_staff_pulse_is_always_anonymous(manager_client):
 def test_a_manager_adds_a_choice_question_with_spanish_labels(manager_client, survey):
     response = manager_client.post(
         reverse("feedback:question_create", args=[survey.pk]),
-        {"kind": "single_choice", "text": "How often?", "choices_text": "Always | Siempre\nNever | Nunca"},
+        {
+            "kind": "single_choice",
+            "text": "How often?",
+            "text_es": "¿Con qué frecuencia?",
+            "choices_text": "Always | Siempre\nNever | Nunca",
+        },
     )
     assert response.status_code == 302
     question = survey.questions.get(text="How often?")
@@ -171,7 +176,8 @@ def test_the_kind_of_an_answered_question_cannot_change(manager_client, survey):
     question = survey.questions.get()
     AnswerFactory(response=ResponseFactory(survey=survey), question=question)
     manager_client.post(
-        reverse("feedback:question_update", args=[question.pk]), {"kind": "text", "text": "Overall, really?"}
+        reverse("feedback:question_update", args=[question.pk]),
+        {"kind": "text", "text": "Overall, really?", "text_es": "¿En general, de verdad?"},
     )
     question.refresh_from_db()
     assert (question.kind, question.text) == ("fft", "Overall, really?")
@@ -180,7 +186,7 @@ def test_the_kind_of_an_answered_question_cannot_change(manager_client, survey):
 def test_the_builder_archives_an_answered_question_instead_of_deleting_it(manager_client, survey):
     question = survey.questions.get()
     AnswerFactory(response=ResponseFactory(survey=survey), question=question)
-    manager_client.post(reverse("feedback:question_remove", args=[question.pk]))
+    manager_client.post(reverse("feedback:question_remove", args=[question.pk]), {"confirmed": "yes"})
     question.refresh_from_db()
     assert question.is_archived
     page = manager_client.get(reverse("feedback:survey_builder", args=[survey.pk])).content.decode()

@@ -218,7 +218,7 @@ def test_a_new_integration_token_is_shown_once_and_only_its_hash_is_stored(manag
 
 def test_revoking_a_token_stops_it_working(manager_client, manager):
     token, raw = invitations.integration_token_create(name="PMS", by=manager)
-    manager_client.post(reverse("invitations:integration_revoke", args=[token.pk]))
+    manager_client.post(reverse("invitations:integration_revoke", args=[token.pk]), {"confirmed": "yes"})
     assert invitations.integration_token_authenticate(raw=raw, now=timezone.now()) is None
 
 

@@ -176,7 +176,7 @@ def test_adding_and_removing_a_closed_day_are_one_event_each(manager_client, man
     assert added.data == {"reason": ["—", "Christmas Day"]}
     AuditEvent.objects.all().delete()
 
-    manager_client.post(reverse("closed_day_remove", args=[day.pk]))
+    manager_client.post(reverse("closed_day_remove", args=[day.pk]), {"confirmed": "yes"})
 
     assert the_event(manager, "removed", "servicedesk.closedday", day.pk).target_label == (
         "the closed day Fri 25 Dec 2026"
@@ -255,7 +255,7 @@ def test_each_change_to_a_checklists_items_is_one_event(manager_client, manager)
     assert the_event(manager, "moved", "delivery.checklistitem", item.pk).data == {"position": ["2", "1"]}
     AuditEvent.objects.all().delete()
 
-    manager_client.post(reverse("delivery:item_remove", args=[first.pk]))
+    manager_client.post(reverse("delivery:item_remove", args=[first.pk]), {"confirmed": "yes"})
     the_event(manager, "removed", "delivery.checklistitem", first.pk)
 
 
@@ -345,7 +345,8 @@ def test_each_change_to_a_surveys_questions_is_one_event(manager_client, manager
     QuestionFactory(survey=survey, text="Overall?", position=0)
 
     manager_client.post(
-        reverse("feedback:question_create", args=[survey.pk]), {"kind": "text", "text": "Why?"}
+        reverse("feedback:question_create", args=[survey.pk]),
+        {"kind": "text", "text": "Why?", "text_es": "¿Por qué?"},
     )
     question = survey.questions.get(text="Why?")
     added = the_event(manager, "created", "feedback.question", question.pk)
@@ -353,7 +354,8 @@ def test_each_change_to_a_surveys_questions_is_one_event(manager_client, manager
     AuditEvent.objects.all().delete()
 
     manager_client.post(
-        reverse("feedback:question_update", args=[question.pk]), {"kind": "text", "text": "Why is that?"}
+        reverse("feedback:question_update", args=[question.pk]),
+        {"kind": "text", "text": "Why is that?", "text_es": "¿Por qué?"},
     )
     assert the_event(manager, "changed", "feedback.question", question.pk).data == {
         "wording": ["Why?", "Why is that?"]
@@ -364,7 +366,7 @@ def test_each_change_to_a_surveys_questions_is_one_event(manager_client, manager
     assert the_event(manager, "moved", "feedback.question", question.pk).data == {"position": ["2", "1"]}
     AuditEvent.objects.all().delete()
 
-    manager_client.post(reverse("feedback:question_remove", args=[question.pk]))
+    manager_client.post(reverse("feedback:question_remove", args=[question.pk]), {"confirmed": "yes"})
     the_event(manager, "removed", "feedback.question", question.pk)
 
 
@@ -444,8 +446,10 @@ def test_creating_and_revoking_a_visits_api_token_are_recorded_without_the_secre
     assert secret not in str(AuditEvent.objects.values().get())
     AuditEvent.objects.all().delete()
 
-    manager_client.post(reverse("invitations:integration_revoke", args=[token.pk]))
-    manager_client.post(reverse("invitations:integration_revoke", args=[token.pk]))  # already revoked
+    manager_client.post(reverse("invitations:integration_revoke", args=[token.pk]), {"confirmed": "yes"})
+    manager_client.post(
+        reverse("invitations:integration_revoke", args=[token.pk]), {"confirmed": "yes"}
+    )  # already revoked
 
     the_event(manager, "removed", "feedback.integrationtoken", token.pk)
 

@@ -192,10 +192,15 @@ def test_a_manager_marks_a_bank_holiday_and_takes_it_back(manager_client):
     assert blank.status_code == 400
     assert ClosedDay.objects.count() == 1
 
-    response = manager_client.post(reverse("closed_day_remove", args=[closed.pk]), follow=True)
+    response = manager_client.post(
+        reverse("closed_day_remove", args=[closed.pk]), {"confirmed": "yes"}, follow=True
+    )
     assert "opens as usual" in response.content.decode()
     assert not ClosedDay.objects.exists()
-    assert manager_client.post(reverse("closed_day_remove", args=[closed.pk])).status_code == 404
+    assert (
+        manager_client.post(reverse("closed_day_remove", args=[closed.pk]), {"confirmed": "yes"}).status_code
+        == 404
+    )
 
 
 def test_staff_cannot_close_the_practice(staff_client):
