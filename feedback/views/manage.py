@@ -141,9 +141,18 @@ def survey_preview(request: HttpRequest, pk: int) -> HttpResponse:
         )
 
 
+# The printables a practice puts up: (value, label). The first is the default.
+POSTER_SIZES = (
+    ("a4", _("A4 poster")),
+    ("a5", _("A5 poster")),
+    ("card", _("Folded table card (A4, folded in half)")),
+)
+
+
 @manager_required
 def survey_poster(request: HttpRequest, pk: int) -> HttpResponse:
-    """A printable A4 poster: the survey's QR code and short address, optionally for one touchpoint."""
+    """A printable poster: the survey's QR code and short address, optionally for one touchpoint,
+    as an A4 or A5 poster or a folded table card that reads from both sides."""
     survey = get_object_or_404(Survey.objects.for_patients(), pk=pk)
     touchpoints = Touchpoint.objects.active().select_related("location")
     touchpoint = (
@@ -157,8 +166,13 @@ def survey_poster(request: HttpRequest, pk: int) -> HttpResponse:
     image.save(buffer)
     svg = buffer.getvalue().decode()
     svg = svg[svg.index("<svg") :]  # drop the XML declaration: the SVG goes inline in the page
+    sizes = dict(POSTER_SIZES)
+    size = request.GET.get("size") if request.GET.get("size") in sizes else POSTER_SIZES[0][0]
     context = {
         "survey": survey,
+        "sizes": POSTER_SIZES,
+        "size": size,
+        "faces": range(2 if size == "card" else 1),
         "touchpoints": touchpoints,
         "touchpoint": touchpoint,
         "short_url": short_url.split("://", 1)[-1],

@@ -93,3 +93,13 @@ def test_a_ready_made_survey_with_a_title_of_ones_own_starts_in_english_only(man
     assert keep.languages == ["en", "es"]
     assert own.languages == ["en"]
     assert own.language_problems() == []
+
+
+def test_the_poster_comes_in_three_sizes_and_refuses_none_it_does_not_know(manager_client):
+    survey = SurveyFactory()
+    url = reverse("feedback:survey_poster", args=[survey.pk])
+    for size, faces in (("a4", 1), ("a5", 1), ("card", 2)):
+        page = manager_client.get(url, {"size": size}).content.decode()
+        assert f"poster-{size}" in page
+        assert page.count('class="poster-qr"') == faces
+    assert "poster-a4" in manager_client.get(url, {"size": "billboard"}).content.decode()
