@@ -327,6 +327,11 @@ class Incident(TimeStamped):
         return self.status == self.Status.PAUSED
 
     @property
+    def patient_language(self) -> str:
+        """The language the patient wrote to us in (their feedback's), for anything we send them."""
+        return getattr(self.source_response, "language", "") or "en"
+
+    @property
     def has_patient_contact(self) -> bool:
         return self.patient_consented and bool(self.patient_phone or self.patient_email)
 

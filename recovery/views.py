@@ -14,7 +14,7 @@ from django.core.paginator import Paginator
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -306,8 +306,13 @@ def drill_create(request: HttpRequest, pk: int) -> HttpResponse:
 # --- The patient's "Did we put it right?" page -------------------------------------------------------
 
 
-def _patient_page(request: HttpRequest, template: str, context: dict | None = None, status: int = 200):
-    response = render(request, template, context or {}, status=status)
+def _patient_page(
+    request: HttpRequest, template: str, context: dict | None = None, status: int = 200, *, language: str = ""
+):
+    """A page of the patient layout, in the patient's language (their feedback's, else their browser's)."""
+    language = language or translation.get_language_from_request(request)
+    with translation.override(language if language in ("en", "es") else "en"):
+        response = render(request, template, {"patient": True, **(context or {})}, status=status)
     response["Referrer-Policy"] = "no-referrer"
     return response
 
@@ -321,14 +326,18 @@ def loop(request: HttpRequest, token: str) -> HttpResponse:
     incident = services.loop_incident_for_token(token)
     if incident is None:
         return _patient_page(request, "recovery/loop_neutral.html", status=404)
+    language = incident.patient_language
     if request.method == "POST":
         answer = request.POST.get("answer")
         now = timezone.now()
         if answer == "stop":
             services.loop_opt_out(token=token, now=now)
-            return _patient_page(request, "recovery/loop_thanks.html", {"stopped": True})
+            return _patient_page(request, "recovery/loop_thanks.html", {"stopped": True}, language=language)
         if answer in ("yes", "no"):
             services.loop_answer(token=token, recovered=answer == "yes", now=now)
-            return _patient_page(request, "recovery/loop_thanks.html", {"recovered": answer == "yes"})
-        return _patient_page(request, "recovery/loop.html", {"error": True}, status=REFUSED)
-    return _patient_page(request, "recovery/loop.html")
+            context = {"recovered": answer == "yes"}
+            return _patient_page(request, "recovery/loop_thanks.html", context, language=language)
+        return _patient_page(
+            request, "recovery/loop.html", {"error": True}, status=REFUSED, language=language
+        )
+    return _patient_page(request, "recovery/loop.html", language=language)

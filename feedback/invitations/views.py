@@ -375,12 +375,12 @@ def opt_out(request: HttpRequest, token: str) -> HttpResponse:
     """One click (and a confirmation) to stop survey messages, in the invitation's language."""
     invitation = invitations.invitation_for_link(token)
     if invitation is None:
-        response = render(request, "feedback/invitations/opt_out_unknown.html", status=404)
+        response = render(request, "feedback/invitations/opt_out_unknown.html", {"patient": True}, status=404)
     else:
         if request.method == "POST":
             invitations.invitation_opt_out(invitation=invitation, now=timezone.now())
             return redirect(request.path)
-        context = {"lang": invitation.language, "done": invitation.opted_out_at is not None}
+        context = {"lang": invitation.language, "done": invitation.opted_out_at is not None, "patient": True}
         response = render(request, "feedback/invitations/opt_out.html", context)
     response["Referrer-Policy"] = "no-referrer"
     response["X-Robots-Tag"] = "noindex"

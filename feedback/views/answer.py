@@ -313,9 +313,11 @@ def _thanks(request: HttpRequest, slug: str | None = None) -> HttpResponse:
             "message": localized(survey, "thanks", language) if survey else "",
             "follow_up_days": outcome.get("d"),
             "patient": channel != Response.Channel.STAFF,
+            # "Start again for the next person" only on the waiting-room tablet: a QR code opens
+            # the survey on the patient's own phone, where there is no next person.
             "restart_url": (
                 reverse("patient:kiosk", args=[slug]) + _query(outcome.get("k"))
-                if slug and channel in (Response.Channel.KIOSK, Response.Channel.QR)
+                if slug and channel == Response.Channel.KIOSK
                 else None
             ),
             "auto_restart": channel == Response.Channel.KIOSK,

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from recovery.models import (
     FollowUp,
@@ -52,25 +54,27 @@ def loop_link_send(*, incident: Incident, by: User, now: datetime) -> str:
         link = settings.SITE_URL + reverse("recovery:put_right", args=[token])
         context = {"incident": incident, "link": link, "practice_name": settings.PRACTICE_NAME}
         key = message_key("recovery_loop", incident.pk)  # the link is sent once per incident
-        if incident.patient_email:
-            channel = "email"
-            outbox_email(
-                key=key,
-                to=incident.patient_email,
-                subject=f"{settings.PRACTICE_NAME}: did we put it right?",
-                text=render_to_string("recovery/email/loop.txt", context),
-                kind="recovery_loop",
-                now=now,
-            )
-        else:
-            channel = "text message"
-            outbox_sms(
-                key=key,
-                to=incident.patient_phone,
-                text=render_to_string("recovery/email/loop_sms.txt", context).strip(),
-                kind="recovery_loop",
-                now=now,
-            )
+        # Written in the patient's language when queued: the outbox keeps the words it sends.
+        with translation.override(incident.patient_language):
+            if incident.patient_email:
+                channel = "email"
+                outbox_email(
+                    key=key,
+                    to=incident.patient_email,
+                    subject=_("%(practice)s: did we put it right?") % {"practice": settings.PRACTICE_NAME},
+                    text=render_to_string("recovery/email/loop.txt", context),
+                    kind="recovery_loop",
+                    now=now,
+                )
+            else:
+                channel = "text message"
+                outbox_sms(
+                    key=key,
+                    to=incident.patient_phone,
+                    text=render_to_string("recovery/email/loop_sms.txt", context).strip(),
+                    kind="recovery_loop",
+                    now=now,
+                )
         log_change(
             incident,
             at=now,
