@@ -283,6 +283,8 @@ class SurveySettingsForm(PlainChoices, forms.ModelForm):
         fields = [
             "title",
             "title_es",
+            "heading",
+            "heading_es",
             "slug",
             "audience",
             "is_anonymous",

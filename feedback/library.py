@@ -49,6 +49,8 @@ class SurveySpec:
     title: str
     title_es: str
     description: str
+    heading: str = ""  # what patients read at the top (the title is the team's name for it)
+    heading_es: str = ""
     audience: str = Survey.Audience.PATIENT
     is_anonymous: bool = False
     intro: str = ""
@@ -62,6 +64,8 @@ AFTER_YOUR_VISIT = SurveySpec(
     key="after-your-visit",
     title="After your visit",
     title_es="Después de su visita",
+    heading="After your visit",
+    heading_es="Después de su visita",
     description="Friends and Family Test, why, CAHPS-style questions on access, communication and "
     "office staff, and a 0-10 provider rating. Sent by invitation after a visit.",
     intro="Thank you for visiting us. These questions take about two minutes. "
@@ -152,6 +156,8 @@ WAITING_ROOM_KIOSK = SurveySpec(
     key="waiting-room-kiosk",
     title="Waiting-room kiosk",
     title_es="Quiosco de la sala de espera",
+    heading="How was your visit today?",
+    heading_es="¿Qué tal su visita de hoy?",
     description="The Friends and Family Test and one free-text question, for a tablet in the waiting "
     "room or a QR poster. Takes under a minute.",
     intro="Tell us how we did today. It takes less than a minute and you don't need to give your name.",

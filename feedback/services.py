@@ -181,6 +181,8 @@ def survey_create_from_template(
     survey = Survey.objects.create(
         title=title or spec.title,
         title_es=spec.title_es if not title else "",
+        heading=spec.heading,
+        heading_es=spec.heading_es,
         slug=slug,
         audience=spec.audience,
         is_anonymous=spec.is_anonymous,

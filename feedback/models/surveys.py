@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.models import Location, TimeStamped, Touchpoint
@@ -49,6 +50,16 @@ class Survey(TimeStamped):
 
     title = models.CharField(_("title"), max_length=160)
     title_es = models.CharField(_("title (Spanish)"), max_length=160, blank=True)
+    # The title names the survey for the team ("Waiting-room kiosk"); patients read the heading.
+    heading = models.CharField(
+        _("heading patients see"),
+        max_length=160,
+        blank=True,
+        help_text=_(
+            "At the top of the survey. Leave empty for “Tell us how we did”. The title is for the team only."
+        ),
+    )
+    heading_es = models.CharField(_("heading patients see (Spanish)"), max_length=160, blank=True)
     slug = models.SlugField(
         _("short address"),
         max_length=60,
@@ -145,6 +156,13 @@ class Survey(TimeStamped):
     def offers(self, language: str) -> bool:
         return language in self.languages
 
+    def patient_heading(self, language: str) -> str:
+        """What a patient reads at the top: the heading in their language, never the team's title."""
+        if self.audience == self.Audience.STAFF:
+            return localized(self, "title", language)
+        with translation.override(language):
+            return localized(self, "heading", language) or str(_("Tell us how we did"))
+
     def missing_texts(self, language: str) -> list[str]:
         """What a patient reading ``language`` would see in English: the title, the introduction and
         thank-you message (when written in English), each live question and its answer labels."""
@@ -153,6 +171,7 @@ class Survey(TimeStamped):
         missing = []
         for field, label in (
             ("title", _("the title")),
+            ("heading", _("the heading patients see")),
             ("intro", _("the introduction")),
             ("thanks", _("the thank-you message")),
         ):

@@ -260,7 +260,7 @@ def _render_form(
         form=form,
         survey=survey,
         language=language,
-        title=localized(survey, "title", language),
+        title=survey.patient_heading(language),
         intro=localized(survey, "intro", language),
         switch=[
             (code, name, "?" + urlencode({**keep, "lang": code}))

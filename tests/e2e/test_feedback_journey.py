@@ -22,7 +22,8 @@ def test_a_patient_completes_the_kiosk_survey_on_a_phone_and_the_manager_sees_it
     # The patient, on a phone: one page, large targets, no login.
     started = time.monotonic()
     phone_page.goto(f"/k/{survey.slug}/")
-    expect(phone_page.get_by_role("heading", level=1)).to_have_text("Waiting-room kiosk")
+    # The team calls it "Waiting-room kiosk"; patients read its heading.
+    expect(phone_page.get_by_role("heading", level=1)).to_have_text("How was your visit today?")
     assert_accessible(phone_page)
     shot(phone_page, "kiosk-form")
 
@@ -70,7 +71,7 @@ def test_a_patient_switches_the_kiosk_to_spanish(phone_page, assert_accessible):
     phone_page.goto(f"/k/{survey.slug}/")
     phone_page.get_by_role("link", name="Español").click()
     expect(phone_page.locator("html")).to_have_attribute("lang", "es")
-    expect(phone_page.get_by_role("heading", level=1)).to_have_text("Quiosco de la sala de espera")
+    expect(phone_page.get_by_role("heading", level=1)).to_have_text("¿Qué tal su visita de hoy?")
     expect(
         phone_page.get_by_role("group", name="En general, ¿cómo fue su experiencia con nuestro servicio?")
     ).to_be_visible()

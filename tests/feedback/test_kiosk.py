@@ -218,7 +218,7 @@ def test_the_page_and_the_answers_switch_to_spanish(client, kiosk_survey):
     html = client.get("/k/kiosk/?lang=es").content.decode()
     assert '<html lang="es">' in html
     assert "¿En general?" in html
-    assert "Quiosco" in html
+    assert "Díganos qué tal lo hicimos" in html  # the patients' heading, not the team's title
     assert 'hreflang="en"' in html  # the switch back to English
     _post(client, kiosk_survey, {"Overall?": "good", "lang": "es"})
     assert Response.objects.get().language == "es"

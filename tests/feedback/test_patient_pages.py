@@ -96,3 +96,20 @@ def test_a_spanish_patient_without_email_gets_the_text_message_in_spanish(manage
     incident.refresh_from_db()
     services.loop_link_send(incident=incident, by=manager, now=timezone.now())
     assert "¿Lo hemos solucionado?" in sms_outbox[-1].body
+
+
+def test_patients_read_a_heading_never_the_teams_name_for_the_survey(client):
+    from tests.factories import QuestionFactory, SurveyFactory
+
+    survey = SurveyFactory(slug="tablet", title="Waiting-room kiosk", title_es="Quiosco de la sala de espera")
+    QuestionFactory(survey=survey)
+    english = client.get("/k/tablet/").content.decode()
+    spanish = client.get("/k/tablet/?lang=es").content.decode()
+    assert "Waiting-room kiosk" not in english
+    assert "Tell us how we did" in english
+    assert "Quiosco de la sala de espera" not in spanish
+    assert "Díganos qué tal lo hicimos" in spanish
+    survey.heading, survey.heading_es = "How was your flu jab?", "¿Qué tal su vacuna de la gripe?"
+    survey.save()
+    assert "How was your flu jab?" in client.get("/k/tablet/").content.decode()
+    assert "¿Qué tal su vacuna de la gripe?" in client.get("/k/tablet/?lang=es").content.decode()
