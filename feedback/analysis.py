@@ -40,6 +40,17 @@ SPANISH_LEXICON = {
     "decepcionada": -2.3, "insatisfecho": -2.0, "insatisfecha": -2.0, "queja": -1.8,
     "ignorado": -2.0, "ignorada": -2.0, "esperando": -0.8, "tarde": -0.6,
 }  # fmt: skip
+# Words that in a practice's feedback name a failure of service though a general lexicon reads
+# them as neutral: "we waited an hour", "running late", "the line was engaged". Without them the
+# clause that complains about waiting scores 0 and is never counted against waiting.
+SERVICE_LEXICON = {
+    "waited": -1.0, "late": -0.9, "delay": -1.0, "delayed": -1.2, "delays": -1.0, "engaged": -1.0,
+    "cancelled": -1.2, "canceled": -1.2, "nobody": -0.8, "queue": -0.6, "queued": -0.8, "chase": -0.9,
+    "chased": -0.9, "chasing": -0.9, "rushed": -1.0, "dismissive": -1.6, "jargon": -0.8, "cold": -0.6,
+    "filthy": -2.2, "impossible": -1.5, "never": -0.6, "ages": -0.8,
+    "esperé": -1.0, "esperamos": -1.0, "retraso": -1.2, "cancelaron": -1.2, "nadie": -0.8, "frío": -0.6,
+    "sin": 0.0,  # Spanish "without" ("sin esperar nada": no wait at all), not the English "sin" (-2.6)
+}  # fmt: skip
 SPANISH_NEGATORS = ("no", "nunca", "jamás", "nadie", "tampoco", "ningún", "ninguna", "ninguno")
 
 
@@ -48,6 +59,7 @@ def _analyzer() -> vader.SentimentIntensityAnalyzer:
     """VADER with the Spanish words, built once, on the first comment scored (not at import)."""
     analyzer = vader.SentimentIntensityAnalyzer()
     analyzer.lexicon.update(SPANISH_LEXICON)
+    analyzer.lexicon.update(SERVICE_LEXICON)
     # VADER reads its negators from a module-level list, not from the analyzer.
     vader.NEGATE.extend([word for word in SPANISH_NEGATORS if word not in vader.NEGATE])
     return analyzer
@@ -65,11 +77,30 @@ def sentiment(text: str) -> float | None:
 class ThemeMatcher:
     """Themes whose keywords or phrases appear in a text. Build one per submit (one query)."""
 
-    patterns: tuple[tuple[int, re.Pattern[str]], ...]
+    # (theme pk, what mentions it, what looks like it but does not: "-waiting room" for Wait time)
+    patterns: tuple[tuple[int, re.Pattern[str], re.Pattern[str] | None], ...]
+
+    @classmethod
+    def from_keywords(cls, themes: Iterable[tuple[int, list[str]]]) -> ThemeMatcher:
+        """From (pk, keyword lines) pairs; a line starting with "-" is a phrase that does not count."""
+        found = []
+        for pk, lines in themes:
+            pattern = keyword_pattern([line for line in lines if not line.startswith("-")])
+            if pattern is not None:
+                excluded = keyword_pattern([line[1:].strip() for line in lines if line.startswith("-")])
+                found.append((pk, pattern, excluded))
+        return cls(tuple(found))
 
     @classmethod
     def from_themes(cls, themes: Iterable[Theme]) -> ThemeMatcher:
-        return cls(tuple((t.pk, p) for t in themes if (p := keyword_pattern(t.keyword_list()))))
+        return cls.from_keywords((t.pk, t.keyword_list()) for t in themes)
+
+    def _themes_in(self, text: str) -> list[int]:
+        return [
+            pk
+            for pk, pattern, excluded in self.patterns
+            if pattern.search(excluded.sub(" ", text) if excluded else text)
+        ]
 
     @classmethod
     def active(cls) -> ThemeMatcher:
@@ -77,7 +108,67 @@ class ThemeMatcher:
 
     def match(self, text: str) -> set[int]:
         """Primary keys of the themes the text mentions."""
-        return {pk for pk, pattern in self.patterns if pattern.search(text)}
+        return set(self._themes_in(text))
+
+    def mentions(self, text: str) -> list[Mention]:
+        """Each theme the text mentions, with the clause that mentions it and that clause's own
+        sentiment: "friendly staff but we waited an hour" is a positive mention of staff and a
+        negative one of waiting. A theme mentioned in several clauses keeps its most negative one."""
+        found: dict[int, Mention] = {}
+        for start, end in clauses(text):
+            clause = text[start:end]
+            themes = self._themes_in(clause)
+            if not themes:
+                continue
+            score = sentiment(clause)
+            for pk in themes:
+                mention = Mention(theme_id=pk, start=start, end=end, sentiment=score)
+                if pk not in found or mention.rank < found[pk].rank:
+                    found[pk] = mention
+        return list(found.values())
+
+
+# Where one thought ends and the next begins: sentence ends, and the words that turn a comment
+# around ("friendly staff, but…", "amables, pero…").
+CLAUSE_BREAK = re.compile(
+    r"[.!?;:\n]+|\s*,?\s+(?:but|and|however|although|though|except|apart from|whereas|also|"
+    r"pero|y|aunque|sin embargo|excepto|menos|además)\s+",
+    re.IGNORECASE,
+)
+
+
+def clauses(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each non-empty clause of ``text``, trimmed."""
+    spans, start = [], 0
+    for match in [*CLAUSE_BREAK.finditer(text), None]:
+        end = match.start() if match else len(text)
+        piece = text[start:end]
+        if piece.strip():
+            left = start + len(piece) - len(piece.lstrip())
+            spans.append((left, left + len(piece.strip())))
+        if match:
+            start = match.end()
+    return spans
+
+
+# A mention counts as negative at or below this sentence score (the same line as a comment's).
+NEGATIVE_TO = -0.05
+
+
+@dataclass(frozen=True)
+class Mention:
+    theme_id: int
+    start: int
+    end: int
+    sentiment: float | None
+
+    @property
+    def is_negative(self) -> bool:
+        return self.sentiment is not None and self.sentiment <= NEGATIVE_TO
+
+    @property
+    def rank(self) -> float:
+        return self.sentiment if self.sentiment is not None else 0.0
 
 
 def keyword_pattern(keywords: list[str]) -> re.Pattern[str] | None:

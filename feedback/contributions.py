@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from datetime import date, timedelta
 
-from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Max, Min, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from feedback.models import Answer, Invitation, Question, Response, Survey
+from feedback.models import Answer, Invitation, Question, Response, Survey, ThemeMention
 from servicedesk.clock import local_midnight
 from servicedesk.metrics import Filters, Period
 from servicedesk.panels import Scope, page_url
@@ -121,24 +121,28 @@ def daily_counts(*, days: Iterable[date]) -> dict[DayAndPlace, dict[str, int]]:
 
 
 def daily_theme_counts(*, days: Iterable[date]) -> list[dict[str, object]]:
-    """Mentions of each theme in patient responses per local day and place (all, and negative): one query."""
+    """Patient responses mentioning each theme per local day and place, and of those, the ones whose
+    clause about the theme is negative ("friendly staff but we waited an hour" counts against
+    waiting, not against staff): one grouped query over the comments' theme mentions."""
     days = sorted(set(days))
     if not days:
         return []
     wanted = set(days)
-    themed = _by_day_and_place(patient_responses(), "submitted_at", days, "themes").annotate(
-        mentions=Count("pk"), negative_mentions=Count("pk", filter=Q(is_negative=True))
+    mentioned = patient_responses().filter(theme_mentions__removed=False)
+    themed = _by_day_and_place(mentioned, "submitted_at", days, "theme_mentions__theme").annotate(
+        mentions=Count("pk", distinct=True),
+        negative_mentions=Count("pk", distinct=True, filter=Q(theme_mentions__is_negative=True)),
     )
     return [
         {
             "day": counts["day"],
-            "theme_id": counts["themes"],
+            "theme_id": counts["theme_mentions__theme"],
             "mentions": counts["mentions"],
             "negative_mentions": counts["negative_mentions"],
             **{p: counts[p] for p in PLACE},
         }
         for counts in themed
-        if counts["day"] in wanted and counts["themes"] is not None
+        if counts["day"] in wanted and counts["theme_mentions__theme"] is not None
     ]
 
 
@@ -176,41 +180,36 @@ def response_days() -> tuple[date, date] | None:
 def negative_comment_examples(
     *, theme_ids: Collection[int], period: Period, filters: Filters, examples: int
 ) -> dict[int, list[str]]:
-    """Up to ``examples`` different comments for each theme, from the period's latest negative responses.
+    """Up to ``examples`` different negative clauses about each theme, from the period's latest responses.
 
-    Two queries: the latest ``EXAMPLES_FROM_LATEST`` negative patient responses of the period at
-    the filtered place (read backwards along the negative-response index, so the cost does not
-    grow with the period's size); then, for those tagged with one of the themes, each response's
-    most negative comment.
+    An example is the clause that mentions the theme, and only where that clause is negative:
+    never another sentence of the same comment, never a kind word. Two queries: the latest
+    ``EXAMPLES_FROM_LATEST`` patient responses of the period at the filtered place with a negative
+    mention of one of the themes (newest first, so the cost does not grow with the period's size);
+    then those mentions with their comments.
     """
     found: dict[int, list[str]] = {pk: [] for pk in theme_ids}
     if not found or examples < 1:
         return found
-    latest_negative = list(
-        Response.objects.negative()
-        .in_period(period.start, period.end)
+    negative = ThemeMention.objects.filter(theme_id__in=found, is_negative=True, removed=False)
+    latest = list(
+        Response.objects.in_period(period.start, period.end)
         .exclude(channel=Response.Channel.STAFF)
         .filter(**filters.at_place(need_profile="need_profile"))
+        .filter(pk__in=negative.values("response_id"))
         .order_by("-submitted_at", "-pk")
         .values_list("pk", flat=True)[:EXAMPLES_FROM_LATEST]
     )
-    comment = (
-        Answer.objects.filter(response=OuterRef("response_id"), question__kind="text")
-        .exclude(text="")
-        .order_by(F("sentiment").asc(nulls_last=True), "pk")
-        .values("text")[:1]
-    )
-    links = (
-        Response.themes.through.objects.filter(theme_id__in=found, response_id__in=latest_negative)
-        .annotate(comment=Subquery(comment))
-        .filter(comment__isnull=False)
+    mentions = (
+        negative.filter(response_id__in=latest)
         .order_by("-response__submitted_at", "-response_id")
-        .values_list("theme_id", "comment")
+        .values_list("theme_id", "answer__text", "start", "end")
     )
-    for theme_id, text in links:  # at most EXAMPLES_FROM_LATEST x themes rows, whatever the data size
+    for theme_id, text, start, end in mentions:  # at most EXAMPLES_FROM_LATEST x themes rows
+        clause = text[start:end]
         chosen = found[theme_id]
-        if text not in chosen and len(chosen) < examples:
-            chosen.append(text)
+        if clause and clause not in chosen and len(chosen) < examples:
+            chosen.append(clause)
     return found
 
 

@@ -21,8 +21,8 @@ from feedback import analysis
 from feedback.forms import Answered
 from feedback.invitations import demo as invitation_demo
 from feedback.library import READY_MADE
-from feedback.models import Answer, Question, Response, Survey
-from feedback.services import negative_reasons, survey_create_from_template
+from feedback.models import Answer, Question, Response, Survey, ThemeMention
+from feedback.services import negative_reasons, survey_create_from_template, theme_mentions
 from servicedesk.models import Touchpoint
 
 DAYS = 90
@@ -216,10 +216,11 @@ def _generate(
                 for _ in range(size)
             ]
             Response.objects.bulk_create([r for r, _a, _t in rows], batch_size=BATCH)
-            Answer.objects.bulk_create(
+            created = Answer.objects.bulk_create(
                 [Answer(response=r, **fields) for r, answers, _t in rows for fields in answers],
                 batch_size=5000,
             )
+            ThemeMention.objects.bulk_create(theme_mentions(created, matcher), batch_size=5000)
             through = Response.themes.through
             through.objects.bulk_create(
                 [through(response_id=r.pk, theme_id=t) for r, _a, themes in rows for t in themes],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from feedback import analysis
 from feedback.forms import Answered
 from feedback.library import READY_MADE
-from feedback.models import Answer, Invitation, Question, Response, Survey
+from feedback.models import Answer, Invitation, Question, Response, Survey, ThemeMention
 from feedback.signals import response_submitted
 from servicedesk.audit import Action, changes, create_logged, log_action, update_logged
 from servicedesk.events import send_on_commit
@@ -39,6 +39,26 @@ class Where:
     location: Location | None = None
     touchpoint: Touchpoint | None = None
     need_profile_id: int | None = None
+
+
+def theme_mentions(answers: Iterable[Answer], matcher: analysis.ThemeMatcher | None) -> list[ThemeMention]:
+    """The themes each written answer mentions, one row per comment and theme (see ``ThemeMention``)."""
+    if matcher is None:
+        return []
+    return [
+        ThemeMention(
+            answer=answer,
+            response_id=answer.response_id,
+            theme_id=mention.theme_id,
+            start=mention.start,
+            end=mention.end,
+            sentiment=mention.sentiment,
+            is_negative=mention.is_negative,
+        )
+        for answer in answers
+        if answer.text
+        for mention in matcher.mentions(answer.text)
+    ]
 
 
 def negative_reasons(*, survey: Survey, answers: list[Answered], sentiment: float | None) -> list[str]:
@@ -125,7 +145,7 @@ def response_submit(
         if invitation is not None:
             raise InvitationClosed from exc
         raise
-    Answer.objects.bulk_create(
+    created = Answer.objects.bulk_create(
         Answer(
             response=response,
             question=a.question,
@@ -139,6 +159,7 @@ def response_submit(
     )
     if theme_ids:
         response.themes.add(*theme_ids)
+        ThemeMention.objects.bulk_create(theme_mentions(created, matcher))
 
     response_id, is_negative = response.pk, response.is_negative
     send_on_commit(

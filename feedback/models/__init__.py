@@ -16,6 +16,7 @@ from feedback.models.responses import (
     Answer,
     Response,
     ResponseQuerySet,
+    ThemeMention,
 )
 from feedback.models.sending import (
     IntegrationToken,
@@ -61,6 +62,7 @@ __all__ = [
     "Survey",
     "SurveyQuerySet",
     "Theme",
+    "ThemeMention",
     "ThemeQuerySet",
     "_token_mac",
     "default_languages",

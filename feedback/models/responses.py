@@ -184,3 +184,43 @@ class Answer(models.Model):
             picked = [self.choice] if self.choice else self.selected
             return ", ".join(labels.get(v, v) for v in picked)
         return self.text
+
+
+class ThemeMention(models.Model):
+    """A theme one comment mentions, with the clause that mentions it and that clause's sentiment.
+
+    Tagging per comment and per clause (not per response) is what keeps "Friendly receptionist
+    sorted out my prescription" out of the negative examples of Staff attitude. The clause is kept
+    as a span of the answer's text, not a copy: erasing the comment erases it too.
+    """
+
+    class Source(models.TextChoices):
+        KEYWORDS = "keywords", _("Found by its keywords")
+        MANAGER = "manager", _("Set by a manager")
+
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="theme_mentions")
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="theme_mentions")
+    theme = models.ForeignKey(Theme, on_delete=models.CASCADE, related_name="mentions")
+    start = models.PositiveIntegerField(default=0)
+    end = models.PositiveIntegerField(default=0)
+    sentiment = models.FloatField(null=True, blank=True)
+    is_negative = models.BooleanField(default=False)
+    # A manager's correction is kept through any re-tagging: only keyword mentions are redone.
+    source = models.CharField(max_length=10, choices=Source, default=Source.KEYWORDS)
+    removed = models.BooleanField(default=False)  # a manager said the comment is not about it
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["answer", "theme"], name="feedback_mention_once_per_comment"),
+        ]
+        indexes = [
+            # The dashboard's examples: the latest negative mentions of a few themes.
+            models.Index(fields=["theme", "is_negative", "response"], name="feedback_mention_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.theme} in answer {self.answer_id}"
+
+    @property
+    def clause(self) -> str:
+        return self.answer.text[self.start : self.end]

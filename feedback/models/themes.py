@@ -23,7 +23,8 @@ class Theme(TimeStamped):
         _("keywords and phrases"),
         help_text=_(
             "One per line. A comment containing any of them (whole words, any case) gets this theme. "
-            "End a word with * to match any ending: wait* finds waiting and waited. Add Spanish words too."
+            "End a word with * to match any ending: wait* finds waiting and waited. Start a line with - for "
+            "a phrase that does not count: -waiting room. Add Spanish words too."
         ),
     )
     is_active = models.BooleanField(_("active"), default=True)

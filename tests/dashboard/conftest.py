@@ -8,6 +8,8 @@ import pytest
 from django.utils import timezone
 
 from dashboard.summaries import feedback_days_refresh
+from feedback.analysis import NEGATIVE_TO, sentiment
+from feedback.models import ThemeMention
 from servicedesk import metrics
 from servicedesk.metrics import Filters, Metric, Period, Unit
 from tests.factories import AnswerFactory, QuestionFactory, ResponseFactory, SurveyFactory
@@ -52,6 +54,7 @@ class FeedbackMaker:
         **fields: object,
     ) -> list:
         values = {"very_good": 5, "good": 4, "neither": 3, "poor": 2, "very_poor": 1, "dont_know": None}
+        comment = comment or ", ".join(theme.name for theme in themes)  # a theme is found in a comment
         made = []
         for _i in range(n):
             response = ResponseFactory(
@@ -64,9 +67,24 @@ class FeedbackMaker:
             if nps is not None:
                 AnswerFactory(response=response, question=self.nps, choice="", value=nps)
             if comment:
-                AnswerFactory(response=response, question=self.text, choice="", value=None, text=comment)
+                answer = AnswerFactory(
+                    response=response, question=self.text, choice="", value=None, text=comment
+                )
             if themes:
                 response.themes.add(*themes)
+                # Tagged as a submission would: the whole comment, with its own sentiment.
+                score = sentiment(comment)
+                ThemeMention.objects.bulk_create(
+                    ThemeMention(
+                        answer=answer,
+                        response=response,
+                        theme=theme,
+                        end=len(comment),
+                        sentiment=score,
+                        is_negative=score is not None and score <= NEGATIVE_TO,
+                    )
+                    for theme in themes
+                )
             made.append(response)
         return made
 

@@ -16,6 +16,7 @@ from feedback.contributions import (
     response_days,
     responses_per_day,
 )
+from feedback.models import ThemeMention
 from servicedesk.metrics import Filters, Period
 from tests.factories import (
     AnswerFactory,
@@ -41,6 +42,24 @@ def _answered(choice: str, *, when: datetime, channel: str = "kiosk", **fields):
     )
     AnswerFactory(response=response, question=QuestionFactory(survey=response.survey), choice=choice)
     return response
+
+
+def _commented(response, text: str, *themes):
+    """A comment on ``response`` tagged as a submission would tag it (per clause, own sentiment)."""
+    from feedback.analysis import ThemeMatcher
+    from feedback.services import theme_mentions
+
+    answer = AnswerFactory(
+        response=response,
+        question=QuestionFactory(survey=response.survey, kind="text"),
+        choice="",
+        value=None,
+        text=text,
+    )
+    matcher = ThemeMatcher.from_themes(themes)
+    ThemeMention.objects.bulk_create(theme_mentions([answer], matcher))
+    response.themes.add(*themes)
+    return answer
 
 
 def test_a_day_is_counted_per_place_and_the_staff_pulse_is_left_out():
@@ -81,12 +100,14 @@ def test_invitations_count_on_the_day_of_the_visit_once_they_reached_the_patient
 
 
 def test_theme_mentions_are_counted_all_and_negative():
-    waiting = ThemeFactory(name="Waiting")
+    waiting = ThemeFactory(name="Waiting", keywords="wait*")
     when = _noon()
-    _answered("poor", when=when).themes.add(waiting)
-    _answered("very_good", when=when).themes.add(waiting)
+    _commented(_answered("poor", when=when), "We waited an hour and nobody said sorry", waiting)
+    _commented(_answered("very_good", when=when), "Hardly any wait, lovely", waiting)
+    # An unhappy response whose waiting was fine: it mentions waiting, but not against it.
+    _commented(_answered("poor", when=when), "The wait was short, but the doctor was rude", waiting)
     [row] = daily_theme_counts(days=[when.date()])
-    assert (row["theme_id"], row["mentions"], row["negative_mentions"]) == (waiting.pk, 2, 1)
+    assert (row["theme_id"], row["mentions"], row["negative_mentions"]) == (waiting.pk, 3, 1)
 
 
 def test_the_response_days_span_the_first_and_last_patient_response():
@@ -97,15 +118,19 @@ def test_the_response_days_span_the_first_and_last_patient_response():
 
 
 def test_example_comments_are_the_latest_negative_ones_of_each_theme_without_repeats():
-    waiting = ThemeFactory(name="Waiting")
-    for minutes, text in ((1, "Waited an hour"), (2, "Waited an hour"), (3, "No seats"), (4, "Too old")):
-        response = _answered("poor", when=_noon() - timedelta(minutes=minutes))
-        AnswerFactory(response=response, question=QuestionFactory(survey=response.survey, kind="text"),
-                      choice="", value=None, text=text)  # fmt: skip
-        response.themes.add(waiting)
+    waiting = ThemeFactory(name="Waiting", keywords="wait*\nseat*\nold")
+    for minutes, text in (
+        (1, "Waited an hour"),
+        (2, "Waited an hour"),
+        (3, "Lovely nurse. The seats were filthy"),
+        (4, "Too old, terrible"),
+    ):
+        _commented(_answered("poor", when=_noon() - timedelta(minutes=minutes)), text, waiting)
+    _commented(_answered("very_good", when=_noon()), "Friendly staff and hardly any wait", waiting)
     period = Period(start=_noon(3), end=timezone.now())
     found = negative_comment_examples(theme_ids=[waiting.pk], period=period, filters=Filters(), examples=2)
-    assert found == {waiting.pk: ["Waited an hour", "No seats"]}
+    # The clause that mentions the theme, not the whole comment; never a kind one.
+    assert found == {waiting.pk: ["Waited an hour", "The seats were filthy"]}
     assert negative_comment_examples(theme_ids=[], period=period, filters=Filters(), examples=2) == {}
 
 
