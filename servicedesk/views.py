@@ -120,6 +120,8 @@ def _opening_hours_page(
         "formset": formset or OpeningHoursFormSet(initial=initial, prefix="days"),
         "closed_form": closed_form or ClosedDayForm(),
         "closed_days": ClosedDay.objects.filter(date__gte=timezone.localdate()),
+        # Days stored before the form had bounds (year 0001, say): listed so they can be removed.
+        "stray_days": ClosedDay.objects.filter(date__lt=timezone.localdate() - timezone.timedelta(days=366)),
         "followers": [mention for users in registry.opening_hours_users for mention in users()],
     }
     status = 400 if request.method == "POST" else 200

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -223,4 +223,18 @@ def test_a_closed_day_that_could_never_be_seen_again_is_refused_with_a_reason(ma
     response = manager_client.post(reverse("closed_day_add"), {"date": day, "reason": "Typo"})
     assert response.status_code == 400
     assert message in response.content.decode()
+    assert not ClosedDay.objects.exists()
+
+
+def test_a_day_stored_in_year_0001_is_listed_so_it_can_be_removed(manager_client):
+    """Stored before the form had bounds, it was never shown again, so it could not be removed."""
+    from servicedesk.models import ClosedDay
+
+    stray = ClosedDay.objects.create(date=date(1, 1, 1), reason="Typo")
+    page = manager_client.get(reverse("opening_hours")).content.decode()
+    assert "Days long past" in page
+    assert "January 0001" in page
+    url = reverse("closed_day_remove", args=[stray.pk])
+    assert f'action="{url}"' in page
+    manager_client.post(url, {"confirmed": "yes"})
     assert not ClosedDay.objects.exists()
