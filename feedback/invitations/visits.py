@@ -186,6 +186,13 @@ def _cell(row: list[str], columns: dict[str, int], column: str) -> str:
     return row[index].strip()
 
 
+def _too_long(value: str, limit: int) -> str:
+    """Why a cell is refused for its length ("" if it fits): both lengths said, nothing cut."""
+    if len(value) <= limit:
+        return ""
+    return f"keep it to {limit} characters (it has {len(value)})"
+
+
 def check_row(
     row: list[str],
     *,
@@ -205,8 +212,8 @@ def check_row(
     first_name = cell("first_name")
     if not first_name:
         errors.append(("first name", "missing"))
-    elif len(first_name) > 80:
-        errors.append(("first name", "longer than 80 characters"))
+    elif too_long := _too_long(first_name, 80):
+        errors.append(("first name", too_long))
     contact = None
     if not cell("email") and not cell("phone"):
         errors.append(("email / mobile", "neither an email address nor a mobile number"))
@@ -247,10 +254,9 @@ def check_row(
         need_profile_id = vocabulary.need_profiles.get(cell("need_profile").lower())
         if need_profile_id is None:
             errors.append(("need profile", "not one of the practice's patient need profiles"))
-    if len(cell("clinician")) > 120:
-        errors.append(("clinician", "longer than 120 characters"))
-    if len(cell("external_id")) > 100:
-        errors.append(("visit id", "longer than 100 characters"))
+    for column, name, limit in (("clinician", "clinician", 120), ("external_id", "visit id", 100)):
+        if too_long := _too_long(cell(column), limit):
+            errors.append((name, too_long))
     if not errors:
         result.visit = Visit(
             survey=survey,
