@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Avg, Count, Max, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from feedback import figures
 from feedback.figures import FftCounts, NpsCounts
 from feedback.library import FREQUENCY, TOP_BOX
-from feedback.models import Answer, Question, Response, Survey
+from feedback.models import Answer, Question, Response, Survey, ThemeMention
 from servicedesk.caching import cache_key, cached
 from servicedesk.figures import figure_text, round_figure, share_pct, small_number
 from servicedesk.metrics import Unit
@@ -270,10 +270,13 @@ def compute_results(scope: ResponseFilter, questions: list[Question]) -> SurveyR
         results.nps_answered = sum(counts.values())
         results.nps = nps_shown(counts)
 
-    through = Response.themes.through.objects.filter(response__in=responses.values("pk"))
+    mentions = ThemeMention.objects.filter(response__in=responses.values("pk"), removed=False)
     results.themes = list(
-        through.values("theme_id", "theme__name")
-        .annotate(n=Count("pk"), mood=Avg("response__sentiment"))
+        mentions.values("theme_id", "theme__name")
+        .annotate(
+            n=Count("response", distinct=True),
+            negative=Count("response", distinct=True, filter=Q(is_negative=True)),
+        )
         .order_by("-n", "theme__name")
     )
     return results

@@ -60,8 +60,6 @@ def test_completion_and_recovery_figures_need_something_to_divide():
 # Templates that may format a number by hand, and why: what they show is not a figure.
 HAND_FORMATTED = {
     "design/goal_detail.html": "a money budget and staff hours",
-    "feedback/manage/_sentiment.html": "a comment's sentiment score",
-    "feedback/manage/survey_results.html": "a theme's average sentiment",
 }
 
 
