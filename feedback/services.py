@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from feedback import analysis
 from feedback.forms import Answered
 from feedback.library import READY_MADE
-from feedback.models import Answer, Invitation, Question, Response, Survey, ThemeMention
-from feedback.signals import response_submitted
+from feedback.models import Answer, Invitation, Question, Response, Survey, Theme, ThemeMention
+from feedback.signals import response_submitted, response_themes_changed
 from servicedesk.audit import Action, changes, create_logged, log_action, update_logged
 from servicedesk.events import send_on_commit
 from servicedesk.models import Location, Touchpoint, User
@@ -389,3 +389,56 @@ def _renumber(survey: Survey) -> None:
     for position, q in enumerate(survey.questions.live()):
         if q.position != position:
             Question.objects.filter(pk=q.pk).update(position=position)
+
+
+# --- A manager's corrections of a comment's themes ---------------------------------------------------
+
+
+@transaction.atomic
+def answer_theme_set(*, answer: Answer, theme: Theme, present: bool, by: User | None) -> bool:
+    """Say whether a comment is about a theme. Returns whether anything changed.
+
+    The correction is kept as a mention marked ``manager`` (removed, when the comment is not about
+    it), so re-tagging by keywords never undoes it; the response's theme list follows, and the
+    dashboard recounts that day once this commits (``response_themes_changed``).
+    """
+    if not answer.text:
+        raise ValidationError(_("Only a written comment has themes."))
+    mention = ThemeMention.objects.select_for_update().filter(answer=answer, theme=theme).first()
+    if mention is not None and mention.removed != present:
+        return False  # already so
+    if mention is None and not present:  # kept, so re-tagging by keywords does not add it back
+        mention = ThemeMention(answer=answer, response_id=answer.response_id, theme=theme)
+    if mention is None:
+        score = answer.sentiment
+        mention = ThemeMention(
+            answer=answer,
+            response_id=answer.response_id,
+            theme=theme,
+            end=len(answer.text),
+            sentiment=score,
+            is_negative=score is not None and score <= analysis.NEGATIVE_TO,
+        )
+    mention.removed = not present
+    mention.source = ThemeMention.Source.MANAGER
+    mention.save()
+    response = answer.response
+    if ThemeMention.objects.filter(response=response, theme=theme, removed=False).exists():
+        response.themes.add(theme)
+    else:
+        response.themes.remove(theme)
+    verb = "is about" if present else "is not about"
+    log_action(
+        response,
+        Action.CHANGED,
+        by,
+        {"theme": theme.name, "about": present},
+        label=f"a comment on response #{response.pk} ({verb} “{theme.name}”)",
+    )
+    send_on_commit(
+        response_themes_changed,
+        "response_themes_changed",
+        sender=Response,
+        response_id=response.pk,
+    )
+    return True

@@ -26,6 +26,7 @@ urlpatterns = [
     path("surveys/<int:pk>/export.csv", results.survey_export, name="survey_export"),
     path("responses/", results.response_list, name="response_list"),
     path("responses/<int:pk>/", results.response_detail, name="response_detail"),
+    path("comments/<int:pk>/themes/", results.answer_themes, name="answer_themes"),
     # Staff pulse (any team member; anonymous).
     path("pulse/<slug:slug>/", answer.pulse, name="pulse"),
     path("pulse/<slug:slug>/thanks/", answer.pulse_thanks, name="pulse_thanks"),

@@ -6,17 +6,21 @@ import logging
 from datetime import timedelta
 from urllib.parse import urlencode
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from feedback import export
+from feedback import export, services
 from feedback import results as figures
 from feedback.forms import ResponseFilterForm, ResultsFilterForm
-from feedback.models import Answer, Question, Response, Survey
+from feedback.models import Answer, Question, Response, Survey, Theme, ThemeMention
 from feedback.results import ResponseFilter
 from servicedesk.access import manager_required
 from servicedesk.audit import Action, log_action
@@ -153,13 +157,23 @@ def response_list(request: HttpRequest) -> HttpResponse:
     return render(request, "feedback/manage/response_list.html", context, status=status)
 
 
+MENTIONS = ThemeMention.objects.select_related("theme").order_by("theme__name")
+
+
 @manager_required
 def response_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _response_page(request, pk)
+
+
+def _response_page(request: HttpRequest, pk: int, *, status: int = 200) -> HttpResponse:
     response = get_object_or_404(
         Response.objects.select_related("survey", "location", "touchpoint", "need_profile").prefetch_related(
             "themes",
             Prefetch(
-                "answers", queryset=Answer.objects.select_related("question").order_by("question__position")
+                "answers",
+                queryset=Answer.objects.select_related("question")
+                .prefetch_related(Prefetch("theme_mentions", queryset=MENTIONS))
+                .order_by("question__position"),
             ),
         ),
         pk=pk,
@@ -167,4 +181,32 @@ def response_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if response.has_contact:  # a patient's contact details on screen: recorded
         label = f"the contact details on response #{response.pk} to the survey “{response.survey.title}”"
         log_action(response, Action.VIEWED, request.user, label=label)
-    return render(request, "feedback/manage/response_detail.html", {"response": response})
+    context = {"response": response, "themes": Theme.objects.active()}
+    return render(request, "feedback/manage/response_detail.html", context, status=status)
+
+
+@require_POST
+@manager_required
+def answer_themes(request: HttpRequest, pk: int) -> HttpResponse:
+    """A manager says a comment is, or is not, about a theme; the correction is kept."""
+    answer = get_object_or_404(Answer.objects.select_related("response"), pk=pk)
+    chosen = request.POST.get("theme", "")
+    theme = Theme.objects.active().filter(pk=chosen).first() if chosen.isdigit() else None
+    present = request.POST.get("present")
+    if theme is None or present not in ("1", "0"):
+        messages.error(request, _("Choose one of the practice's themes."))
+        return _response_page(request, answer.response_id, status=400)
+    try:
+        changed = services.answer_theme_set(
+            answer=answer, theme=theme, present=present == "1", by=request.user
+        )
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return _response_page(request, answer.response_id, status=400)
+    if changed:
+        if present == "1":
+            text = _("This comment is now about “%(theme)s”.")
+        else:
+            text = _("This comment is no longer about “%(theme)s”.")
+        messages.success(request, text % {"theme": theme.name})
+    return redirect("feedback:response_detail", answer.response_id)

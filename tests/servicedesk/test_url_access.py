@@ -97,6 +97,7 @@ ACCESS = {
     "feedback:survey_export": MANAGER,
     "feedback:response_list": MANAGER,
     "feedback:response_detail": MANAGER,
+    "feedback:answer_themes": MANAGER,
     # Design
     "design:goal_list": TEAM,
     "design:goal_detail": TEAM,
