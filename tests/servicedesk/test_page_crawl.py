@@ -101,3 +101,74 @@ def test_every_page_a_staff_member_reaches_opens_and_reads_as_meant(client, demo
 )
 def test_the_crawl_catches_each_kind_of_developer_text_it_was_written_for(text):
     assert text_problems([text])
+
+
+def _patient_pages(manager) -> list[tuple[str, str]]:
+    """(path, language) of every page a patient can meet, on the demo practice: the kiosk and QR
+    survey and their thank-you, an invitation and its opt-out, the "Did we put it right?" page and
+    its thank-you, and the neutral pages for links that no longer work."""
+    from django.utils import timezone
+
+    from feedback.models import Invitation, Survey
+    from recovery import services
+    from recovery.models import Incident
+    from tests.factories import ResponseFactory
+    from tests.recovery.conftest import drive_to
+
+    kiosk = next(s for s in Survey.objects.for_patients().filter(is_active=True) if s.offers("es"))
+    invitation = next(i for i in Invitation.objects.open(timezone.now()) if i.survey.offers("es"))
+    incident = drive_to(
+        Incident.Status.RESOLVED,
+        by=manager,
+        patient_consented=True,
+        patient_name="Ana",
+        patient_email="a@example.org",
+    )
+    # A patient who wrote in Spanish: the loop page (its link is in the mail) speaks Spanish.
+    Incident.objects.filter(pk=incident.pk).update(source_response=ResponseFactory(language="es"))
+    incident.refresh_from_db()
+    services.loop_link_send(incident=incident, by=manager, now=timezone.now())
+    pages = []
+    for language in ("en", "es"):
+        pages += [
+            (f"/k/{kiosk.slug}/?lang={language}", language),
+            (f"/k/{kiosk.slug}/?lang={language}&src=qr", language),
+            (f"{invitation.get_absolute_url()}?lang={language}", language),
+        ]
+    pages += [
+        (f"{invitation.get_absolute_url()}opt-out/", invitation.language),
+        ("/f/not.a-token/opt-out/", "en"),
+        ("/recovery/r/not-a-real-token/", "en"),
+        ("/f/not.a-token/", "en"),
+    ]
+    return pages
+
+
+def test_every_patient_page_reads_as_meant_in_english_and_in_spanish(client, demo, mailoutbox):
+    import re
+
+    from tests.servicedesk.crawl import english_on_spanish_page, read
+
+    manager = User.objects.get(username="manager")
+    pages = _patient_pages(manager)
+    link = re.search(r"/recovery/r/\S+/", mailoutbox[-1].body).group(0)
+    pages.append((link, "es"))
+    problems = []
+    for path, language in pages:
+        response = client.get(path, HTTP_ACCEPT_LANGUAGE=language)
+        assert response.status_code in (200, 404), (path, response.status_code)
+        page = read(response.content.decode())
+        found = text_problems(page.text)
+        if language == "es":
+            found += english_on_spanish_page(page.text)
+        problems += [f"{path}: {problem}" for problem in found]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_crawl_catches_english_left_on_a_spanish_page():
+    from tests.servicedesk.crawl import english_on_spanish_page
+
+    assert english_on_spanish_page(["Did we put it right?", "Please answer this question."])
+    assert not english_on_spanish_page(
+        ["¿Lo hemos solucionado?", "Gracias por decírnoslo", "Riverside Family Practice"]
+    )
