@@ -36,9 +36,15 @@ DEFAULT_SLA: dict[str, tuple[timedelta, timedelta]] = {
 def _get_or_create_policy(severity: str) -> tuple[SlaPolicy, bool]:
     """The severity's policy, created with the default promise when there is none yet."""
     respond, resolve = DEFAULT_SLA[Severity(severity)]
-    return SlaPolicy.objects.get_or_create(
-        severity=severity, defaults={"respond_within": respond, "resolve_within": resolve}
-    )
+    defaults = {
+        "respond_within": respond,
+        "resolve_within": resolve,
+        # Only a critical incident is worked through the night; the others fall due in opening
+        # hours (a high one logged at 23:00 is due at noon, not at 03:00). No opening hours set:
+        # every hour counts.
+        "opening_hours_only": severity != Severity.CRITICAL,
+    }
+    return SlaPolicy.objects.get_or_create(severity=severity, defaults=defaults)
 
 
 def policy_for(severity: str) -> SlaPolicy:

@@ -158,8 +158,9 @@ def test_an_opening_hours_promise_made_on_friday_evening_falls_due_on_monday(man
     assert incident.next_escalation_at == incident.respond_by  # level 1 at the deadline
     assert not Incident.objects.overdue(MONDAY.replace(hour=10)).filter(pk=incident.pk).exists()
 
-    other = drive_to(Status.NEW, by=manager, severity="medium", now=FRIDAY_5PM)
-    assert other.respond_by == FRIDAY_5PM + SlaPolicy.objects.get(severity="medium").respond_within
+    # A critical incident is worked through the night and the weekend: every hour counts.
+    other = drive_to(Status.NEW, by=manager, severity="critical", now=FRIDAY_5PM)
+    assert other.respond_by == FRIDAY_5PM + SlaPolicy.objects.get(severity="critical").respond_within
 
 
 @pytest.mark.django_db
@@ -206,3 +207,27 @@ def test_a_manager_switches_a_policy_to_opening_hours(manager_client):
     form = manager_client.get(reverse("recovery:sla_edit", args=["high"]))
     assert form.context["form"]["opening_hours_only"].value() is True
     assert "No opening hours are set, so every hour counts." in form.content.decode()
+
+
+TUESDAY_2304 = datetime(2026, 3, 10, 23, 4, tzinfo=ZoneInfo("Europe/London"))
+
+
+@pytest.mark.django_db
+def test_under_the_default_policies_a_high_incident_at_night_is_due_in_opening_hours(manager):
+    """It was due at 03:04: the default policies for high, medium and low count opening hours."""
+    from datetime import time
+
+    from servicedesk.models import OpeningHours
+
+    OpeningHours.objects.bulk_create(
+        OpeningHours(weekday=d, opens=time(8), closes=time(18, 30)) for d in range(5)
+    )
+    assert set(SlaPolicy.objects.filter(opening_hours_only=True).values_list("severity", flat=True)) == {
+        "high",
+        "medium",
+        "low",
+    }
+    incident = drive_to(Status.NEW, by=manager, severity="high", now=TUESDAY_2304)
+    assert incident.respond_by == TUESDAY_2304.replace(day=11, hour=12, minute=0)  # 4 h from 08:00
+    critical = drive_to(Status.NEW, by=manager, severity="critical", now=TUESDAY_2304)
+    assert critical.respond_by == TUESDAY_2304 + timedelta(minutes=30)
