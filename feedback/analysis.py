@@ -20,7 +20,7 @@ from functools import cache
 
 from vaderSentiment import vaderSentiment as vader
 
-from feedback.models import Theme
+from feedback.models import Response, Theme
 
 # VADER valences run from -4 (most negative) to +4.
 SPANISH_LEXICON = {
@@ -151,8 +151,9 @@ def clauses(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-# A mention counts as negative at or below this sentence score (the same line as a comment's).
-NEGATIVE_TO = -0.05
+def is_negative(score: float | None) -> bool:
+    """A clause or comment is negative at or below the one line ``Response.NEGATIVE_TO``."""
+    return score is not None and score <= Response.NEGATIVE_TO
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ class Mention:
 
     @property
     def is_negative(self) -> bool:
-        return self.sentiment is not None and self.sentiment <= NEGATIVE_TO
+        return is_negative(self.sentiment)
 
     @property
     def rank(self) -> float:

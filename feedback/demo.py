@@ -22,7 +22,7 @@ from feedback.forms import Answered
 from feedback.invitations import demo as invitation_demo
 from feedback.library import READY_MADE
 from feedback.models import Answer, Question, Response, Survey, ThemeMention
-from feedback.services import negative_reasons, survey_create_from_template, theme_mentions
+from feedback.services import mention_rows, negative_reasons, survey_create_from_template
 from servicedesk.models import Touchpoint
 
 DAYS = 90
@@ -176,13 +176,14 @@ def _scored(text: str) -> float | None:
     return analysis.sentiment(text)
 
 
-_matcher_cache: dict[str, set[int]] = {}
+_mentions_cache: dict[str, list[analysis.Mention]] = {}
 
 
-def _themes(matcher: analysis.ThemeMatcher, text: str) -> set[int]:
-    if text not in _matcher_cache:
-        _matcher_cache[text] = matcher.match(text)
-    return _matcher_cache[text]
+def _mentions(matcher: analysis.ThemeMatcher, text: str) -> list[analysis.Mention]:
+    """The demo's comments come from a short list: each is tagged once."""
+    if text not in _mentions_cache:
+        _mentions_cache[text] = matcher.mentions(text)
+    return _mentions_cache[text]
 
 
 def _generate(
@@ -198,7 +199,7 @@ def _generate(
     questions = {q.text: q for q in survey.questions.live()}
     by_kind = list(questions.values())
     matcher = analysis.ThemeMatcher.active()
-    _matcher_cache.clear()
+    _mentions_cache.clear()
     for start in range(0, count, BATCH):
         size = min(BATCH, count - start)
         with transaction.atomic():
@@ -220,7 +221,10 @@ def _generate(
                 [Answer(response=r, **fields) for r, answers, _t in rows for fields in answers],
                 batch_size=5000,
             )
-            ThemeMention.objects.bulk_create(theme_mentions(created, matcher), batch_size=5000)
+            ThemeMention.objects.bulk_create(
+                [row for a in created if a.text for row in mention_rows(a, _mentions(matcher, a.text))],
+                batch_size=5000,
+            )
             through = Response.themes.through
             through.objects.bulk_create(
                 [through(response_id=r.pk, theme_id=t) for r, _a, themes in rows for t in themes],
@@ -327,5 +331,5 @@ def _fake_response(survey, questions, channel, *, rng, now, places, profiles, ma
         is_negative=bool(reasons),
         negative_reasons=reasons,
     )
-    themes = set().union(*(_themes(matcher, t) for t in texts)) if texts else set()
+    themes = {mention.theme_id for text in texts for mention in _mentions(matcher, text)}
     return response, answers, themes

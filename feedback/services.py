@@ -41,10 +41,8 @@ class Where:
     need_profile_id: int | None = None
 
 
-def theme_mentions(answers: Iterable[Answer], matcher: analysis.ThemeMatcher | None) -> list[ThemeMention]:
-    """The themes each written answer mentions, one row per comment and theme (see ``ThemeMention``)."""
-    if matcher is None:
-        return []
+def mention_rows(answer: Answer, mentions: Iterable[analysis.Mention]) -> list[ThemeMention]:
+    """The rows that keep a stored answer's theme mentions (see ``ThemeMention``)."""
     return [
         ThemeMention(
             answer=answer,
@@ -55,9 +53,17 @@ def theme_mentions(answers: Iterable[Answer], matcher: analysis.ThemeMatcher | N
             sentiment=mention.sentiment,
             is_negative=mention.is_negative,
         )
+        for mention in mentions
+    ]
+
+
+def theme_mentions(answers: Iterable[Answer], matcher: analysis.ThemeMatcher) -> list[ThemeMention]:
+    """The themes each written answer mentions, one row per comment and theme."""
+    return [
+        row
         for answer in answers
         if answer.text
-        for mention in matcher.mentions(answer.text)
+        for row in mention_rows(answer, matcher.mentions(answer.text))
     ]
 
 
@@ -116,11 +122,11 @@ def response_submit(
     written = [a for a in answers if a.text]
     matcher = analysis.ThemeMatcher.active() if written else None  # most kiosk answers are taps only
     scores: dict[int, float | None] = {}
-    theme_ids: set[int] = set()
+    mentioned: dict[int, list[analysis.Mention]] = {}  # by question: matched once, stored below
     for answer in written:
         scores[answer.question.pk] = analysis.sentiment(answer.text)
         if matcher is not None:
-            theme_ids |= matcher.match(answer.text)
+            mentioned[answer.question.pk] = matcher.mentions(answer.text)
     text_scores = [s for s in scores.values() if s is not None]
     sentiment = min(text_scores) if text_scores else None
     reasons = negative_reasons(survey=survey, answers=answers, sentiment=sentiment)
@@ -157,9 +163,10 @@ def response_submit(
         )
         for a in answers
     )
-    if theme_ids:
-        response.themes.add(*theme_ids)
-        ThemeMention.objects.bulk_create(theme_mentions(created, matcher))
+    rows = [row for a in created for row in mention_rows(a, mentioned.get(a.question_id, []))]
+    if rows:
+        ThemeMention.objects.bulk_create(rows)
+        response.themes.add(*{row.theme_id for row in rows})
 
     response_id, is_negative = response.pk, response.is_negative
     send_on_commit(
@@ -407,17 +414,14 @@ def answer_theme_set(*, answer: Answer, theme: Theme, present: bool, by: User | 
     mention = ThemeMention.objects.select_for_update().filter(answer=answer, theme=theme).first()
     if mention is not None and mention.removed != present:
         return False  # already so
-    if mention is None and not present:  # kept, so re-tagging by keywords does not add it back
-        mention = ThemeMention(answer=answer, response_id=answer.response_id, theme=theme)
-    if mention is None:
-        score = answer.sentiment
+    if mention is None:  # kept even when removed, so re-tagging by keywords does not add it back
         mention = ThemeMention(
             answer=answer,
             response_id=answer.response_id,
             theme=theme,
             end=len(answer.text),
-            sentiment=score,
-            is_negative=score is not None and score <= analysis.NEGATIVE_TO,
+            sentiment=answer.sentiment,
+            is_negative=analysis.is_negative(answer.sentiment),
         )
     mention.removed = not present
     mention.source = ThemeMention.Source.MANAGER

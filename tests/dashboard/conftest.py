@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from dashboard.summaries import feedback_days_refresh
-from feedback.analysis import NEGATIVE_TO, sentiment
+from feedback.analysis import is_negative, sentiment
 from feedback.models import ThemeMention
 from servicedesk import metrics
 from servicedesk.metrics import Filters, Metric, Period, Unit
@@ -81,7 +81,7 @@ class FeedbackMaker:
                         theme=theme,
                         end=len(comment),
                         sentiment=score,
-                        is_negative=score is not None and score <= NEGATIVE_TO,
+                        is_negative=is_negative(score),
                     )
                     for theme in themes
                 )

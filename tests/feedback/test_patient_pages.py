@@ -9,12 +9,9 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from feedback.models import Response
 from recovery import services
-from recovery.models import Incident
-from tests.factories import ResponseFactory
 from tests.feedback.test_kiosk import _post
-from tests.recovery.conftest import drive_to
+from tests.recovery.conftest import resolved_for_patient
 
 pytestmark = pytest.mark.django_db
 
@@ -50,17 +47,7 @@ def test_an_unanswered_question_is_named_in_the_summary_without_gluing_it_to_the
 
 @pytest.fixture
 def spanish_patient_incident(manager):
-    response = ResponseFactory(language="es", channel=Response.Channel.KIOSK)
-    incident = drive_to(
-        Incident.Status.RESOLVED,
-        by=manager,
-        patient_consented=True,
-        patient_name="Ana",
-        patient_email="ana@example.org",
-    )
-    Incident.objects.filter(pk=incident.pk).update(source_response=response)
-    incident.refresh_from_db()
-    return incident
+    return resolved_for_patient(by=manager, language="es", patient_email="ana@example.org")
 
 
 def test_a_spanish_patient_is_asked_in_spanish_by_email_and_on_the_page(
@@ -84,16 +71,7 @@ def test_a_spanish_patient_is_asked_in_spanish_by_email_and_on_the_page(
 
 
 def test_a_spanish_patient_without_email_gets_the_text_message_in_spanish(manager, sms_outbox):
-    response = ResponseFactory(language="es")
-    incident = drive_to(
-        Incident.Status.RESOLVED,
-        by=manager,
-        patient_consented=True,
-        patient_name="Ana",
-        patient_phone="07700900123",
-    )
-    Incident.objects.filter(pk=incident.pk).update(source_response=response)
-    incident.refresh_from_db()
+    incident = resolved_for_patient(by=manager, language="es", patient_phone="07700900123")
     services.loop_link_send(incident=incident, by=manager, now=timezone.now())
     assert "¿Lo hemos solucionado?" in sms_outbox[-1].body
 

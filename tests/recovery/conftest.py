@@ -56,3 +56,14 @@ def eager_tasks():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = False
+
+
+def resolved_for_patient(*, by, language: str, **contact: str) -> Incident:
+    """A resolved incident opened from a patient's feedback in ``language``, with their consent to be
+    contacted and ``contact`` (patient_email or patient_phone): ready for "Did we put it right?"."""
+    from tests.factories import ResponseFactory
+
+    incident = drive_to(Status.RESOLVED, by=by, patient_consented=True, patient_name="Ana", **contact)
+    Incident.objects.filter(pk=incident.pk).update(source_response=ResponseFactory(language=language))
+    incident.refresh_from_db()
+    return incident

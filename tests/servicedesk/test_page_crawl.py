@@ -104,29 +104,20 @@ def test_the_crawl_catches_each_kind_of_developer_text_it_was_written_for(text):
 
 
 def _patient_pages(manager) -> list[tuple[str, str]]:
-    """(path, language) of every page a patient can meet, on the demo practice: the kiosk and QR
-    survey and their thank-you, an invitation and its opt-out, the "Did we put it right?" page and
-    its thank-you, and the neutral pages for links that no longer work."""
+    """(path, language) of the patient pages a link leads to, on the demo practice: the kiosk and
+    QR survey, an invitation and its opt-out, and the neutral pages for links that no longer work.
+    The "Did we put it right?" link is in the mail it sends; the thank-you pages, reached by
+    answering, are checked in tests/feedback/test_patient_pages.py."""
     from django.utils import timezone
 
     from feedback.models import Invitation, Survey
     from recovery import services
-    from recovery.models import Incident
-    from tests.factories import ResponseFactory
-    from tests.recovery.conftest import drive_to
+    from tests.recovery.conftest import resolved_for_patient
 
     kiosk = next(s for s in Survey.objects.for_patients().filter(is_active=True) if s.offers("es"))
     invitation = next(i for i in Invitation.objects.open(timezone.now()) if i.survey.offers("es"))
-    incident = drive_to(
-        Incident.Status.RESOLVED,
-        by=manager,
-        patient_consented=True,
-        patient_name="Ana",
-        patient_email="a@example.org",
-    )
     # A patient who wrote in Spanish: the loop page (its link is in the mail) speaks Spanish.
-    Incident.objects.filter(pk=incident.pk).update(source_response=ResponseFactory(language="es"))
-    incident.refresh_from_db()
+    incident = resolved_for_patient(by=manager, language="es", patient_email="a@example.org")
     services.loop_link_send(incident=incident, by=manager, now=timezone.now())
     pages = []
     for language in ("en", "es"):
