@@ -92,24 +92,23 @@ def main(argv: list[str] | None = None) -> int:
     mentions, negative = evaluate(args.file)
     with args.file.open(encoding="utf-8") as handle:
         total = sum(1 for _row in csv.DictReader(handle))
-    print(f"{total} labelled comments ({args.file.name})")
-    print(f"{'theme':<26}{'mention P':>10}{'mention R':>10}{'negative P':>11}{'negative R':>11}")
+    # A title line, then "  label  value" lines: the form `make bench` collects into its table.
+    print(f"Themes on {total} labelled comments ({args.file.name}): precision / recall")
     for name in mentions:
         m, n = mentions[name], negative[name]
         print(
-            f"{name:<26}{_pct(m.precision):>10}{_pct(m.recall):>10}{_pct(n.precision):>11}{_pct(n.recall):>11}"
+            f"  {name:<24}  mentions {_pct(m.precision)} / {_pct(m.recall)}, "
+            f"negative {_pct(n.precision)} / {_pct(n.recall)}"
         )
         if args.show_misses:
             for comment in (m.wrong + n.wrong)[:8]:
-                print("    " + comment)
+                print("      " + comment)
     everything = Scores(
         sum(s.true_pos for s in negative.values()),
         sum(s.false_pos for s in negative.values()),
         sum(s.false_neg for s in negative.values()),
     )
-    print(
-        f"{'all negative mentions':<26}{'':>20}{_pct(everything.precision):>11}{_pct(everything.recall):>11}"
-    )
+    print(f"  {'all negative mentions':<24}  {_pct(everything.precision)} / {_pct(everything.recall)}")
     return 0
 
 
