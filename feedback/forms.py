@@ -168,8 +168,21 @@ class SurveyResponseForm(forms.Form):
         if not survey.asks_for_contact:
             for name in ("consent_to_contact", "contact_name", "contact_phone", "contact_email"):
                 del self.fields[name]
+        else:  # the hint under the box says what ticking it means, so the box points at it
+            consent = self.fields["consent_to_contact"]
+            consent.widget.attrs["aria-describedby"] = f"{self['consent_to_contact'].auto_id}-hint"
         if not self.is_bound:
             self.fields["started"].initial = started_stamp()
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        # Each option of a question that failed says so itself: a screen reader landing on a
+        # radio from the error summary hears "invalid" there, not only on the group's text.
+        for name in self.errors:
+            if name in self.by_name and isinstance(
+                self.fields[name].widget, forms.RadioSelect | forms.CheckboxSelectMultiple
+            ):
+                self.fields[name].widget.attrs["aria-invalid"] = "true"
 
     # --- what the template needs -------------------------------------------------------------
 

@@ -1,5 +1,7 @@
 """The patient sees the limit of their name and phone before typing, and longer text is refused."""
 
+import re
+
 import pytest
 
 from feedback.models import Response
@@ -25,3 +27,22 @@ def test_a_name_over_the_limit_is_refused_with_its_length_not_cut(client, kiosk_
     assert "120 characters (it has 134)" in page
     assert 'aria-describedby="id_contact_name-limit id_contact_name-error"' in page
     assert not Response.objects.exists()
+
+
+def test_the_consent_box_is_described_by_the_hint_that_says_what_ticking_it_means(client, kiosk_survey):
+    page = client.get("/k/kiosk/").content.decode()
+    box = re.search(r'<input type="checkbox" name="consent_to_contact"[^>]*>', page).group(0)
+    assert 'aria-describedby="id_consent_to_contact-hint"' in box
+    assert '<p class="form-text" id="id_consent_to_contact-hint">We only keep your name' in page
+
+
+def test_every_option_of_an_unanswered_required_question_is_marked_invalid_and_no_other(client, kiosk_survey):
+    fields = fields_for(kiosk_survey)
+    response = client.post("/k/kiosk/", {fields["Why?"]: "Kind staff", "lang": "en"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    fft_options = re.findall(rf'<input type="radio" name="{fields["Overall?"]}"[^>]*>', page)
+    assert len(fft_options) == 6
+    assert all('aria-invalid="true"' in option for option in fft_options)
+    assert not re.search(r"<textarea[^>]*aria-invalid", page)  # the answered question is not marked
+    assert "aria-invalid" not in client.get("/k/kiosk/").content.decode()
