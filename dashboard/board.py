@@ -109,6 +109,13 @@ def attention(scope: Scope) -> list[AttentionList]:
     return [listing for listing in lists if listing is not None]
 
 
+def actions_taken(scope: Scope) -> list[AttentionList]:
+    """What the practice did in the period, one list per pillar that did something (a failed or
+    empty one is left out)."""
+    lists = (_contributed(item.key, partial(item.items, scope), None) for item in panels.actions)
+    return [listing for listing in lists if listing is not None and listing.total]
+
+
 def panel_views(
     scope: Scope, figures: dict[str, list[Figure]], compared: dict[str, list[ComparisonRow]]
 ) -> list[PanelView]:

@@ -13,7 +13,14 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dashboard.board import attention, comparison_rows, panel_figures, panel_views, pillar_sections
+from dashboard.board import (
+    actions_taken,
+    attention,
+    comparison_rows,
+    panel_figures,
+    panel_views,
+    pillar_sections,
+)
 from dashboard.charts import Bar, bar_chart
 from dashboard.feedback import (
     FeedbackCounts,
@@ -159,8 +166,8 @@ REPORT_MONTHS = 6  # months of FFT counts and trend on the report
 
 def monthly_report(scope: Scope) -> dict:
     """The printable two-page brief for a practice meeting: the month in sentences, two charts,
-    goals, the FFT's six categories over six months, what unhappy patients talk about, and each
-    pillar's figures."""
+    goals, the FFT's six categories over six months, what unhappy patients talk about, the actions
+    taken, and each pillar's figures."""
     first_month = scope.first_day
     for _month in range(REPORT_MONTHS - 1):
         first_month = (first_month - timedelta(days=1)).replace(day=1)
@@ -178,6 +185,7 @@ def monthly_report(scope: Scope) -> dict:
         "themes": negative_themes(scope, limit=3, examples=1),
         "panels": views,
         "attention": attention(scope),
+        "actions": actions_taken(scope),
         "small_number": small_number(),
     }
 

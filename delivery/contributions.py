@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from delivery.metrics import completion_pct, runs_due
-from delivery.models import ChecklistItem, ChecklistRun, Dimension, Protocol
+from delivery.models import ChecklistItem, ChecklistRun, Dimension, Protocol, ProtocolVersion
 from servicedesk import panels
 from servicedesk.clock import local_midnight, local_today
 from servicedesk.metrics import Period, Unit
@@ -162,6 +162,33 @@ def my_checklists(user: User, now: datetime) -> dict[str, object]:
     }
 
 
+def actions_protocols_revised(scope: Scope, *, limit: int = 4) -> AttentionList:
+    """Procedures given a new version in the period (first versions are writing, not changing),
+    newest first, each with what changed. Protocols are the practice's, so a place filter keeps
+    those of its touchpoint and the practice-wide ones."""
+    period = scope.period
+    revised = ProtocolVersion.objects.filter(
+        created_at__gte=period.start, created_at__lt=period.end, number__gt=1
+    ).select_related("protocol")
+    if scope.touchpoint is not None:
+        revised = revised.filter(Q(protocol__touchpoint=scope.touchpoint) | Q(protocol__touchpoint=None))
+    return attention_list(
+        revised.order_by("-created_at", "-pk"),
+        lambda version: AttentionItem(
+            label=str(
+                _("%(title)s, version %(number)s")
+                % {"title": version.protocol.title, "number": version.number}
+            ),
+            detail=version.change_note or str(_("No note of what changed.")),
+            url=page_url("delivery:protocol_version", version.protocol_id, version.number),
+        ),
+        key="protocols_revised",
+        title=str(_("Procedures revised")),
+        url=page_url("delivery:protocol_list"),
+        limit=limit,
+    )
+
+
 def register_all() -> None:
     panel = panels.Panel(
         key="delivery",
@@ -177,5 +204,10 @@ def register_all() -> None:
         (70, "protocol_reviews", attention_protocols),
     ]:
         panels.attention.register(key, panels.Attention(key=key, items=items), order=order)
+    panels.actions.register(
+        "protocols_revised",
+        panels.Attention(key="protocols_revised", items=actions_protocols_revised),
+        order=20,
+    )
     work = panels.WorkList(key="checklists", template="delivery/_my_work.html", context=my_checklists)
     panels.my_work.register(work.key, work, order=10)  # first: today's checklists

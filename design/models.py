@@ -11,6 +11,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
@@ -397,6 +398,20 @@ class GoalChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.goal} {self.kind} v{self.version}"
+
+    @staticmethod
+    def field_label(name: str) -> str:
+        """A goal field's name as managers read it ("target"), for the change log."""
+        try:
+            return str(ServiceGoal._meta.get_field(name).verbose_name)
+        except FieldDoesNotExist:
+            return name
+
+    def described(self) -> str:
+        """What changed, in one line: "target: 80 → 85; due: …"."""
+        return "; ".join(
+            f"{self.field_label(field)}: {old} → {new}" for field, (old, new) in self.changes.items()
+        )
 
 
 class GoalMeasurement(models.Model):

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
@@ -255,6 +256,31 @@ def attention_drills(scope: Scope, *, limit: int = 5) -> AttentionList:
     )
 
 
+def actions_incidents_put_right(scope: Scope, *, limit: int = 4) -> AttentionList:
+    """Incidents resolved in the period at the dashboard's place, the most serious first, each with
+    what was done about it (its resolution summary)."""
+    period = scope.period
+    resolved = (
+        Incident.objects.filter(resolved_at__gte=period.start, resolved_at__lt=period.end, **scope.at_place())
+        .with_severity_rank()
+        .order_by("-severity_rank", "-resolved_at", "pk")
+    )
+    return attention_list(
+        resolved,
+        lambda incident: AttentionItem(
+            label=f"{incident.reference} {incident.title}",
+            detail=Truncator(incident.resolution_summary).chars(160)
+            or str(_("No summary of what was done.")),
+            url=page_url("recovery:incident_detail", incident.reference),
+            is_critical=incident.severity == "critical",
+        ),
+        key="incidents_put_right",
+        title=str(_("Incidents put right")),
+        url=incidents_url(scope, status="resolved"),
+        limit=limit,
+    )
+
+
 def my_incidents(user: User, now: datetime) -> dict[str, object]:
     """The open incidents assigned to this person, and their actions due by today."""
     return {
@@ -309,5 +335,10 @@ def register_all() -> None:
         (60, "overdue_drills", attention_drills),
     ]:
         panels.attention.register(key, panels.Attention(key=key, items=items), order=order)
+    panels.actions.register(
+        "incidents_put_right",
+        panels.Attention(key="incidents_put_right", items=actions_incidents_put_right),
+        order=10,
+    )
     work = panels.WorkList(key="incidents", template="recovery/_my_work.html", context=my_incidents)
     panels.my_work.register(work.key, work, order=30)  # after delivery's checklists and design's goals

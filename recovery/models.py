@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, F, Q, When
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -129,6 +129,14 @@ class EscalationStep(TimeStamped):
 
 
 class IncidentQuerySet(models.QuerySet):
+    def with_severity_rank(self) -> IncidentQuerySet:
+        """``severity_rank``: 4 for critical down to 1 for low, to sort the most serious first."""
+        rank = Case(
+            *(When(severity=value, then=Value(rank)) for value, rank in SEVERITY_RANK.items()),
+            output_field=models.IntegerField(),
+        )
+        return self.annotate(severity_rank=rank)
+
     def open(self) -> IncidentQuerySet:
         return self.filter(status__in=Incident.OPEN_STATUSES)
 

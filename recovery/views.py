@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
+from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
@@ -23,7 +23,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from recovery import forms as rforms
 from recovery import services
 from recovery.models import (
-    SEVERITY_RANK,
     Drill,
     EscalationStep,
     FollowUp,
@@ -51,16 +50,9 @@ def get_incident_for_user(user: User, reference: str) -> Incident:
 # --- Incidents ---------------------------------------------------------------------------------------
 
 
-def _severity_rank() -> Case:
-    return Case(
-        *(When(severity=value, then=Value(rank)) for value, rank in SEVERITY_RANK.items()),
-        output_field=IntegerField(),
-    )
-
-
 def filter_incidents(form: rforms.IncidentFilterForm, *, user: User, now) -> tuple[object, str]:
     data = form.cleaned_data if form.is_valid() else {}
-    qs = Incident.objects.for_list().annotate(severity_rank=_severity_rank())
+    qs = Incident.objects.for_list().with_severity_rank()
     status = data.get("status") or ""
     if status == "":
         qs = qs.open()

@@ -353,5 +353,8 @@ class WorkList:
 panels: Registry[Panel] = Registry("dashboard figure panels")
 comparisons: Registry[Comparison] = Registry("dashboard comparisons")
 attention: Registry[Attention] = Registry("dashboard attention lists")
+# What the practice did in a period (incidents put right, procedures revised, goals changed): the
+# monthly report's "Actions taken", each list contributed by the pillar that owns what it lists.
+actions: Registry[Attention] = Registry("actions taken in a period")
 sections: Registry[Section] = Registry("dashboard sections")
 my_work: Registry[WorkList] = Registry("My work lists")

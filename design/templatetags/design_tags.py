@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from django import template
-from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext as _
 
-from design.models import GoalStatus, ServiceGoal
+from design.models import GoalChange, GoalStatus
 from servicedesk.metrics import Unit
 from servicedesk.templatetags.dashboard_tags import figure
 
@@ -49,7 +48,4 @@ def status_label(status: str | None) -> str:
 @register.filter
 def goal_field_label(name: str) -> str:
     """A goal field's name as managers read it, for the change log."""
-    try:
-        return str(ServiceGoal._meta.get_field(name).verbose_name)
-    except FieldDoesNotExist:
-        return name
+    return GoalChange.field_label(name)
