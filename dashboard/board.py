@@ -109,10 +109,10 @@ def attention(scope: Scope) -> list[AttentionList]:
     return [listing for listing in lists if listing is not None]
 
 
-def actions_taken(scope: Scope) -> list[AttentionList]:
-    """What the practice did in the period, one list per pillar that did something (a failed or
-    empty one is left out)."""
-    lists = (_contributed(item.key, partial(item.items, scope), None) for item in panels.actions)
+def actions_taken(scope: Scope, *, limit: int = 3) -> list[AttentionList]:
+    """What the practice did in the period, the first ``limit`` of each pillar's list, one list per
+    pillar that did something (a failed or empty one is left out)."""
+    lists = (_contributed(item.key, partial(item.items, scope, limit=limit), None) for item in panels.actions)
     return [listing for listing in lists if listing is not None and listing.total]
 
 

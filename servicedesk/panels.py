@@ -316,7 +316,7 @@ class Comparison:
 @dataclass(frozen=True)
 class Attention:
     key: str
-    items: Callable[[Scope], AttentionList]
+    items: Callable[..., AttentionList]  # items(scope, limit=…): the first few and the total
 
 
 def no_rows(value: Any) -> list[list[object]]:
