@@ -58,6 +58,7 @@ KINDS: dict[str, Kind] = {
     "servicedesk.touchpoint": Kind("Touchpoints", "touchpoint"),
     "servicedesk.openinghours": Kind("Opening hours", "opening hours"),
     "servicedesk.closedday": Kind("Closed days", "closed day"),
+    "servicedesk.practiceidentity": Kind("Logo and colour", "practice's logo and colour"),
     "design.servicegoal": Kind("Service goals", "service goal"),
     "delivery.checklisttemplate": Kind("Checklists", "checklist"),
     "delivery.checklistitem": Kind("Checklist items", "checklist item"),

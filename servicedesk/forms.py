@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from servicedesk import identity
 from servicedesk.models import ClosedDay, Location, OpeningHours, Touchpoint, User
 from servicedesk.roles import Role
 from servicedesk.services import password_link_send
@@ -237,3 +238,44 @@ class PasswordLinkRequestForm(PasswordResetForm):
         for user in self.get_users(self.cleaned_data["email"]):
             with transaction.atomic():
                 password_link_send(user=user, reason="password_reset", now=timezone.now())
+
+
+class PracticeIdentityForm(forms.Form):
+    """The practice's logo and accent colour; the colour is refused when it would be hard to read."""
+
+    logo = forms.FileField(
+        label=_("Logo"),
+        required=False,
+        help_text=_(
+            "A PNG, JPEG, WebP or GIF up to 2 MB. We keep a copy at most 600 by 200 pixels, "
+            "without its metadata."
+        ),
+        widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg,image/webp,image/gif"}),
+    )
+    remove_logo = forms.BooleanField(label=_("Remove the logo"), required=False)
+    accent = forms.CharField(
+        label=_("Accent colour"),
+        required=False,
+        help_text=_(
+            "Used for the header of the patient pages, buttons, posters and the report. White text on it "
+            "must be easy to read."
+        ),
+        widget=forms.TextInput(attrs={"type": "color"}),
+    )
+    standard_accent = forms.BooleanField(label=_("Use the standard blue"), required=False)
+
+    def clean_logo(self) -> identity.PreparedLogo | None:
+        upload = self.cleaned_data.get("logo")
+        return identity.prepare_logo(upload) if upload else None
+
+    def clean_accent(self) -> str:
+        value = self.cleaned_data.get("accent", "")
+        colour = identity.check_accent(value) if value else ""
+        return "" if colour == identity.STANDARD_ACCENT else colour
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("standard_accent"):
+            self.errors.pop("accent", None)
+            cleaned["accent"] = ""
+        return cleaned

@@ -203,6 +203,41 @@ class ClosedDay(models.Model):
         return f"{self.date:%a %d %b %Y}: {self.reason}"
 
 
+class PracticeIdentity(models.Model):
+    """The practice's logo and accent colour, on what patients see and what is pinned up
+    (``servicedesk.identity``). One row; the logo is the PNG we made from the upload."""
+
+    SINGLETON = 1
+
+    accent = models.CharField(
+        _("accent colour"), max_length=7, blank=True, help_text=_("#rrggbb; empty for the standard blue.")
+    )
+    logo = models.BinaryField(_("logo"), blank=True, default=b"", editable=False)
+    logo_digest = models.CharField(max_length=16, blank=True, editable=False)
+    logo_width = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    logo_height = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey("User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("practice identity")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(pk=1),
+                name="practiceidentity_single_row",
+                violation_error_message=_("The practice has one logo and colour: change them, not add more."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(accent="") | models.Q(accent__regex=r"^#[0-9a-f]{6}$"),
+                name="practiceidentity_accent_hex",
+                violation_error_message=_("Give the colour as # and six hexadecimal digits, like #0b3d91."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "practice identity"
+
+
 # --- The outbox: every email and SMS, sent once -------------------------------------------------
 
 

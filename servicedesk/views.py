@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import CreateView, FormView, ListView, UpdateView
 
-from servicedesk import outbox, registry, services
+from servicedesk import identity, outbox, registry, services
 from servicedesk.access import (
     Confirmation,
     ManagerRequiredMixin,
@@ -31,6 +31,7 @@ from servicedesk.forms import (
     ClosedDayForm,
     LocationForm,
     OpeningHoursFormSet,
+    PracticeIdentityForm,
     StaffMemberForm,
     TouchpointForm,
 )
@@ -147,6 +148,54 @@ def opening_hours(request: HttpRequest) -> HttpResponse:
     services.opening_hours_set(days=days, by=request.user)  # the forms checked what it refuses
     messages.success(request, _("Saved the opening hours."))
     return redirect("opening_hours")
+
+
+@manager_required
+def practice_identity(request: HttpRequest) -> HttpResponse:
+    """The practice's logo and accent colour, shown to patients and on what is printed."""
+    current = identity.current()
+    status = 200
+    if request.method == "POST":
+        form = PracticeIdentityForm(request.POST, request.FILES)
+        if form.is_valid():
+            identity.identity_save(
+                accent=form.cleaned_data["accent"],
+                logo=form.cleaned_data["logo"],
+                remove_logo=form.cleaned_data["remove_logo"],
+                by=request.user,
+            )
+            messages.success(request, _("Saved the practice's logo and colour."))
+            return redirect("practice_identity")
+        status = 400
+    else:
+        form = PracticeIdentityForm(initial={"accent": current.colour})
+    context = {"form": form, "identity": current, "standard_accent": identity.STANDARD_ACCENT}
+    return render(request, "servicedesk/practice_identity.html", context, status=status)
+
+
+_A_YEAR = "public, max-age=31536000, immutable"
+
+
+@login_not_required
+@require_GET
+def practice_logo(request: HttpRequest, digest: str) -> HttpResponse:
+    """The logo, public (patients see it); its URL names its content, so it is kept for a year."""
+    png = identity.logo_png(digest)
+    if png is None:
+        return HttpResponse(status=404)
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = _A_YEAR
+    return response
+
+
+@login_not_required
+@require_GET
+def practice_theme(request: HttpRequest, version: str) -> HttpResponse:
+    """The accent colour's stylesheet. An old version's URL gets today's colours, briefly cached."""
+    current = identity.current()
+    response = HttpResponse(identity.theme_css(current), content_type="text/css; charset=utf-8")
+    response["Cache-Control"] = _A_YEAR if version == current.version else "public, max-age=60"
+    return response
 
 
 @require_POST

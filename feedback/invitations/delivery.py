@@ -41,6 +41,7 @@ from feedback.invitations.sending import (
     reminder_due,
 )
 from feedback.models import Invitation, InvitationMessage, InvitationRules
+from servicedesk import identity
 from servicedesk.models import OutboxMessage
 from servicedesk.outbox import message_key, outbox_deliver, outbox_email, outbox_sms, outbox_withdraw
 from servicedesk.queue import publish, task
@@ -75,8 +76,17 @@ def message_render(*, message: InvitationMessage) -> Rendered:
     """The message in the invitation's language: practice name, link, opt-out link, nothing clinical."""
     invitation = message.invitation
     language = invitation.language if invitation.language in ("en", "es") else "en"
+    look = identity.current()
     context = {
         "practice": settings.PRACTICE_NAME,
+        "accent": look.colour,
+        "logo": {
+            "src": settings.SITE_URL + look.logo_url,
+            "width": look.logo_width,
+            "height": look.logo_height,
+        }
+        if look.has_logo
+        else None,
         "first_name": invitation.first_name,
         "link": settings.SITE_URL + invitation.get_absolute_url(),
         "opt_out_link": settings.SITE_URL + invitation.get_absolute_url() + "opt-out/",

@@ -15,6 +15,7 @@ from feedback import invitations
 from feedback.invitations import Outcome
 from feedback.models import Invitation, InvitationMessage
 from feedback.tasks import invitations_sweep, send_invitation_message
+from servicedesk import identity
 from servicedesk.models import OutboxMessage
 from servicedesk.outbox import outbox_send_again, outbox_sweep
 from tests.invitations.conftest import refresh
@@ -411,3 +412,18 @@ def test_a_new_reminder_interval_moves_a_queued_reminder_from_the_first_messages
     invitations.invitation_rules_update(fields={"reminder_after_days": 5}, by=manager, now=timezone.now())
     reminder.refresh_from_db()
     assert reminder.due_at == sent_at + timedelta(days=5)
+
+
+def test_the_html_email_wears_the_practices_colour_and_logo(
+    invite, eager_tasks, mailoutbox, settings, manager
+):
+    logo = identity.PreparedLogo(png=b"\x89PNG fake", width=300, height=100)
+    identity.identity_save(accent="#6a1b9a", logo=logo, remove_logo=False, by=manager)
+    invite()
+    invitations_sweep()
+    html = mailoutbox[0].alternatives[0][0]
+    look = identity.current()
+    src = settings.SITE_URL + look.logo_url
+    assert f'<img src="{src}" alt="{settings.PRACTICE_NAME}" width="144" height="48"' in html
+    assert "background:#6a1b9a;color:#ffffff" in html  # the button
+    assert "#0b5ed7" not in html

@@ -40,6 +40,9 @@ ACCESS = {
     "staff_member_send_password_link": MANAGER,
     "location_list": MANAGER,
     "opening_hours": MANAGER,
+    "practice_identity": MANAGER,
+    "practice_logo": PUBLIC,  # shown on the patient pages and in invitation emails
+    "practice_theme": PUBLIC,  # the accent colour's stylesheet, on the patient pages
     "outbox_failed": MANAGER,
     "outbox_send_again": MANAGER,
     "closed_day_add": MANAGER,
