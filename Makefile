@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint import-graph format check bench faults load lock clean
+.PHONY: install run test lint import-graph format check bench faults load lighthouse lock clean
 
 # Reinstalls only when the dependency files change, so every target can depend on it.
 $(STAMP): pyproject.toml constraints.txt
@@ -57,6 +57,11 @@ bench: install
 ## 20 users on gunicorn + PostgreSQL + Redis: throughput and p50/p95/p99 per endpoint (needs DATABASE_URL=postgres://...).
 load: install
 	$(BIN)/python -m tests.load.bench_http $(LOAD_ARGS)
+
+## Lighthouse 12 (mobile) on the dashboard, incident list and kiosk in production mode (needs DATABASE_URL=postgres://...).
+lighthouse: install
+	test -d tools/lighthouse/node_modules || npm ci --prefix tools/lighthouse --no-audit --no-fund
+	$(BIN)/python -m tests.load.lighthouse $(LIGHTHOUSE_ARGS)
 
 ## Fault scripts: PostgreSQL away, Redis killed mid-burst, a worker killed mid-send, a mail server refusing
 ## one recipient, a worker killed mid-batch of outbox emails (needs DATABASE_URL=postgres://...).
