@@ -187,6 +187,20 @@ def add_arguments(parser) -> None:
         metavar="N",
         help="Also add N extra incidents (mostly closed) with bulk_create, for benchmarks.",
     )
+    parser.add_argument(
+        "--incident-days",
+        type=int,
+        default=90,
+        metavar="D",
+        help="Spread those incidents over the last D days (1825: a five-year practice's history).",
+    )
+    parser.add_argument(
+        "--incidents-open",
+        type=float,
+        default=0.15,
+        metavar="SHARE",
+        help="The share of those incidents still open, logged in the last ten hours (default 0.15).",
+    )
 
 
 def seed(*, options: dict, out: Callable[[str], None]) -> None:
@@ -198,7 +212,13 @@ def seed(*, options: dict, out: Callable[[str], None]) -> None:
     made = _seed_incidents(team=team, now=now) if team else 0
     out(f"Recovery: 4 SLA policies, {plans} recovery plans, {made} new demo incidents.")
     if options.get("incidents"):
-        added = bulk_incidents(options["incidents"], now=now, open_share=0.15, due=0)
+        added = bulk_incidents(
+            options["incidents"],
+            now=now,
+            open_share=options.get("incidents_open", 0.15),
+            due=0,
+            days=options.get("incident_days", 90),
+        )
         out(f"Recovery: {added} extra incidents for benchmarks (bulk).")
 
 
@@ -392,7 +412,7 @@ def _ask_and_answer(incident: Incident, *, by: User, at: datetime, now: datetime
         )
 
 
-def bulk_incidents(count: int, *, now: datetime, open_share: float, due: int) -> int:
+def bulk_incidents(count: int, *, now: datetime, open_share: float, due: int, days: int = 90) -> int:
     """Top the database up to ``count`` volume incidents, fast (no per-row services, no timelines
     beyond the opening row). ``due`` of the open ones are past their respond-by with level 1 due."""
     existing = Incident.objects.filter(title__startswith=VOLUME_TITLE).count()
@@ -410,7 +430,7 @@ def bulk_incidents(count: int, *, now: datetime, open_share: float, due: int) ->
             touchpoint_id, location_id = touchpoints[k % len(touchpoints)]
             is_open = k < open_count
             is_due = k < due
-            created = now - timedelta(hours=rng.randint(1, 24 * 90))
+            created = now - timedelta(hours=rng.randint(1, 24 * days))
             if is_due:
                 created = now - timedelta(hours=30)  # respond-by 6 h ago: level 1 due, level 2 not yet
             elif is_open:
@@ -449,7 +469,7 @@ def bulk_incidents(count: int, *, now: datetime, open_share: float, due: int) ->
             batch_size=5000,
         )
         # created_at is set on insert; put it back to when each incident was logged.
-        Incident.objects.filter(pk__gte=created_rows[0].pk, title__startswith=VOLUME_TITLE).update(
-            created_at=F("respond_by") - timedelta(days=1)
-        )
+        added = Incident.objects.filter(pk__gte=created_rows[0].pk, title__startswith=VOLUME_TITLE)
+        added.update(created_at=F("respond_by") - timedelta(days=1))
+        added.fill_similar_before()
     return to_add

@@ -11,7 +11,18 @@ import statistics
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db import connections
+from django.db.models import (
+    Aggregate,
+    Count,
+    DurationField,
+    Expression,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Q,
+    QuerySet,
+)
 
 from feedback.models import Response, Survey
 from recovery.models import Incident
@@ -51,6 +62,24 @@ def median_hours(durations: list[timedelta]) -> float | None:
     return statistics.median(d.total_seconds() for d in durations) / 3600
 
 
+class _MedianSeconds(Aggregate):
+    """PostgreSQL's continuous median of an interval, in seconds: the same value as ``median_hours``
+    (the mean of the middle two when their number is even), without fetching the rows."""
+
+    template = "PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM %(expressions)s))"
+    output_field = FloatField()
+
+
+def median_hours_of(incidents: QuerySet[Incident], duration: Expression) -> float | None:
+    """The median of ``duration`` over ``incidents``, in hours: computed by PostgreSQL; on SQLite
+    (the embedded demo, which has no percentile function) over the fetched durations."""
+    if connections[incidents.db].vendor == "postgresql":
+        seconds = incidents.aggregate(median=_MedianSeconds(duration))["median"]
+        return None if seconds is None else seconds / 3600
+    durations = incidents.annotate(duration=ExpressionWrapper(duration, output_field=DurationField()))
+    return median_hours(list(durations.values_list("duration", flat=True)))
+
+
 def within_sla_pct(*, within: int, resolved: int) -> Number | None:
     """Incidents resolved by their resolve-by time ÷ incidents resolved, as a %."""
     return share_pct(within, resolved)
@@ -58,22 +87,16 @@ def within_sla_pct(*, within: int, resolved: int) -> Number | None:
 
 def median_hours_to_first_response(*, period: Period, filters: Filters) -> float | None:
     """Incidents acknowledged in the period: logging → acknowledgement."""
-    rows = (
-        _incidents(filters)
-        .filter(acknowledged_at__gte=period.start, acknowledged_at__lt=period.end)
-        .values_list("created_at", "acknowledged_at")
+    acknowledged = _incidents(filters).filter(
+        acknowledged_at__gte=period.start, acknowledged_at__lt=period.end
     )
-    return median_hours([acknowledged - created for created, acknowledged in rows])
+    return median_hours_of(acknowledged, F("acknowledged_at") - F("created_at"))
 
 
 def median_hours_to_resolve(*, period: Period, filters: Filters) -> float | None:
     """Incidents resolved in the period: logging → resolution, less time waiting on the patient."""
-    rows = (
-        _incidents(filters)
-        .filter(resolved_at__gte=period.start, resolved_at__lt=period.end)
-        .values_list("created_at", "resolved_at", "paused_for")
-    )
-    return median_hours([resolved - created - paused for created, resolved, paused in rows])
+    resolved = _incidents(filters).filter(resolved_at__gte=period.start, resolved_at__lt=period.end)
+    return median_hours_of(resolved, F("resolved_at") - F("created_at") - F("paused_for"))
 
 
 def pct_resolved_within_sla(*, period: Period, filters: Filters) -> float | None:
@@ -88,23 +111,25 @@ def reopen_rate(*, period: Period, filters: Filters) -> float | None:
     """Of the incidents logged in the period that were ever resolved, the share reopened at least once."""
     logged = _incidents(filters).filter(created_at__gte=period.start, created_at__lt=period.end)
     ever_resolved = logged.filter(Q(resolved_at__isnull=False) | Q(reopen_count__gt=0))
-    return share_pct(ever_resolved.filter(reopen_count__gt=0).count(), ever_resolved.count())
+    counts = ever_resolved.aggregate(total=Count("pk"), reopened=Count("pk", filter=Q(reopen_count__gt=0)))
+    return share_pct(counts["reopened"], counts["total"])
 
 
 def recurrence_rate(*, period: Period, filters: Filters) -> float | None:
     """Of the incidents logged in the period, the share that repeat an earlier one (same category and
-    touchpoint) logged within RECOVERY_RECURRENCE_DAYS before it."""
+    touchpoint) logged within RECOVERY_RECURRENCE_DAYS before it.
+
+    Each incident knows when the one before it of its kind at its touchpoint was logged
+    (``similar_before_at``, written when it was logged), so this is one pass over the period.
+    """
     window = timedelta(days=settings.RECOVERY_RECURRENCE_DAYS)
-    earlier = Incident.objects.filter(
-        category=OuterRef("category"),
-        touchpoint=OuterRef("touchpoint"),
-        created_at__lt=OuterRef("created_at"),
-        created_at__gte=OuterRef("created_at") - window,
-    )
     logged = _incidents(filters).filter(
         created_at__gte=period.start, created_at__lt=period.end, touchpoint__isnull=False
     )
-    return share_pct(logged.filter(Exists(earlier)).count(), logged.count())
+    counts = logged.aggregate(
+        total=Count("pk"), repeated=Count("pk", filter=Q(similar_before_at__gte=F("created_at") - window))
+    )
+    return share_pct(counts["repeated"], counts["total"])
 
 
 def recovery_success_rate(*, period: Period, filters: Filters) -> float | None:
@@ -112,7 +137,8 @@ def recovery_success_rate(*, period: Period, filters: Filters) -> float | None:
     answered = _incidents(filters).filter(
         loop_answered_at__gte=period.start, loop_answered_at__lt=period.end, patient_recovered__isnull=False
     )
-    return share_pct(answered.filter(patient_recovered=True).count(), answered.count())
+    counts = answered.aggregate(total=Count("pk"), yes=Count("pk", filter=Q(patient_recovered=True)))
+    return share_pct(counts["yes"], counts["total"])
 
 
 def pct_negative_feedback_with_incident(*, period: Period, filters: Filters) -> float | None:

@@ -7,6 +7,7 @@ Every write goes through ``recovery.services``; these models own data and single
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -129,6 +130,23 @@ class EscalationStep(TimeStamped):
 
 
 class IncidentQuerySet(models.QuerySet):
+    def latest_similar_before(self, category: Any, touchpoint: Any, moment: Any) -> IncidentQuerySet:
+        """When the latest incident of ``category`` at ``touchpoint`` logged strictly before ``moment``
+        was logged, as a one-row ``created_at`` query (values or ``OuterRef``s: one probe of the
+        recurrence index, usable as a subquery)."""
+        return (
+            self.filter(category=category, touchpoint=touchpoint, created_at__lt=moment)
+            .order_by("-created_at")
+            .values("created_at")[:1]
+        )
+
+    def fill_similar_before(self) -> int:
+        """Write ``similar_before_at`` of these incidents from the table (bulk inserts, repairs)."""
+        latest = Incident.objects.latest_similar_before(
+            models.OuterRef("category"), models.OuterRef("touchpoint"), models.OuterRef("created_at")
+        )
+        return self.filter(touchpoint__isnull=False).update(similar_before_at=models.Subquery(latest))
+
     def with_severity_rank(self) -> IncidentQuerySet:
         """``severity_rank``: 4 for critical down to 1 for low, to sort the most serious first."""
         rank = Case(
@@ -265,6 +283,10 @@ class Incident(TimeStamped):
     # When the next escalation step falls due; NULL when none can (paused, done, last step reached).
     next_escalation_at = models.DateTimeField(null=True, blank=True)
     reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+    # When the latest earlier incident of the same category at the same touchpoint was logged:
+    # written when this one is logged (one probe of the recurrence index), so the recurrence rate
+    # is a range scan over the period, whatever the window it is asked for.
+    similar_before_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     resolution_summary = models.TextField(_("resolution summary"), blank=True)
     root_cause = models.TextField(_("root cause"), blank=True)
@@ -300,6 +322,25 @@ class Incident(TimeStamped):
             # The dashboard's incidents by category and the period metrics: incidents logged in a period;
             # also the incident list with any status, newest first (scanned backwards).
             models.Index(fields=["created_at"], name="incident_created_idx"),
+            # The period figures read incidents by when they were acknowledged, resolved or answered by
+            # the patient (medians, within SLA, recovery success, the report's actions), and those not
+            # resolved (open and overdue at a moment): each an index range, not the whole history.
+            models.Index(
+                fields=["acknowledged_at"],
+                name="incident_acknowledged_idx",
+                condition=Q(acknowledged_at__isnull=False),
+            ),
+            models.Index(
+                fields=["resolved_at"], name="incident_resolved_idx", condition=Q(resolved_at__isnull=False)
+            ),
+            models.Index(
+                fields=["loop_answered_at"],
+                name="incident_loop_answered_idx",
+                condition=Q(loop_answered_at__isnull=False),
+            ),
+            models.Index(
+                fields=["created_at"], name="incident_unresolved_idx", condition=Q(resolved_at__isnull=True)
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -187,11 +187,16 @@ def incident_open(
         resolve_by=clock.add(now, policy.resolve_within),
         **(source_links or {}),
     )
+    if touchpoint is not None:
+        latest = Incident.objects.latest_similar_before(incident.category, touchpoint, now).first()
+        incident.similar_before_at = latest["created_at"] if latest else None
     reschedule(incident, clock)
     incident.save()
     # created_at is "now" for the service, so clocks and the timeline agree in tests and imports.
     Incident.objects.filter(pk=incident.pk).update(created_at=now)
     incident.created_at = now
+    if touchpoint is not None:
+        _note_as_predecessor(incident)
     origin = Incident.Source(source).label
     log_change(
         incident,
@@ -205,6 +210,23 @@ def incident_open(
     )
     logger.info("incident %s opened (%s, %s)", incident.reference, incident.severity, source)
     return incident
+
+
+def _note_as_predecessor(incident: Incident) -> None:
+    """An incident logged back-dated (an import, a late entry) may be the nearest earlier one of the
+    next incident of its kind at its touchpoint: that one's ``similar_before_at`` moves up to it."""
+    following = (
+        Incident.objects.filter(
+            category=incident.category, touchpoint=incident.touchpoint_id, created_at__gt=incident.created_at
+        )
+        .order_by("created_at")
+        .only("pk", "similar_before_at")
+        .first()
+    )
+    if following and (
+        following.similar_before_at is None or following.similar_before_at < incident.created_at
+    ):
+        Incident.objects.filter(pk=following.pk).update(similar_before_at=incident.created_at)
 
 
 # --- The state machine -----------------------------------------------------------------------------

@@ -25,6 +25,7 @@ import argparse
 import statistics
 import sys
 import time
+from functools import partial
 
 from tests.load import harness
 
@@ -35,6 +36,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=30, help="timed requests per view and size")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--seed", choices=["sql", "demo"], default="sql")
+    parser.add_argument(
+        "--incidents",
+        type=int,
+        default=0,
+        help="also add this many incidents first (85 %% closed, over 90 days: seed_demo --incidents)",
+    )
+    parser.add_argument(
+        "--incident-days", type=int, default=90, help="spread them over this many days (1825: five years)"
+    )
+    parser.add_argument("--incidents-open", type=float, default=0.15, help="the share of them still open")
     args = parser.parse_args(argv)
     sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
 
@@ -45,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
 def _sections(*, now) -> list[tuple[str, float]]:
     """Median time of each dashboard section (where a request's time goes), default scope."""
     from dashboard import feedback as feedback_section
+    from recovery.contributions import RECOVERY_FIGURES
     from servicedesk import panels
     from servicedesk.panels import Scope
 
@@ -61,6 +73,8 @@ def _sections(*, now) -> list[tuple[str, float]]:
         )
     }  # fmt: skip
     sections |= {f"{panel.key} panel": panel.figures for panel in panels.panels}
+    # The recovery panel's figures one by one (each for the period and the one before).
+    sections |= {f"  {key}": partial(panels.registry_figure, key) for key, _query in RECOVERY_FIGURES}
     sections |= {comparison.key: comparison.rows for comparison in panels.comparisons}
     sections |= {f"attention: {item.key}": item.items for item in panels.attention}
     for name, section in sections.items():
@@ -121,6 +135,7 @@ def _run(args: argparse.Namespace, sizes: list[int]) -> int:
     from dashboard.summaries import feedback_days_refresh, feedback_days_stale
     from design.tasks import measure_goals
     from feedback.models import Answer, Response
+    from recovery.models import Incident
     from servicedesk.models import Touchpoint, User
     from tests.conftest import verify_second_factor
 
@@ -129,6 +144,16 @@ def _run(args: argparse.Namespace, sizes: list[int]) -> int:
         ("database", f"{connection.vendor} {getattr(connection, 'pg_version', '')}".strip())
     ]
     call_command("seed_demo", "--force", verbosity=0, stdout=StringIO())
+    if args.incidents:
+        call_command(
+            "seed_demo",
+            "--force",
+            f"--incidents={args.incidents}",
+            f"--incident-days={args.incident_days}",
+            f"--incidents-open={args.incidents_open}",
+            verbosity=0,
+            stdout=StringIO(),
+        )
     for size in sizes:
         started = time.perf_counter()
         if args.seed == "sql" and connection.vendor == "postgresql":
@@ -142,7 +167,7 @@ def _run(args: argparse.Namespace, sizes: list[int]) -> int:
         measure_goals()  # the design pillar's hourly sweep: each goal's status, as the dashboard reads it
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
+                cursor.execute("VACUUM ANALYZE")  # what autovacuum does after a bulk load
         now = timezone.now()
         started = time.perf_counter()
         stale = feedback_days_stale(now=now)
@@ -163,7 +188,7 @@ def _run(args: argparse.Namespace, sizes: list[int]) -> int:
             client, url, {"touchpoint": touchpoint.pk}, warmup=args.warmup, requests=args.requests
         )
         responses, answers = Response.objects.count(), Answer.objects.count()
-        label = f"{responses:,} responses / {answers:,} answers"
+        label = f"{responses:,} responses / {answers:,} answers / {Incident.objects.count():,} incidents"
         rows += [
             (f"[{label}] seed + summaries --all", f"{seeded:.0f} s + {rebuilt:.1f} s"),
             (

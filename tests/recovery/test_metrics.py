@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db.models import F
 
 from feedback.signals import response_submitted
 from recovery import services
+from recovery.metrics import median_hours, median_hours_of
 from recovery.models import Incident
 from servicedesk.metrics import Filters, Period, registry
-from tests.factories import ResponseFactory, TouchpointFactory, open_incident
+from tests.factories import LocationFactory, ResponseFactory, TouchpointFactory, open_incident
 from tests.recovery.conftest import drive_to
 
 Status = Incident.Status
@@ -137,3 +139,56 @@ def test_figures_can_be_cut_by_location(manager):
     open_incident(touchpoint=there, now=T0)
     assert value("open_incidents", location_id=here.location_id) == 1
     assert value("open_incidents", touchpoint_id=there.pk) == 2
+
+
+@pytest.mark.django_db
+def test_recurrence_looks_back_before_the_period_and_past_the_place_filter():
+    desk = TouchpointFactory()
+    other_site = LocationFactory()
+    # The first lies before the period, within 30 days of the second; it was logged at another
+    # location (a touchpoint moved), which the location filter leaves out of the count, not the look-back.
+    open_incident(
+        touchpoint=desk, category="waiting", now=MONTH.start - timedelta(days=20), location=other_site
+    )
+    second = open_incident(touchpoint=desk, category="waiting", now=MONTH.start + timedelta(days=5))
+    assert value("recurrence_rate") == 100.0
+    assert value("recurrence_rate", location_id=second.location_id) == 100.0
+    # 30 days (of real time: the clocks change on 29 March) is still a repeat; a second more is not.
+    start = MONTH.start.astimezone(UTC)
+    open_incident(touchpoint=desk, category="systems", now=start + timedelta(days=1))
+    open_incident(touchpoint=desk, category="systems", now=start + timedelta(days=31))
+    open_incident(touchpoint=desk, category="access", now=start)
+    open_incident(touchpoint=desk, category="access", now=start + timedelta(days=30, seconds=1))
+    assert value("recurrence_rate", Period(start=start, end=start + timedelta(days=40))) == 40.0
+
+
+@pytest.mark.django_db
+def test_the_database_median_is_the_median_of_the_durations_fetched(manager):
+    """PostgreSQL computes the median (percentile_cont); it must equal ``median_hours`` over the
+    rows, an even number of them included (the mean of the middle two), pauses left out."""
+    hours = [3, 1, 8, 5, 13, 2]
+    for n, taken in enumerate(hours):
+        incident = open_incident(now=T0 + timedelta(hours=n))
+        Incident.objects.filter(pk=incident.pk).update(
+            resolved_at=incident.created_at + timedelta(hours=taken + 1), paused_for=timedelta(hours=1)
+        )
+    resolved = Incident.objects.all()
+    duration = F("resolved_at") - F("created_at") - F("paused_for")
+    fetched = [i.resolved_at - i.created_at - i.paused_for for i in resolved]
+    assert median_hours_of(resolved, duration) == pytest.approx(median_hours(fetched)) == 4.0
+    assert median_hours_of(resolved.none(), duration) is None
+    first = resolved.order_by("created_at")[:1]
+    assert median_hours_of(resolved.filter(pk__in=first), duration) == pytest.approx(3.0)
+
+
+@pytest.mark.django_db
+def test_an_incident_logged_back_dated_becomes_the_predecessor_of_the_next_one():
+    desk = TouchpointFactory()
+    later = open_incident(touchpoint=desk, category="waiting", now=T0 + timedelta(days=40))
+    assert value("recurrence_rate", Period(start=T0 + timedelta(days=39), end=T0 + timedelta(days=41))) == 0.0
+    back_dated = open_incident(touchpoint=desk, category="waiting", now=T0 + timedelta(days=20))
+    later.refresh_from_db()
+    assert later.similar_before_at == back_dated.created_at
+    assert (
+        value("recurrence_rate", Period(start=T0 + timedelta(days=39), end=T0 + timedelta(days=41))) == 100.0
+    )
