@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
+
+from tests.migrating import migrate, migrate_to_latest
 
 BEFORE = [("dashboard", None), ("servicedesk", "0005_closed_days")]
 # The schema the rows are written in: the core as it was, with the apps its tables point at.
@@ -19,16 +19,9 @@ OLD_STATE = [
 ]
 
 
-def _migrate(targets) -> MigrationExecutor:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor
-
-
 @pytest.mark.django_db(transaction=True)
 def test_rows_written_under_the_old_schema_are_read_through_the_dashboard_models():
-    old = _migrate(BEFORE).loader.project_state(OLD_STATE).apps
+    old = migrate(BEFORE, state=OLD_STATE)
     Location = old.get_model("servicedesk", "Location")
     User = old.get_model("servicedesk", "User")
     Theme = old.get_model("feedback", "Theme")
@@ -47,8 +40,7 @@ def test_rows_written_under_the_old_schema_are_read_through_the_dashboard_models
     OldThemeDay.objects.create(day=date(2026, 11, 2), theme=theme, mentions=4, negative_mentions=2)
     OldDigest.objects.create(week_of=date(2026, 11, 2), recipient=manager, sent_at=now)
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    migrate_to_latest()
 
     from django.contrib.contenttypes.models import ContentType as LiveContentType
 

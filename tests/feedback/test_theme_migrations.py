@@ -4,22 +4,12 @@ and better default keywords replace only the ones a practice never edited (feedb
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from feedback.models import Answer, Theme, ThemeMention
 from tests.factories import AnswerFactory, QuestionFactory, ResponseFactory
+from tests.migrating import migrate, migrate_to_latest
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _migrate(target: list[tuple[str, str]]) -> None:
-    MigrationExecutor(connection).migrate(target)
-
-
-def _forward() -> None:
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 def test_stored_comments_are_tagged_per_clause_and_edited_keywords_are_kept():
@@ -36,11 +26,11 @@ def test_stored_comments_are_tagged_per_clause_and_edited_keywords_are_kept():
     Theme.objects.filter(name="Billing").update(keywords="invoice\nmy own word")  # a practice's edit
     answers = Answer.objects.count()
 
-    _migrate([("feedback", "0012_theme_mentions_per_comment")])
+    migrate([("feedback", "0012_theme_mentions_per_comment")])
     Theme.objects.filter(name="Wait time").update(
         keywords="wait*\nlate\ndelay*\nqueue*\nhour*\nminutes\nkept waiting\nesper*\nretraso\ncola"
     )
-    _forward()
+    migrate_to_latest()
 
     assert Answer.objects.count() == answers
     found = {
@@ -56,5 +46,5 @@ def test_stored_comments_are_tagged_per_clause_and_edited_keywords_are_kept():
     assert Theme.objects.get(name="Billing").keywords == "invoice\nmy own word"
     assert "-waiting room" in Theme.objects.get(name="Wait time").keywords
 
-    _forward()  # a rerun adds nothing
+    migrate_to_latest()  # a rerun adds nothing
     assert ThemeMention.objects.count() == len(found)

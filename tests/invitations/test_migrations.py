@@ -6,24 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from feedback.models import Invitation, InvitationMessage
 from tests.invitations.conftest import refresh
+from tests.migrating import migrate, migrate_to_latest
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _migrate(target: list[tuple[str, str]]) -> None:
-    executor = MigrationExecutor(connection)
-    executor.migrate(target)
-
-
-def _forward() -> None:
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 def test_messages_left_by_the_old_sender_are_moved_to_the_outbox_states(invite):
@@ -42,8 +31,8 @@ def test_messages_left_by_the_old_sender_are_moved_to_the_outbox_states(invite):
     sent = left_as("sent", invitation_status="sent")
     before = InvitationMessage.objects.count()
 
-    _migrate([("feedback", "0007_negative_latest_index")])
-    _forward()
+    migrate([("feedback", "0007_negative_latest_index")])
+    migrate_to_latest()
 
     assert InvitationMessage.objects.count() == before  # every row kept
     message = interrupted.messages.get()

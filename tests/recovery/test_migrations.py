@@ -7,24 +7,17 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrating import migrate, migrate_to_latest
 
 BEFORE = [("recovery", "0010_period_figure_indexes")]
 AFTER = [("recovery", "0011_incident_similar_before")]
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Europe/London"))
 
 
-def _migrate(targets) -> MigrationExecutor:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor
-
-
 @pytest.mark.django_db(transaction=True)
 def test_stored_incidents_learn_their_predecessor_and_a_rerun_writes_the_same():
-    old = _migrate(BEFORE).loader.project_state(BEFORE).apps
+    old = migrate(BEFORE)
     Location = old.get_model("servicedesk", "Location")
     Touchpoint = old.get_model("servicedesk", "Touchpoint")
     Incident = old.get_model("recovery", "Incident")
@@ -53,7 +46,7 @@ def test_stored_incidents_learn_their_predecessor_and_a_rerun_writes_the_same():
     logged("M-5", "attitude", desk, T0 + timedelta(days=5))  # another category
     logged("M-6", "waiting", None, T0 + timedelta(days=6))  # no touchpoint: never a repeat
 
-    _migrate(AFTER)
+    migrate(AFTER)
     from recovery.models import Incident as LiveIncident
 
     def before() -> dict[str, datetime | None]:
@@ -69,7 +62,7 @@ def test_stored_incidents_learn_their_predecessor_and_a_rerun_writes_the_same():
     }
     assert LiveIncident.objects.all().fill_similar_before() == 5  # the live method writes the same
     assert before()["M-3"] == T0 + timedelta(days=3)
-    _migrate(BEFORE)
-    _migrate(AFTER)
+    migrate(BEFORE)
+    migrate(AFTER)
     assert before()["M-2"] == T0
-    _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    migrate_to_latest()
