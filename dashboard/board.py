@@ -9,7 +9,7 @@ and left out, so one pillar's bug cannot take the managers' landing page down.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
@@ -102,18 +102,22 @@ def comparison_rows(scope: Scope) -> dict[str, list[ComparisonRow]]:
     }
 
 
-def attention(scope: Scope) -> list[AttentionList]:
-    """What needs a manager today, whatever period the dashboard shows: one or two queries per list,
-    each list contributed by the pillar that owns what it lists (a failed one is left out)."""
-    lists = (_contributed(item.key, partial(item.items, scope), None) for item in panels.attention)
+def _lists(registry: Iterable[panels.Attention], scope: Scope, **options: int) -> list[AttentionList]:
+    """Each pillar's list in the registry's order, one or two queries each (a failed one is left out)."""
+    lists = (_contributed(item.key, partial(item.items, scope, **options), None) for item in registry)
     return [listing for listing in lists if listing is not None]
 
 
+def attention(scope: Scope) -> list[AttentionList]:
+    """What needs a manager today, whatever period the dashboard shows, each list contributed by the
+    pillar that owns what it lists."""
+    return _lists(panels.attention, scope)
+
+
 def actions_taken(scope: Scope, *, limit: int = 3) -> list[AttentionList]:
-    """What the practice did in the period, the first ``limit`` of each pillar's list, one list per
-    pillar that did something (a failed or empty one is left out)."""
-    lists = (_contributed(item.key, partial(item.items, scope, limit=limit), None) for item in panels.actions)
-    return [listing for listing in lists if listing is not None and listing.total]
+    """What the practice did in the period: the first ``limit`` of each pillar's list, for the
+    pillars that did something."""
+    return [listing for listing in _lists(panels.actions, scope, limit=limit) if listing.total]
 
 
 def panel_views(

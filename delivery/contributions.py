@@ -162,7 +162,7 @@ def my_checklists(user: User, now: datetime) -> dict[str, object]:
     }
 
 
-def actions_protocols_revised(scope: Scope, *, limit: int = 4) -> AttentionList:
+def actions_protocols_revised(scope: Scope, *, limit: int) -> AttentionList:
     """Procedures given a new version in the period (first versions are writing, not changing),
     newest first, each with what changed. Protocols are the practice's, so a place filter keeps
     those of its touchpoint and the practice-wide ones."""

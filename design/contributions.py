@@ -19,11 +19,10 @@ def my_goals_to_acknowledge(user: User, now: datetime) -> dict[str, object]:
     return {"goals_to_acknowledge": ServiceGoal.objects.to_acknowledge_by(user).order_by("title")}
 
 
-def actions_goals_changed(scope: Scope, *, limit: int = 4) -> AttentionList:
+def actions_goals_changed(scope: Scope, *, limit: int) -> AttentionList:
     """Goals set, changed, retired or brought back in the period, newest first, with what changed."""
     period = scope.period
     changes = GoalChange.objects.filter(at__gte=period.start, at__lt=period.end).select_related("goal")
-
     return attention_list(
         changes.order_by("-at", "-pk"),
         lambda change: AttentionItem(

@@ -256,7 +256,7 @@ def attention_drills(scope: Scope, *, limit: int = 5) -> AttentionList:
     )
 
 
-def actions_incidents_put_right(scope: Scope, *, limit: int = 4) -> AttentionList:
+def actions_incidents_put_right(scope: Scope, *, limit: int) -> AttentionList:
     """Incidents resolved in the period at the dashboard's place, the most serious first, each with
     what was done about it (its resolution summary)."""
     period = scope.period

@@ -39,3 +39,10 @@ def cached(key: str, compute: Callable[[], T], *, timeout: int) -> T:
     with contextlib.suppress(Exception):  # as above: the page matters, the copy does not
         cache.set(key, value, timeout=timeout)
     return value
+
+
+def forget(key: str) -> None:
+    """Drop the copy under ``key`` (a value whose key cannot name its version); an outage leaves it
+    to expire with its timeout."""
+    with contextlib.suppress(Exception):
+        cache.delete(key)

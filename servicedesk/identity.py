@@ -14,21 +14,21 @@ passes as a suggestion.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import re
 from dataclasses import dataclass
+from functools import partial
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from servicedesk.audit import Action, log_action
-from servicedesk.caching import cached
+from servicedesk.caching import cached, forget
 from servicedesk.models import PracticeIdentity, User
 
 MAX_LOGO_BYTES = 2 * 1024 * 1024
@@ -128,16 +128,15 @@ class PreparedLogo:
     height: int
 
 
-def prepare_logo(upload: io.IOBase | object) -> PreparedLogo:
+def prepare_logo(upload: UploadedFile) -> PreparedLogo:
     """The uploaded file as the PNG we keep, or a ValidationError a manager can act on."""
-    size = getattr(upload, "size", None)
-    if size is not None and size > MAX_LOGO_BYTES:
+    if upload.size is not None and upload.size > MAX_LOGO_BYTES:
         raise ValidationError(
             _("The logo file is %(size)s MB; it can be at most 2 MB."),
             code="too_large",
-            params={"size": f"{size / 1024 / 1024:.1f}"},
+            params={"size": f"{upload.size / 1024 / 1024:.1f}"},
         )
-    data = upload.read()  # type: ignore[attr-defined]
+    data = upload.read()
     unreadable = ValidationError(
         _("This file is not a picture we can read. Upload the logo as a PNG, JPEG, WebP or GIF image."),
         code="not_an_image",
@@ -196,7 +195,8 @@ class Identity:
 
     @property
     def stylesheet_url(self) -> str:
-        return reverse("practice_theme", args=[self.version])
+        """The accent's stylesheet; none for the standard blue, which the pages' own CSS already is."""
+        return reverse("practice_theme", args=[self.version]) if self.accent else ""
 
 
 def _read() -> Identity:
@@ -214,11 +214,6 @@ def _read() -> Identity:
 def current() -> Identity:
     """The practice's look now: from the cache, or one small query."""
     return cached(_CACHE_KEY, _read, timeout=_CACHE_SECONDS)
-
-
-def _forget() -> None:
-    with contextlib.suppress(Exception):  # the copy expires on its own within _CACHE_SECONDS
-        cache.delete(_CACHE_KEY)
 
 
 def logo_png(digest: str) -> bytes | None:
@@ -258,7 +253,7 @@ def theme_css(identity: Identity) -> str:
 .practice-themed .choice-tile input:checked + label,
 .practice-themed .scale-option input:checked + label {{ border-color: {accent}; background: {tint}; }}
 .practice-themed .choice-tile input:checked + label::before {{ background: {accent}; }}
-.practice-themed .poster-practice, .practice-themed .report h1 {{ color: {accent}; }}
+.practice-themed .poster-practice, .practice-themed .report-title {{ color: {accent}; }}
 """
 
 
@@ -292,6 +287,6 @@ def identity_save(*, accent: str, logo: PreparedLogo | None, remove_logo: bool, 
             row.updated_by = by
             row.save()
             log_action(row, Action.CHANGED, by, changes, label="the practice's logo and colour")
-        _forget()  # now, for this request's next read, and again once committed, for everyone's
-        transaction.on_commit(_forget)
+        forget(_CACHE_KEY)  # now, for this request's next read, and again once committed, for everyone's
+        transaction.on_commit(partial(forget, _CACHE_KEY))
     return row

@@ -76,17 +76,10 @@ def message_render(*, message: InvitationMessage) -> Rendered:
     """The message in the invitation's language: practice name, link, opt-out link, nothing clinical."""
     invitation = message.invitation
     language = invitation.language if invitation.language in ("en", "es") else "en"
-    look = identity.current()
     context = {
         "practice": settings.PRACTICE_NAME,
-        "accent": look.colour,
-        "logo": {
-            "src": settings.SITE_URL + look.logo_url,
-            "width": look.logo_width,
-            "height": look.logo_height,
-        }
-        if look.has_logo
-        else None,
+        "look": identity.current(),  # the practice's logo and accent
+        "site_url": settings.SITE_URL,
         "first_name": invitation.first_name,
         "link": settings.SITE_URL + invitation.get_absolute_url(),
         "opt_out_link": settings.SITE_URL + invitation.get_absolute_url() + "opt-out/",

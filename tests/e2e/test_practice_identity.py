@@ -79,6 +79,7 @@ def test_the_report_with_the_logo_prints_on_two_pages_at_most(page, log_in, tmp_
     _brand(page, log_in, tmp_path)
     page.goto("/dashboard/report/")
     expect(page.locator(".report-logo")).to_be_visible()
+    expect(page.locator(".report-title")).to_have_css("color", "rgb(106, 27, 154)")
     page.emulate_media(media="print")
     pdf = page.pdf(format="A4", print_background=True)
     assert 1 <= pages(pdf) <= 2
