@@ -80,6 +80,12 @@ def median_hours_of(incidents: QuerySet[Incident], duration: Expression) -> floa
     return median_hours(list(durations.values_list("duration", flat=True)))
 
 
+def _share(rows: QuerySet, condition: Q) -> Number | None:
+    """The share of ``rows`` that meet ``condition``, as a %, from one query."""
+    counts = rows.aggregate(total=Count("pk"), part=Count("pk", filter=condition))
+    return share_pct(counts["part"], counts["total"])
+
+
 def within_sla_pct(*, within: int, resolved: int) -> Number | None:
     """Incidents resolved by their resolve-by time ÷ incidents resolved, as a %."""
     return share_pct(within, resolved)
@@ -111,8 +117,7 @@ def reopen_rate(*, period: Period, filters: Filters) -> float | None:
     """Of the incidents logged in the period that were ever resolved, the share reopened at least once."""
     logged = _incidents(filters).filter(created_at__gte=period.start, created_at__lt=period.end)
     ever_resolved = logged.filter(Q(resolved_at__isnull=False) | Q(reopen_count__gt=0))
-    counts = ever_resolved.aggregate(total=Count("pk"), reopened=Count("pk", filter=Q(reopen_count__gt=0)))
-    return share_pct(counts["reopened"], counts["total"])
+    return _share(ever_resolved, Q(reopen_count__gt=0))
 
 
 def recurrence_rate(*, period: Period, filters: Filters) -> float | None:
@@ -126,10 +131,7 @@ def recurrence_rate(*, period: Period, filters: Filters) -> float | None:
     logged = _incidents(filters).filter(
         created_at__gte=period.start, created_at__lt=period.end, touchpoint__isnull=False
     )
-    counts = logged.aggregate(
-        total=Count("pk"), repeated=Count("pk", filter=Q(similar_before_at__gte=F("created_at") - window))
-    )
-    return share_pct(counts["repeated"], counts["total"])
+    return _share(logged, Q(similar_before_at__gte=F("created_at") - window))
 
 
 def recovery_success_rate(*, period: Period, filters: Filters) -> float | None:
@@ -137,8 +139,7 @@ def recovery_success_rate(*, period: Period, filters: Filters) -> float | None:
     answered = _incidents(filters).filter(
         loop_answered_at__gte=period.start, loop_answered_at__lt=period.end, patient_recovered__isnull=False
     )
-    counts = answered.aggregate(total=Count("pk"), yes=Count("pk", filter=Q(patient_recovered=True)))
-    return share_pct(counts["yes"], counts["total"])
+    return _share(answered, Q(patient_recovered=True))
 
 
 def pct_negative_feedback_with_incident(*, period: Period, filters: Filters) -> float | None:
@@ -149,8 +150,7 @@ def pct_negative_feedback_with_incident(*, period: Period, filters: Filters) -> 
         .exclude(survey__audience=Survey.Audience.STAFF)
     )
     responses = responses.filter(**filters.at_place())
-    followed_up = responses.filter(recovery_incident__isnull=False)
-    return share_pct(followed_up.count(), responses.count())
+    return _share(responses, Q(recovery_incident__isnull=False))
 
 
 METRICS = [
