@@ -11,7 +11,6 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -42,6 +41,7 @@ from servicedesk.access import (
 )
 from servicedesk.metrics import Filters, Period
 from servicedesk.models import Touchpoint
+from servicedesk.paging import UncountedPaginator
 from servicedesk.refusal import RefusedFormMixin, refused
 
 HISTORY_PAGE_SIZE = 25
@@ -189,7 +189,7 @@ def _completion_pct(templates: list[ChecklistTemplate]) -> float | None:
 
 def _history_page(runs, number: str | None):
     """One page of runs, each with its number of failed items (one extra query for the page only)."""
-    page = Paginator(runs, HISTORY_PAGE_SIZE).get_page(number)
+    page = UncountedPaginator(runs, HISTORY_PAGE_SIZE).get_page(number)
     failures = dict(
         ChecklistResult.objects.filter(run__in=[run.pk for run in page.object_list], outcome="fail")
         .values("run")

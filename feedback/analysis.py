@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from vaderSentiment import vaderSentiment as vader
 
@@ -177,8 +177,14 @@ def keyword_pattern(keywords: list[str]) -> re.Pattern[str] | None:
 
     Each matches whole words ("bill" does not find "billion"); a trailing ``*`` matches any
     ending ("wait*" finds "waiting" and "waited"). A phrase's words must appear in order,
-    separated by any whitespace.
+    separated by any whitespace. Built once per process for each list of keywords: every
+    comment a patient sends is matched against every theme.
     """
+    return _keyword_pattern(tuple(keywords))
+
+
+@lru_cache(maxsize=512)
+def _keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern[str] | None:
     alternatives = []
     for keyword in keywords:
         stem = keyword.endswith("*")

@@ -131,26 +131,28 @@ def response_submit(
     sentiment = min(text_scores) if text_scores else None
     reasons = negative_reasons(survey=survey, answers=answers, sentiment=sentiment)
 
-    try:
-        with transaction.atomic():  # a savepoint, so the IntegrityError leaves the outer transaction usable
-            response = Response.objects.create(
-                survey=survey,
-                invitation=invitation,
-                channel=channel,
-                language=language,
-                location=where.location,
-                touchpoint=where.touchpoint,
-                need_profile_id=where.need_profile_id,
-                submitted_at=now,
-                sentiment=sentiment,
-                is_negative=bool(reasons),
-                negative_reasons=reasons,
-                **contact,
-            )
-    except IntegrityError as exc:
-        if invitation is not None:
+    response = Response(
+        survey=survey,
+        invitation=invitation,
+        channel=channel,
+        language=language,
+        location=where.location,
+        touchpoint=where.touchpoint,
+        need_profile_id=where.need_profile_id,
+        submitted_at=now,
+        sentiment=sentiment,
+        is_negative=bool(reasons),
+        negative_reasons=reasons,
+        **contact,
+    )
+    if invitation is None:  # nothing unique to collide with: no savepoint (two round trips fewer)
+        response.save(force_insert=True)
+    else:
+        try:
+            with transaction.atomic():  # a savepoint, so the IntegrityError leaves the outer one usable
+                response.save(force_insert=True)
+        except IntegrityError as exc:
             raise InvitationClosed from exc
-        raise
     created = Answer.objects.bulk_create(
         Answer(
             response=response,
@@ -166,7 +168,10 @@ def response_submit(
     rows = [row for a in created for row in mention_rows(a, mentioned.get(a.question_id, []))]
     if rows:
         ThemeMention.objects.bulk_create(rows)
-        response.themes.add(*{row.theme_id for row in rows})
+        tagged = Response.themes.through  # a new response: nothing to look up first, as add() would
+        tagged.objects.bulk_create(
+            tagged(response=response, theme_id=pk) for pk in {r.theme_id for r in rows}
+        )
 
     response_id, is_negative = response.pk, response.is_negative
     send_on_commit(

@@ -10,7 +10,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -34,6 +33,7 @@ from recovery.models import (
 from servicedesk import audit
 from servicedesk.access import manager_required, team_required
 from servicedesk.models import OpeningHours, User
+from servicedesk.paging import UncountedPaginator, count_up_to
 from servicedesk.refusal import REFUSED, refused
 
 PAGE_SIZE = 25
@@ -80,10 +80,17 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     form = rforms.IncidentFilterForm(request.GET or None)
     now = timezone.now()
     incidents, sort = filter_incidents(form, user=request.user, now=now)
-    page = Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = UncountedPaginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "page": page, "now": now, "query": query.urlencode(), "sort": sort}
+    context = {
+        "form": form,
+        "page": page,
+        "total": count_up_to(incidents),
+        "now": now,
+        "query": query.urlencode(),
+        "sort": sort,
+    }
     return render(request, "recovery/incident_list.html", context)
 
 

@@ -39,6 +39,7 @@ from feedback.models import (
     Survey,
 )
 from servicedesk.access import Confirmation, ManagerRequiredMixin, confirm_first, manager_required
+from servicedesk.paging import UncountedPagesMixin, count_up_to
 from servicedesk.refusal import RefusedFormMixin, refused
 
 logger = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ def mask_phone(phone: str) -> str:
 # --- Invitations list -----------------------------------------------------------------------------
 
 
-class InvitationListView(ManagerRequiredMixin, ListView):
+class InvitationListView(ManagerRequiredMixin, UncountedPagesMixin, ListView):
     template_name = "feedback/invitations/invitation_list.html"
     paginate_by = 50
 
@@ -72,7 +73,8 @@ class InvitationListView(ManagerRequiredMixin, ListView):
         return self.filters.filter(queryset)
 
     def get_context_data(self, **kwargs) -> dict:
-        context = super().get_context_data(filters=self.filters, **kwargs)
+        total = count_up_to(self.object_list)
+        context = super().get_context_data(filters=self.filters, total=total, **kwargs)
         for invitation in context["object_list"]:
             invitation.contact_display = " · ".join(
                 part for part in (mask_email(invitation.email), mask_phone(invitation.phone)) if part

@@ -77,7 +77,8 @@ def token_page(view: Callable) -> Callable:
 @private_page
 @require_http_methods(["GET", "POST"])
 def kiosk(request: HttpRequest, slug: str) -> HttpResponse:
-    survey = Survey.objects.active().for_patients().filter(slug=slug).first()
+    surveys = Survey.objects.active().for_patients().select_related("location", "touchpoint__location")
+    survey = surveys.filter(slug=slug).first()
     if survey is None:
         raise Http404
     params = request.POST if request.method == "POST" else request.GET

@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,6 +24,7 @@ from feedback.results import ResponseFilter
 from servicedesk.access import manager_required
 from servicedesk.audit import Action, log_action
 from servicedesk.figures import small_number
+from servicedesk.paging import UncountedPaginator, count_up_to
 from servicedesk.spreadsheet import csv_response
 
 logger = logging.getLogger(__name__)
@@ -151,9 +151,9 @@ def response_list(request: HttpRequest) -> HttpResponse:
         )
         .order_by("-submitted_at", "-pk")
     )
-    page = Paginator(responses, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = UncountedPaginator(responses, PAGE_SIZE).get_page(request.GET.get("page"))
     status = 400 if form.is_bound and not form.is_valid() else 200
-    context = {"form": form, "page": page}
+    context = {"form": form, "page": page, "total": count_up_to(responses)}
     return render(request, "feedback/manage/response_list.html", context, status=status)
 
 

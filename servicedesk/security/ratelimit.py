@@ -80,6 +80,30 @@ def rule_for(view_name: str, method: str, *, public: bool) -> Rate | None:
     return Rate.parse(text) if text else None
 
 
+def _count(key: str, *, timeout: int) -> int:
+    """Add one to the window's counter and return it.
+
+    On Redis this is one round trip (SET NX with its expiry, then INCR, pipelined): it runs on
+    every public request, a patient's kiosk post among them. Django's cache API would need three
+    (add, then exists and incr) once the window has begun. Elsewhere (the embedded default's
+    local-memory cache, tests) the portable calls do the same.
+    """
+    redis = getattr(cache, "_cache", None)  # Django's RedisCache keeps its client there
+    if hasattr(redis, "get_client"):
+        full_key = cache.make_and_validate_key(key)
+        pipe = redis.get_client(full_key, write=True).pipeline(transaction=False)
+        pipe.set(full_key, 0, ex=timeout, nx=True)
+        pipe.incr(full_key)
+        return int(pipe.execute()[-1])
+    if cache.add(key, 1, timeout=timeout):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add() and incr()
+        cache.set(key, 1, timeout=timeout)
+        return 1
+
+
 def hit(bucket: str, *, client: str, rate: Rate, now: float | None = None) -> int | None:
     """Count one request from ``client`` in ``bucket``.
 
@@ -94,14 +118,7 @@ def hit(bucket: str, *, client: str, rate: Rate, now: float | None = None) -> in
     digest = hashlib.sha256(f"{settings.SECRET_KEY}:{client}".encode()).hexdigest()[:24]
     key = f"rl:{bucket}:{rate.seconds}:{digest}:{window}"
     try:
-        if cache.add(key, 1, timeout=rate.seconds + 1):
-            count = 1
-        else:
-            try:
-                count = cache.incr(key)
-            except ValueError:  # expired between add() and incr()
-                cache.set(key, 1, timeout=rate.seconds + 1)
-                count = 1
+        count = _count(key, timeout=rate.seconds + 1)
     except Exception:  # a dead cache must never take the page down with it
         _cache_down_until = now + _CACHE_RETRY_SECONDS
         logger.warning("rate limiter: cache unreachable, not limiting for %ss", int(_CACHE_RETRY_SECONDS))

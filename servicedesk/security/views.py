@@ -20,6 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from servicedesk.access import ManagerRequiredMixin
 from servicedesk.audit import sentence
 from servicedesk.clock import local_midnight
+from servicedesk.paging import UncountedPagesMixin
 from servicedesk.refusal import REFUSED
 from servicedesk.security.forms import AuditFilterForm, CodeForm
 from servicedesk.security.models import AuditEvent
@@ -118,7 +119,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     )
 
 
-class AuditLogView(ManagerRequiredMixin, ListView):
+class AuditLogView(ManagerRequiredMixin, UncountedPagesMixin, ListView):
     """Managers read who changed the practice's set-up and who touched patient-identifying data,
     filtered by kind of object, person and dates, each event a sentence. The log names objects,
     never their data. A filter it cannot read (a date that is not one) is refused like any form:

@@ -199,12 +199,11 @@ def test_the_rate_limit_counts_each_device_separately(client, kiosk_survey, sett
 
 
 def test_a_cache_outage_does_not_stop_patients_giving_feedback(client, kiosk_survey, monkeypatch):
-    from django.core.cache import cache
+    from servicedesk.security import ratelimit
+    from tests.outages import DeadCache
 
-    def broken(*args, **kwargs):
-        raise ConnectionError("redis is down")
-
-    monkeypatch.setattr(cache, "incr", broken)
+    monkeypatch.setattr(ratelimit, "cache", DeadCache())
+    monkeypatch.setattr(ratelimit, "_cache_down_until", 0.0)
     assert _post(client, kiosk_survey, {"Overall?": "good"}).status_code == 302
 
 
@@ -317,3 +316,19 @@ def test_a_failing_listener_never_turns_a_stored_answer_into_an_error_page(
     assert Response.objects.count() == 1
     assert "response_submitted receiver" in caplog.text
     assert "RuntimeError" in caplog.text
+
+
+def test_a_kiosk_answer_costs_a_few_queries_whatever_it_says(client, kiosk_survey, django_assert_num_queries):
+    """The request path of a patient's tap: the survey with its place, its questions, the response
+    and its answers (plus the test's own savepoint pair); a comment adds the themes, its mentions
+    and the response's tags. Nothing is looked up one row at a time."""
+    kiosk_survey.touchpoint = TouchpointFactory()
+    kiosk_survey.save()
+    fields = {q.text: f"q{q.pk}" for q in kiosk_survey.questions.live()}
+    for answers, queries in (
+        ({"Overall?": "good"}, 6),
+        ({"Overall?": "poor", "Why?": "We waited an hour."}, 9),
+    ):
+        data = {"started": _stamp(), **{fields[k]: v for k, v in answers.items()}}
+        with django_assert_num_queries(queries):
+            assert client.post("/k/kiosk/", data).status_code == 302
