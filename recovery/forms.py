@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from recovery.models import SEVERITY_HELP, Category, Drill, FollowUp, Incident, RecoveryPlan, Severity
-from servicedesk.forms import PlainChoices
+from servicedesk.forms import BootstrapWidgets, PlainChoices
 from servicedesk.models import Location, Touchpoint, User
 from servicedesk.roles import Role
 
@@ -98,7 +98,7 @@ class IncidentLogForm(forms.Form):
         return data
 
 
-class IncidentFilterForm(forms.Form):
+class IncidentFilterForm(BootstrapWidgets, forms.Form):
     SORTS = {
         "newest": ("-created_at", "-pk"),
         "oldest": ("created_at", "pk"),
