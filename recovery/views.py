@@ -69,7 +69,7 @@ def filter_incidents(form: rforms.IncidentFilterForm, *, user: User, now) -> tup
         qs = qs.filter(assignee__isnull=True)
     if query := (data.get("q") or "").strip():
         qs = qs.filter(
-            Q(reference__iexact=query) | Q(title__icontains=query) | Q(description__icontains=query)
+            Q(reference=query.upper()) | Q(title__icontains=query) | Q(description__icontains=query)
         )
     sort = data.get("sort") or "newest"
     return qs.order_by(*form.SORTS[sort]), sort

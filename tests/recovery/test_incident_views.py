@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -172,12 +173,40 @@ def test_the_list_filters_by_every_field(staff_client, staff, manager):
         {"assignee": staff.pk},
         {"mine": "on"},
         {"q": target.reference},
+        {"q": target.reference.lower()},  # as someone types it
         {"status": "new"},
     ):
         page = staff_client.get(LIST, params).content.decode()
         assert target.reference in page, params
         if params != {"status": "new"}:
             assert other.reference not in page, params
+
+
+@pytest.mark.django_db
+def test_the_word_search_finds_words_in_the_title_or_the_description_in_any_case(staff_client, manager):
+    titled = open_incident(title="Phone line busy all morning")
+    described = open_incident(title="Complaint", description="Nobody answered the PHONE for an hour.")
+    other = open_incident(title="Leaflets out of date")
+    page = staff_client.get(LIST, {"q": "phone"}).content.decode()
+    assert titled.reference in page
+    assert described.reference in page
+    assert other.reference not in page
+
+
+def test_on_postgresql_the_word_search_reads_trigram_indexes(postgres):
+    """Without them the search reads every incident ever logged (330 ms at 100,000)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'recovery_incident'")
+        names = {row[0] for row in cursor.fetchall()}
+        assert {"incident_title_trgm", "incident_description_trgm"} <= names
+        cursor.execute("SET enable_seqscan = off")  # a tiny test table: make the planner show its options
+        query = Incident.objects.order_by().filter(Q(title__icontains="phone") | Q(description__icontains="phone"))
+        plan = query.explain()
+        cursor.execute("SET enable_seqscan = on")
+    assert "incident_title_trgm" in plan
+    assert "incident_description_trgm" in plan
 
 
 @pytest.mark.django_db
