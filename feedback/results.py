@@ -166,16 +166,17 @@ def survey_results(scope: ResponseFilter, questions: list[Question]) -> SurveyRe
     """Everything the results page shows, cached until the survey's responses or roll-up change.
 
     The cache key carries the survey's newest response id (one index-only query: a new response,
-    a back-dated one too), when the roll-up of the window's days was last rebuilt and how many
-    days it covers (one query on the markers: the sweep's recount of a stale day, a manager's
-    theme correction), the filters and the questions (an edited survey), so a change is seen at
-    once; the timeout only bounds memory.
+    a back-dated one too), the newest roll-up marker of the window's days and how many there are
+    (one query; a day's marker is replaced whenever the day is rebuilt: the sweep's recount of a
+    stale day, a manager's theme correction), the filters and the questions (an edited survey), so
+    a change is seen at once; the timeout only bounds memory.
     """
     if scope.survey is None:
         return compute_results(scope, questions)
     last = Response.objects.filter(survey=scope.survey).aggregate(last=Max("pk"))["last"]
-    built = RollupDay.objects.filter(**rollup.window(scope)).aggregate(at=Max("built_at"), days=Count("pk"))
-    state = (last, built["at"], built["days"])
+    # A rebuilt day's marker is a new row: the highest marker id in the window is its version.
+    built = RollupDay.objects.filter(**rollup.window(scope)).aggregate(last=Max("pk"), days=Count("pk"))
+    state = (last, built["last"], built["days"])
     key = cache_key("feedback:results", scope, [(q.pk, q.archived_at, q.choices) for q in questions], state)
     return cached(key, lambda: compute_results(scope, questions), timeout=RESULTS_CACHE_SECONDS)
 
