@@ -14,6 +14,11 @@ so the counts are kept per local day and place (``FeedbackDay``, ``FeedbackTheme
 3. The Celery sweep ``dashboard.tasks.refresh_feedback_summaries`` (task name
    ``servicedesk.tasks.refresh_feedback_summaries``) runs both every few minutes;
    ``manage.py refresh_dashboard`` does it by hand (``--all`` for every day).
+
+The same days' survey results roll-up (``feedback.rollup``: the results page's daily counts,
+owned by the feedback pillar, which cannot call the dashboard) is counted alongside and stored in
+the same per-day transaction, and its own stale days join the ones recounted here, so one sweep,
+one command and one receiver keep both true.
 """
 
 from __future__ import annotations
@@ -29,9 +34,14 @@ from django.utils import timezone
 
 from dashboard.models import FeedbackDay, FeedbackThemeDay
 from feedback import contributions as feedback_counts
+from feedback import rollup as results_rollup
 from feedback.contributions import PLACE
 
 logger = logging.getLogger(__name__)
+
+# Days counted together: a few grouped queries for all of them, and a bounded number of rows
+# in memory however many days ``refresh_dashboard --all`` recounts.
+DAYS_PER_BATCH = 31
 
 
 def _rows(days: list[date], now: datetime) -> tuple[list[FeedbackDay], list[FeedbackThemeDay]]:
@@ -46,14 +56,21 @@ def _rows(days: list[date], now: datetime) -> tuple[list[FeedbackDay], list[Feed
 def feedback_days_refresh(*, days: Iterable[date], now: datetime | None = None) -> int:
     """Recount the summaries of ``days`` from the feedback tables. Returns how many days were rebuilt.
 
-    All the days are counted in three grouped queries; each day is then replaced in its own
-    transaction, so a reader sees a day either before or after, never half-written.
+    Up to ``DAYS_PER_BATCH`` days are counted at a time, in three grouped queries for the summaries
+    and three for the results roll-up; each day is then replaced in its own transaction, so a
+    reader sees a day either before or after, never half-written.
     """
     days = sorted(set(days))
-    if not days:
-        return 0
     now = now or timezone.now()
+    rebuilt = 0
+    for first in range(0, len(days), DAYS_PER_BATCH):
+        rebuilt += _refresh(days[first : first + DAYS_PER_BATCH], now)
+    return rebuilt
+
+
+def _refresh(days: list[date], now: datetime) -> int:
     day_rows, theme_rows = _rows(days, now)
+    counted = results_rollup.rollup_count(days=days, now=now)
     rebuilt = 0
     for day in days:
         try:
@@ -62,6 +79,7 @@ def feedback_days_refresh(*, days: Iterable[date], now: datetime | None = None) 
                 FeedbackThemeDay.objects.filter(day=day).delete()
                 FeedbackDay.objects.bulk_create([r for r in day_rows if r.day == day])
                 FeedbackThemeDay.objects.bulk_create([r for r in theme_rows if r.day == day])
+                results_rollup.rollup_store(day=day, counted=counted, now=now)
         except IntegrityError:  # a concurrent refresh wrote this day first, from the same data
             logger.info("feedback summary for %s refreshed concurrently; kept the other run's rows", day)
             continue
@@ -87,9 +105,10 @@ def _mismatched(actual: dict[date, int], summarised: dict[date, int]) -> set[dat
 def feedback_days_stale(*, now: datetime) -> list[date]:
     """The days whose summaries need recounting: today, yesterday, and any day that no longer matches.
 
-    Two grouped queries on indexed timestamps compare the feedback tables with the summary:
+    Grouped queries on indexed timestamps compare the feedback tables with the summary:
     responses per day over ``DASHBOARD_SUMMARY_CHECK_DAYS``, and answered invitations per visit
-    day over ``DASHBOARD_INVITATION_CHECK_DAYS`` (a patient answers days after the visit).
+    day over ``DASHBOARD_INVITATION_CHECK_DAYS`` (a patient answers days after the visit); and
+    the results roll-up's own check, responses of every survey per day over the first span.
     """
     today = timezone.localdate(now)
     since = today - timedelta(days=settings.DASHBOARD_SUMMARY_CHECK_DAYS)
@@ -102,6 +121,8 @@ def feedback_days_stale(*, now: datetime) -> list[date]:
         feedback_counts.answered_invitations_per_day(since=since, until=today),
         _summarised(since, today, "invitations_answered"),
     )
+    since = today - timedelta(days=settings.DASHBOARD_SUMMARY_CHECK_DAYS)
+    stale |= results_rollup.rollup_days_stale(since=since, until=today)
     return sorted(stale | {today, today - timedelta(days=1)})
 
 

@@ -1,4 +1,5 @@
-"""A survey's results, aggregated in SQL: a fixed number of queries however many responses there are.
+"""A survey's results, from a daily roll-up and SQL aggregates of the rest: a fixed number of
+queries, and the same cost, however many responses there are (``feedback.rollup``).
 
 Small numbers are suppressed: any figure or breakdown resting on fewer than
 ``FEEDBACK_SMALL_NUMBER`` (default 5) responses is shown as "too few to show", because it can
@@ -16,17 +17,18 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from feedback import figures
+from feedback import figures, rollup
 from feedback.figures import FftCounts, NpsCounts
 from feedback.library import FREQUENCY, TOP_BOX
-from feedback.models import Answer, Question, Response, Survey, ThemeMention
+from feedback.models import Answer, Question, Response, RollupDay, Survey, Theme, ThemeMention
+from feedback.rollup import Counts
 from servicedesk.caching import cache_key, cached
 from servicedesk.figures import figure_text, round_figure, share_pct, small_number
 from servicedesk.metrics import Unit
 from servicedesk.models import Location, Touchpoint
 
-# How long computed results may sit in the cache. Any new or erased response changes the key, so
-# this only bounds memory; a fresh page is computed at most once per change and filter.
+# How long computed results may sit in the cache. A new response or a rebuilt roll-up day changes
+# the key, so this only bounds memory; a fresh page is computed at most once per change and filter.
 RESULTS_CACHE_SECONDS = 600
 
 
@@ -161,38 +163,60 @@ def nps_shown(counts: dict[int, int]) -> Decimal | None:
 
 
 def survey_results(scope: ResponseFilter, questions: list[Question]) -> SurveyResults:
-    """Everything the results page shows, cached until the survey's responses change.
+    """Everything the results page shows, cached until the survey's responses or roll-up change.
 
-    The cache key carries the survey's response count and newest response id (one index-only
-    query), the filters and the questions, so a new or erased response, or an edited survey,
-    is seen at once; the timeout only bounds memory.
+    The cache key carries the survey's newest response id (one index-only query: a new response,
+    a back-dated one too), the newest roll-up marker of the window's days and how many there are
+    (one query; a day's marker is replaced whenever the day is rebuilt: the sweep's recount of a
+    stale day, a manager's theme correction), the filters and the questions (an edited survey), so
+    a change is seen at once; the timeout only bounds memory.
     """
     if scope.survey is None:
         return compute_results(scope, questions)
-    state = Response.objects.filter(survey=scope.survey).aggregate(n=Count("pk"), last=Max("pk"))
+    last = Response.objects.filter(survey=scope.survey).aggregate(last=Max("pk"))["last"]
+    # A rebuilt day's marker is a new row: the highest marker id in the window is its version.
+    built = RollupDay.objects.filter(**rollup.window(scope)).aggregate(last=Max("pk"), days=Count("pk"))
+    state = (last, built["last"], built["days"])
     key = cache_key("feedback:results", scope, [(q.pk, q.archived_at, q.choices) for q in questions], state)
     return cached(key, lambda: compute_results(scope, questions), timeout=RESULTS_CACHE_SECONDS)
 
 
-def compute_results(scope: ResponseFilter, questions: list[Question]) -> SurveyResults:
-    """Aggregate in SQL: four queries, whatever the number of responses.
+def compute_results(
+    scope: ResponseFilter, questions: list[Question], *, rolled_up: bool = True
+) -> SurveyResults:
+    """A survey's results from its daily roll-up and, for what the roll-up does not cover (the
+    last few minutes, days never rolled up), the answers themselves: the same figures either way
+    (``rolled_up=False`` counts everything live; tests compare the two). A fixed number of
+    queries, whatever the number of days or responses, all in one snapshot:
 
-    1. Response totals and comment sentiment, one pass over the responses.
-    2. Every closed question's answers grouped by answer, month, location and touchpoint, one
-       pass over the answers; per-question distributions and the FFT breakdowns are summed
-       from its few thousand rows in Python.
-    3. Multiple-choice options, one conditional count each, in one query (only if there are any).
-    4. Themes mentioned, with the average sentiment of their responses.
+    1. The roll-up markers of the window's days (``feedback.rollup``), then three queries on the
+       roll-up: response totals and sentiment, answers per question and answer, themes.
+    2. The same live, over the rest of the window only: response totals and comment sentiment;
+       every closed question's answers grouped by answer, month, location and touchpoint;
+       multiple-choice options, one conditional count each (only if there are any); themes.
+    3. The themes' names, and the names of the places of the FFT breakdowns.
+
+    Per-question distributions and the FFT breakdowns are then summed from a few thousand
+    grouped rows in Python.
     """
     threshold = small_number()
-    responses = scope.responses()
-    summary = responses.aggregate(
-        total=Count("pk"),
-        negative=Count("pk", filter=Q(is_negative=True)),
-        positive_text=Count("pk", filter=Q(sentiment__gte=Response.POSITIVE_FROM)),
-        negative_text=Count("pk", filter=Q(sentiment__lte=Response.NEGATIVE_TO)),
-        any_text=Count("pk", filter=Q(sentiment__isnull=False)),
-    )
+    closed = [q for q in questions if q.kind not in (Question.Kind.TEXT, Question.Kind.MULTI_CHOICE)]
+    multi = [q for q in questions if q.kind == Question.Kind.MULTI_CHOICE]
+    fft = next((q for q in questions if q.kind == Question.Kind.FFT), None)
+    counts = Counts()
+    with rollup.one_snapshot():
+        covered = rollup.coverage(scope) if rolled_up and scope.survey is not None else []
+        if covered:
+            counts.add(rollup.rolled_up_counts(scope, closed=closed, multi=multi))
+        spans = rollup.live_spans(scope.bounds(), covered)
+        if spans:
+            counts.add(_live_counts(scope, spans, closed=closed, multi=multi))
+        names = dict(Theme.objects.filter(pk__in=counts.themes).order_by("name").values_list("pk", "name"))
+        if fft is not None:
+            locations = dict(Location.objects.values_list("pk", "name"))
+            touchpoints = dict(Touchpoint.objects.values_list("pk", "name"))
+
+    summary = counts.summary
     total = summary["total"]
     results = SurveyResults(
         scope=scope,
@@ -205,39 +229,18 @@ def compute_results(scope: ResponseFilter, questions: list[Question]) -> SurveyR
         },
         suppressed=total < threshold,
     )
-    closed = [q for q in questions if q.kind not in (Question.Kind.TEXT, Question.Kind.MULTI_CHOICE)]
-    multi = [q for q in questions if q.kind == Question.Kind.MULTI_CHOICE]
-    fft = next((q for q in questions if q.kind == Question.Kind.FFT), None)
-    answers = scope.answers()
-
     grouped: dict[int, dict] = defaultdict(lambda: defaultdict(int))
     by_location: dict[int | None, Counter] = defaultdict(Counter)
     by_touchpoint: dict[int | None, Counter] = defaultdict(Counter)
     by_month: dict[date, Counter] = defaultdict(Counter)
-    if closed:
-        rows = (
-            answers.filter(question__in=closed)
-            .values("question_id", "choice", "value", "response__location_id", "response__touchpoint_id")
-            .annotate(month=TruncMonth("response__submitted_at"), n=Count("pk"))
-            .order_by()
-        )
-        for row in rows:
-            n = row["n"]
-            grouped[row["question_id"]][row["choice"] or row["value"]] += n
-            if fft is not None and row["question_id"] == fft.pk:
-                by_location[row["response__location_id"]][row["choice"]] += n
-                by_touchpoint[row["response__touchpoint_id"]][row["choice"]] += n
-                by_month[row["month"]][row["choice"]] += n
-    multi_counts: dict[str, int] = {}
-    if multi:
-        aggregates = {}
-        for q in multi:
-            aggregates[f"q{q.pk}"] = Count("pk", filter=Q(question=q))
-            for c in q.choices:
-                aggregates[f"q{q.pk}_{c['value']}"] = Count(
-                    "pk", filter=Q(question=q, choices__contains=f"|{c['value']}|")
-                )
-        multi_counts = answers.filter(question__in=multi).aggregate(**aggregates)
+    for row in counts.rows:
+        n = row["n"]
+        grouped[row["question_id"]][row["choice"] or row["value"]] += n
+        if fft is not None and row["question_id"] == fft.pk:
+            by_location[row["location_id"]][row["choice"]] += n
+            by_touchpoint[row["touchpoint_id"]][row["choice"]] += n
+            by_month[row["month"]][row["choice"]] += n
+    multi_counts = counts.multi
 
     for q in questions:
         if q.kind == Question.Kind.TEXT:
@@ -257,29 +260,60 @@ def compute_results(scope: ResponseFilter, questions: list[Question]) -> SurveyR
         results.fft_question = fft
         results.fft_counts = {k: v for k, v in grouped[fft.pk].items() if isinstance(k, str)}
         results.fft_total = sum(results.fft_counts.values())
-        results.by_location = _breakdown(
-            by_location, dict(Location.objects.values_list("pk", "name")), threshold
-        )
-        results.by_touchpoint = _breakdown(
-            by_touchpoint, dict(Touchpoint.objects.values_list("pk", "name")), threshold
-        )
+        results.by_location = _breakdown(by_location, locations, threshold)
+        results.by_touchpoint = _breakdown(by_touchpoint, touchpoints, threshold)
         results.by_month = _monthly(by_month, threshold)
     nps_question = next((q for q in questions if q.kind == Question.Kind.NPS), None)
     if nps_question is not None:
-        counts = {k: v for k, v in grouped[nps_question.pk].items() if isinstance(k, int)}
-        results.nps_answered = sum(counts.values())
-        results.nps = nps_shown(counts)
-
-    mentions = ThemeMention.objects.filter(response__in=responses.values("pk"), removed=False)
-    results.themes = list(
-        mentions.values("theme_id", "theme__name")
-        .annotate(
-            n=Count("response", distinct=True),
-            negative=Count("response", distinct=True, filter=Q(is_negative=True)),
-        )
-        .order_by("-n", "theme__name")
-    )
+        scores = {k: v for k, v in grouped[nps_question.pk].items() if isinstance(k, int)}
+        results.nps_answered = sum(scores.values())
+        results.nps = nps_shown(scores)
+    # Most mentioned first, then by name as the database orders names (``names`` is in that order).
+    themes = [
+        {"theme_id": pk, "theme__name": name, "n": theme["n"], "negative": theme["negative"]}
+        for pk, name in names.items()
+        for theme in [counts.themes[pk]]
+    ]
+    results.themes = sorted(themes, key=lambda theme: -theme["n"])
     return results
+
+
+def _live_counts(
+    scope: ResponseFilter, spans: list[rollup.Span], *, closed: list[Question], multi: list[Question]
+) -> Counts:
+    """The scope's responses submitted within ``spans``, counted from the answers themselves."""
+    counts = Counts()
+    responses = scope.responses().filter(rollup.within(spans))
+    answers = scope.answers().filter(rollup.within(spans, prefix="response__"))
+    counts.summary.update(responses.aggregate(**rollup.SUMMARY_COUNTS))
+    if closed:
+        rows = (
+            answers.filter(question__in=closed)
+            .values("question_id", "choice", "value", "response__location_id", "response__touchpoint_id")
+            .annotate(month=TruncMonth("response__submitted_at"), n=Count("pk"))
+            .order_by()
+        )
+        for row in rows:
+            row["location_id"] = row.pop("response__location_id")
+            row["touchpoint_id"] = row.pop("response__touchpoint_id")
+            counts.rows.append(row)
+    if multi:
+        aggregates = {}
+        for q in multi:
+            aggregates[f"q{q.pk}"] = Count("pk", filter=Q(question=q))
+            for c in q.choices:
+                aggregates[f"q{q.pk}_{c['value']}"] = Count(
+                    "pk", filter=Q(question=q, choices__contains=f"|{c['value']}|")
+                )
+        counts.multi.update(answers.filter(question__in=multi).aggregate(**aggregates))
+    mentions = ThemeMention.objects.filter(response__in=responses.values("pk"), removed=False)
+    themes = mentions.values("theme_id").annotate(
+        n=Count("response", distinct=True),
+        negative=Count("response", distinct=True, filter=Q(is_negative=True)),
+    )
+    for row in themes.order_by():
+        counts.themes[row["theme_id"]].update({"n": row["n"], "negative": row["negative"]})
+    return counts
 
 
 def _bars(question: Question, counts: dict) -> tuple[list[Bar], int]:

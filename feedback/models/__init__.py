@@ -18,6 +18,7 @@ from feedback.models.responses import (
     ResponseQuerySet,
     ThemeMention,
 )
+from feedback.models.rollup import AnswerDay, ResultsDay, RollupDay, ThemeDay
 from feedback.models.sending import (
     IntegrationToken,
     IntegrationTokenQuerySet,
@@ -46,6 +47,7 @@ __all__ = [
     "LANGUAGES",
     "LANGUAGE_CODES",
     "Answer",
+    "AnswerDay",
     "IntegrationToken",
     "IntegrationTokenQuerySet",
     "Invitation",
@@ -58,10 +60,13 @@ __all__ = [
     "QuestionQuerySet",
     "Response",
     "ResponseQuerySet",
+    "ResultsDay",
+    "RollupDay",
     "Suppression",
     "Survey",
     "SurveyQuerySet",
     "Theme",
+    "ThemeDay",
     "ThemeMention",
     "ThemeQuerySet",
     "_token_mac",

@@ -82,6 +82,8 @@ class Response(models.Model):
         indexes = [
             # Results, metrics and the responses list: one survey's responses in a date range.
             models.Index(fields=["survey", "submitted_at"], name="response_survey_submitted"),
+            # The results page's cache key: the survey's newest response id (a back-dated one too).
+            models.Index(fields=["survey", "id"], name="response_survey_latest"),
             # Metrics across surveys by period (dashboard, goals).
             models.Index(fields=["submitted_at"], name="response_submitted"),
             # The dashboard's attention list and example comments: the latest negative responses,
