@@ -59,7 +59,9 @@ def scratch_django(*, keepdb: bool = False) -> Iterator[None]:
     if connection.vendor == "postgresql":
         connection.settings_dict["TEST"]["NAME"] = f"bench_{connection.settings_dict['NAME']}"
     setup_test_environment(debug=False)  # also lets the test client's "testserver" host in
-    state = setup_databases(verbosity=0, interactive=False, keepdb=keepdb)
+    # serialized_aliases=(): no copy of the data for test-case rollbacks (a kept five-year database
+    # would take an hour to serialise).
+    state = setup_databases(verbosity=0, interactive=False, keepdb=keepdb, serialized_aliases=())
     try:
         with override_settings(**PRODUCTION_LIKE):
             yield
