@@ -214,11 +214,12 @@ def _run(args: argparse.Namespace, sizes: list[int]) -> int:
     return 0
 
 
-def _generate_responses(wanted: int) -> None:
+def _generate_responses(wanted: int, *, days: int = 90) -> None:
     """Top "After your visit" up to ``wanted`` responses with INSERT … SELECT (PostgreSQL).
 
     Response i gets an FFT answer (about 3 in 4 positive, 1 in 10 poor or very poor), a 0-10
-    answer, a place and a patient group from the demo's, and a time in the last 90 days;
+    answer, a place and a patient group from the demo's, and a time in the last ``days`` days
+    (tests/load/five_year.py spreads them over five years);
     unhappy ones also get a comment tagged with one of the themes.
     """
     from django.db import connection
@@ -261,12 +262,18 @@ def _generate_responses(wanted: int) -> None:
                 (%(touchpoints)s::bigint[])[1 + (i / 3) %% cardinality(%(touchpoints)s::bigint[])],
                 CASE WHEN i %% 4 = 0 THEN NULL
                      ELSE (%(profiles)s::bigint[])[1 + (i / 7) %% cardinality(%(profiles)s::bigint[])] END,
-                now() - make_interval(secs => ((i * 7919) %% 7776000)),
+                now() - make_interval(secs => ((i * 7919) %% %(seconds)s)),
                 false, '', '', '', CASE WHEN {negative.format(n="i")} THEN -0.6 ELSE NULL END,
                 {negative.format(n="i")}, '[]'::jsonb
             FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS i
             """,  # noqa: S608
-            {"survey": survey.pk, "first": first_id, "last": first_id + missing - 1, **ids},
+            {
+                "survey": survey.pk,
+                "first": first_id,
+                "last": first_id + missing - 1,
+                "seconds": days * 86400,
+                **ids,
+            },
         )
         answers = Answer._meta.db_table
         cursor.execute(

@@ -133,12 +133,14 @@ def crawl(
     per_name: int = 3,
     limit: int = 800,
     check: Callable[[str, _Reader], list[str]] | None = None,
+    skip: Callable[[str], bool] | None = None,
 ) -> Crawl:
     """Open ``start`` and every page linked from what it opens, as ``client`` (one role).
 
     A link must open (200, or a redirect to a page that does): a 403, 404 or 405 behind a link
     is a problem, as is developer text on the page. Downloads (CSV, PDF) count as pages but are
-    not read. ``check`` adds page-specific checks (such as English on a Spanish page).
+    not read. ``check`` adds page-specific checks (such as English on a Spanish page); ``skip``
+    names paths not to open (the whole-site benchmark leaves out downloads of five years of data).
     """
     seen: set[str] = set()
     queue = deque((path, "(start)") for path in start)
@@ -152,7 +154,7 @@ def crawl(
         if name is None:
             result.problems.append(f"{path} (linked from {linked_from}): no such page")
             continue
-        if result.names[name] >= per_name:
+        if result.names[name] >= per_name or (skip is not None and skip(path)):
             continue
         result.names[name] += 1
         response = client.get(path, follow=True)
