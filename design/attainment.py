@@ -121,7 +121,9 @@ def goal_attainment(scope: Scope) -> GoalAttainment:
     period's end: its last measurement on or before the last day, against the target in force
     then; a goal never measured by then is evaluated as of the period's end.
     """
-    latest = GoalMeasurement.objects.filter(goal=OuterRef("pk")).order_by("-measured_at")
+    # One measurement a goal a day (a unique index on goal and day): the latest day is one index
+    # step back, where ordering by the moment sorted five years of a goal's measurements.
+    latest = GoalMeasurement.objects.filter(goal=OuterRef("pk")).order_by("-measured_on")
     if scope.has_ended:
         latest = latest.filter(measured_on__lte=scope.last_day)
     goals = (

@@ -411,23 +411,3 @@ def comments(scope: ResponseFilter) -> QuerySet[Answer]:
         .prefetch_related("response__themes")
         .order_by("-response__submitted_at", "-pk")
     )
-
-
-@dataclass
-class CommentsPage:
-    """One page of comments, newest first, without counting them all (a COUNT over every comment
-    in the period is the slowest query the page would otherwise run)."""
-
-    items: list[Answer]
-    number: int
-    has_next: bool
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-
-def comments_page(scope: ResponseFilter, number: int, size: int = 20) -> CommentsPage:
-    start = (number - 1) * size
-    rows = list(comments(scope)[start : start + size + 1])
-    return CommentsPage(items=rows[:size], number=number, has_next=len(rows) > size)

@@ -8,6 +8,7 @@ patient: the SLA clock is stopped then, and so is ours.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from django.conf import settings
@@ -36,23 +37,73 @@ def _incidents(filters: Filters) -> QuerySet[Incident]:
     return Incident.objects.filter(**filters.at_place())
 
 
-def _open_at(qs: QuerySet[Incident], moment) -> QuerySet[Incident]:
-    """Logged before the moment and not resolved by then."""
-    return qs.filter(created_at__lt=moment).filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=moment))
+# The dashboard shows each figure for its period and the one before. The figures below are computed
+# for several periods in one query (``Metric.compute_each``): the rows of all the periods are read
+# once and each period's share, count or median is an aggregate FILTERed to it; the one-period
+# ``compute`` is the same query for one period.
 
 
-def open_incidents(*, period: Period, filters: Filters) -> int:
-    return _open_at(_incidents(filters), period.end).exclude(status=Incident.Status.CLOSED).count()
+def _each(compute_each: Callable[..., list[Number | None]]) -> Callable[..., Number | None]:
+    """The one-period ``compute`` of a metric computed per period by ``compute_each``."""
+
+    def compute(*, period: Period, filters: Filters) -> Number | None:
+        return compute_each(periods=[period], filters=filters)[0]
+
+    compute.__doc__ = compute_each.__doc__
+    return compute
 
 
-def overdue_incidents(*, period: Period, filters: Filters) -> int:
-    """Open at the end of the period and past a deadline that was still running then."""
-    end = period.end
-    qs = _open_at(_incidents(filters), end).exclude(
-        status__in=[Incident.Status.CLOSED, Incident.Status.PAUSED]
+def _within(moment: str, period: Period) -> Q:
+    return Q(**{f"{moment}__gte": period.start, f"{moment}__lt": period.end})
+
+
+def _spanning(moment: str, periods: Sequence[Period]) -> Q:
+    """Rows whose ``moment`` falls in any of ``periods`` (the span from the first start to the last end)."""
+    return Q(
+        **{f"{moment}__gte": min(p.start for p in periods), f"{moment}__lt": max(p.end for p in periods)}
     )
-    late_response = Q(respond_by__lt=end) & (Q(acknowledged_at__isnull=True) | Q(acknowledged_at__gte=end))
-    return qs.filter(late_response | Q(resolve_by__lt=end)).count()
+
+
+def _open_at(moment) -> Q:
+    """Logged before the moment and not resolved by then."""
+    return Q(created_at__lt=moment) & (Q(resolved_at__isnull=True) | Q(resolved_at__gte=moment))
+
+
+def _open_at_any(filters: Filters, periods: Sequence[Period]) -> QuerySet[Incident]:
+    """Incidents open at the end of at least one of ``periods`` (the unresolved and resolved-at
+    indexes answer it), for counting each period's own with a FILTER."""
+    latest, earliest = max(p.end for p in periods), min(p.end for p in periods)
+    return _incidents(filters).filter(
+        Q(created_at__lt=latest) & (Q(resolved_at__isnull=True) | Q(resolved_at__gte=earliest))
+    )
+
+
+def _counts(rows: QuerySet, conditions: Sequence[Q]) -> list[int]:
+    counts = rows.aggregate(**{f"n{i}": Count("pk", filter=q) for i, q in enumerate(conditions)})
+    return [counts[f"n{i}"] for i in range(len(conditions))]
+
+
+def open_incidents_each(*, periods: Sequence[Period], filters: Filters) -> list[Number | None]:
+    """Incidents not yet resolved at the end of each period (closed ones left out)."""
+    rows = _open_at_any(filters, periods).exclude(status=Incident.Status.CLOSED)
+    return list(_counts(rows, [_open_at(p.end) for p in periods]))
+
+
+def overdue_incidents_each(*, periods: Sequence[Period], filters: Filters) -> list[Number | None]:
+    """Open at the end of each period and past a deadline that was still running then."""
+    rows = _open_at_any(filters, periods).exclude(status__in=[Incident.Status.CLOSED, Incident.Status.PAUSED])
+
+    def overdue_at(end) -> Q:
+        late_response = Q(respond_by__lt=end) & (
+            Q(acknowledged_at__isnull=True) | Q(acknowledged_at__gte=end)
+        )
+        return _open_at(end) & (late_response | Q(resolve_by__lt=end))
+
+    return list(_counts(rows, [overdue_at(p.end) for p in periods]))
+
+
+open_incidents = _each(open_incidents_each)
+overdue_incidents = _each(overdue_incidents_each)
 
 
 def median_hours(durations: list[timedelta]) -> float | None:
@@ -71,19 +122,34 @@ class _MedianSeconds(Aggregate):
 
 
 def median_hours_of(incidents: QuerySet[Incident], duration: Expression) -> float | None:
-    """The median of ``duration`` over ``incidents``, in hours: computed by PostgreSQL; on SQLite
-    (the embedded demo, which has no percentile function) over the fetched durations."""
+    """The median of ``duration`` over ``incidents``, in hours."""
+    return medians_hours_of(incidents, duration, [Q()])[0]
+
+
+def medians_hours_of(
+    incidents: QuerySet[Incident], duration: Expression, subsets: Sequence[Q]
+) -> list[float | None]:
+    """The median of ``duration`` over each subset of ``incidents``, in hours: computed by PostgreSQL
+    in one query; on SQLite (the embedded demo, which has no percentile function) over the fetched
+    durations, one subset at a time."""
     if connections[incidents.db].vendor == "postgresql":
-        seconds = incidents.aggregate(median=_MedianSeconds(duration))["median"]
-        return None if seconds is None else seconds / 3600
+        medians = incidents.aggregate(
+            **{f"m{i}": _MedianSeconds(duration, filter=subset) for i, subset in enumerate(subsets)}
+        )
+        return [None if (s := medians[f"m{i}"]) is None else s / 3600 for i in range(len(subsets))]
     durations = incidents.annotate(duration=ExpressionWrapper(duration, output_field=DurationField()))
-    return median_hours(list(durations.values_list("duration", flat=True)))
+    return [median_hours(list(durations.filter(s).values_list("duration", flat=True))) for s in subsets]
 
 
 def _share(rows: QuerySet, condition: Q) -> Number | None:
     """The share of ``rows`` that meet ``condition``, as a %, from one query."""
-    counts = rows.aggregate(total=Count("pk"), part=Count("pk", filter=condition))
-    return share_pct(counts["part"], counts["total"])
+    return _shares(rows, condition, [Q()])[0]
+
+
+def _shares(rows: QuerySet, condition: Q, subsets: Sequence[Q]) -> list[Number | None]:
+    """The share of each subset of ``rows`` that meets ``condition``, as a %, from one query."""
+    counts = _counts(rows, [c for subset in subsets for c in (subset, subset & condition)])
+    return [share_pct(part, total) for total, part in zip(counts[::2], counts[1::2], strict=True)]
 
 
 def within_sla_pct(*, within: int, resolved: int) -> Number | None:
@@ -91,18 +157,24 @@ def within_sla_pct(*, within: int, resolved: int) -> Number | None:
     return share_pct(within, resolved)
 
 
-def median_hours_to_first_response(*, period: Period, filters: Filters) -> float | None:
+def median_hours_to_first_response_each(
+    *, periods: Sequence[Period], filters: Filters
+) -> list[Number | None]:
     """Incidents acknowledged in the period: logging → acknowledgement."""
-    acknowledged = _incidents(filters).filter(
-        acknowledged_at__gte=period.start, acknowledged_at__lt=period.end
-    )
-    return median_hours_of(acknowledged, F("acknowledged_at") - F("created_at"))
+    acknowledged = _incidents(filters).filter(_spanning("acknowledged_at", periods))
+    duration = F("acknowledged_at") - F("created_at")
+    return list(medians_hours_of(acknowledged, duration, [_within("acknowledged_at", p) for p in periods]))
 
 
-def median_hours_to_resolve(*, period: Period, filters: Filters) -> float | None:
+def median_hours_to_resolve_each(*, periods: Sequence[Period], filters: Filters) -> list[Number | None]:
     """Incidents resolved in the period: logging → resolution, less time waiting on the patient."""
-    resolved = _incidents(filters).filter(resolved_at__gte=period.start, resolved_at__lt=period.end)
-    return median_hours_of(resolved, F("resolved_at") - F("created_at") - F("paused_for"))
+    resolved = _incidents(filters).filter(_spanning("resolved_at", periods))
+    duration = F("resolved_at") - F("created_at") - F("paused_for")
+    return list(medians_hours_of(resolved, duration, [_within("resolved_at", p) for p in periods]))
+
+
+median_hours_to_first_response = _each(median_hours_to_first_response_each)
+median_hours_to_resolve = _each(median_hours_to_resolve_each)
 
 
 def pct_resolved_within_sla(*, period: Period, filters: Filters) -> float | None:
@@ -113,25 +185,28 @@ def pct_resolved_within_sla(*, period: Period, filters: Filters) -> float | None
     return within_sla_pct(**counts)
 
 
-def reopen_rate(*, period: Period, filters: Filters) -> float | None:
+def reopen_rate_each(*, periods: Sequence[Period], filters: Filters) -> list[Number | None]:
     """Of the incidents logged in the period that were ever resolved, the share reopened at least once."""
-    logged = _incidents(filters).filter(created_at__gte=period.start, created_at__lt=period.end)
+    logged = _incidents(filters).filter(_spanning("created_at", periods))
     ever_resolved = logged.filter(Q(resolved_at__isnull=False) | Q(reopen_count__gt=0))
-    return _share(ever_resolved, Q(reopen_count__gt=0))
+    return _shares(ever_resolved, Q(reopen_count__gt=0), [_within("created_at", p) for p in periods])
 
 
-def recurrence_rate(*, period: Period, filters: Filters) -> float | None:
+def recurrence_rate_each(*, periods: Sequence[Period], filters: Filters) -> list[Number | None]:
     """Of the incidents logged in the period, the share that repeat an earlier one (same category and
     touchpoint) logged within RECOVERY_RECURRENCE_DAYS before it.
 
     Each incident knows when the one before it of its kind at its touchpoint was logged
-    (``similar_before_at``, written when it was logged), so this is one pass over the period.
+    (``similar_before_at``, written when it was logged), so this is one pass over the periods.
     """
     window = timedelta(days=settings.RECOVERY_RECURRENCE_DAYS)
-    logged = _incidents(filters).filter(
-        created_at__gte=period.start, created_at__lt=period.end, touchpoint__isnull=False
-    )
-    return _share(logged, Q(similar_before_at__gte=F("created_at") - window))
+    logged = _incidents(filters).filter(_spanning("created_at", periods), touchpoint__isnull=False)
+    repeats = Q(similar_before_at__gte=F("created_at") - window)
+    return _shares(logged, repeats, [_within("created_at", p) for p in periods])
+
+
+reopen_rate = _each(reopen_rate_each)
+recurrence_rate = _each(recurrence_rate_each)
 
 
 def recovery_success_rate(*, period: Period, filters: Filters) -> float | None:
@@ -160,6 +235,7 @@ METRICS = [
         unit=Unit.COUNT,
         higher_is_better=False,
         compute=open_incidents,
+        compute_each=open_incidents_each,
         description="Incidents not yet resolved at the end of the period.",
         filterable_by=FILTERABLE,
     ),
@@ -169,6 +245,7 @@ METRICS = [
         unit=Unit.COUNT,
         higher_is_better=False,
         compute=overdue_incidents,
+        compute_each=overdue_incidents_each,
         description="Open incidents past their respond-by or resolve-by time (paused ones excluded).",
         filterable_by=FILTERABLE,
     ),
@@ -178,6 +255,7 @@ METRICS = [
         unit=Unit.HOURS,
         higher_is_better=False,
         compute=median_hours_to_first_response,
+        compute_each=median_hours_to_first_response_each,
         description="From logging to acknowledgement, for incidents acknowledged in the period.",
         filterable_by=FILTERABLE,
     ),
@@ -187,6 +265,7 @@ METRICS = [
         unit=Unit.HOURS,
         higher_is_better=False,
         compute=median_hours_to_resolve,
+        compute_each=median_hours_to_resolve_each,
         description="From logging to resolution, not counting time waiting on the patient.",
         filterable_by=FILTERABLE,
     ),
@@ -205,6 +284,7 @@ METRICS = [
         unit=Unit.PERCENT,
         higher_is_better=False,
         compute=reopen_rate,
+        compute_each=reopen_rate_each,
         description="Incidents logged in the period and resolved that had to be reopened.",
         filterable_by=FILTERABLE,
     ),
@@ -214,6 +294,7 @@ METRICS = [
         unit=Unit.PERCENT,
         higher_is_better=False,
         compute=recurrence_rate,
+        compute_each=recurrence_rate_each,
         description="Incidents repeating one of the same category at the same touchpoint within 30 days.",
         filterable_by=FILTERABLE,
     ),

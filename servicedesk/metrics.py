@@ -14,7 +14,7 @@ figure is computed: ``design`` names a key, the dashboard asks the registry.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -111,6 +111,10 @@ class Compute(Protocol):
     def __call__(self, *, period: Period, filters: Filters) -> Number | None: ...
 
 
+class ComputeEach(Protocol):
+    def __call__(self, *, periods: Sequence[Period], filters: Filters) -> list[Number | None]: ...
+
+
 @dataclass(frozen=True)
 class Metric:
     key: str
@@ -126,6 +130,9 @@ class Metric:
     sample: Compute | None = None
     sample_noun: str = ""
     small_sample: bool = False
+    # The figure for several periods in one query (the dashboard's period and the one before); a
+    # metric without it is computed once per period.
+    compute_each: ComputeEach | None = None
 
     def no_data_reason(self, *, period: Period, filters: Filters | None = None) -> str:
         """Why ``value`` is None for this period, in words: "2 of the 5 answers needed"."""
@@ -150,9 +157,19 @@ class Metric:
     def value(self, *, period: Period, filters: Filters | None = None) -> float | None:
         """The figure as everyone sees it: rounded by the one rule (``servicedesk.figures``), so a
         goal is judged on the number its manager reads, and the goal, the tile and the CSV agree."""
+        return self._shown(self.compute(period=period, filters=filters or Filters()))
+
+    def values(self, *, periods: Sequence[Period], filters: Filters | None = None) -> list[float | None]:
+        """``value`` for each period, from one query where the metric can (``compute_each``)."""
+        filters = filters or Filters()
+        if self.compute_each is None:
+            return [self.value(period=period, filters=filters) for period in periods]
+        return [self._shown(raw) for raw in self.compute_each(periods=periods, filters=filters)]
+
+    def _shown(self, raw: Number | None) -> float | None:
         from servicedesk.figures import round_figure  # figures builds on this module's Unit
 
-        result = round_figure(self.compute(period=period, filters=filters or Filters()), self.unit)
+        result = round_figure(raw, self.unit)
         return None if result is None else float(result)
 
 

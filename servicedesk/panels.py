@@ -192,13 +192,11 @@ def registry_figure(
     filters = Filters(
         **{name: getattr(filters, name) for name in metric.filterable_by if hasattr(filters, name)},
     ).with_params(**params)
-    values = []
-    for period in (scope.period, scope.previous):
-        try:
-            values.append(metric.value(period=period, filters=filters))
-        except Exception:  # logged loudly; shown as no data
-            logger.exception("metric %s failed on the dashboard", key)
-            values.append(None)
+    try:
+        values = metric.values(periods=[scope.period, scope.previous], filters=filters)
+    except Exception:  # logged loudly; shown as no data
+        logger.exception("metric %s failed on the dashboard", key)
+        values = [None, None]
     note = ""
     if unsupported:
         names = {

@@ -144,6 +144,9 @@ class Invitation(TimeStamped):
             models.Index(fields=["phone_hash", "created_at"], name="invitation_phone_hash"),
             # Sending: the invitations list, newest visits first, filtered by status.
             models.Index(fields=["status", "visit_at"], name="invitation_status_visit"),
+            # The same list unfiltered (its default): read backwards a page at a time instead of
+            # sorting every invitation of five years for the first 50.
+            models.Index(fields=["visit_at", "id"], name="invitation_visit"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -30,6 +30,7 @@ from servicedesk.spreadsheet import csv_response
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
+COMMENTS_PER_PAGE = 20
 DEFAULT_DAYS = 90
 
 
@@ -70,7 +71,8 @@ def survey_results(request: HttpRequest, pk: int) -> HttpResponse:
     results = figures.survey_results(scope, _questions(survey))
     # A staff pulse with few answers could be traced to a person by its wording: comments wait too.
     hide_comments = survey.audience == Survey.Audience.STAFF and results.suppressed
-    page = None if hide_comments else figures.comments_page(scope, _page_number(request))
+    comments = None if hide_comments else UncountedPaginator(figures.comments(scope), COMMENTS_PER_PAGE)
+    page = comments.get_page(request.GET.get("page")) if comments else None
     status = 400 if form.is_bound and not form.is_valid() else 200
     context = {
         "survey": survey,
@@ -78,21 +80,9 @@ def survey_results(request: HttpRequest, pk: int) -> HttpResponse:
         "results": results,
         "comments": page,
         "small_number": small_number(),
-        "filter_query": _without_page(request),
         "export_query": urlencode({k: v for k, v in form.data.items() if v and k != "page"}),
     }
     return render(request, "feedback/manage/survey_results.html", context, status=status)
-
-
-def _page_number(request: HttpRequest) -> int:
-    raw = request.GET.get("page", "")
-    return max(1, min(int(raw), 10_000)) if raw.isdigit() else 1
-
-
-def _without_page(request: HttpRequest) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
 
 
 @manager_required

@@ -297,12 +297,14 @@ def test_comments_come_newest_first_twenty_to_a_page(manager_client, survey):
         respond(survey, text=f"Comment number {i:02d}", submitted_at=now - timedelta(minutes=i))
     url = reverse("feedback:survey_results", args=[survey.pk])
     first = manager_client.get(url).context["comments"]
-    assert [a.text for a in first.items][:2] == ["Comment number 00", "Comment number 01"]
-    assert len(first.items) == 20
-    assert first.has_next
-    second = manager_client.get(url, {"page": "2"}).context["comments"]
-    assert [a.text for a in second.items] == [f"Comment number {i}" for i in range(20, 25)]
-    assert not second.has_next
+    assert [a.text for a in first.object_list][:2] == ["Comment number 00", "Comment number 01"]
+    assert len(first.object_list) == 20
+    assert first.has_next()
+    second = manager_client.get(url, {"page": "2"})
+    older = second.context["comments"]
+    assert [a.text for a in older.object_list] == [f"Comment number {i}" for i in range(20, 25)]
+    assert not older.has_next()
+    assert 'href="?page=1#comments-heading">Newer</a>' in second.content.decode()
     assert manager_client.get(url, {"page": "nonsense"}).context["comments"].number == 1
 
 

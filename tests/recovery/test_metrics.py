@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 from django.db.models import F
 
 from feedback.signals import response_submitted
@@ -192,3 +193,40 @@ def test_an_incident_logged_back_dated_becomes_the_predecessor_of_the_next_one()
     assert (
         value("recurrence_rate", Period(start=T0 + timedelta(days=39), end=T0 + timedelta(days=41))) == 100.0
     )
+
+
+@pytest.mark.django_db
+def test_each_figure_for_two_periods_in_one_query_equals_each_period_alone(
+    manager, django_assert_num_queries
+):
+    """The dashboard asks for its period and the one before at once (``Metric.values``): the same
+    figures as asking period by period, one query per figure instead of two."""
+    desk = TouchpointFactory()
+    before = Period(start=MONTH.start - timedelta(days=30), end=MONTH.start)
+    for start, severity in (
+        (T0 - timedelta(days=20), "high"),
+        (T0, "medium"),
+        (T0 + timedelta(days=3), "high"),
+    ):
+        for status in (Status.NEW, Status.PAUSED, Status.RESOLVED, Status.CLOSED):
+            drive_to(status, by=manager, severity=severity, touchpoint=desk, category="waiting", now=start)
+    reopened = drive_to(Status.RESOLVED, by=manager, touchpoint=desk, now=T0 - timedelta(days=10))
+    services.incident_reopen(incident=reopened, by=manager, reason="Again", now=T0 - timedelta(days=9))
+    batched = [m for m in registry if m.compute_each is not None]
+    assert {m.key for m in batched} == {
+        "recovery.open_incidents",
+        "recovery.overdue_incidents",
+        "recovery.median_hours_to_first_response",
+        "recovery.median_hours_to_resolve",
+        "recovery.reopen_rate",
+        "recovery.recurrence_rate",
+    }
+    for metric in batched:
+        for filters in (Filters(), Filters(touchpoint_id=desk.pk), Filters(touchpoint_id=desk.pk + 1000)):
+            alone = [metric.value(period=p, filters=filters) for p in (MONTH, before)]
+            # SQLite has no percentile function: a median is fetched per period there.
+            one = connection.vendor == "postgresql" or "median" not in metric.key
+            with django_assert_num_queries(1 if one else 2):
+                together = metric.values(periods=[MONTH, before], filters=filters)
+            assert together == alone, (metric.key, filters)
+    assert any(v for m in batched for v in m.values(periods=[MONTH, before]))  # not all empty
