@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet
@@ -56,19 +57,34 @@ def missed_runs(*, period: Period, filters: Filters) -> Number | None:
     return runs_due(period, filters).filter(status=ChecklistRun.Status.MISSED).count()
 
 
-def failed_critical_items(*, period: Period, filters: Filters) -> Number | None:
+def failed_critical_items_each(*, periods: Sequence[Period], filters: Filters) -> list[Number | None]:
+    """Critical items recorded as failed in each period (one query for all of them)."""
     results = ChecklistResult.objects.filter(
         outcome=ChecklistResult.Outcome.FAIL,
         item__is_critical=True,
-        recorded_at__gte=period.start,
-        recorded_at__lt=period.end,
+        recorded_at__gte=min(p.start for p in periods),
+        recorded_at__lt=max(p.end for p in periods),
     )
-    return _cut(results, filters, run="run__").count()
+    within = {
+        f"n{i}": Count("pk", filter=Q(recorded_at__gte=p.start, recorded_at__lt=p.end))
+        for i, p in enumerate(periods)
+    }
+    counts = _cut(results, filters, run="run__").aggregate(**within)
+    return [counts[f"n{i}"] for i in range(len(periods))]
+
+
+def failed_critical_items(*, period: Period, filters: Filters) -> Number | None:
+    return failed_critical_items_each(periods=[period], filters=filters)[0]
+
+
+def training_compliance_pct_each(*, periods: Sequence[Period], filters: Filters) -> list[Number | None]:
+    """Training requirements not overdue at the end of each period, as a percentage."""
+    return list(training.compliance_pcts(moments=[p.end for p in periods], location_id=filters.location_id))
 
 
 def training_compliance_pct(*, period: Period, filters: Filters) -> Number | None:
     """Training requirements not overdue at the end of the period, as a percentage."""
-    return training.compliance_pct(now=period.end, location_id=filters.location_id)
+    return training_compliance_pct_each(periods=[period], filters=filters)[0]
 
 
 def protocols_overdue_review(*, period: Period, filters: Filters) -> Number | None:
@@ -105,6 +121,7 @@ METRICS = [
         unit=Unit.COUNT,
         higher_is_better=False,
         compute=failed_critical_items,
+        compute_each=failed_critical_items_each,
         description="Critical checklist items recorded as failed in the period (each opens an incident).",
         filterable_by=PLACE_FILTERS,
     ),
@@ -114,6 +131,7 @@ METRICS = [
         unit=Unit.PERCENT,
         higher_is_better=True,
         compute=training_compliance_pct,
+        compute_each=training_compliance_pct_each,
         description="Onboarding and refresher requirements not overdue at the end of the period.",
         filterable_by=frozenset({"location_id"}),
     ),

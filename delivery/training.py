@@ -15,6 +15,7 @@ A person's overall status is the worst of theirs. Read-only; two queries for any
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -87,35 +88,52 @@ def requirement_status(
 
 def team_training(*, now: datetime, people: list[User] | None = None) -> list[PersonTraining]:
     """Every active team member (or ``people``) with their per-person checklist requirements."""
-    today = schedule.local_date(now)
+    return team_training_at(moments=[now], people=people)[0]
+
+
+def team_training_at(
+    *, moments: Sequence[datetime], people: list[User] | None = None
+) -> list[list[PersonTraining]]:
+    """``team_training`` as of each of ``moments``, from one read of the people, checklists and runs
+    (the dashboard's period and the one before: three queries, not six)."""
     if people is None:
         people = list(User.objects.team().select_related("location"))
     templates = list(ChecklistTemplate.objects.filter(is_active=True, per_person=True).order_by("title"))
+    latest = max(schedule.local_date(now) for now in moments)
     runs: dict[tuple[int, int], list[ChecklistRun]] = defaultdict(list)
     for run in ChecklistRun.objects.filter(
-        template__in=templates, subject__in=people, period_start__lte=today
-    ).only("template_id", "subject_id", "status", "completed_at", "due_at"):
+        template__in=templates, subject__in=people, period_start__lte=latest
+    ).only("template_id", "subject_id", "status", "completed_at", "due_at", "period_start"):
         runs[(run.template_id, run.subject_id)].append(run)
-    overview = []
-    for person in people:
-        entry = PersonTraining(person=person)
-        for template in templates:
-            if template.location_id and template.location_id != person.location_id:
-                continue
-            entry.requirements.append(
-                requirement_status(template, runs[(template.pk, person.pk)], now=now, today=today)
-            )
-        overview.append(entry)
-    return overview
+    overviews = []
+    for now in moments:
+        today = schedule.local_date(now)
+        overview = []
+        for person in people:
+            entry = PersonTraining(person=person)
+            for template in templates:
+                if template.location_id and template.location_id != person.location_id:
+                    continue
+                started = [run for run in runs[(template.pk, person.pk)] if run.period_start <= today]
+                entry.requirements.append(requirement_status(template, started, now=now, today=today))
+            overview.append(entry)
+        overviews.append(overview)
+    return overviews
 
 
 def compliance_pct(*, now: datetime, location_id: int | None = None) -> float | None:
     """Share of training requirements that are not overdue, or None when nobody has any."""
+    return compliance_pcts(moments=[now], location_id=location_id)[0]
+
+
+def compliance_pcts(*, moments: Sequence[datetime], location_id: int | None = None) -> list[float | None]:
+    """``compliance_pct`` as of each of ``moments`` (one read of the runs)."""
     people = None
     if location_id is not None:
         people = list(User.objects.team().filter(location_id=location_id))
-    requirements = [r for entry in team_training(now=now, people=people) for r in entry.requirements]
-    if not requirements:
-        return None
-    ok = sum(r.status != Status.OVERDUE for r in requirements)
-    return 100.0 * ok / len(requirements)
+    shares: list[float | None] = []
+    for overview in team_training_at(moments=moments, people=people):
+        requirements = [r for entry in overview for r in entry.requirements]
+        ok = sum(r.status != Status.OVERDUE for r in requirements)
+        shares.append(100.0 * ok / len(requirements) if requirements else None)
+    return shares
