@@ -116,7 +116,7 @@ def _run(args: argparse.Namespace) -> int:
             ]
             if profile:
                 out = io.StringIO()
-                pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(25)
+                pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(30)
                 print(out.getvalue(), file=sys.stderr)
         stored = Response.objects.count() - before
         expected = (args.warmup + 1 + args.requests) * len(payloads)
