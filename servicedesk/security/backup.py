@@ -7,6 +7,7 @@ A backup holds patients' contact details and words: it is written readable by it
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -114,8 +115,16 @@ def _run(command: list[str], config: dict) -> None:
         raise BackupError(f"{command[0]} failed: {result.stderr.strip()[-2000:]}")
 
 
+def _sqlite_regexp(pattern: str | None, value: object) -> bool:
+    """SQL's REGEXP as Django gives it to its SQLite connections (a CHECK constraint uses it)."""
+    return pattern is not None and value is not None and re.search(pattern, str(value)) is not None
+
+
 def _sqlite_backup(config: dict, destination: Path, *, url: str | None) -> None:
     with sqlite3.connect(destination) as target:
+        # The integrity check evaluates CHECK constraints, one of which (the accent colour) is a
+        # regular expression: a plain sqlite3 connection needs the function Django would add.
+        target.create_function("REGEXP", 2, _sqlite_regexp, deterministic=True)
         if url is None:
             # Through Django's own connection: works for a file and for the test suite's in-memory db.
             connections["default"].ensure_connection()
