@@ -3,6 +3,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -279,7 +280,8 @@ def test_the_results_page_runs_the_same_number_of_queries_however_many_responses
     few = _count_queries(manager_client, url)
     _fill(survey, 30)
     assert _count_queries(manager_client, url) == few
-    assert few <= 18
+    session = 0 if "cache" in settings.SESSION_ENGINE else 1  # the embedded default reads it from its db
+    assert few <= 18 + session
 
 
 def test_the_response_list_runs_the_same_number_of_queries_however_many_responses(manager_client, survey):

@@ -170,6 +170,14 @@ def _roll_up(now: datetime) -> int:
     return feedback_days_refresh(days=feedback_days_all(now=now), now=now)
 
 
+def _rolled_up(practice, time_machine, now: datetime, *, days: int) -> ResponseFilter:
+    """``days`` of answers up to ``now`` (the clock pinned there), rolled up: the survey's scope."""
+    time_machine.move_to(now, tick=False)
+    practice.fill(now, days=days)
+    _roll_up(now)
+    return ResponseFilter(survey=practice.survey)
+
+
 @pytest.mark.parametrize("now", CLOCKS, ids=[f"{c:%Y-%m-%d-%H%M}" for c in CLOCKS])
 def test_results_from_the_roll_up_are_exactly_the_live_results(practice, time_machine, now):
     time_machine.move_to(now, tick=False)
@@ -206,10 +214,7 @@ def test_the_page_reads_the_roll_up_and_only_the_last_minutes_live(practice, tim
 
 def test_a_back_dated_response_is_counted_once_the_sweep_rebuilds_its_day(practice, time_machine):
     now = CLOCKS[0]
-    time_machine.move_to(now, tick=False)
-    practice.fill(now, days=15)
-    _roll_up(now)
-    scope = ResponseFilter(survey=practice.survey)
+    scope = _rolled_up(practice, time_machine, now, days=15)
     practice.respond(random.Random(1), now - timedelta(days=10))  # an import of last week's forms
     assert practice.results(scope) != practice.results(scope, rolled_up=False)
     time_machine.move_to(now + timedelta(minutes=5), tick=False)
@@ -221,10 +226,7 @@ def test_a_theme_correction_shows_at_once_through_the_cache(
     practice, time_machine, django_capture_on_commit_callbacks
 ):
     now = CLOCKS[1]
-    time_machine.move_to(now, tick=False)
-    practice.fill(now, days=15)
-    _roll_up(now)
-    scope = ResponseFilter(survey=practice.survey)
+    scope = _rolled_up(practice, time_machine, now, days=15)
     questions = list(practice.survey.questions.all())
     before = survey_results(scope, questions)
     billing = practice.themes[3]
@@ -246,10 +248,7 @@ def test_a_theme_correction_shows_at_once_through_the_cache(
 
 def test_a_new_response_shows_at_once_through_the_cache(practice, time_machine):
     now = CLOCKS[0]
-    time_machine.move_to(now, tick=False)
-    practice.fill(now, days=5)
-    _roll_up(now)
-    scope = ResponseFilter(survey=practice.survey)
+    scope = _rolled_up(practice, time_machine, now, days=5)
     questions = list(practice.survey.questions.all())
     total = survey_results(scope, questions).total
     practice.respond(random.Random(2), now)
