@@ -116,13 +116,12 @@ def feedback_days_stale(*, now: datetime) -> list[date]:
         feedback_counts.responses_per_day(since=since, until=today),
         _summarised(since, today, "responses"),
     )
-    since = today - timedelta(days=settings.DASHBOARD_INVITATION_CHECK_DAYS)
-    stale |= _mismatched(
-        feedback_counts.answered_invitations_per_day(since=since, until=today),
-        _summarised(since, today, "invitations_answered"),
-    )
-    since = today - timedelta(days=settings.DASHBOARD_SUMMARY_CHECK_DAYS)
     stale |= results_rollup.rollup_days_stale(since=since, until=today)
+    visits_since = today - timedelta(days=settings.DASHBOARD_INVITATION_CHECK_DAYS)
+    stale |= _mismatched(
+        feedback_counts.answered_invitations_per_day(since=visits_since, until=today),
+        _summarised(visits_since, today, "invitations_answered"),
+    )
     return sorted(stale | {today, today - timedelta(days=1)})
 
 

@@ -73,18 +73,9 @@ def failed_critical_items_each(*, periods: Sequence[Period], filters: Filters) -
     return [counts[f"n{i}"] for i in range(len(periods))]
 
 
-def failed_critical_items(*, period: Period, filters: Filters) -> Number | None:
-    return failed_critical_items_each(periods=[period], filters=filters)[0]
-
-
 def training_compliance_pct_each(*, periods: Sequence[Period], filters: Filters) -> list[Number | None]:
     """Training requirements not overdue at the end of each period, as a percentage."""
-    return list(training.compliance_pcts(moments=[p.end for p in periods], location_id=filters.location_id))
-
-
-def training_compliance_pct(*, period: Period, filters: Filters) -> Number | None:
-    """Training requirements not overdue at the end of the period, as a percentage."""
-    return training_compliance_pct_each(periods=[period], filters=filters)[0]
+    return training.compliance_pcts(moments=[p.end for p in periods], location_id=filters.location_id)
 
 
 def protocols_overdue_review(*, period: Period, filters: Filters) -> Number | None:
@@ -120,7 +111,6 @@ METRICS = [
         label="Failed critical checks",
         unit=Unit.COUNT,
         higher_is_better=False,
-        compute=failed_critical_items,
         compute_each=failed_critical_items_each,
         description="Critical checklist items recorded as failed in the period (each opens an incident).",
         filterable_by=PLACE_FILTERS,
@@ -130,7 +120,6 @@ METRICS = [
         label="Training up to date",
         unit=Unit.PERCENT,
         higher_is_better=True,
-        compute=training_compliance_pct,
         compute_each=training_compliance_pct_each,
         description="Onboarding and refresher requirements not overdue at the end of the period.",
         filterable_by=frozenset({"location_id"}),

@@ -158,9 +158,11 @@ def _per_day(queryset: QuerySet, field: str, since: date, until: date, count: Co
     )
 
 
-def responses_per_day(*, since: date, until: date) -> dict[date, int]:
-    """Patient responses per local day, ``since`` up to (not including) ``until``: one grouped query."""
-    return _per_day(patient_responses(), "submitted_at", since, until, Count("pk"))
+def responses_per_day(*, since: date, until: date, staff_too: bool = False) -> dict[date, int]:
+    """Patient responses (``staff_too``: every response, the staff pulse's included) per local day,
+    ``since`` up to (not including) ``until``: one grouped query."""
+    responses = Response.objects.all() if staff_too else patient_responses()
+    return _per_day(responses, "submitted_at", since, until, Count("pk"))
 
 
 def answered_invitations_per_day(*, since: date, until: date) -> dict[date, int]:

@@ -46,6 +46,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
+from feedback.contributions import responses_per_day
 from feedback.models import (
     Answer,
     AnswerDay,
@@ -164,16 +165,7 @@ def rollup_store(*, day: date, counted: Counted, now: datetime) -> None:
 def rollup_days_stale(*, since: date, until: date) -> set[date]:
     """Days from ``since`` up to (not including) ``until`` whose responses no longer match the
     roll-up: two grouped queries (responses per local day, and the roll-up's totals per day)."""
-    tz = timezone.get_current_timezone()
-    start, end = local_midnight(since), local_midnight(until)
-    actual = dict(
-        Response.objects.filter(submitted_at__gte=start, submitted_at__lt=end)
-        .annotate(day=TruncDate("submitted_at", tzinfo=tz))
-        .values("day")
-        .annotate(n=Count("pk"))
-        .order_by()
-        .values_list("day", "n")
-    )
+    actual = responses_per_day(since=since, until=until, staff_too=True)
     stored = dict(
         ResultsDay.objects.filter(day__gte=since, day__lt=until)
         .values("day")

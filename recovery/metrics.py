@@ -8,7 +8,7 @@ patient: the SLA clock is stopped then, and so is ours.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.conf import settings
@@ -39,18 +39,8 @@ def _incidents(filters: Filters) -> QuerySet[Incident]:
 
 # The dashboard shows each figure for its period and the one before. The figures below are computed
 # for several periods in one query (``Metric.compute_each``): the rows of all the periods are read
-# once and each period's share, count or median is an aggregate FILTERed to it; the one-period
-# ``compute`` is the same query for one period.
-
-
-def _each(compute_each: Callable[..., list[Number | None]]) -> Callable[..., Number | None]:
-    """The one-period ``compute`` of a metric computed per period by ``compute_each``."""
-
-    def compute(*, period: Period, filters: Filters) -> Number | None:
-        return compute_each(periods=[period], filters=filters)[0]
-
-    compute.__doc__ = compute_each.__doc__
-    return compute
+# once and each period's share, count or median is an aggregate FILTERed to it. A goal asks the
+# same function for one period (``Metric.value``), so the two can never disagree.
 
 
 def _within(moment: str, period: Period) -> Q:
@@ -86,7 +76,7 @@ def _counts(rows: QuerySet, conditions: Sequence[Q]) -> list[int]:
 def open_incidents_each(*, periods: Sequence[Period], filters: Filters) -> list[Number | None]:
     """Incidents not yet resolved at the end of each period (closed ones left out)."""
     rows = _open_at_any(filters, periods).exclude(status=Incident.Status.CLOSED)
-    return list(_counts(rows, [_open_at(p.end) for p in periods]))
+    return _counts(rows, [_open_at(p.end) for p in periods])
 
 
 def overdue_incidents_each(*, periods: Sequence[Period], filters: Filters) -> list[Number | None]:
@@ -99,11 +89,7 @@ def overdue_incidents_each(*, periods: Sequence[Period], filters: Filters) -> li
         )
         return _open_at(end) & (late_response | Q(resolve_by__lt=end))
 
-    return list(_counts(rows, [overdue_at(p.end) for p in periods]))
-
-
-open_incidents = _each(open_incidents_each)
-overdue_incidents = _each(overdue_incidents_each)
+    return _counts(rows, [overdue_at(p.end) for p in periods])
 
 
 def median_hours(durations: list[timedelta]) -> float | None:
@@ -163,18 +149,14 @@ def median_hours_to_first_response_each(
     """Incidents acknowledged in the period: logging → acknowledgement."""
     acknowledged = _incidents(filters).filter(_spanning("acknowledged_at", periods))
     duration = F("acknowledged_at") - F("created_at")
-    return list(medians_hours_of(acknowledged, duration, [_within("acknowledged_at", p) for p in periods]))
+    return medians_hours_of(acknowledged, duration, [_within("acknowledged_at", p) for p in periods])
 
 
 def median_hours_to_resolve_each(*, periods: Sequence[Period], filters: Filters) -> list[Number | None]:
     """Incidents resolved in the period: logging → resolution, less time waiting on the patient."""
     resolved = _incidents(filters).filter(_spanning("resolved_at", periods))
     duration = F("resolved_at") - F("created_at") - F("paused_for")
-    return list(medians_hours_of(resolved, duration, [_within("resolved_at", p) for p in periods]))
-
-
-median_hours_to_first_response = _each(median_hours_to_first_response_each)
-median_hours_to_resolve = _each(median_hours_to_resolve_each)
+    return medians_hours_of(resolved, duration, [_within("resolved_at", p) for p in periods])
 
 
 def pct_resolved_within_sla(*, period: Period, filters: Filters) -> float | None:
@@ -205,10 +187,6 @@ def recurrence_rate_each(*, periods: Sequence[Period], filters: Filters) -> list
     return _shares(logged, repeats, [_within("created_at", p) for p in periods])
 
 
-reopen_rate = _each(reopen_rate_each)
-recurrence_rate = _each(recurrence_rate_each)
-
-
 def recovery_success_rate(*, period: Period, filters: Filters) -> float | None:
     """Of the patients who answered "Did we put it right?" in the period, the share who said yes."""
     answered = _incidents(filters).filter(
@@ -234,7 +212,6 @@ METRICS = [
         label="Open incidents",
         unit=Unit.COUNT,
         higher_is_better=False,
-        compute=open_incidents,
         compute_each=open_incidents_each,
         description="Incidents not yet resolved at the end of the period.",
         filterable_by=FILTERABLE,
@@ -244,7 +221,6 @@ METRICS = [
         label="Overdue incidents",
         unit=Unit.COUNT,
         higher_is_better=False,
-        compute=overdue_incidents,
         compute_each=overdue_incidents_each,
         description="Open incidents past their respond-by or resolve-by time (paused ones excluded).",
         filterable_by=FILTERABLE,
@@ -254,7 +230,6 @@ METRICS = [
         label="Median time to first response",
         unit=Unit.HOURS,
         higher_is_better=False,
-        compute=median_hours_to_first_response,
         compute_each=median_hours_to_first_response_each,
         description="From logging to acknowledgement, for incidents acknowledged in the period.",
         filterable_by=FILTERABLE,
@@ -264,7 +239,6 @@ METRICS = [
         label="Median time to resolve",
         unit=Unit.HOURS,
         higher_is_better=False,
-        compute=median_hours_to_resolve,
         compute_each=median_hours_to_resolve_each,
         description="From logging to resolution, not counting time waiting on the patient.",
         filterable_by=FILTERABLE,
@@ -283,7 +257,6 @@ METRICS = [
         label="Reopen rate",
         unit=Unit.PERCENT,
         higher_is_better=False,
-        compute=reopen_rate,
         compute_each=reopen_rate_each,
         description="Incidents logged in the period and resolved that had to be reopened.",
         filterable_by=FILTERABLE,
@@ -293,7 +266,6 @@ METRICS = [
         label="Recurrence rate",
         unit=Unit.PERCENT,
         higher_is_better=False,
-        compute=recurrence_rate,
         compute_each=recurrence_rate_each,
         description="Incidents repeating one of the same category at the same touchpoint within 30 days.",
         filterable_by=FILTERABLE,

@@ -121,7 +121,9 @@ class Metric:
     label: str
     unit: Unit
     higher_is_better: bool
-    compute: Compute
+    # The figure for one period; or, for a metric the dashboard reads often, ``compute_each`` below
+    # (the figure for several periods in one query), which then serves a single period too.
+    compute: Compute | None = None
     description: str = ""
     # Which Filters fields this metric honours; the goal form offers only these.
     filterable_by: frozenset[str] = frozenset({"location_id", "touchpoint_id", "need_profile_id"})
@@ -130,9 +132,11 @@ class Metric:
     sample: Compute | None = None
     sample_noun: str = ""
     small_sample: bool = False
-    # The figure for several periods in one query (the dashboard's period and the one before); a
-    # metric without it is computed once per period.
     compute_each: ComputeEach | None = None
+
+    def __post_init__(self) -> None:
+        if (self.compute is None) == (self.compute_each is None):
+            raise ImproperlyConfigured(f"Metric {self.key!r} needs one of compute and compute_each.")
 
     def no_data_reason(self, *, period: Period, filters: Filters | None = None) -> str:
         """Why ``value`` is None for this period, in words: "2 of the 5 answers needed"."""
@@ -157,14 +161,16 @@ class Metric:
     def value(self, *, period: Period, filters: Filters | None = None) -> float | None:
         """The figure as everyone sees it: rounded by the one rule (``servicedesk.figures``), so a
         goal is judged on the number its manager reads, and the goal, the tile and the CSV agree."""
-        return self._shown(self.compute(period=period, filters=filters or Filters()))
+        return self.values(periods=[period], filters=filters)[0]
 
     def values(self, *, periods: Sequence[Period], filters: Filters | None = None) -> list[float | None]:
         """``value`` for each period, from one query where the metric can (``compute_each``)."""
         filters = filters or Filters()
-        if self.compute_each is None:
-            return [self.value(period=period, filters=filters) for period in periods]
-        return [self._shown(raw) for raw in self.compute_each(periods=periods, filters=filters)]
+        if self.compute_each is not None:
+            raw = self.compute_each(periods=periods, filters=filters)
+        else:
+            raw = [self.compute(period=period, filters=filters) for period in periods]  # type: ignore[misc]
+        return [self._shown(value) for value in raw]
 
     def _shown(self, raw: Number | None) -> float | None:
         from servicedesk.figures import round_figure  # figures builds on this module's Unit
@@ -181,7 +187,10 @@ class MetricRegistry:
         if "." not in metric.key:
             raise ImproperlyConfigured(f"Metric key {metric.key!r} must be '<app>.<name>'.")
         existing = self._metrics.get(metric.key)
-        if existing is not None and existing.compute is not metric.compute:
+        if existing is not None and (existing.compute, existing.compute_each) != (
+            metric.compute,
+            metric.compute_each,
+        ):
             raise ImproperlyConfigured(f"Metric {metric.key!r} is registered twice.")
         self._metrics[metric.key] = metric
         return metric

@@ -110,5 +110,5 @@ class BoundedCount:
 def count_up_to(queryset: QuerySet, limit: int | None = None) -> BoundedCount:
     """Count at most ``limit`` (``COUNT_UP_TO``) rows: one query that stops reading at ``limit + 1``."""
     limit = limit or COUNT_UP_TO
-    n = queryset.order_by()[: limit + 1].count()
+    n = queryset.order_by().values("pk")[: limit + 1].count()  # the key alone: no joins or annotations
     return BoundedCount(n=min(n, limit), more=n > limit)

@@ -184,7 +184,7 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "servicedesk.caching.RedisCache",  # Django's, keeping its Redis clients
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "sd",
             # Rate limits and caches degrade, pages keep working, when Redis is slow or gone.

@@ -71,8 +71,11 @@ def survey_results(request: HttpRequest, pk: int) -> HttpResponse:
     results = figures.survey_results(scope, _questions(survey))
     # A staff pulse with few answers could be traced to a person by its wording: comments wait too.
     hide_comments = survey.audience == Survey.Audience.STAFF and results.suppressed
-    comments = None if hide_comments else UncountedPaginator(figures.comments(scope), COMMENTS_PER_PAGE)
-    page = comments.get_page(request.GET.get("page")) if comments else None
+    page = None
+    if not hide_comments:
+        page = UncountedPaginator(figures.comments(scope), COMMENTS_PER_PAGE).get_page(
+            request.GET.get("page")
+        )
     status = 400 if form.is_bound and not form.is_valid() else 200
     context = {
         "survey": survey,

@@ -13,7 +13,6 @@ import ipaddress
 import logging
 import re
 import time
-import weakref
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -92,7 +91,7 @@ def _count(key: str, *, timeout: int) -> int:
     redis = getattr(cache, "_cache", None)  # Django's RedisCache keeps its client there
     if hasattr(redis, "get_client"):
         full_key = cache.make_and_validate_key(key)
-        pipe = _redis_client(redis, full_key).pipeline(transaction=False)
+        pipe = redis.get_client(full_key, write=True).pipeline(transaction=False)
         pipe.set(full_key, 0, ex=timeout, nx=True)
         pipe.incr(full_key)
         return int(pipe.execute()[-1])
@@ -103,19 +102,6 @@ def _count(key: str, *, timeout: int) -> int:
     except ValueError:  # expired between add() and incr()
         cache.set(key, 1, timeout=timeout)
         return 1
-
-
-# Django's Redis cache builds a new redis.Redis (with its table of some 170 reply callbacks) for
-# every call, a millisecond on each public request; the limiter keeps the one it was given, per
-# cache client (weakly: a cache set up again, as tests do, gets its own).
-_redis_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _redis_client(redis, key: str):
-    client = _redis_clients.get(redis)
-    if client is None:
-        client = _redis_clients[redis] = redis.get_client(key, write=True)
-    return client
 
 
 def hit(bucket: str, *, client: str, rate: Rate, now: float | None = None) -> int | None:
