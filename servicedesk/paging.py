@@ -20,6 +20,10 @@ from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import QuerySet
 
 COUNT_UP_TO = 1000
+# The deepest row a page may start at. Past it a page number is refused like one past the end:
+# ``?page=99999999999999999999`` would otherwise be an OFFSET no database accepts, and a very deep
+# one a scan of every row before it, for a page nobody reads.
+DEEPEST_OFFSET = 1_000_000
 
 
 class UncountedPage(Page):
@@ -62,6 +66,8 @@ class UncountedPaginator(Paginator):
             raise PageNotAnInteger(self.error_messages["invalid_page"]) from exc
         if number < 1:
             raise EmptyPage(self.error_messages["min_page"])
+        if (number - 1) * self.per_page > DEEPEST_OFFSET:
+            raise EmptyPage(self.error_messages["no_results"])
         return number
 
     def page(self, number) -> UncountedPage:
