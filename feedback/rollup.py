@@ -50,6 +50,7 @@ from feedback.contributions import responses_per_day
 from feedback.models import (
     Answer,
     AnswerDay,
+    AnswerMonth,
     Question,
     Response,
     ResultsDay,
@@ -152,7 +153,8 @@ def rollup_count(*, days: Iterable[date], now: datetime) -> Counted:
 
 
 def rollup_store(*, day: date, counted: Counted, now: datetime) -> None:
-    """Replace ``day``'s roll-up with ``counted``'s, in one transaction (the caller's, if any)."""
+    """Replace ``day``'s roll-up with ``counted``'s, and its month's sums, in one transaction (the
+    caller's, if any)."""
     with transaction.atomic():
         for model in (RollupDay, ResultsDay, AnswerDay, ThemeDay):
             model.objects.filter(day=day).delete()
@@ -160,6 +162,29 @@ def rollup_store(*, day: date, counted: Counted, now: datetime) -> None:
         rows = counted.rows.get(day, [])
         for model in (ResultsDay, AnswerDay, ThemeDay):
             model.objects.bulk_create([r for r in rows if type(r) is model], batch_size=2000)
+        month_store(day.replace(day=1))
+
+
+MONTH_LOCK = 0x5D16  # the namespace of the advisory lock on a month of the roll-up
+ANSWER_KEYS = ("survey_id", "location_id", "touchpoint_id", "question_id", "choice", "value", "choices")
+
+
+def month_store(month: date) -> None:
+    """Rewrite ``month``'s ``AnswerMonth`` rows as the sum of its days' ``AnswerDay`` rows, in the
+    caller's transaction: whoever changes a day's answers calls this before committing, so a month
+    always equals its days. Two rebuilds of days of one month queue on a lock for the month (on
+    PostgreSQL; SQLite writes one at a time anyway): the second then sums both days' rows."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [MONTH_LOCK, month.toordinal()])
+    AnswerMonth.objects.filter(day=month).delete()
+    days = AnswerDay.objects.filter(day__gte=month, day__lt=_next_month(month))
+    sums = days.values(*ANSWER_KEYS).annotate(answers=Sum("answers")).order_by()
+    AnswerMonth.objects.bulk_create([AnswerMonth(day=month, **row) for row in sums], batch_size=2000)
+
+
+def _next_month(month: date) -> date:
+    return (month + timedelta(days=32)).replace(day=1)
 
 
 def rollup_days_stale(*, since: date, until: date) -> set[date]:
@@ -261,19 +286,17 @@ def rolled_up_counts(scope: ResponseFilter, *, closed: list[Question], multi: li
     counts.summary.update({name: n or 0 for name, n in summary.items()})
     closed_ids = {q.pk for q in closed}
     months: dict[date, datetime] = {}
-    rows = (
-        AnswerDay.objects.filter(**where, question__in=[*closed, *multi])
-        .values("question_id", "choice", "value", "choices", "location_id", "touchpoint_id")
-        .annotate(month=TruncMonth("day"), n=Sum("answers"))
-        .order_by()
-    )
     picked = {q.pk: [c["value"] for c in q.choices] for q in multi}
-    for row in rows:
+    # Only the FFT answers are shown by place and month; the rest as one count per answer given.
+    broken_down = [q.pk for q in closed if q.kind == Question.Kind.FFT]
+    for row in _answer_sums(scope, {**where, "question__in": [*closed, *multi]}, broken_down=broken_down):
         question_id, n = row["question_id"], row["n"]
         if question_id in closed_ids:
-            if row["month"] not in months:  # the month's local midnight, as the live count gives it
-                months[row["month"]] = local_midnight(row["month"])
-            counts.rows.append({**row, "month": months[row["month"]]})
+            if (month := row.get("month")) is not None:  # its local midnight, as the live count gives it
+                if month not in months:
+                    months[month] = local_midnight(month)
+                row["month"] = months[month]
+            counts.rows.append(row)
         else:  # a multiple choice: each option whose key is among the ones picked
             counts.multi[f"q{question_id}"] += n
             for value in picked[question_id]:
@@ -287,3 +310,40 @@ def rolled_up_counts(scope: ResponseFilter, *, closed: list[Question], multi: li
     for row in themes.order_by():
         counts.themes[row["theme_id"]].update({"n": row["n"], "negative": row["negative"]})
     return counts
+
+
+def whole_months(scope: ResponseFilter) -> tuple[date | None, date | None] | None:
+    """The calendar months wholly inside the scope's window, as ``[first, end)`` days (None: open),
+    or None when no month is."""
+    first = scope.date_from
+    if first is not None and first.day != 1:
+        first = _next_month(first.replace(day=1))
+    end = None if scope.date_to is None else (scope.date_to + timedelta(days=1)).replace(day=1)
+    if first is not None and end is not None and first >= end:
+        return None
+    return first, end
+
+
+def _answer_sums(scope: ResponseFilter, where: dict, *, broken_down: list[int]) -> Iterator[dict]:
+    """Answers per question and answer given over the window, and for the ``broken_down`` questions
+    per place and month too: whole months from ``AnswerMonth``, the days at either end of the
+    window from ``AnswerDay`` (three queries)."""
+    keys = ("question_id", "choice", "value", "choices", "location_id", "touchpoint_id")
+    months = whole_months(scope)
+    days = AnswerDay.objects.filter(**where)
+    if months is not None:
+        first, end = months
+        inside = {"day__gte": first, "day__lt": end}
+        inside = {name: value for name, value in inside.items() if value is not None}
+        days = days.exclude(**inside) if inside else days.none()  # no window: all in whole months
+        month_rows = AnswerMonth.objects.filter(
+            **{k: v for k, v in where.items() if not k.startswith("day")}, **inside
+        ).order_by()
+        # Already one row a month per answer given and place: read as they are, not grouped again.
+        yield from month_rows.filter(question__in=broken_down).values(*keys, month=F("day"), n=F("answers"))
+        yield from (
+            month_rows.exclude(question__in=broken_down)
+            .values("question_id", "choice", "value", "choices")
+            .annotate(n=Sum("answers"))
+        )
+    yield from days.values(*keys).annotate(month=TruncMonth("day"), n=Sum("answers")).order_by()

@@ -18,7 +18,7 @@ from feedback.models.responses import (
     ResponseQuerySet,
     ThemeMention,
 )
-from feedback.models.rollup import AnswerDay, ResultsDay, RollupDay, ThemeDay
+from feedback.models.rollup import AnswerDay, AnswerMonth, ResultsDay, RollupDay, ThemeDay
 from feedback.models.sending import (
     IntegrationToken,
     IntegrationTokenQuerySet,
@@ -48,6 +48,7 @@ __all__ = [
     "LANGUAGE_CODES",
     "Answer",
     "AnswerDay",
+    "AnswerMonth",
     "IntegrationToken",
     "IntegrationTokenQuerySet",
     "Invitation",

@@ -4,7 +4,8 @@ across clock changes, after a back-dated import and a theme correction, in a fix
 from __future__ import annotations
 
 import random
-from datetime import datetime, time, timedelta
+from collections import Counter
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,7 +16,16 @@ from dashboard.summaries import feedback_days_all, feedback_days_refresh
 from dashboard.tasks import refresh_feedback_summaries
 from feedback import rollup
 from feedback.library import FREQUENCY
-from feedback.models import Answer, AnswerDay, Response, ResultsDay, RollupDay, ThemeDay, ThemeMention
+from feedback.models import (
+    Answer,
+    AnswerDay,
+    AnswerMonth,
+    Response,
+    ResultsDay,
+    RollupDay,
+    ThemeDay,
+    ThemeMention,
+)
 from feedback.results import ResponseFilter, compute_results, survey_results
 from feedback.services import answer_theme_set
 from tests.factories import (
@@ -187,6 +197,7 @@ def test_results_from_the_roll_up_are_exactly_the_live_results(practice, time_ma
     gap = timezone.localdate(now) - timedelta(days=9)
     for model in (RollupDay, ResultsDay, AnswerDay, ThemeDay):
         model.objects.filter(day=gap).delete()
+    rollup.month_store(gap.replace(day=1))  # its month as if the day had never been rolled up
     for scope in practice.scopes(now):
         live = practice.results(scope, rolled_up=False)
         assert practice.results(scope) == live, scope
@@ -210,6 +221,55 @@ def test_the_page_reads_the_roll_up_and_only_the_last_minutes_live(practice, tim
     rolled = ResultsDay.objects.filter(survey=practice.survey, day__lt=timezone.localdate(now)).first()
     ResultsDay.objects.filter(pk=rolled.pk).update(responses=0)  # the page really reads this row
     assert practice.results(scope).total < practice.results(scope, rolled_up=False).total
+
+
+def test_whole_months_are_read_from_the_month_sums_and_the_ends_from_the_days(practice, time_machine):
+    now = CLOCKS[0]  # 4 December: the window below holds all of October and November
+    scope = _rolled_up(practice, time_machine, now, days=70)
+    window = ResponseFilter(survey=practice.survey, date_from=date(2026, 9, 20), date_to=date(2026, 12, 4))
+    assert rollup.whole_months(window) == (date(2026, 10, 1), date(2026, 12, 1))
+    assert rollup.whole_months(ResponseFilter(survey=practice.survey, date_from=date(2026, 11, 2))) == (
+        date(2026, 12, 1),
+        None,
+    )
+    assert rollup.whole_months(scope) == (None, None)
+    assert (
+        rollup.whole_months(
+            ResponseFilter(survey=practice.survey, date_from=date(2026, 11, 2), date_to=date(2026, 11, 29))
+        )
+        is None
+    )
+    # Each month is the sum of its days.
+    by_day = Counter()
+    for row in AnswerDay.objects.values("day", "question_id", "choice", "value", "location_id", "answers"):
+        by_day[
+            (row["day"].replace(day=1), row["question_id"], row["choice"], row["value"], row["location_id"])
+        ] += row["answers"]
+    by_month = Counter()
+    for row in AnswerMonth.objects.values("day", "question_id", "choice", "value", "location_id", "answers"):
+        by_month[(row["day"], row["question_id"], row["choice"], row["value"], row["location_id"])] += row[
+            "answers"
+        ]
+    assert by_month == by_day
+    assert {day.month for day, *_ in by_month} == {9, 10, 11, 12}
+    assert practice.results(window) == practice.results(window, rolled_up=False)
+    # The page really reads the month rows for November, and days for the ends of the window.
+    AnswerMonth.objects.filter(day=date(2026, 11, 1)).update(answers=0)
+    assert practice.results(window) != practice.results(window, rolled_up=False)
+    december = ResponseFilter(survey=practice.survey, date_from=date(2026, 11, 20), date_to=date(2026, 12, 4))
+    assert practice.results(december) == practice.results(december, rolled_up=False)
+
+
+def test_rebuilding_a_day_rewrites_its_month(practice, time_machine):
+    now = CLOCKS[0]
+    scope = _rolled_up(practice, time_machine, now, days=15)
+    month = AnswerMonth.objects.filter(day=date(2026, 11, 1))
+    before = sum(month.values_list("answers", flat=True))
+    practice.respond(random.Random(3), datetime(2026, 11, 25, 10, 0, tzinfo=LONDON))
+    time_machine.move_to(now + timedelta(minutes=5), tick=False)
+    refresh_feedback_summaries()  # the sweep finds the stale day and rebuilds it, and its month
+    assert sum(month.values_list("answers", flat=True)) > before
+    assert practice.results(scope) == practice.results(scope, rolled_up=False)
 
 
 def test_a_back_dated_response_is_counted_once_the_sweep_rebuilds_its_day(practice, time_machine):
