@@ -41,6 +41,7 @@ MARKER = "[erased]"
 # A word shorter than this is not searched for in other text ("No", "ok" would match everywhere).
 SHORTEST_WORDS = 4
 SHORTEST_NAME = 2
+PHONE_PUNCTUATION = r"[\s\-().\u00a0/]*"
 
 
 class Rule(enum.Enum):
@@ -79,11 +80,14 @@ class Person:
 
     def pattern(self) -> re.Pattern[str] | None:
         """Every mention, longest first (a comment that quotes a name is replaced whole)."""
-        mentions = sorted(self.emails | self.phones | self.names | self.words, key=len, reverse=True)
-        if not mentions:
+        mentions = sorted(self.emails | self.names | self.words, key=len, reverse=True)
+        if not mentions and not self.phones:
             return None
+        # A number however it was typed ("07700 900-123"), never the middle of a longer one.
+        numbers = sorted(self.phones, key=len, reverse=True)
+        parts = [r"(?<!\d)" + PHONE_PUNCTUATION.join(map(re.escape, n)) + r"(?!\d)" for n in numbers]
         # Word boundaries where the mention starts or ends with a word character: "Ana" is not "Analysis".
-        parts = [
+        parts += [
             (r"\b" if m[0].isalnum() else "") + re.escape(m) + (r"\b" if m[-1].isalnum() else "")
             for m in mentions
         ]
@@ -110,7 +114,7 @@ def phone_forms(phone: str) -> list[str]:
     """The forms a number is written in, without spaces: +447700900123, 07700900123, 00447700900123.
 
     Patients and staff type numbers their own way; requests arrive normalised (international)."""
-    number = re.sub(r"[\s\-().\u00a0/]", "", phone or "")
+    number = re.sub(PHONE_PUNCTUATION, "", phone or "")
     if not number:
         return []
     forms = {number}
