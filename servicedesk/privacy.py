@@ -107,7 +107,7 @@ class Person:
         return value
 
     def mentioned_in(self, value: Any) -> bool:
-        return self.scrub(value) != value
+        return bool(self.scrub(value) != value)
 
 
 def phone_forms(phone: str) -> list[str]:
@@ -129,10 +129,10 @@ def phone_forms(phone: str) -> list[str]:
     return sorted(forms)
 
 
-def digits_of(field_name: str) -> models.Func:
+def digits_of(field_name: str) -> Replace:
     """A phone column without the spaces and punctuation people type, to compare with ``phone_forms``."""
-    expression: Any = models.F(field_name)
-    for character in (" ", "-", "(", ")", ".", "/"):
+    expression = Replace(models.F(field_name), models.Value(" "), models.Value(""))
+    for character in ("-", "(", ")", ".", "/"):
         expression = Replace(expression, models.Value(character), models.Value(""))
     return expression
 
@@ -155,10 +155,10 @@ class PersonalData:
     model: type[models.Model]
     name: str
     fields: Mapping[str, Rule]
-    find: Callable[[Person], models.QuerySet]
+    find: Callable[[Person], models.QuerySet[Any]]
     export: Export | None = None
     within: str = ""
-    learn: Callable[[models.QuerySet, Person], None] | None = None
+    learn: Callable[[models.QuerySet[Any], Person], None] | None = None
     erased: Callable[[datetime], dict[str, Any]] | None = None
     delete: bool = False
     mentions_only: bool = False
