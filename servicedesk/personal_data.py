@@ -50,7 +50,7 @@ def _outbox_export(pks: list[int]) -> list[dict[str, Any]]:
 
 def _audit_rows(person: Person) -> QuerySet[AuditEvent]:
     """Events whose label or facts might mention the person; ``mentions_only`` keeps the ones that do."""
-    mentions = person.emails | person.phones | person.names
+    mentions = person.emails | person.phones | {name for name in person.names if " " in name}
     if not mentions:
         return AuditEvent.objects.none()
     events = AuditEvent.objects.annotate(data_text=Cast("data", TextField()))

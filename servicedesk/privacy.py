@@ -78,9 +78,13 @@ class Person:
         """Where the practice could reach them: what an outbox row's ``to`` would hold."""
         return self.emails | self.phones
 
-    def pattern(self) -> re.Pattern[str] | None:
-        """Every mention, longest first (a comment that quotes a name is replaced whole)."""
-        mentions = sorted(self.emails | self.names | self.words, key=len, reverse=True)
+    def pattern(self, *, strict: bool = False) -> re.Pattern[str] | None:
+        """Every mention, longest first (a comment that quotes a name is replaced whole).
+
+        ``strict``: only what names this person alone — addresses, numbers, full names — for
+        records not otherwise about them (a team member called Alex is not the patient Alex)."""
+        names = {n for n in self.names if " " in n} if strict else self.names | self.words
+        mentions = sorted(self.emails | names, key=len, reverse=True)
         if not mentions and not self.phones:
             return None
         # A number however it was typed ("07700 900-123"), never the middle of a longer one.
@@ -106,8 +110,9 @@ class Person:
             return [self.scrub(item, pattern) for item in value]
         return value
 
-    def mentioned_in(self, value: Any) -> bool:
-        return bool(self.scrub(value) != value)
+    def mentioned_in(self, value: Any, *, strict: bool = False) -> bool:
+        pattern = self.pattern(strict=strict)
+        return pattern is not None and self.scrub(value, pattern) != value
 
 
 def phone_forms(phone: str) -> list[str]:
@@ -149,7 +154,8 @@ class PersonalData:
     ``learn`` reads them for more about the person. ``export`` turns rows into data, or ``within``
     names the declaration whose export includes them. ``erased`` gives other columns an erasure
     sets (``{"consent_to_contact": False}``); ``delete`` removes the rows instead of erasing fields.
-    ``mentions_only`` keeps only the rows that actually mention the person (a search by text).
+    ``mentions_only`` keeps only the rows that actually mention the person (a search by text), and
+    erases only what names them alone (``Person.pattern(strict=True)``).
     """
 
     model: type[models.Model]
@@ -171,10 +177,6 @@ class PersonalData:
 personal_data: Registry[PersonalData] = Registry("models that hold a patient's data")
 
 
-def declared(model: type[models.Model]) -> list[PersonalData]:
-    return [item for item in personal_data if item.model is model]
-
-
 def person_find(*, email: str = "", phone: str = "") -> Person:
     """Everyone's rows that hold this person, by declaration (nothing written, nothing logged)."""
     person = Person.named(email=email, phone=phone)
@@ -184,7 +186,7 @@ def person_find(*, email: str = "", phone: str = "") -> Person:
         rows = item.find(person)
         if item.mentions_only:
             values = rows.values("pk", *item.fields)
-            pks = [row["pk"] for row in values if person.mentioned_in([row[f] for f in item.fields])]
+            pks = [r["pk"] for r in values if person.mentioned_in([r[f] for f in item.fields], strict=True)]
         else:
             pks = list(rows.values_list("pk", flat=True))
         person.rows[item.label] = pks
@@ -212,7 +214,7 @@ def person_erase(*, person: Person, now: datetime) -> dict[str, int]:
     """Erase the person from every row ``person_find`` found. Call inside the caller's transaction.
 
     Returns the rows changed or deleted per declaration's name."""
-    pattern = person.pattern()
+    patterns = {False: person.pattern(), True: person.pattern(strict=True)}
     done: dict[str, int] = {}
     for item in personal_data:
         pks = person.rows.get(item.label, [])
@@ -225,6 +227,7 @@ def person_erase(*, person: Person, now: datetime) -> dict[str, int]:
             continue
         fixed = item.erased(now) if item.erased is not None else {}
         for row in rows.values("pk", *item.fields):
+            pattern = patterns[item.mentions_only]
             values = {name: _erase(row[name], rule, person, pattern) for name, rule in item.fields.items()}
             item.model._default_manager.filter(pk=row["pk"]).update(**values, **fixed)
         done[item.name] = len(pks)
@@ -237,4 +240,4 @@ def _erase(value: Any, rule: Rule, person: Person, pattern: re.Pattern[str] | No
         return blanks.get(type(value), value)
     if rule is Rule.MARKER:
         return MARKER if value else value  # nothing written stays nothing
-    return person.scrub(value, pattern)
+    return person.scrub(value, pattern) if pattern is not None else value

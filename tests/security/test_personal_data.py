@@ -157,3 +157,13 @@ def test_scrubbing_replaces_every_mention_and_nothing_else():
     assert person.scrub(text) == (f"{MARKER} ({MARKER}, {MARKER}) said: {MARKER}. Analysis: 077009001234.")
     assert person.scrub({"changes": ["Ana", 3]}) == {"changes": [MARKER, 3]}
     assert Rule.BLANK.value == "emptied"
+
+
+def test_a_record_not_about_the_person_loses_only_what_names_them_alone():
+    person = Person.named(email="ana.b@example.org")
+    person.learn(names=["Ana Bell", "Ana"], words=["The nurse was rude to me"])
+    label = "the team member “Ana Smith”, after ana.b@example.org wrote: the nurse was rude to me"
+    assert person.mentioned_in("the team member “Ana Smith”", strict=True) is False
+    assert person.scrub(label, person.pattern(strict=True)) == (
+        f"the team member “Ana Smith”, after {MARKER} wrote: the nurse was rude to me"
+    )
