@@ -6,8 +6,9 @@ class FeedbackConfig(AppConfig):
     verbose_name = "Feedback"
 
     def ready(self) -> None:
-        from feedback import metrics
+        from feedback import metrics, personal_data
         from feedback.invitations.metrics import register_invitation_metrics
 
         metrics.register_all()
         register_invitation_metrics()
+        personal_data.register_all()

@@ -6,8 +6,9 @@ class RecoveryConfig(AppConfig):
     verbose_name = "Service recovery"
 
     def ready(self) -> None:
-        from recovery import contributions, metrics, receivers
+        from recovery import contributions, metrics, personal_data, receivers
 
         metrics.register_all()
+        personal_data.register_all()
         contributions.register_all()
         receivers.connect()

@@ -6,4 +6,10 @@ class ServicedeskConfig(AppConfig):
     verbose_name = "Servicedesk"
 
     def ready(self) -> None:
-        from servicedesk import checks, signals  # noqa: F401  (deploy checks; session start time at login)
+        from servicedesk import (  # noqa: F401  (deploy checks; session start time at login)
+            checks,
+            personal_data,  # the core's tables on the declared list of personal data
+            signals,
+        )
+
+        personal_data.register_all()

@@ -44,7 +44,6 @@ from feedback.invitations.integrations import (
 from feedback.invitations.privacy import (
     UNCONFIRMED_IMPORT_KEPT,
     ContactRecord,
-    Erasure,
     contact_erase,
     contact_export,
     contact_find,
@@ -76,7 +75,6 @@ __all__ = [
     "UNCONFIRMED_IMPORT_KEPT",
     "Contact",
     "ContactRecord",
-    "Erasure",
     "MessageStatus",
     "Outcome",
     "Prepared",

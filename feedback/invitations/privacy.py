@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 
 from feedback.invitations.contacts import Contact, contact_invitations, contact_is_suppressed
@@ -24,7 +24,7 @@ from feedback.models import (
 )
 from servicedesk.audit import log_action
 from servicedesk.models import User
-from servicedesk.outbox import outbox_erase_recipient
+from servicedesk.privacy import Person, person_counts, person_erase, person_export, person_find
 from servicedesk.security.models import AuditEvent
 
 logger = logging.getLogger(__name__)
@@ -118,153 +118,101 @@ def invitations_purge(*, now: datetime | None = None, limit: int = 5000) -> int:
     return len(due)
 
 
-def _contact_responses(contact: Contact, invitations) -> QuerySet[Response]:
-    """Responses from the contact's invitations, and any that left this address with consent."""
-    matches = Q(invitation__in=invitations)
-    if contact.email:
-        matches |= Q(contact_email__iexact=contact.email)
-    if contact.phone:
-        matches |= Q(contact_phone=contact.phone)
-    return Response.objects.filter(matches)
-
-
 @dataclass(frozen=True)
 class ContactRecord:
     invitations: list[Invitation]
     responses: list[Response]
     suppressed: bool
+    # How many rows of each declared kind hold the contact ("incidents": 1, "messages": 2), non-zero.
+    held: dict[str, int] = field(default_factory=dict)
 
     @property
     def is_empty(self) -> bool:
-        return not self.invitations and not self.responses and not self.suppressed
+        return not self.held and not self.suppressed
+
+    @property
+    def held_elsewhere(self) -> dict[str, int]:
+        """What the page lists beside the invitations and responses it shows one by one."""
+        return {name: n for name, n in self.held.items() if name not in ("invitations", "responses")}
+
+
+def _person(contact: Contact) -> Person:
+    """Every row on the declared list of personal data (``servicedesk.privacy``) that holds the contact."""
+    return person_find(email=contact.email, phone=contact.phone)
 
 
 def contact_find(*, contact: Contact, by: User, now: datetime) -> ContactRecord:
     """Everything held about one contact (an access request). The search is logged, the contact not."""
+    person = _person(contact)
     invitations = list(
-        contact_invitations(contact)
+        Invitation.objects.filter(pk__in=person.rows.get("feedback.invitation", []))
         .select_related("survey", "location", "touchpoint")
-        .prefetch_related("messages")
+        .order_by("-visit_at")
     )
-    responses = list(_contact_responses(contact, [i.pk for i in invitations]).select_related("survey"))
-    record = ContactRecord(invitations, responses, contact_is_suppressed(contact=contact))
-    _audit(by=by, action=AuditEvent.Action.VIEWED, invitations=len(invitations), responses=len(responses))
+    responses = list(
+        Response.objects.filter(pk__in=person.rows.get("feedback.response", [])).select_related("survey")
+    )
+    held = person_counts(person)
+    record = ContactRecord(invitations, responses, contact_is_suppressed(contact=contact), held)
+    _audit(by=by, action=AuditEvent.Action.VIEWED, held=held)
     return record
 
 
-def _audit(*, by: User, action: str, invitations: int, responses: int) -> None:
-    """Record an access or erasure request in the audit log, one event: how many invitations and
-    responses it covered, never the contact (the log must not become the copy an erasure was
-    meant to remove)."""
+def _audit(*, by: User, action: str, held: dict[str, int]) -> None:
+    """Record an access or erasure request in the audit log, one event: how many rows of each kind it
+    covered, never the contact (the log must not become the copy an erasure was meant to remove)."""
     request = "an erasure request" if action == AuditEvent.Action.ERASED else "an access request"
     log_action(
         None,
         action,
         by,
-        {"invitations": invitations, "responses": responses},
+        held,
         target_type="feedback.contact",
         label=f"everything held about one patient contact ({request})",
-        count=invitations + responses,
+        count=sum(held.values()),
     )
 
 
 def contact_export(*, contact: Contact, by: User, now: datetime) -> dict:
-    """The access request's answer: every invitation, message and response, as JSON-ready data."""
-    invitations = list(
-        contact_invitations(contact)
-        .select_related("survey", "location", "touchpoint", "need_profile")
-        .prefetch_related("messages")
-    )
-    responses = list(
-        _contact_responses(contact, [i.pk for i in invitations])
-        .select_related("survey")
-        .prefetch_related("answers__question")
-    )
-    _audit(by=by, action=AuditEvent.Action.EXPORTED, invitations=len(invitations), responses=len(responses))
-
-    def when(value: datetime | None) -> str | None:
-        return value.isoformat() if value else None
-
+    """The access request's answer: every row on the declared list of personal data that holds the
+    contact — invitations and their messages, responses and answers, incidents and their timeline,
+    outbox messages, visit lists, audit events that mention them — as JSON-ready data."""
+    person = _person(contact)
+    _audit(by=by, action=AuditEvent.Action.EXPORTED, held=person_counts(person))
     return {
         "practice": settings.PRACTICE_NAME,
         "exported_at": now.isoformat(),
         "contact": {"email": contact.email or None, "phone": contact.phone or None},
         "opted_out_of_survey_messages": contact_is_suppressed(contact=contact),
-        "invitations": [
-            {
-                "survey": inv.survey.title,
-                "first_name": inv.first_name,
-                "email": inv.email,
-                "phone": inv.phone,
-                "visit_at": when(inv.visit_at),
-                "location": str(inv.location or ""),
-                "touchpoint": str(inv.touchpoint or ""),
-                "clinician": inv.clinician,
-                "need_profile": str(inv.need_profile or ""),
-                "language": inv.language,
-                "status": inv.status,
-                "source": inv.source,
-                "created_at": when(inv.created_at),
-                "expires_at": when(inv.expires_at),
-                "completed_at": when(inv.completed_at),
-                "opted_out_at": when(inv.opted_out_at),
-                "messages": [
-                    {
-                        "kind": m.kind,
-                        "number": m.number,
-                        "channel": m.channel,
-                        "status": m.status,
-                        "sent_at": when(m.sent_at),
-                    }
-                    for m in inv.messages.all()
-                ],
-            }
-            for inv in invitations
-        ],
-        "responses": [
-            {
-                "survey": r.survey.title,
-                "submitted_at": when(r.submitted_at),
-                "language": r.language,
-                "contact_name": r.contact_name,
-                "contact_email": r.contact_email,
-                "contact_phone": r.contact_phone,
-                "answers": [{"question": a.question.text, "answer": a.display()} for a in r.answers.all()],
-            }
-            for r in responses
-        ],
+        **person_export(person),
     }
 
 
-@dataclass(frozen=True)
-class Erasure:
-    invitations: int
-    responses: int
-
-
 @transaction.atomic
-def contact_erase(*, contact: Contact, by: User, now: datetime) -> Erasure:
-    """An erasure request: delete the contact's invitations (and their messages), and unlink
-    their responses from them and strip any contact details, so the answers that remain in the
-    practice's statistics no longer point to the person.
+def contact_erase(*, contact: Contact, by: User, now: datetime) -> dict[str, int]:
+    """An erasure request: erase the contact from every row on the declared list of personal data
+    (``servicedesk.privacy``). Returns how many rows of each kind were erased.
 
-    Outbox messages to their address or number go too (a loop question about an incident, say).
+    1. Their open invitations close (opted out) and their unsent messages are withdrawn: nothing
+       more is sent to someone the practice no longer knows.
+    2. Every row that holds them keeps its place in the figures without them: invitations as the
+       retention purge leaves them, responses unlinked with their words replaced by the marker,
+       incidents and their timeline with the contact details emptied and each mention replaced.
+       Outbox messages to any of their addresses are deleted, sent or not.
+    3. One audit event counts what was erased, never the contact.
 
     The suppression list entry stays: it holds no address, and it is how the practice keeps
     respecting a "no more messages" after forgetting everything else.
     """
-    invitations = contact_invitations(contact)
-    invitation_ids = list(invitations.values_list("pk", flat=True))
-    responses = _contact_responses(contact, invitation_ids)
-    response_ids = list(responses.values_list("pk", flat=True))
-    Response.objects.filter(pk__in=response_ids).update(
-        invitation=None, consent_to_contact=False, contact_name="", contact_email="", contact_phone=""
+    person = _person(contact)
+    invitation_ids = person.rows.get("feedback.invitation", [])
+    Invitation.objects.filter(pk__in=invitation_ids, status__in=Invitation.OPEN_STATUSES).update(
+        status=Status.OPTED_OUT, opted_out_at=now, updated_at=now
     )
-    Invitation.objects.filter(pk__in=invitation_ids).delete()
-    for address in filter(None, (contact.email, contact.phone)):
-        outbox_erase_recipient(to=address)  # messages to them waiting, failed or recently sent
-    _audit(
-        by=by, action=AuditEvent.Action.ERASED, invitations=len(invitation_ids), responses=len(response_ids)
+    messages_withdraw(invitation_ids=invitation_ids, reason=OPTED_OUT, now=now)
+    erased = person_erase(person=person, now=now)
+    _audit(by=by, action=AuditEvent.Action.ERASED, held=erased)
+    logger.info(
+        "erasure request: %s", ", ".join(f"{n} {name}" for name, n in erased.items()) or "nothing held"
     )
-    logger.info("erasure request: %s invitations, %s responses", len(invitation_ids), len(response_ids))
-    return Erasure(invitations=len(invitation_ids), responses=len(response_ids))
+    return erased

@@ -356,10 +356,12 @@ def contact_erase(request: HttpRequest) -> HttpResponse:
     erased = invitations.contact_erase(
         contact=form.cleaned_data["contact"], by=request.user, now=timezone.now()
     )
+    held = ", ".join(f"{n} {name}" for name, n in erased.items())
     messages.success(
         request,
-        _("Erased %(invitations)s invitation(s) and unlinked %(responses)s response(s).")
-        % {"invitations": erased.invitations, "responses": erased.responses},
+        _("Erased the contact from every record that held them (%(held)s).") % {"held": held}
+        if erased
+        else _("Nothing was held about this contact."),
     )
     return redirect("invitations:contact_requests")
 

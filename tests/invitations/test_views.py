@@ -254,24 +254,27 @@ def test_a_manager_finds_exports_and_erases_everything_about_one_contact(manager
         reverse("invitations:contact_erase"), {"contact": "ana@example.org", "confirm": "on"}
     )
     assert erased.status_code == 302
-    assert not Invitation.objects.filter(pk=invitation.pk).exists()
-    assert not InvitationMessage.objects.filter(invitation_id=invitation.pk).exists()
+    # The invitation stays in the response rates, as the retention purge leaves it: no one in it.
+    invitation.refresh_from_db()
+    assert (invitation.email, invitation.phone, invitation.first_name, invitation.email_hash) == ("",) * 4
+    assert invitation.purged_at is not None
+    assert InvitationMessage.objects.filter(invitation_id=invitation.pk).count() == 1
     response_row.refresh_from_db()
     assert (response_row.invitation_id, response_row.contact_email, response_row.consent_to_contact) == (
         None,
         "",
         False,
     )
-    assert Invitation.objects.count() == 1  # the other patient's invitation is untouched
+    assert Invitation.objects.exclude(email="").count() == 1  # the other patient's invitation is untouched
     # One audit event per request (the search, the export, the erasure), counting what it covered.
     audit = list(
         AuditEvent.objects.order_by("pk").values_list("action", "target_type", "count", "data", "actor")
     )
-    covered = {"invitations": 1, "responses": 1}
+    covered = {"invitations": 1, "invitation messages": 1, "responses": 1}
     assert audit == [
-        ("viewed", "feedback.contact", 2, covered, manager.pk),
-        ("exported", "feedback.contact", 2, covered, manager.pk),
-        ("erased", "feedback.contact", 2, covered, manager.pk),
+        ("viewed", "feedback.contact", 3, covered, manager.pk),
+        ("exported", "feedback.contact", 3, covered, manager.pk),
+        ("erased", "feedback.contact", 3, covered, manager.pk),
     ]
     assert "ana@example.org" not in str(list(AuditEvent.objects.values()))
 

@@ -1,0 +1,110 @@
+"""Recovery's tables that can hold a patient's data, on the declared list (``servicedesk.privacy``).
+
+An incident holds a person when it was opened from their feedback or carries their contact
+details. Its description is their words (an incident from feedback copies the comments) or staff's
+account of what happened; its timeline is staff's notes of calls and actions. After an erasure the
+incident and every timeline row stay — the clocks, the status changes, who did what and when, the
+figures — with the contact details emptied and each mention of the person replaced by the marker.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
+
+from recovery.models import FollowUp, Incident
+from servicedesk.privacy import Person, PersonalData, Rule, digits_of, personal_data
+
+
+def _when(value: Any) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _incidents(person: Person) -> QuerySet[Incident]:
+    rows = Incident.objects.annotate(
+        email_lower=Lower("patient_email"), phone_digits=digits_of("patient_phone")
+    )
+    return rows.filter(
+        Q(source_response__in=person.rows.get("feedback.response", []))
+        | Q(email_lower__in=person.emails)
+        | Q(phone_digits__in=person.phones)
+    )
+
+
+def _learn_from_incidents(rows: QuerySet[Incident], person: Person) -> None:
+    for name, email, phone in rows.values_list("patient_name", "patient_email", "patient_phone"):
+        person.learn(emails=[email], phones=[phone], names=[name])
+
+
+def _incidents_export(pks: list[int]) -> list[dict[str, Any]]:
+    rows = Incident.objects.filter(pk__in=pks).prefetch_related("timeline").order_by("pk")
+    return [
+        {
+            "reference": incident.reference,
+            "title": incident.title,
+            "what_happened": incident.description,
+            "category": incident.category,
+            "severity": incident.severity,
+            "status": incident.status,
+            "logged_at": _when(incident.created_at),
+            "resolved_at": _when(incident.resolved_at),
+            "patient_agreed_to_be_contacted": incident.patient_consented,
+            "patient_name": incident.patient_name,
+            "patient_email": incident.patient_email,
+            "patient_phone": incident.patient_phone,
+            "resolution_summary": incident.resolution_summary,
+            "root_cause": incident.root_cause,
+            "patient_felt_it_was_put_right": incident.patient_recovered,
+            "timeline": [
+                {
+                    "at": _when(entry.at),
+                    "kind": entry.kind,
+                    "text": entry.body,
+                    "contact_channel": entry.contact_channel,
+                    "contact_outcome": entry.contact_outcome,
+                }
+                for entry in incident.timeline.all()
+            ],
+        }
+        for incident in rows
+    ]
+
+
+def register_all() -> None:
+    personal_data.register(
+        "recovery.incident",
+        PersonalData(
+            model=Incident,
+            name="incidents",
+            fields={
+                "patient_name": Rule.BLANK,
+                "patient_email": Rule.BLANK,
+                "patient_phone": Rule.BLANK,
+                "title": Rule.SCRUB,
+                "description": Rule.SCRUB,
+                "resolution_summary": Rule.SCRUB,
+                "root_cause": Rule.SCRUB,
+            },
+            find=_incidents,
+            learn=_learn_from_incidents,
+            export=_incidents_export,
+            # Nobody left to contact (the database allows contact details only with consent).
+            erased=lambda now: {"patient_consented": False, "updated_at": now},
+        ),
+        order=30,
+    )
+    personal_data.register(
+        "recovery.followup",
+        PersonalData(
+            model=FollowUp,
+            name="incident timeline entries",
+            fields={"body": Rule.SCRUB, "changes": Rule.SCRUB},
+            find=lambda person: FollowUp.objects.filter(
+                incident__in=person.rows.get("recovery.incident", [])
+            ),
+            within="incidents",
+        ),
+        order=31,
+    )
