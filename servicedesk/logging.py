@@ -4,16 +4,42 @@ from __future__ import annotations
 
 import logging
 import re
+import string
 
 from gunicorn.glogging import Logger as _GunicornLogger
 
 # Path segments after these prefixes are bearer secrets: /f/<token>/, /r/<token>/ ...
 _TOKEN_PATH = re.compile(r"(/(?:f|r)/)[^/\s?\"']+")
 _RESET_PATH = re.compile(r"(/accounts/reset/)[^\s?\"']+")
+# A percent-escape, and the characters whose escapes a server decodes into the same page:
+# ``/%66/<token>/`` and ``/f%2F<token>/`` are served as ``/f/<token>/``, and the raw request
+# line gunicorn and runserver log keeps them escaped. Other escapes (a newline, a quote) stay.
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_PATH_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-._~/%")
+# Escapes of escapes (%2566): each round decodes one layer; three are more than any server undoes.
+_DECODINGS = 3
 
 
 def redact(text: str) -> str:
-    return _RESET_PATH.sub(r"\1[redacted]", _TOKEN_PATH.sub(r"\1[redacted]", text))
+    """The text with every token of a patient link or password reset replaced by [redacted],
+    percent-encoded forms of those paths included (redacted lines are logged decoded)."""
+    readable = _decode_path_characters(text)
+    cleaned = _RESET_PATH.sub(r"\1[redacted]", _TOKEN_PATH.sub(r"\1[redacted]", readable))
+    return text if cleaned == readable else cleaned
+
+
+def _decode_path_characters(text: str) -> str:
+    for _ in range(_DECODINGS):
+        decoded = _ESCAPE.sub(_decode_if_path_character, text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
+def _decode_if_path_character(match: re.Match[str]) -> str:
+    character = chr(int(match[1], 16))
+    return character if character in _PATH_CHARACTERS else match[0]
 
 
 class RedactTokensFilter(logging.Filter):
@@ -26,11 +52,9 @@ class RedactTokensFilter(logging.Filter):
 
 
 class GunicornLogger(_GunicornLogger):
-    """gunicorn's access log, with tokens in the request line and referrer redacted."""
+    """gunicorn's access log, with tokens redacted in every value a format can name: the request
+    line, the path, the referrer and any header."""
 
     def atoms(self, resp, req, environ, request_time) -> dict:
         atoms = super().atoms(resp, req, environ, request_time)
-        for key in ("r", "U", "f"):
-            if isinstance(atoms.get(key), str):
-                atoms[key] = redact(atoms[key])
-        return atoms
+        return {key: redact(value) if isinstance(value, str) else value for key, value in atoms.items()}

@@ -10,7 +10,8 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from servicedesk.views import database_unavailable
+from servicedesk.untrusted import unstorable
+from servicedesk.views import database_unavailable, unstorable_input
 
 SESSION_STARTED = "servicedesk.started_at"
 SESSION_SEEN = "servicedesk.last_seen"
@@ -32,6 +33,32 @@ class DatabaseUnavailableMiddleware:
         if isinstance(exception, OperationalError | InterfaceError) or type(exception) is DatabaseError:
             return database_unavailable(request)
         return None
+
+
+class UnstorableInputMiddleware:
+    """Refuse, with one 400 page, a request whose path, query string or form holds a NUL or a lone
+    surrogate: no column can store one, and PostgreSQL refuses any query that carries it (a NUL in
+    a patient's link token was a 500). Forms refuse a NUL in a field themselves; this covers what
+    no form reads (tokens in the path, query parameters, fields nobody asked for)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if unstorable(request.path_info) or _holds_unstorable(request.GET):
+            return unstorable_input(request)
+        # Only forms: a JSON body is the reading view's (servicedesk.untrusted.load_json).
+        is_form = request.method == "POST" and request.content_type in _FORM_TYPES
+        if is_form and _holds_unstorable(request.POST):
+            return unstorable_input(request)
+        return self.get_response(request)
+
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _holds_unstorable(params) -> bool:
+    return any(unstorable(key) or any(unstorable(v) for v in values) for key, values in params.lists())
 
 
 class SessionTimeoutMiddleware:

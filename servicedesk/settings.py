@@ -109,6 +109,8 @@ MIDDLEWARE = [
     "servicedesk.middleware.DatabaseUnavailableMiddleware",
     # First to see the view: a flood is refused before sessions, CSRF or login are looked at.
     "servicedesk.security.middleware.RateLimitMiddleware",
+    # A NUL in a path, query or form is refused before any view hands it to the database.
+    "servicedesk.middleware.UnstorableInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -390,6 +390,11 @@ def database_unavailable(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def unstorable_input(request: HttpRequest) -> HttpResponse:
+    """A request with a NUL or a lone surrogate in its address or form (UnstorableInputMiddleware)."""
+    return _standalone("errors/400_unstorable.html", 400)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     exc = sys.exc_info()[1]
     if isinstance(exc, OperationalError | InterfaceError):

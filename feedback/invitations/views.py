@@ -41,6 +41,7 @@ from feedback.models import (
 from servicedesk.access import Confirmation, ManagerRequiredMixin, confirm_first, manager_required
 from servicedesk.paging import UncountedPagesMixin, count_up_to
 from servicedesk.refusal import RefusedFormMixin, refused
+from servicedesk.untrusted import UnreadableJSON, load_json
 
 logger = logging.getLogger(__name__)
 
@@ -417,9 +418,9 @@ def api_visits(request: HttpRequest) -> JsonResponse:
     if token is None:
         return _api_error(401, "Missing, unknown or revoked token. Send 'Authorization: Bearer <token>'.")
     try:
-        payload = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        return _api_error(400, "The body is not JSON.")
+        payload = load_json(request.body)
+    except UnreadableJSON as exc:
+        return _api_error(400, str(exc))
     single = isinstance(payload, dict) and "visits" not in payload
     items = [payload] if single else payload.get("visits") if isinstance(payload, dict) else None
     if not isinstance(items, list) or not items:

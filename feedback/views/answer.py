@@ -31,6 +31,7 @@ from servicedesk.access import team_required
 from servicedesk.models import Touchpoint
 from servicedesk.refusal import REFUSED
 from servicedesk.security import ratelimit
+from servicedesk.untrusted import query_int
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ def kiosk(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404
     params = request.POST if request.method == "POST" else request.GET
     channel = Response.Channel.QR if params.get("src") == "qr" else Response.Channel.KIOSK
-    touchpoint = _poster_touchpoint(params.get("tp"), survey)
+    touchpoint = _poster_touchpoint(query_int(params, "tp"), survey)
     where = Where(
         location=(touchpoint.location if touchpoint and touchpoint.location_id else survey.location),
         touchpoint=touchpoint,
@@ -105,9 +106,9 @@ def kiosk(request: HttpRequest, slug: str) -> HttpResponse:
         )
 
 
-def _poster_touchpoint(raw: str | None, survey: Survey) -> Touchpoint | None:
-    if raw and raw.isdigit():
-        touchpoint = Touchpoint.objects.active().select_related("location").filter(pk=int(raw)).first()
+def _poster_touchpoint(pk: int | None, survey: Survey) -> Touchpoint | None:
+    if pk is not None:
+        touchpoint = Touchpoint.objects.active().select_related("location").filter(pk=pk).first()
         if touchpoint is not None:
             return touchpoint
     return survey.touchpoint

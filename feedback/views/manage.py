@@ -28,6 +28,7 @@ from feedback.views.answer import choose_language, survey_page
 from servicedesk.access import Confirmation, ManagerRequiredMixin, confirm_first, manager_required
 from servicedesk.models import Touchpoint
 from servicedesk.refusal import RefusedFormMixin
+from servicedesk.untrusted import query_int
 
 # --- Surveys ---------------------------------------------------------------------------------------
 
@@ -155,9 +156,8 @@ def survey_poster(request: HttpRequest, pk: int) -> HttpResponse:
     as an A4 or A5 poster or a folded table card that reads from both sides."""
     survey = get_object_or_404(Survey.objects.for_patients(), pk=pk)
     touchpoints = Touchpoint.objects.active().select_related("location")
-    touchpoint = (
-        touchpoints.filter(pk=request.GET.get("tp")).first() if request.GET.get("tp", "").isdigit() else None
-    )
+    chosen = query_int(request.GET, "tp")
+    touchpoint = touchpoints.filter(pk=chosen).first() if chosen is not None else None
     params = {"src": "qr", **({"tp": touchpoint.pk} if touchpoint else {})}
     short_url = _absolute(reverse("patient:kiosk", args=[survey.slug]))
     qr_url = f"{short_url}?{urlencode(params)}"

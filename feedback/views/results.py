@@ -26,6 +26,7 @@ from servicedesk.audit import Action, log_action
 from servicedesk.figures import small_number
 from servicedesk.paging import UncountedPaginator, count_up_to
 from servicedesk.spreadsheet import csv_response
+from servicedesk.untrusted import query_int
 
 logger = logging.getLogger(__name__)
 
@@ -183,8 +184,8 @@ def _response_page(request: HttpRequest, pk: int, *, status: int = 200) -> HttpR
 def answer_themes(request: HttpRequest, pk: int) -> HttpResponse:
     """A manager says a comment is, or is not, about a theme; the correction is kept."""
     answer = get_object_or_404(Answer.objects.select_related("response"), pk=pk)
-    chosen = request.POST.get("theme", "")
-    theme = Theme.objects.active().filter(pk=chosen).first() if chosen.isdigit() else None
+    chosen = query_int(request.POST, "theme")
+    theme = Theme.objects.active().filter(pk=chosen).first() if chosen is not None else None
     present = request.POST.get("present")
     if theme is None or present not in ("1", "0"):
         messages.error(request, _("Choose one of the practice's themes."))

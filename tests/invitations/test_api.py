@@ -134,3 +134,23 @@ def test_an_opted_out_patient_posted_again_is_not_invited(api, client):
     response = api(visit(external_id="V-2"))
     assert response.json()["status"] == "opted_out"
     assert Invitation.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "nested more than"),  # deeper than Python's parser recurses
+        ('{"visits": ' + "[" * 30 + "]" * 30 + "}", "nested more than"),
+        (json.dumps(visit(external_id="V-\x00-1")), "NUL"),
+        (json.dumps(visit(survey="after-your-visit\x00")), "NUL"),
+        (json.dumps({"visits": [visit(first_name="Ana\ud800")]}), "unpaired surrogate"),
+        (json.dumps(visit(**{"notes\x00": "x"})), "NUL"),
+    ],
+    ids=["deep", "nested-visits", "nul-external-id", "nul-survey", "lone-surrogate", "nul-key"],
+)
+def test_a_body_no_database_can_store_is_refused_with_a_message(api, body, says):
+    response = api(body)
+
+    assert response.status_code == 400
+    assert says in response.json()["error"]
+    assert not Invitation.objects.exists()

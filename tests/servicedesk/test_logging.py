@@ -32,3 +32,50 @@ def test_every_kind_of_link_that_works_like_a_password_is_redacted_as_the_app_bu
     for link in links:
         line = f"GET https://practice.example{link} HTTP/1.1"
         assert secret not in redact(line), link
+
+
+def test_percent_encoded_forms_of_a_tokened_path_are_redacted_too():
+    """Servers decode these to /f/<token>/ and serve the page; the raw request line keeps them."""
+    secret = "S3cr3t-t0ken.v4lue"
+    for line in [
+        f"GET /%66/{secret}/ HTTP/1.1",
+        f"GET /f%2F{secret}/ HTTP/1.1",
+        f"GET /f%2f{secret}/opt-out/ HTTP/1.1",
+        f"GET /%66%2F{secret}/ HTTP/1.1",
+        f"GET /f%252F{secret}/ HTTP/1.1",  # escaped twice
+        f"GET /recovery/%72/{secret}/ HTTP/1.1",
+        f"GET /%61ccounts/reset/MQ/{secret}/ HTTP/1.1",
+    ]:
+        assert secret not in redact(line), line
+
+
+def test_redaction_leaves_other_escapes_and_lines_alone():
+    line = "GET /recovery/incidents/?q=%66%0A HTTP/1.1"
+    assert redact(line) == line
+    assert redact("GET /f/tok/?q=%0A HTTP/1.1") == "GET /f/[redacted]/?q=%0A HTTP/1.1"  # no newline let in
+
+
+def test_the_gunicorn_access_log_redacts_every_value_it_can_print():
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    from servicedesk.logging import GunicornLogger
+
+    secret = "S3cr3t-t0ken.v4lue"
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": f"/%66/{secret}/",
+        "PATH_INFO": f"/f/{secret}/",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "QUERY_STRING": "",
+        "HTTP_REFERER": f"https://practice.example/f%2F{secret}/",
+    }
+    request = SimpleNamespace(headers=[("REFERER", environ["HTTP_REFERER"]), ("HOST", "practice.example")])
+    response = SimpleNamespace(status="200 OK", headers=[], sent=10)
+
+    atoms = GunicornLogger(Config()).atoms(response, request, environ, timedelta(milliseconds=5))
+
+    assert atoms["r"] == "GET /f/[redacted]/ HTTP/1.1"
+    assert not [key for key, value in atoms.items() if secret in str(value)]
