@@ -330,7 +330,9 @@ def _one_incident(*, state, category, touchpoint, severity, text, start, now, te
     services.incident_assign(incident=incident, assignee=worker, by=worker, now=ack_at)
     if state == "acknowledged":
         return
-    t = ack_at + timedelta(minutes=20)
+    # Each later step a little after the one before, and all of them before now: a step after
+    # now is a timeline in the future, and (just before midnight) an action due "today" refused.
+    t = min(ack_at + timedelta(minutes=20), now - timedelta(minutes=4))
     incident = services.incident_start(incident=incident, by=worker, now=t)
     services.incident_note(
         incident=incident, by=worker, body="Checked the rota and spoke to the colleague involved.", now=t
@@ -342,7 +344,7 @@ def _one_incident(*, state, category, touchpoint, severity, text, start, now, te
             channel="phone",
             outcome=rng.choice(["apologised", "explained", "left_message"]),
             body="Listened, apologised, explained what we are doing about it.",
-            now=t + timedelta(hours=1),
+            now=min(t + timedelta(hours=1), now - timedelta(minutes=3)),
         )
     if state == "in_progress":
         due = timezone.localdate(now) if n % 3 == 0 else timezone.localdate(now) + timedelta(days=2)
@@ -360,7 +362,7 @@ def _one_incident(*, state, category, touchpoint, severity, text, start, now, te
             incident=incident,
             by=worker,
             reason="Waiting for the patient to confirm a convenient time",
-            now=t + timedelta(hours=2),
+            now=min(t + timedelta(hours=2), now - timedelta(minutes=2)),
         )
         return
     resolved_at = min(t + timedelta(hours=rng.randint(3, 80)), now - timedelta(minutes=1))

@@ -1,3 +1,6 @@
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -29,6 +32,21 @@ def test_seed_demo_leaves_goals_measured_and_the_dashboard_counted_without_a_wor
     assert active_goals > 0
     assert GoalMeasurement.objects.values("goal").distinct().count() == active_goals
     assert FeedbackDay.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("local", ["2026-12-04T23:50", "2026-12-04T23:58", "2026-03-28T23:55"])
+def test_seed_demo_works_in_the_last_minutes_before_midnight_and_writes_nothing_in_the_future(
+    settings, time_machine, local
+):
+    from recovery.models import FollowUp, Incident
+
+    now = datetime.fromisoformat(local).replace(tzinfo=ZoneInfo("Europe/London"))
+    time_machine.move_to(now, tick=False)
+    settings.DEBUG = True
+    call_command("seed_demo")  # an action due "today" was refused when its step fell after midnight
+    assert Incident.objects.exists()
+    assert not FollowUp.objects.filter(at__gt=now).exists()
 
 
 @pytest.mark.django_db
