@@ -265,15 +265,24 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Messages out ----------------------------------------------------------------------
 
-# The console prints messages where nobody reads them (and puts their links in the logs): the
-# default in development only. In production it must be chosen explicitly, or `check --deploy`
-# refuses (servicedesk.checks), and so for SMS_BACKEND.
-EMAIL_URL_CHOSEN = bool(env.str("EMAIL_URL", default=""))
-SMS_BACKEND_CHOSEN = bool(env.str("SMS_BACKEND", default=""))
+# The console, file and in-memory email backends and the console SMS backend send nothing: the
+# default in development only. In production `check --deploy` refuses them (servicedesk.checks)
+# unless ALLOW_INSECURE_TRANSPORTS names the transport ("email", "sms" or "email,sms"), e.g. for a
+# demonstration site. Chosen so in production, the console backends print that a message was
+# withheld, never its recipient or text (servicedesk.notify).
+ALLOW_INSECURE_TRANSPORTS = set(env.list("ALLOW_INSECURE_TRANSPORTS", default=[]))
+if ALLOW_INSECURE_TRANSPORTS - {"email", "sms"}:
+    raise ImproperlyConfigured(
+        "ALLOW_INSECURE_TRANSPORTS names transports that may send nothing on purpose: "
+        f"email, sms or email,sms; got {sorted(ALLOW_INSECURE_TRANSPORTS)}."
+    )
 try:
-    vars().update(env.email_url_config(env.str("EMAIL_URL", default="") or "consolemail://"))
+    _email = env.email_url_config(env.str("EMAIL_URL", default="") or "consolemail://")
 except (ValueError, KeyError) as exc:
     raise ImproperlyConfigured(f"EMAIL_URL is not an email URL Servicedesk understands: {exc}") from None
+if _email["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend":
+    _email["EMAIL_BACKEND"] = "servicedesk.notify.ConsoleEmailBackend"  # withholds messages in production
+vars().update(_email)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{PRACTICE_NAME} <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 10
