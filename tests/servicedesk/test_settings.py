@@ -140,7 +140,8 @@ def test_production_refuses_every_email_backend_that_sends_nothing_unless_allowe
 
 def test_production_refuses_the_console_sms_backend_unless_allowed(settings):
     settings.DEBUG, settings.EMAIL_BACKEND = False, "django.core.mail.backends.smtp.EmailBackend"
-    settings.SMS_BACKEND, settings.ALLOW_INSECURE_TRANSPORTS = "servicedesk.notify.ConsoleSmsBackend", {"email"}
+    settings.SMS_BACKEND = "servicedesk.notify.ConsoleSmsBackend"
+    settings.ALLOW_INSECURE_TRANSPORTS = {"email"}
     assert [error.id for error in messages_really_leave()] == ["servicedesk.E002"]
     settings.ALLOW_INSECURE_TRANSPORTS = {"sms"}
     assert messages_really_leave() == []
