@@ -234,11 +234,10 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # --- Feedback ----------------------------------------------------------------------------
 
-# Kiosk posts allowed per client IP per window (a waiting-room tablet is one IP: leave room for it).
-FEEDBACK_KIOSK_RATE_LIMIT = env_int("FEEDBACK_KIOSK_RATE_LIMIT", default=20, minimum=1)
-FEEDBACK_KIOSK_RATE_WINDOW = env_int("FEEDBACK_KIOSK_RATE_WINDOW_SECONDS", default=600, minimum=10)
 # A kiosk form sent back sooner than this after it was shown is treated as a bot (asked to resend).
 FEEDBACK_MIN_FILL_SECONDS = env_int("FEEDBACK_MIN_FILL_SECONDS", default=3)
+# ... or later than this many minutes (and each form is accepted once): a bot cannot replay one form.
+FEEDBACK_FORM_MAX_MINUTES = env_int("FEEDBACK_FORM_MAX_MINUTES", default=30, minimum=1)
 # A kiosk form left half-filled is cleared after this long; the thank-you page returns after this.
 FEEDBACK_KIOSK_IDLE_SECONDS = env_int("FEEDBACK_KIOSK_IDLE_SECONDS", default=90, minimum=10)
 FEEDBACK_KIOSK_THANKS_SECONDS = env_int("FEEDBACK_KIOSK_THANKS_SECONDS", default=15, minimum=3)
@@ -480,10 +479,14 @@ TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", default=0)
 
 # Rate limits per client address: "N/window" with window s, m, h or d (e.g. 5/15m). "public"
 # applies to every page that needs no login (patients' forms, login, health); other names
-# are view names with tighter limits. Off only for benchmarks (RATE_LIMIT_ENABLED=0).
+# are view names with tighter limits. Off only for benchmarks (RATE_LIMIT_ENABLED=0): this one
+# switch turns off every limit, the kiosk's included.
 RATE_LIMIT_ENABLED = env_flag("RATE_LIMIT_ENABLED", default=True)
+_PUBLIC_LIMITS = {"GET": "120/m", "HEAD": "120/m", "POST": "30/m", "*": "30/m"}
 RATE_LIMITS = {
-    "public": {"GET": "120/m", "HEAD": "120/m", "POST": "30/m", "*": "30/m"},
+    "public": _PUBLIC_LIMITS,
+    # Answers from one kiosk or phone (a waiting-room tablet is one address: leave room for it).
+    "patient:kiosk": {**_PUBLIC_LIMITS, "POST": "20/10m"},
     "login": {"GET": "60/m", "POST": "10/m"},
     "password_reset": {"GET": "30/m", "POST": "5/15m"},
     "password_reset_confirm": {"GET": "30/m", "POST": "10/15m"},

@@ -62,7 +62,8 @@ class RateLimitMiddleware:
         if retry_after is None:
             return None
         logger.warning("rate limit reached on %s %s", request.method, view_name)
-        return too_many_requests(retry_after)
+        own_page = getattr(view_func, ratelimit.OWN_PAGE, None)  # a patient page's friendlier one
+        return own_page(request, retry_after) if own_page else too_many_requests(retry_after)
 
 
 def too_many_requests(retry_after: int) -> HttpResponse:
