@@ -443,7 +443,6 @@ CSRF_COOKIE_HTTPONLY = True
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_flag("SECURE_SSL_REDIRECT", default=True)
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # container health checks speak plain HTTP
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     # The preload directive only matters once someone submits the domain to the browsers' list.
@@ -474,8 +473,11 @@ OTP_TOTP_ISSUER = f"Servicedesk {PRACTICE_NAME}"
 OTP_TOTP_THROTTLE_FACTOR = 1  # after each wrong code, wait 1, 2, 4, 8 … seconds before the next try
 
 # Number of reverse proxies in front of gunicorn that append to X-Forwarded-For (0: none, the
-# client connects directly). Rate limits and the login lockout use the address this yields.
+# client connects directly). Rate limits and the login lockout use the address this yields, and
+# X-Forwarded-Proto is believed only when it is above 0.
 TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", default=0)
+# Only a proxy of ours may say the visitor used HTTPS: with none, anyone could send the header.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_HOPS else None
 
 # Rate limits per client address: "N/window" with window s, m, h or d (e.g. 5/15m). "public"
 # applies to every page that needs no login (patients' forms, login, health); other names

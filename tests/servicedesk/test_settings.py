@@ -17,6 +17,7 @@ CONTROLLED = {
     "EMAIL_URL",
     "SMS_BACKEND",
     "ALLOW_INSECURE_TRANSPORTS",
+    "TRUSTED_PROXY_HOPS",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
 }
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,6 +77,15 @@ def test_production_settings_are_secure():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "(True, True, True, True, 'mail.example.org', True)"
+
+
+def test_forwarded_headers_are_trusted_only_behind_a_proxy_we_were_told_of():
+    direct = load_settings({**PRODUCTION, **SENDING}, expr="settings.SECURE_PROXY_SSL_HEADER")
+    assert direct.stdout.strip() == "None"  # anyone could send X-Forwarded-Proto: https
+    proxied = load_settings(
+        {**PRODUCTION, **SENDING, "TRUSTED_PROXY_HOPS": "1"}, expr="settings.SECURE_PROXY_SSL_HEADER"
+    )
+    assert proxied.stdout.strip() == "('HTTP_X_FORWARDED_PROTO', 'https')"
 
 
 def deploy_check(env: dict[str, str]) -> subprocess.CompletedProcess:
