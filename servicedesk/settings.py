@@ -109,6 +109,7 @@ MIDDLEWARE = [
     "servicedesk.middleware.DatabaseUnavailableMiddleware",
     # First to see the view: a flood is refused before sessions, CSRF or login are looked at.
     "servicedesk.security.middleware.RateLimitMiddleware",
+    "servicedesk.security.middleware.MalformedSessionCookieMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -14,7 +14,6 @@ percent-encoded, as an access log records them.
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 from datetime import time, timedelta
@@ -44,25 +43,6 @@ CANARY_SMS_NAME = "Canarysmsname"
 CANARY_SMS_PHONE = "07700 900732"  # as a visit list writes it; sent to +447700900732
 CANARY_EMAIL_NAME = "Canaryemailname"
 CANARY_INVITED_EMAIL = "canary.invited.9d1@example.org"
-
-
-@pytest.fixture
-def written_logs():
-    """Everything the configured handlers write, on every logger, while the test runs."""
-    buffer = io.StringIO()
-    loggers = [
-        logging.getLogger(),
-        *(logging.getLogger(name) for name in list(logging.root.manager.loggerDict)),
-    ]
-    swapped = []
-    for logger in loggers:
-        for handler in getattr(logger, "handlers", []):
-            is_console = type(handler) is logging.StreamHandler  # not a FileHandler subclass
-            if is_console and handler.stream is not buffer:
-                swapped.append((handler, handler.setStream(buffer)))
-    yield buffer
-    for handler, stream in reversed(swapped):
-        handler.setStream(stream)
 
 
 def _patient_journey(client) -> list[str]:
