@@ -270,7 +270,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # unless ALLOW_INSECURE_TRANSPORTS names the transport ("email", "sms" or "email,sms"), e.g. for a
 # demonstration site. Chosen so in production, the console backends print that a message was
 # withheld, never its recipient or text (servicedesk.notify).
-ALLOW_INSECURE_TRANSPORTS = set(env.list("ALLOW_INSECURE_TRANSPORTS", default=[]))
+ALLOW_INSECURE_TRANSPORTS = {
+    name.strip().lower() for name in env.list("ALLOW_INSECURE_TRANSPORTS", default=[]) if name.strip()
+}
 if ALLOW_INSECURE_TRANSPORTS - {"email", "sms"}:
     raise ImproperlyConfigured(
         "ALLOW_INSECURE_TRANSPORTS names transports that may send nothing on purpose: "

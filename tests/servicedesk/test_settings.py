@@ -125,7 +125,7 @@ def test_deploy_check_accepts_the_console_only_when_allowed_on_purpose():
     console = {**PRODUCTION, "EMAIL_URL": "consolemail://", "SMS_BACKEND": SENDING["SMS_BACKEND"]}
     named = deploy_check(console)  # naming the console is not saying sending nothing is deliberate
     assert "servicedesk.E001" in named.stdout + named.stderr
-    allowed = deploy_check({**console, "ALLOW_INSECURE_TRANSPORTS": "email,sms"})
+    allowed = deploy_check({**console, "ALLOW_INSECURE_TRANSPORTS": "Email, sms"})
     assert allowed.returncode == 0, allowed.stdout + allowed.stderr
 
 
