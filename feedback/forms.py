@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import time
+import secrets
 from dataclasses import dataclass
 
 from django import forms
 from django.core import signing
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
@@ -121,7 +122,16 @@ def localized_choice(choice: dict, language: str) -> str:
 
 
 def started_stamp() -> str:
-    return signing.dumps(time.time(), salt=_STARTED_SALT)
+    """When the form was shown, and a random id for this one form (so it can be sent once), signed."""
+    return signing.dumps([timezone.now().timestamp(), secrets.token_urlsafe(12)], salt=_STARTED_SALT)
+
+
+@dataclass(frozen=True)
+class Started:
+    """What the form's stamp says: how long ago it was shown, and which form it was."""
+
+    seconds_ago: float
+    form_id: str
 
 
 class SurveyResponseForm(forms.Form):
@@ -213,13 +223,13 @@ class SurveyResponseForm(forms.Form):
     def honeypot_filled(self) -> bool:
         return bool(self.data.get("website", "").strip())
 
-    def filled_too_fast(self, *, minimum_seconds: float) -> bool:
-        """True when the form came back sooner than a person could fill it (or without a valid stamp)."""
+    def stamp(self) -> Started | None:
+        """The form's stamp, or None when it is missing or forged."""
         try:
-            started = signing.loads(self.data.get("started", ""), salt=_STARTED_SALT, max_age=24 * 3600)
+            shown_at, form_id = signing.loads(self.data.get("started", ""), salt=_STARTED_SALT)
+            return Started(seconds_ago=timezone.now().timestamp() - float(shown_at), form_id=str(form_id))
         except (signing.BadSignature, TypeError, ValueError):
-            return True
-        return time.time() - float(started) < minimum_seconds
+            return None
 
     def clean(self) -> dict:
         cleaned = super().clean()

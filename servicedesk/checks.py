@@ -9,32 +9,44 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, register
 
-CONSOLE_EMAIL = "django.core.mail.backends.console.EmailBackend"
-CONSOLE_SMS = "servicedesk.notify.ConsoleSmsBackend"
+# Email backends that send nothing: they print (into the server's log), write files or keep
+# messages in memory.
+EMAIL_GOING_NOWHERE = {
+    "django.core.mail.backends.console.EmailBackend",
+    "servicedesk.notify.ConsoleEmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+}
+SMS_GOING_NOWHERE = {"servicedesk.notify.ConsoleSmsBackend", "servicedesk.notify.LocmemSmsBackend"}
 
 
 @register(Tags.compatibility, deploy=True)
 def messages_really_leave(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
-    """In production, email and SMS go to a provider unless the console was chosen on purpose:
-    the console sends nothing, and prints patients' and staff's links into the server's log."""
+    """In production, email and SMS go to a provider unless ALLOW_INSECURE_TRANSPORTS says that
+    sending nothing is deliberate (a demonstration site): otherwise patients never get their
+    invitations, staff never get their set-password links, and nobody notices."""
+    if settings.DEBUG:
+        return []
+    allowed = settings.ALLOW_INSECURE_TRANSPORTS
     errors: list[CheckMessage] = []
-    if settings.EMAIL_BACKEND == CONSOLE_EMAIL and not settings.EMAIL_URL_CHOSEN:
+    if settings.EMAIL_BACKEND in EMAIL_GOING_NOWHERE and "email" not in allowed:
         errors.append(
             Error(
-                "EMAIL_URL is not set, so emails would only be printed to the console, never sent.",
+                f"EMAIL_BACKEND is {settings.EMAIL_BACKEND}: emails would never be sent.",
                 hint="Set EMAIL_URL=smtp+tls://user:password@smtp.example.org:587, or "
-                "EMAIL_URL=consolemail:// to choose the console on purpose.",
+                "ALLOW_INSECURE_TRANSPORTS=email if sending no email is deliberate.",
                 id="servicedesk.E001",
             )
         )
-    if settings.SMS_BACKEND == CONSOLE_SMS and not settings.SMS_BACKEND_CHOSEN:
+    if settings.SMS_BACKEND in SMS_GOING_NOWHERE and "sms" not in allowed:
         errors.append(
             Error(
-                "SMS_BACKEND is not set, so text messages would only be printed to the console, never sent.",
-                hint=f"Set SMS_BACKEND to your provider's backend class, or SMS_BACKEND={CONSOLE_SMS} "
-                "to choose the console on purpose.",
+                f"SMS_BACKEND is {settings.SMS_BACKEND}: text messages would never be sent.",
+                hint="Set SMS_BACKEND to your provider's backend class, or "
+                "ALLOW_INSECURE_TRANSPORTS=sms if sending no text message is deliberate.",
                 id="servicedesk.E002",
             )
         )

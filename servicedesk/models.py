@@ -27,6 +27,15 @@ class ActiveQuerySet(models.QuerySet):
         return self.filter(is_active=True)
 
 
+class TouchpointQuerySet(ActiveQuerySet):
+    def serving(self, location_id: int | None) -> TouchpointQuerySet:
+        """Touchpoints of this location and the practice-wide ones; every touchpoint for None (a
+        practice-wide survey)."""
+        if location_id is None:
+            return self
+        return self.filter(models.Q(location_id=location_id) | models.Q(location__isnull=True))
+
+
 class UserQuerySet(models.QuerySet):
     def with_role(self, role: Role) -> UserQuerySet:
         return self.filter(is_active=True, groups__name=role.value)
@@ -144,7 +153,7 @@ class Touchpoint(TimeStamped):
     description = models.TextField(_("description"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
-    objects = ActiveQuerySet.as_manager()
+    objects = TouchpointQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

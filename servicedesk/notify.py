@@ -13,7 +13,8 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, make_msgid
+from django.core.mail import EmailMessage, EmailMultiAlternatives, make_msgid
+from django.core.mail.backends.console import EmailBackend as _DjangoConsoleEmailBackend
 from django.core.mail.utils import DNS_NAME
 from django.utils.module_loading import import_string
 
@@ -38,15 +39,32 @@ class BaseSmsBackend:
 
 
 class ConsoleSmsBackend(BaseSmsBackend):
-    """Development: print the message, like Django's console email backend."""
+    """Development: print the message, like Django's console email backend. In production (chosen
+    with ALLOW_INSECURE_TRANSPORTS) print only that it was withheld: the text holds a patient's
+    name and link, and stdout is the server's log."""
 
     def send(self, message: Sms) -> str:
         provider_id = f"console-{uuid.uuid4().hex[:12]}"
+        if not settings.DEBUG:
+            logger.warning("sms %s withheld: the console SMS backend sends nothing", provider_id)
+            return provider_id
         sys.stdout.write(
             f"--- SMS {provider_id} from {message.sender} to {message.to}\n{message.body}\n---\n"
         )
         sys.stdout.flush()
         return provider_id
+
+
+class ConsoleEmailBackend(_DjangoConsoleEmailBackend):
+    """Django's console backend in development (links whole, to follow them); in production only
+    a line saying which message was withheld, never its recipients, subject or body."""
+
+    def write_message(self, message: EmailMessage) -> None:
+        if settings.DEBUG:
+            super().write_message(message)
+            return
+        message_id = message.extra_headers.get("Message-ID", "(no Message-ID)")
+        logger.warning("email %s withheld: the console email backend sends nothing", message_id)
 
 
 class LocmemSmsBackend(BaseSmsBackend):

@@ -109,6 +109,7 @@ MIDDLEWARE = [
     "servicedesk.middleware.DatabaseUnavailableMiddleware",
     # First to see the view: a flood is refused before sessions, CSRF or login are looked at.
     "servicedesk.security.middleware.RateLimitMiddleware",
+    "servicedesk.security.middleware.MalformedSessionCookieMiddleware",
     # A NUL in a path, query or form is refused before any view hands it to the database.
     "servicedesk.middleware.UnstorableInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -236,11 +237,10 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # --- Feedback ----------------------------------------------------------------------------
 
-# Kiosk posts allowed per client IP per window (a waiting-room tablet is one IP: leave room for it).
-FEEDBACK_KIOSK_RATE_LIMIT = env_int("FEEDBACK_KIOSK_RATE_LIMIT", default=20, minimum=1)
-FEEDBACK_KIOSK_RATE_WINDOW = env_int("FEEDBACK_KIOSK_RATE_WINDOW_SECONDS", default=600, minimum=10)
 # A kiosk form sent back sooner than this after it was shown is treated as a bot (asked to resend).
 FEEDBACK_MIN_FILL_SECONDS = env_int("FEEDBACK_MIN_FILL_SECONDS", default=3)
+# ... or later than this many minutes (and each form is accepted once): a bot cannot replay one form.
+FEEDBACK_FORM_MAX_MINUTES = env_int("FEEDBACK_FORM_MAX_MINUTES", default=30, minimum=1)
 # A kiosk form left half-filled is cleared after this long; the thank-you page returns after this.
 FEEDBACK_KIOSK_IDLE_SECONDS = env_int("FEEDBACK_KIOSK_IDLE_SECONDS", default=90, minimum=10)
 FEEDBACK_KIOSK_THANKS_SECONDS = env_int("FEEDBACK_KIOSK_THANKS_SECONDS", default=15, minimum=3)
@@ -267,15 +267,26 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Messages out ----------------------------------------------------------------------
 
-# The console prints messages where nobody reads them (and puts their links in the logs): the
-# default in development only. In production it must be chosen explicitly, or `check --deploy`
-# refuses (servicedesk.checks), and so for SMS_BACKEND.
-EMAIL_URL_CHOSEN = bool(env.str("EMAIL_URL", default=""))
-SMS_BACKEND_CHOSEN = bool(env.str("SMS_BACKEND", default=""))
+# The console, file and in-memory email backends and the console SMS backend send nothing: the
+# default in development only. In production `check --deploy` refuses them (servicedesk.checks)
+# unless ALLOW_INSECURE_TRANSPORTS names the transport ("email", "sms" or "email,sms"), e.g. for a
+# demonstration site. Chosen so in production, the console backends print that a message was
+# withheld, never its recipient or text (servicedesk.notify).
+ALLOW_INSECURE_TRANSPORTS = {
+    name.strip().lower() for name in env.list("ALLOW_INSECURE_TRANSPORTS", default=[]) if name.strip()
+}
+if ALLOW_INSECURE_TRANSPORTS - {"email", "sms"}:
+    raise ImproperlyConfigured(
+        "ALLOW_INSECURE_TRANSPORTS names transports that may send nothing on purpose: "
+        f"email, sms or email,sms; got {sorted(ALLOW_INSECURE_TRANSPORTS)}."
+    )
 try:
-    vars().update(env.email_url_config(env.str("EMAIL_URL", default="") or "consolemail://"))
+    _email = env.email_url_config(env.str("EMAIL_URL", default="") or "consolemail://")
 except (ValueError, KeyError) as exc:
     raise ImproperlyConfigured(f"EMAIL_URL is not an email URL Servicedesk understands: {exc}") from None
+if _email["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend":
+    _email["EMAIL_BACKEND"] = "servicedesk.notify.ConsoleEmailBackend"  # withholds messages in production
+vars().update(_email)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{PRACTICE_NAME} <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 10
@@ -437,7 +448,6 @@ CSRF_COOKIE_HTTPONLY = True
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_flag("SECURE_SSL_REDIRECT", default=True)
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # container health checks speak plain HTTP
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     # The preload directive only matters once someone submits the domain to the browsers' list.
@@ -468,15 +478,22 @@ OTP_TOTP_ISSUER = f"Servicedesk {PRACTICE_NAME}"
 OTP_TOTP_THROTTLE_FACTOR = 1  # after each wrong code, wait 1, 2, 4, 8 … seconds before the next try
 
 # Number of reverse proxies in front of gunicorn that append to X-Forwarded-For (0: none, the
-# client connects directly). Rate limits and the login lockout use the address this yields.
+# client connects directly). Rate limits and the login lockout use the address this yields, and
+# X-Forwarded-Proto is believed only when it is above 0.
 TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", default=0)
+# Only a proxy of ours may say the visitor used HTTPS: with none, anyone could send the header.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_HOPS else None
 
 # Rate limits per client address: "N/window" with window s, m, h or d (e.g. 5/15m). "public"
 # applies to every page that needs no login (patients' forms, login, health); other names
-# are view names with tighter limits. Off only for benchmarks (RATE_LIMIT_ENABLED=0).
+# are view names with tighter limits. Off only for benchmarks (RATE_LIMIT_ENABLED=0): this one
+# switch turns off every limit, the kiosk's included.
 RATE_LIMIT_ENABLED = env_flag("RATE_LIMIT_ENABLED", default=True)
+_PUBLIC_LIMITS = {"GET": "120/m", "HEAD": "120/m", "POST": "30/m", "*": "30/m"}
 RATE_LIMITS = {
-    "public": {"GET": "120/m", "HEAD": "120/m", "POST": "30/m", "*": "30/m"},
+    "public": _PUBLIC_LIMITS,
+    # Answers from one kiosk or phone (a waiting-room tablet is one address: leave room for it).
+    "patient:kiosk": {**_PUBLIC_LIMITS, "POST": "20/10m"},
     "login": {"GET": "60/m", "POST": "10/m"},
     "password_reset": {"GET": "30/m", "POST": "5/15m"},
     "password_reset_confirm": {"GET": "30/m", "POST": "10/15m"},
@@ -511,10 +528,16 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_tokens": {"()": "servicedesk.logging.RedactTokensFilter"}},
+    # One filter on the one handler that web, worker and beat write through: no token, address
+    # or phone number in any line (servicedesk.logging).
+    "filters": {"redact_personal_data": {"()": "servicedesk.logging.RedactPersonalDataFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_personal_data"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {

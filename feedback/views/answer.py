@@ -2,7 +2,8 @@
 
 Patient pages need no login, work without JavaScript, and treat every visitor as possibly hostile:
 unknown, used and expired links all get the same neutral page and status; token pages send no
-referrer; kiosk posts are rate-limited per IP; a honeypot and a minimum fill time turn away bots.
+referrer; kiosk posts are rate-limited per IP; a honeypot, a minimum fill time and a form stamp
+that is valid for minutes and accepted once turn away bots.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -74,7 +76,18 @@ def token_page(view: Callable) -> Callable:
 # --- Kiosk and QR poster ---------------------------------------------------------------------------
 
 
+def too_many_posts(request: HttpRequest, retry_after: int) -> HttpResponse:
+    """The kiosk's own page for RATE_LIMITS["patient:kiosk"]: in the patient's language, with the
+    kiosk's look, rather than the generic one (servicedesk.security.middleware)."""
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    response = render(request, "feedback/answer/too_many.html", {"language": language}, status=429)
+    response["Retry-After"] = str(retry_after)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 @login_not_required
+@ratelimit.too_many_requests_page(too_many_posts)
 @private_page
 @require_http_methods(["GET", "POST"])
 def kiosk(request: HttpRequest, slug: str) -> HttpResponse:
@@ -91,8 +104,6 @@ def kiosk(request: HttpRequest, slug: str) -> HttpResponse:
     )
     language = choose_language(request, survey)
     with translation.override(language):
-        if request.method == "POST" and over_rate_limit(request):
-            return too_many_posts(request, language)
         return survey_page(
             request,
             survey=survey,
@@ -107,30 +118,14 @@ def kiosk(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _poster_touchpoint(pk: int | None, survey: Survey) -> Touchpoint | None:
+    """The poster's touchpoint (?tp=) when it serves the survey's location; any other is ignored,
+    so an edited link cannot credit feedback to another site's touchpoint."""
     if pk is not None:
-        touchpoint = Touchpoint.objects.active().select_related("location").filter(pk=pk).first()
+        serving = Touchpoint.objects.active().serving(survey.location_id)
+        touchpoint = serving.select_related("location").filter(pk=pk).first()
         if touchpoint is not None:
             return touchpoint
     return survey.touchpoint
-
-
-def over_rate_limit(request: HttpRequest) -> bool:
-    """Kiosk posts per client address, counted by the project's shared limiter.
-
-    Tighter than the limit on every public page; like it, a cache outage lets the post
-    through: losing a patient's feedback is worse than a few minutes without a limit.
-    """
-    rate = ratelimit.Rate(
-        count=settings.FEEDBACK_KIOSK_RATE_LIMIT, seconds=settings.FEEDBACK_KIOSK_RATE_WINDOW
-    )
-    client = ratelimit.client_ip(request) or "unknown"
-    return ratelimit.hit("feedback:kiosk-posts", client=client, rate=rate) is not None
-
-
-def too_many_posts(request: HttpRequest, language: str) -> HttpResponse:
-    response = render(request, "feedback/answer/too_many.html", {"language": language}, status=429)
-    response["Retry-After"] = str(settings.FEEDBACK_KIOSK_RATE_WINDOW)
-    return response
 
 
 # --- Invitation links ------------------------------------------------------------------------------
@@ -222,14 +217,13 @@ def survey_page(
     if not form.is_valid():
         return _render_form(request, form, context, status=REFUSED)
     timed = channel in (Response.Channel.KIOSK, Response.Channel.QR) and not preview
-    if timed and form.filled_too_fast(minimum_seconds=settings.FEEDBACK_MIN_FILL_SECONDS):
+    refusal = _unattended_form_refusal(form) if timed else None
+    if refusal:
         fresh = data.copy()
         fresh["started"] = started_stamp()
         form = SurveyResponseForm(fresh, survey=survey, questions=questions, language=language)
         form.is_valid()
-        form.add_error(
-            None, _("That was quicker than we expected. Please check your answers and press Send again.")
-        )
+        form.add_error(None, refusal)
         return _render_form(request, form, context, status=REFUSED)
     if preview:
         context["preview_ok"] = True
@@ -251,6 +245,34 @@ def survey_page(
     return redirect(
         thanks_url(survey=survey, channel=channel, language=language, follow_up_days=follow_up, keep=keep)
     )
+
+
+def _unattended_form_refusal(form: SurveyResponseForm) -> str | None:
+    """Why a kiosk or QR form, which anyone can post, is turned away as a bot's, if it is:
+
+    1. it has no valid stamp, or came back sooner than a person could fill it in;
+    2. it was shown longer ago than FEEDBACK_FORM_MAX_MINUTES (a stamp replayed all day);
+    3. it was sent before: its id is claimed in the cache for as long as its stamp is valid.
+    """
+    started = form.stamp()
+    if started is None or started.seconds_ago < settings.FEEDBACK_MIN_FILL_SECONDS:
+        return _("That was quicker than we expected. Please check your answers and press Send again.")
+    max_age = settings.FEEDBACK_FORM_MAX_MINUTES * 60
+    if started.seconds_ago > max_age:
+        return _("This page was open for a long time. Please check your answers and press Send again.")
+    if not _first_sending(started.form_id, seconds=max_age):
+        return _("These answers were already sent. To send them again, press Send once more.")
+    return None
+
+
+def _first_sending(form_id: str, *, seconds: int) -> bool:
+    """Claim this form's id. With the cache down, let it through, as the rate limits do: losing a
+    patient's feedback is worse than a few minutes in which a form could be sent twice."""
+    try:
+        return bool(cache.add(f"feedback:form-sent:{form_id}", True, timeout=seconds))
+    except Exception:  # a dead cache must never take the page down with it
+        logger.warning("kiosk form not checked for a second sending: the cache is unavailable")
+        return True
 
 
 def _render_form(

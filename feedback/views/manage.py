@@ -155,7 +155,8 @@ def survey_poster(request: HttpRequest, pk: int) -> HttpResponse:
     """A printable poster: the survey's QR code and short address, optionally for one touchpoint,
     as an A4 or A5 poster or a folded table card that reads from both sides."""
     survey = get_object_or_404(Survey.objects.for_patients(), pk=pk)
-    touchpoints = Touchpoint.objects.active().select_related("location")
+    # Only the touchpoints the kiosk accepts for this survey (feedback.views.answer._poster_touchpoint).
+    touchpoints = Touchpoint.objects.active().serving(survey.location_id).select_related("location")
     chosen = query_int(request.GET, "tp")
     touchpoint = touchpoints.filter(pk=chosen).first() if chosen is not None else None
     params = {"src": "qr", **({"tp": touchpoint.pk} if touchpoint else {})}

@@ -1,8 +1,10 @@
-"""Security middleware: Content-Security-Policy, rate limits, and two-factor for managers."""
+"""Security middleware: Content-Security-Policy, rate limits, malformed session cookies, and
+two-factor for managers."""
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 
 from django.conf import settings
@@ -62,7 +64,8 @@ class RateLimitMiddleware:
         if retry_after is None:
             return None
         logger.warning("rate limit reached on %s %s", request.method, view_name)
-        return too_many_requests(retry_after)
+        own_page = getattr(view_func, ratelimit.OWN_PAGE, None)  # a patient page's friendlier one
+        return own_page(request, retry_after) if own_page else too_many_requests(retry_after)
 
 
 def too_many_requests(retry_after: int) -> HttpResponse:
@@ -72,6 +75,25 @@ def too_many_requests(retry_after: int) -> HttpResponse:
     response["Retry-After"] = str(retry_after)
     response["Cache-Control"] = "no-store"
     return response
+
+
+# What Django's session engines make: 32 of a-z and 0-9 (django.contrib.sessions.backends.base).
+_SESSION_KEY = re.compile(r"[a-z0-9]{32}")
+
+
+class MalformedSessionCookieMiddleware:
+    """Ignore a session cookie that no session engine could have made, before SessionMiddleware
+    reads it. Passed on, it becomes a cache key, and the cache's warning about a key with spaces,
+    control characters or 250+ characters prints the whole cookie to stderr, the server's log."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        value = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        if value is not None and not _SESSION_KEY.fullmatch(value):
+            del request.COOKIES[settings.SESSION_COOKIE_NAME]  # as if the visitor had sent none
+        return self.get_response(request)
 
 
 class ManagerTwoFactorMiddleware:

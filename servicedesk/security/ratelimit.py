@@ -13,11 +13,13 @@ import ipaddress
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +28,7 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 # After a cache failure, skip limiting for this long instead of paying a timeout per request.
 _CACHE_RETRY_SECONDS = 10.0
 _cache_down_until = 0.0
+V = TypeVar("V", bound=Callable[..., HttpResponse])
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,20 @@ def _is_ip(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+OWN_PAGE = "too_many_requests_page"
+
+
+def too_many_requests_page(page: Callable[[HttpRequest, int], HttpResponse]) -> Callable[[V], V]:
+    """Decorate a view whose visitors over the limit see ``page(request, retry_after)`` (which sets
+    the 429 status and Retry-After) instead of the generic page. The limit is still RATE_LIMITS'."""
+
+    def decorate(view: V) -> V:
+        setattr(view, OWN_PAGE, page)
+        return view
+
+    return decorate
 
 
 def rule_for(view_name: str, method: str, *, public: bool) -> Rate | None:

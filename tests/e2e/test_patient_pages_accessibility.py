@@ -170,10 +170,10 @@ def test_did_we_put_it_right_each_answer_and_the_used_link(phone_page, check, ma
 # --- Too many answers, too many requests ---------------------------------------------------------------
 
 
-def test_a_busy_kiosk_pauses_with_an_accessible_page(phone_page, check, settings):
+def test_a_busy_kiosk_pauses_with_an_accessible_page(phone_page, check, settings, rate_limits):
     settings.FEEDBACK_MIN_FILL_SECONDS = 0
-    settings.FEEDBACK_KIOSK_RATE_LIMIT = 1
-    settings.FEEDBACK_KIOSK_RATE_WINDOW = 24 * 3600  # no window boundary between the two posts
+    # One post a day: no window boundary between the two posts.
+    settings.RATE_LIMITS = {**rate_limits, "patient:kiosk": {**rate_limits["public"], "POST": "1/d"}}
     phone_page.goto(f"/k/{_kiosk_survey().slug}/")
     _send_very_good(phone_page)
     phone_page.get_by_role("link", name="Start again for the next person").click()

@@ -1,11 +1,14 @@
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
 from feedback.models import Question, Response
 from feedback.signals import response_submitted
-from tests.factories import QuestionFactory, SurveyFactory, TouchpointFactory
+from tests.factories import LocationFactory, QuestionFactory, SurveyFactory, TouchpointFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -170,19 +173,29 @@ def test_a_form_sent_back_faster_than_a_person_could_fill_it_is_not_stored(clien
     assert forged.status_code == 400
 
 
-def test_kiosk_posts_beyond_the_rate_limit_get_a_friendly_429(client, kiosk_survey, settings):
-    settings.FEEDBACK_KIOSK_RATE_LIMIT = 3
+def test_kiosk_posts_beyond_the_rate_limit_get_a_friendly_429(client, kiosk_survey, settings, rate_limits):
+    settings.RATE_LIMITS = {**rate_limits, "patient:kiosk": {**rate_limits["public"], "POST": "3/d"}}
     for _ in range(3):
         assert _post(client, kiosk_survey, {"Overall?": "good"}).status_code == 302
     response = _post(client, kiosk_survey, {"Overall?": "good"})
     assert response.status_code == 429
-    assert "Please try again in a few minutes" in response.content.decode()
-    assert response["Retry-After"] == str(settings.FEEDBACK_KIOSK_RATE_WINDOW)
+    assert "Please try again in a few minutes" in response.content.decode()  # the kiosk's own page
+    assert 0 < int(response["Retry-After"]) <= 24 * 3600
     assert Response.objects.count() == 3
 
 
-def test_the_rate_limit_counts_each_device_separately(client, kiosk_survey, settings):
-    settings.FEEDBACK_KIOSK_RATE_LIMIT = 1
+def test_the_kiosk_limit_is_in_rate_limits_and_off_with_every_other_limit(client, kiosk_survey, settings):
+    assert settings.RATE_LIMITS["patient:kiosk"]["POST"] == "20/10m"
+    assert not hasattr(settings, "FEEDBACK_KIOSK_RATE_LIMIT")  # one setting for one thing
+    settings.RATE_LIMIT_ENABLED = False  # as RATE_LIMIT_ENABLED=0 does, for benchmarks
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "patient:kiosk": {"*": "1/d"}}
+    for _ in range(3):
+        assert _post(client, kiosk_survey, {"Overall?": "good"}).status_code == 302
+    assert Response.objects.count() == 3
+
+
+def test_the_rate_limit_counts_each_device_separately(client, kiosk_survey, settings, rate_limits):
+    settings.RATE_LIMITS = {**rate_limits, "patient:kiosk": {"POST": "1/d"}}
     fft = f"q{kiosk_survey.questions.get(kind='fft').pk}"
     assert (
         client.post("/k/kiosk/", {fft: "good", "started": _stamp()}, REMOTE_ADDR="10.0.0.1").status_code
@@ -198,13 +211,57 @@ def test_the_rate_limit_counts_each_device_separately(client, kiosk_survey, sett
     )
 
 
-def test_a_cache_outage_does_not_stop_patients_giving_feedback(client, kiosk_survey, monkeypatch):
+def test_a_cache_outage_does_not_stop_patients_giving_feedback(
+    client, kiosk_survey, monkeypatch, rate_limits
+):
+    from feedback.views import answer
     from servicedesk.security import ratelimit
     from tests.outages import DeadCache
 
     monkeypatch.setattr(ratelimit, "cache", DeadCache())
+    monkeypatch.setattr(answer, "cache", DeadCache())  # nor can a form's single use be checked
     monkeypatch.setattr(ratelimit, "_cache_down_until", 0.0)
     assert _post(client, kiosk_survey, {"Overall?": "good"}).status_code == 302
+    assert Response.objects.count() == 1
+
+
+def test_a_kiosk_form_is_accepted_once(client, kiosk_survey):
+    fft = f"q{kiosk_survey.questions.get(kind='fft').pk}"
+    form = {fft: "good", "started": _stamp()}
+    assert client.post("/k/kiosk/", form).status_code == 302
+    replayed = client.post("/k/kiosk/", form)
+    assert replayed.status_code == 400
+    assert "These answers were already sent" in replayed.content.decode()
+    assert Response.objects.count() == 1
+    fresh = re.search(r'name="started" value="([^"]+)"', replayed.content.decode()).group(1)
+    assert client.post("/k/kiosk/", {**form, "started": fresh}).status_code == 302  # a person resends
+
+
+def test_a_kiosk_form_stamp_expires_after_minutes_not_a_day(client, kiosk_survey, settings):
+    settings.FEEDBACK_FORM_MAX_MINUTES = 30
+    fft = f"q{kiosk_survey.questions.get(kind='fft').pk}"
+    shown = timezone.now()
+    with time_machine.travel(shown, tick=False):
+        stamp = _stamp()
+    with time_machine.travel(shown + timedelta(minutes=31), tick=False):
+        stale = client.post("/k/kiosk/", {fft: "good", "started": stamp})
+    assert stale.status_code == 400
+    assert "This page was open for a long time" in stale.content.decode()
+    with time_machine.travel(shown + timedelta(minutes=29), tick=False):
+        assert client.post("/k/kiosk/", {fft: "good", "started": stamp}).status_code == 302
+    assert Response.objects.count() == 1
+
+
+def test_a_poster_link_cannot_credit_another_sites_touchpoint(client, kiosk_survey):
+    here, elsewhere = LocationFactory(name="Riverside"), LocationFactory(name="Hillside")
+    own, practice_wide = TouchpointFactory(location=here), TouchpointFactory(location=None)
+    other_site = TouchpointFactory(location=elsewhere)
+    kiosk_survey.location = here
+    kiosk_survey.save()
+    for touchpoint, credited in ((own, own), (practice_wide, practice_wide), (other_site, None)):
+        assert _post(client, kiosk_survey, {"Overall?": "good"}, tp=touchpoint.pk).status_code == 302
+        stored = Response.objects.latest("pk")
+        assert (stored.touchpoint, stored.location) == (credited, here)  # practice-wide: the survey's site
 
 
 def _stamp():

@@ -42,7 +42,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _payloads() -> dict[str, dict]:
     """The kiosk form's fields, answered: every closed question's first option, and a comment."""
-    from feedback.forms import started_stamp
     from feedback.models import Question, Survey
 
     survey = Survey.objects.get(slug=KIOSK.strip("/").split("/")[-1])
@@ -59,7 +58,6 @@ def _payloads() -> dict[str, dict]:
             taps[f"q{question.pk}"] = "yes"
         elif question.choices:
             taps[f"q{question.pk}"] = question.choices[0]["value"]
-    taps["started"] = started_stamp()
     payloads = {"taps only": taps}
     if text:
         payloads["with a comment"] = {**taps, text: COMMENT}
@@ -72,6 +70,7 @@ def _run(args: argparse.Namespace) -> int:
     from django.test import Client
     from django.test.utils import override_settings
 
+    from feedback.forms import started_stamp
     from feedback.models import Response
 
     call_command("seed_demo", "--force", verbosity=0, stdout=io.StringIO())
@@ -83,6 +82,7 @@ def _run(args: argparse.Namespace) -> int:
         before = Response.objects.count()
         for kind, data in payloads.items():
             for _ in range(args.warmup):
+                data["started"] = started_stamp()  # each form is accepted once
                 assert client.post(KIOSK, data, REMOTE_ADDR=next(addresses)).status_code == 302
             queries: list[str] = []
 
@@ -90,6 +90,7 @@ def _run(args: argparse.Namespace) -> int:
                 queries.append(sql)
                 return execute(sql, params, many, context)
 
+            data["started"] = started_stamp()
             with connection.execute_wrapper(record):
                 assert client.post(KIOSK, data, REMOTE_ADDR=next(addresses)).status_code == 302
             if args.profile:
@@ -97,6 +98,7 @@ def _run(args: argparse.Namespace) -> int:
             times = []
             profile = cProfile.Profile() if args.profile else None
             for _ in range(args.requests):
+                data["started"] = started_stamp()  # outside the timing: a real form arrives with its own
                 started = time.perf_counter()
                 if profile:
                     profile.enable()

@@ -1,6 +1,7 @@
 import logging
+import sys
 
-from servicedesk.logging import RedactTokensFilter, redact
+from servicedesk.logging import RedactPersonalDataFilter, RedactTokensFilter, redact, redact_personal_data
 
 
 def test_patient_tokens_in_paths_are_redacted():
@@ -79,3 +80,34 @@ def test_the_gunicorn_access_log_redacts_every_value_it_can_print():
 
     assert atoms["r"] == "GET /f/[redacted]/ HTTP/1.1"
     assert not [key for key, value in atoms.items() if secret in str(value)]
+
+
+def test_addresses_phone_numbers_and_percent_encoded_token_links_are_redacted():
+    line = (
+        "refused pat.o'neil+x@mail.example.org; texted +44 7700 900123 and 07700-900124; "
+        'GET /%66/S3cr3t-tok/ HTTP/1.1 then "GET /f%2FS3cr3t-tok/"'
+    )
+    cleaned = redact_personal_data(line)
+    for secret in ("mail.example.org", "7700 900123", "900124", "S3cr3t-tok"):
+        assert secret not in cleaned
+    assert cleaned.count("[email redacted]") == 1
+    assert cleaned.count("[phone redacted]") == 2
+
+
+def test_what_is_logged_on_purpose_to_trace_a_message_survives():
+    line = "email reminder sent id=<179634060056.10971.11518920337356979913@localhost> task 01234567-89ab"
+    assert redact_personal_data(line) == line
+    assert redact_personal_data("sweep done in 0.22 s: {'sent': 12, 'ids': [1234567890]}").endswith(
+        "[1234567890]}"
+    )
+
+
+def test_a_traceback_quoting_an_address_is_redacted_too():
+    try:
+        raise ValueError("no such mailbox: pat@example.org")
+    except ValueError:
+        record = logging.LogRecord("celery", logging.ERROR, "", 0, "send failed", (), sys.exc_info())
+    assert RedactPersonalDataFilter().filter(record)
+    written = logging.Formatter().format(record)
+    assert "ValueError" in written
+    assert "pat@example.org" not in written

@@ -22,11 +22,33 @@ def test_sms_goes_through_the_configured_backend(sms_outbox, settings):
     assert sms_outbox[0].sender == "Riverside"
 
 
-def test_console_sms_backend_prints_the_message(settings, capsys):
-    settings.SMS_BACKEND = "servicedesk.notify.ConsoleSmsBackend"
+def test_console_sms_backend_prints_the_message_in_development(settings, capsys):
+    settings.DEBUG, settings.SMS_BACKEND = True, "servicedesk.notify.ConsoleSmsBackend"
     provider_id = notify.send_sms(to="+447700900123", body="Your link")
     assert provider_id.startswith("console-")
     assert "Your link" in capsys.readouterr().out
+
+
+def test_console_backends_in_production_say_a_message_was_withheld_not_what_or_to_whom(
+    settings, capsys, caplog
+):
+    settings.DEBUG, settings.SMS_BACKEND = False, "servicedesk.notify.ConsoleSmsBackend"
+    settings.EMAIL_BACKEND = "servicedesk.notify.ConsoleEmailBackend"
+    with caplog.at_level(logging.INFO):
+        sms_id = notify.send_sms(to="+447700900123", body="Hi Pat, your link /f/abc/")
+        email_id = notify.send_email(to="pat@example.org", subject="Hi Pat", text="Your link /f/abc/")
+    printed = capsys.readouterr()
+    written = printed.out + printed.err + caplog.text
+    assert f"sms {sms_id} withheld" in written
+    assert f"email {email_id} withheld" in written
+    for secret in ("+447700900123", "pat@example.org", "Hi Pat", "/f/abc/"):
+        assert secret not in written
+
+
+def test_console_email_backend_prints_the_message_in_development(settings, capsys):
+    settings.DEBUG, settings.EMAIL_BACKEND = True, "servicedesk.notify.ConsoleEmailBackend"
+    notify.send_email(to="pat@example.org", subject="Hello", text="Your link /f/abc/")
+    assert "Your link /f/abc/" in capsys.readouterr().out
 
 
 class BrokenSmsBackend(notify.BaseSmsBackend):

@@ -7,8 +7,19 @@ from pathlib import Path
 
 import pytest
 
+from servicedesk.checks import messages_really_leave
+
 # Variables this file sets itself; DJANGO_ALLOW_ASYNC_UNSAFE is the browser tests' and no deploy's.
-CONTROLLED = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "EMAIL_URL", "SMS_BACKEND", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+CONTROLLED = {
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "EMAIL_URL",
+    "SMS_BACKEND",
+    "ALLOW_INSECURE_TRANSPORTS",
+    "TRUSTED_PROXY_HOPS",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+}
 ROOT = Path(__file__).resolve().parents[2]
 STRONG_KEY = "k3y-" + "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMN"
 PRODUCTION = {"DEBUG": "0", "SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "example.org"}
@@ -68,6 +79,15 @@ def test_production_settings_are_secure():
     assert result.stdout.strip() == "(True, True, True, True, 'mail.example.org', True)"
 
 
+def test_forwarded_headers_are_trusted_only_behind_a_proxy_we_were_told_of():
+    direct = load_settings({**PRODUCTION, **SENDING}, expr="settings.SECURE_PROXY_SSL_HEADER")
+    assert direct.stdout.strip() == "None"  # anyone could send X-Forwarded-Proto: https
+    proxied = load_settings(
+        {**PRODUCTION, **SENDING, "TRUSTED_PROXY_HOPS": "1"}, expr="settings.SECURE_PROXY_SSL_HEADER"
+    )
+    assert proxied.stdout.strip() == "('HTTP_X_FORWARDED_PROTO', 'https')"
+
+
 def deploy_check(env: dict[str, str]) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in CONTROLLED}
     return subprocess.run(
@@ -83,6 +103,7 @@ def deploy_check(env: dict[str, str]) -> subprocess.CompletedProcess:
 SENDING = {
     "EMAIL_URL": "smtp+tls://u:p@mail.example.org:587",
     "SMS_BACKEND": "servicedesk.notify.ConsoleSmsBackend",
+    "ALLOW_INSECURE_TRANSPORTS": "sms",  # no SMS provider's backend ships yet
 }
 
 
@@ -91,24 +112,67 @@ def test_deploy_check_passes_with_production_settings():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_deploy_check_refuses_the_console_for_email_and_sms_unless_chosen():
+def test_deploy_check_refuses_the_default_console_for_email_and_sms():
     result = deploy_check(PRODUCTION)
     assert result.returncode != 0
     output = result.stdout + result.stderr
     assert "servicedesk.E001" in output
-    assert "EMAIL_URL is not set" in output
+    assert "emails would never be sent" in output
     assert "servicedesk.E002" in output
-    chosen = deploy_check(
-        {**PRODUCTION, "EMAIL_URL": "consolemail://", "SMS_BACKEND": SENDING["SMS_BACKEND"]}
-    )
-    assert chosen.returncode == 0, chosen.stdout + chosen.stderr
+
+
+def test_deploy_check_accepts_the_console_only_when_allowed_on_purpose():
+    console = {**PRODUCTION, "EMAIL_URL": "consolemail://", "SMS_BACKEND": SENDING["SMS_BACKEND"]}
+    named = deploy_check(console)  # naming the console is not saying sending nothing is deliberate
+    assert "servicedesk.E001" in named.stdout + named.stderr
+    allowed = deploy_check({**console, "ALLOW_INSECURE_TRANSPORTS": "Email, sms"})
+    assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "servicedesk.notify.ConsoleEmailBackend",
+        "django.core.mail.backends.console.EmailBackend",
+        "django.core.mail.backends.filebased.EmailBackend",
+        "django.core.mail.backends.locmem.EmailBackend",
+    ],
+)
+def test_production_refuses_every_email_backend_that_sends_nothing_unless_allowed(settings, backend):
+    settings.DEBUG, settings.EMAIL_BACKEND = False, backend
+    settings.SMS_BACKEND, settings.ALLOW_INSECURE_TRANSPORTS = "tests.AnySmsProvider", set()
+    assert [error.id for error in messages_really_leave()] == ["servicedesk.E001"]
+    settings.ALLOW_INSECURE_TRANSPORTS = {"email"}
+    assert messages_really_leave() == []
+    settings.DEBUG, settings.ALLOW_INSECURE_TRANSPORTS = True, set()  # development: the console is the point
+    assert messages_really_leave() == []
+
+
+def test_production_refuses_the_console_sms_backend_unless_allowed(settings):
+    settings.DEBUG, settings.EMAIL_BACKEND = False, "django.core.mail.backends.smtp.EmailBackend"
+    settings.SMS_BACKEND = "servicedesk.notify.ConsoleSmsBackend"
+    settings.ALLOW_INSECURE_TRANSPORTS = {"email"}
+    assert [error.id for error in messages_really_leave()] == ["servicedesk.E002"]
+    settings.ALLOW_INSECURE_TRANSPORTS = {"sms"}
+    assert messages_really_leave() == []
+
+
+def test_allowing_an_unknown_transport_is_a_configuration_error():
+    result = load_settings({**PRODUCTION, "ALLOW_INSECURE_TRANSPORTS": "1"})
+    assert result.returncode != 0
+    assert "ALLOW_INSECURE_TRANSPORTS names transports" in result.stderr
+
+
+def test_the_console_email_backend_is_ours_so_production_withholds_messages():
+    result = load_settings({**PRODUCTION, "EMAIL_URL": "consolemail://"}, expr="settings.EMAIL_BACKEND")
+    assert result.stdout.strip() == "'servicedesk.notify.ConsoleEmailBackend'"
 
 
 def test_in_development_the_worker_prints_emails_to_the_terminal_with_their_links_whole():
     development = load_settings(
         {"DEBUG": "1"}, expr="settings.CELERY_WORKER_REDIRECT_STDOUTS, settings.EMAIL_BACKEND"
     )
-    assert development.stdout.strip() == "(False, 'django.core.mail.backends.console.EmailBackend')"
+    assert development.stdout.strip() == "(False, 'servicedesk.notify.ConsoleEmailBackend')"
     production = load_settings({**PRODUCTION, **SENDING}, expr="settings.CELERY_WORKER_REDIRECT_STDOUTS")
     assert production.stdout.strip() == "True"  # printed output goes through logging, tokens redacted
 
