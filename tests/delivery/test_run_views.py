@@ -120,7 +120,10 @@ def test_a_made_up_outcome_is_refused(staff_client, run):
 
 
 def test_someone_elses_run_is_refused_with_the_reason(client, run):
-    client.force_login(UserFactory(location=LocationFactory()))
+    # They cover the run's site (so they see it), but their daily checklists are another site's.
+    colleague = UserFactory(location=LocationFactory())
+    colleague.other_locations.add(run.location)
+    client.force_login(colleague)
     response = client.post(record_url(run, first_item(run)), {"outcome": "pass"}, **HTMX)
     assert response.status_code == 403
     assert "This checklist is for the staff team at" in response.content.decode()
@@ -173,7 +176,10 @@ def test_completing_twice_says_who_already_did_it(staff_client, run):
 
 
 def test_completing_someone_elses_run_is_forbidden(client, run):
-    client.force_login(UserFactory(location=LocationFactory()))
+    # They cover the run's site (so they see it), but their daily checklists are another site's.
+    colleague = UserFactory(location=LocationFactory())
+    colleague.other_locations.add(run.location)
+    client.force_login(colleague)
     assert client.post(reverse("delivery:run_complete", args=[run.pk])).status_code == 403
     run.refresh_from_db()
     assert run.status == ChecklistRun.Status.DUE

@@ -41,6 +41,7 @@ ACCESS = {
     "location_list": MANAGER,
     "opening_hours": MANAGER,
     "practice_identity": MANAGER,
+    "practice_settings": MANAGER,
     "practice_logo": PUBLIC,  # shown on the patient pages and in invitation emails
     "practice_theme": PUBLIC,  # the accent colour's stylesheet, on the patient pages
     "outbox_failed": MANAGER,
