@@ -17,6 +17,7 @@ from django.db.models import Count, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from servicedesk.access import sites_seen_by
 from servicedesk.models import TimeStamped
 from servicedesk.roles import Role
 
@@ -275,6 +276,22 @@ class ChecklistRunQuerySet(models.QuerySet):
         if not user.is_team_member:
             return self.none()
         return self.assigned_to(user)
+
+    def visible_to(self, user) -> ChecklistRunQuerySet:
+        """The runs ``user`` may look at: every one for a manager (or when the practice lets staff see
+        everything); else those at their sites, those tied to no site, and those that are their job,
+        about them or completed by them."""
+        sites = sites_seen_by(user)
+        if sites is None:
+            return self.all()
+        # Runs for a role are at a site or at none (``assigned_to``): the sites cover them.
+        return self.filter(
+            Q(location__isnull=True)
+            | Q(location__in=sites)
+            | Q(assignee=user)
+            | Q(subject=user)
+            | Q(completed_by=user)
+        )
 
     def for_my_work(self, user, *, today: date, day_starts: datetime) -> ChecklistRunQuerySet:
         """Today's list for one person: their open runs, and what was completed since the day began."""

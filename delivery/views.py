@@ -1,6 +1,7 @@
 """Delivery pages: the run page staff use on a phone, and the managers' checklist design pages.
 
-Role rules live in one place: ``get_run_for_user`` (anyone on the team may look at a run)
+Role rules live in one place: ``get_run_for_user`` (anyone on the team may look at a run they
+may see: ``ChecklistRun.objects.visible_to``, their own sites' with need to know on)
 and ``services.ensure_can_work_on`` (only the person or role it is for, or a manager,
 may record on it). Views find, validate, call one service, and render or redirect.
 """
@@ -51,9 +52,10 @@ HISTORY_PAGE_SIZE = 25
 
 
 def get_run_for_user(user, pk: int) -> ChecklistRun:
-    """Any team member may look at a run (the decorator has checked the role); recording is narrower."""
+    """A run ``user`` may see (another site's is a 404; the decorator has checked the role);
+    recording is narrower (``services.ensure_can_work_on``)."""
     return get_object_or_404(
-        ChecklistRun.objects.select_related(
+        ChecklistRun.objects.visible_to(user).select_related(
             "template__protocol", "template__touchpoint", "location", "assignee", "subject", "completed_by"
         ),
         pk=pk,

@@ -46,7 +46,9 @@ class IncidentAction(View):
         form = self.form_class(request.POST, prefix=self.prefix) if self.form_class else None
         if form is not None and not form.is_valid():
             return refused(
-                request, "recovery/incident_detail.html", _detail_context(incident, **{self.action: form})
+                request,
+                "recovery/incident_detail.html",
+                _detail_context(incident, self.request.user, **{self.action: form}),
             )
         try:
             self.perform(incident, form.cleaned_data if form else {}, timezone.now())
@@ -56,14 +58,16 @@ class IncidentAction(View):
                 return redirect("recovery:incident_detail", incident.reference)
             form.add_error(None, exc)
             return refused(
-                request, "recovery/incident_detail.html", _detail_context(incident, **{self.action: form})
+                request,
+                "recovery/incident_detail.html",
+                _detail_context(incident, self.request.user, **{self.action: form}),
             )
         messages.success(request, self.done)
         return redirect("recovery:incident_detail", incident.reference)
 
     def refused(self, incident: Incident, form: forms.Form) -> HttpResponse:
         """The incident's page again, this action's form showing its errors."""
-        context = _detail_context(incident, **{self.action: form})
+        context = _detail_context(incident, self.request.user, **{self.action: form})
         return refused(self.request, "recovery/incident_detail.html", context)
 
 

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Case, F, Q, Value, When
 
 from recovery.vocabulary import SEVERITY_RANK
+from servicedesk.access import sites_seen_by
 
 
 class IncidentQuerySet(models.QuerySet):
@@ -61,6 +62,26 @@ class IncidentQuerySet(models.QuerySet):
     def due_for_escalation(self, now: datetime) -> IncidentQuerySet:
         # Uses incident_next_escalation_idx.
         return self.filter(next_escalation_at__lte=now, status__in=self.model.RUNNING_STATUSES)
+
+    def visible_to(self, user: Any) -> IncidentQuerySet:
+        """The incidents ``user`` may see and work: every one for a manager (or when the practice lets
+        staff see everything); else those at their sites, those tied to no site, and those assigned to
+        them, logged by them or with an action of theirs. Every list, page, action and count for staff
+        starts here."""
+        sites = sites_seen_by(user)
+        if sites is None:
+            return self.all()
+        follow_up = self.model._meta.get_field("timeline").related_model
+        owns_an_action = models.Exists(
+            follow_up.objects.filter(incident=models.OuterRef("pk"), kind="action", owner=user)
+        )
+        return self.filter(
+            Q(location__isnull=True)
+            | Q(location__in=sites)
+            | Q(assignee=user)
+            | Q(reporter=user)
+            | owns_an_action
+        )
 
     def for_list(self) -> IncidentQuerySet:
         return self.select_related("touchpoint", "location", "assignee")

@@ -1,7 +1,9 @@
 """Thin views: find the object for this user, validate a form, call one service, redirect or render.
 
-Role rule, in one place: every team member (staff or manager) sees and works incidents and
-reads recovery plans; only managers change SLA policies and plans. Patients reach one page,
+Role rule, in one place: every team member (staff or manager) works the incidents they may see
+(``Incident.objects.visible_to``: with need to know on, staff see their own sites' incidents) and
+reads recovery plans; only managers change SLA policies and plans. A patient's contact details
+show only to whoever works the incident (``patient_contact_shown_to``). Patients reach one page,
 the "Did we put it right?" link, without logging in.
 """
 
@@ -31,7 +33,7 @@ from recovery.models import (
     SlaPolicy,
 )
 from servicedesk import audit
-from servicedesk.access import manager_required, team_required
+from servicedesk.access import manager_required, sees_every_patient_contact, sites_seen_by, team_required
 from servicedesk.models import OpeningHours, User
 from servicedesk.paging import UncountedPaginator, count_up_to
 from servicedesk.refusal import REFUSED, refused
@@ -40,11 +42,20 @@ PAGE_SIZE = 25
 
 
 def get_incident_for_user(user: User, reference: str) -> Incident:
-    """Every team member may see and work every incident (access is checked by the decorators)."""
-    queryset = Incident.objects.select_related(
+    """The incident, if ``user`` may see and work it; another site's is a 404 (as if it did not
+    exist: its reference and title stay private too). The role is checked by the decorators."""
+    queryset = Incident.objects.visible_to(user).select_related(
         "touchpoint", "location", "assignee", "reporter", "source_response__survey", "source_check__item"
     )
     return get_object_or_404(queryset, reference=reference)
+
+
+def patient_contact_shown_to(incident: Incident, user: User) -> bool:
+    """Whether ``user`` sees the patient's name, phone and email on ``incident``: managers, the person
+    it is assigned to and the owners of its actions (or everyone when need to know is off)."""
+    if sees_every_patient_contact(user) or incident.assignee_id == user.pk:
+        return True
+    return incident.timeline.filter(kind=FollowUp.Kind.ACTION, owner=user).exists()
 
 
 # --- Incidents ---------------------------------------------------------------------------------------
@@ -52,7 +63,7 @@ def get_incident_for_user(user: User, reference: str) -> Incident:
 
 def filter_incidents(form: rforms.IncidentFilterForm, *, user: User, now) -> tuple[object, str]:
     data = form.cleaned_data if form.is_valid() else {}
-    qs = Incident.objects.for_list().with_severity_rank()
+    qs = Incident.objects.visible_to(user).for_list().with_severity_rank()
     status = data.get("status") or ""
     if status == "":
         qs = qs.open()
@@ -90,6 +101,8 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         "now": now,
         "query": query.urlencode(),
         "sort": sort,
+        # Someone with no site yet sees only work not tied to a site and their own: say so.
+        "no_sites": sites_seen_by(request.user) == frozenset(),
     }
     return render(request, "recovery/incident_list.html", context)
 
@@ -119,10 +132,11 @@ def _logged_message(incident: Incident) -> str:
     return message
 
 
-def _detail_context(incident: Incident, **forms_in_error) -> dict:
+def _detail_context(incident: Incident, user: User, **forms_in_error) -> dict:
     timeline = incident.timeline.select_related("author", "owner").order_by("-at", "-pk")
     return {
         "incident": incident,
+        "contact_shown": patient_contact_shown_to(incident, user),
         "timeline": timeline,
         "allowed": set(services.allowed_actions(incident)),
         "now": timezone.now(),
@@ -141,10 +155,11 @@ def _detail_context(incident: Incident, **forms_in_error) -> dict:
 @team_required
 def incident_detail(request: HttpRequest, reference: str) -> HttpResponse:
     incident = get_incident_for_user(request.user, reference)
-    if incident.has_patient_contact:  # a patient's contact details on screen: recorded
+    context = _detail_context(incident, request.user)
+    if incident.has_patient_contact and context["contact_shown"]:  # a patient's details on screen: recorded
         label = f"the patient's contact details on incident {incident.reference}"
         audit.log_action(incident, audit.Action.VIEWED, request.user, label=label)
-    return render(request, "recovery/incident_detail.html", _detail_context(incident))
+    return render(request, "recovery/incident_detail.html", context)
 
 
 @require_POST

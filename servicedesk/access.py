@@ -1,4 +1,10 @@
-"""Server-side role checks for staff pages. Templates only hide links; these decide."""
+"""Server-side role checks for staff pages. Templates only hide links; these decide.
+
+Two layers: the role (``team_required``, ``manager_required``: may this person open this kind of
+page at all) and, for staff, need to know (``sites_seen_by``: which sites' incidents and
+checklists). Each pillar turns the second into one queryset method (``visible_to(user)``) that
+its list, detail, action and count views all go through.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,12 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+
+from servicedesk.caching import cached, forget
+from servicedesk.models import PracticeSettings, User
+
+_SETTINGS_KEY = "practice-settings:v1"
+_SETTINGS_SECONDS = 300  # bounds how stale a copy can be if deleting it after a change failed
 
 
 def _check(request: HttpRequest, *, managers_only: bool) -> None:
@@ -87,3 +99,46 @@ def confirm_first(describe: Callable[..., Confirmation]) -> Callable[[Callable],
         return wrapper
 
     return decorator
+
+
+# --- Need to know: which sites' work a staff member sees -----------------------------------------
+
+
+def _read_need_to_know() -> bool:
+    row = PracticeSettings.objects.filter(pk=PracticeSettings.SINGLETON).only("staff_need_to_know").first()
+    return (
+        row.staff_need_to_know
+        if row is not None
+        else PracticeSettings._meta.get_field("staff_need_to_know").default
+    )
+
+
+def staff_need_to_know() -> bool:
+    """Whether the practice limits staff to their own sites' work (the setting; on by default)."""
+    return cached(_SETTINGS_KEY, _read_need_to_know, timeout=_SETTINGS_SECONDS)
+
+
+def forget_practice_settings() -> None:
+    """After a change: this request's next read, and everyone's once committed, see the new value."""
+    forget(_SETTINGS_KEY)
+
+
+def sites_seen_by(user: User) -> frozenset[int] | None:
+    """The ids of the sites whose incidents and checklists ``user`` sees, or None for every site.
+
+    None for a manager, and for everyone when the practice has switched need to know off. A staff
+    member sees their usual location and the others they cover; someone with none yet gets an
+    empty set (the pillars still show them work not tied to a site, and work given to them).
+    """
+    if user.is_manager or not staff_need_to_know():
+        return None
+    sites = set(user.other_locations.values_list("pk", flat=True))
+    if user.location_id:
+        sites.add(user.location_id)
+    return frozenset(sites)
+
+
+def sees_every_patient_contact(user: User) -> bool:
+    """Managers, and everyone when need to know is off; others see a patient's contact details only
+    on work that is theirs (each pillar says which: ``recovery.views.patient_contact_shown_to``)."""
+    return user.is_manager or not staff_need_to_know()

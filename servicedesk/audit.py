@@ -59,6 +59,7 @@ KINDS: dict[str, Kind] = {
     "servicedesk.openinghours": Kind("Opening hours", "opening hours"),
     "servicedesk.closedday": Kind("Closed days", "closed day"),
     "servicedesk.practiceidentity": Kind("Logo and colour", "practice's logo and colour"),
+    "servicedesk.practicesettings": Kind("Practice settings", "practice settings"),
     "design.servicegoal": Kind("Service goals", "service goal"),
     "delivery.checklisttemplate": Kind("Checklists", "checklist"),
     "delivery.checklistitem": Kind("Checklist items", "checklist item"),

@@ -95,7 +95,20 @@ class StaffMemberForm(PlainChoices, forms.Form):
         ),
     )
     location = forms.ModelChoiceField(
-        label=_("Usual location"), queryset=Location.objects.active(), required=False
+        label=_("Usual location"),
+        queryset=Location.objects.active(),
+        required=False,
+        help_text=_("Their daily checklists come from here."),
+    )
+    other_locations = forms.ModelMultipleChoiceField(
+        label=_("Also works at"),
+        queryset=Location.objects.active(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Other sites they cover. Staff see the incidents and checklists of their usual location and "
+            "these; with no location at all, only work not tied to a site and work given to them."
+        ),
     )
     is_active = forms.BooleanField(
         label=_("Can log in"),
@@ -115,6 +128,7 @@ class StaffMemberForm(PlainChoices, forms.Form):
                 "email": member.email,
                 "role": member.role or Role.STAFF,
                 "location": member.location_id,
+                "other_locations": list(member.other_locations.values_list("pk", flat=True)),
                 "is_active": member.is_active,
             }
         super().__init__(*args, **kwargs)
@@ -279,3 +293,18 @@ class PracticeIdentityForm(forms.Form):
             self.errors.pop("accent", None)
             cleaned["accent"] = ""
         return cleaned
+
+
+class PracticeSettingsForm(forms.Form):
+    """The practice-wide rules on the team page: today, who sees which sites' work."""
+
+    staff_need_to_know = forms.BooleanField(
+        label=_("Staff see only what their work needs"),
+        required=False,
+        help_text=_(
+            "Ticked (recommended): staff see the incidents and checklists of the sites they work at, plus "
+            "work not tied to a site and work given to them, and a patient's contact details only on "
+            "incidents assigned to them or with an action of theirs. Managers always see everything. "
+            "Untick to let every staff member see and work every site's incidents."
+        ),
+    )

@@ -76,6 +76,16 @@ class User(AbstractUser):
         related_name="team",
         help_text=_("Where this person usually works; their daily checklists come from here."),
     )
+    # A nurse with a clinic at a second site: the sites they cover besides their usual one. Their
+    # usual location stays one (daily checklists and My work come from it); which sites' work they
+    # may see is the usual one and these (``servicedesk.access.sites_seen_by``).
+    other_locations = models.ManyToManyField(
+        "servicedesk.Location",
+        blank=True,
+        related_name="covering_team",
+        verbose_name=_("also works at"),
+        help_text=_("Other sites this person covers; they see those sites' incidents and checklists too."),
+    )
     welcome_email_sent_at = models.DateTimeField(null=True, blank=True)
 
     objects = TeamManager()
@@ -245,6 +255,39 @@ class PracticeIdentity(models.Model):
 
     def __str__(self) -> str:
         return "practice identity"
+
+
+class PracticeSettings(models.Model):
+    """Practice-wide rules a manager decides in the app (not deploy-time settings). One row; with
+    none yet, every field has its default (``servicedesk.access.practice_settings``)."""
+
+    SINGLETON = 1
+
+    staff_need_to_know = models.BooleanField(
+        _("staff see only what their work needs"),
+        default=True,
+        help_text=_(
+            "On: staff see the incidents and checklists of their own sites (and those not tied to a "
+            "site, or given to them), and a patient's contact details only on incidents they work. "
+            "Managers always see everything."
+        ),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey("User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("practice settings")
+        verbose_name_plural = _("practice settings")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(pk=1),
+                name="practicesettings_single_row",
+                violation_error_message=_("The practice has one set of settings: change them, not add more."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "practice settings"
 
 
 # --- The outbox: every email and SMS, sent once -------------------------------------------------

@@ -4,7 +4,7 @@ hours. Each change a manager makes is recorded in the audit log (``servicedesk.a
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date as date_type
 from datetime import datetime, time
 from typing import Any
@@ -14,13 +14,15 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from servicedesk.access import forget_practice_settings
 from servicedesk.audit import Action, changes, create_logged, log_action, update_logged
-from servicedesk.models import ClosedDay, Location, OpeningHours, Touchpoint, User
+from servicedesk.models import ClosedDay, Location, OpeningHours, PracticeSettings, Touchpoint, User
 from servicedesk.outbox import message_key, outbox_email
 from servicedesk.queue import enqueue, task
 from servicedesk.roles import Role
@@ -43,17 +45,28 @@ def staff_member_create(
     email: str,
     role: Role,
     location: Location | None,
+    other_locations: Iterable[Location] = (),
     by: User,
 ) -> User:
     """Add a team member. They get an email with a link to choose their own password."""
     user = User(username=username, first_name=first_name, last_name=last_name, email=email, location=location)
     user.set_unusable_password()
     user.save()
+    user.other_locations.set(_other_sites(other_locations, usual=location))
     _set_role(user, role)
     enqueue(task("servicedesk.tasks.send_welcome_email"), user.pk)
-    log_action(user, Action.CREATED, by, changes({}, {"role": role.label, "location": location}),
-               label=_member_label(user))  # fmt: skip
+    after = {"role": role.label, "location": location, "also works at": _sites_text(user)}
+    log_action(user, Action.CREATED, by, changes({}, after), label=_member_label(user))
     return user
+
+
+def _other_sites(locations: Iterable[Location], *, usual: Location | None) -> list[Location]:
+    """The sites someone covers besides their usual one (which is theirs already)."""
+    return [site for site in locations if usual is None or site.pk != usual.pk]
+
+
+def _sites_text(user: User) -> str:
+    return ", ".join(sorted(user.other_locations.values_list("name", flat=True)))
 
 
 def _member_label(user: User) -> str:
@@ -69,6 +82,7 @@ def staff_member_update(
     email: str,
     role: Role,
     location: Location | None,
+    other_locations: Iterable[Location] | QuerySet[Location] = (),
     is_active: bool,
     by: User,
 ) -> None:
@@ -86,15 +100,17 @@ def staff_member_update(
         "last name": locked.last_name,
         "email": locked.email,
         "location": locked.location,
+        "also works at": _sites_text(locked),
         "role": locked.role.label if locked.role else "",
         "can log in": locked.is_active,
     }
     User.objects.filter(pk=locked.pk).update(
         first_name=first_name, last_name=last_name, email=email, location=location, is_active=is_active
     )
+    locked.other_locations.set(_other_sites(other_locations, usual=location))
     _set_role(locked, role)
     after = {"first name": first_name, "last name": last_name, "email": email, "location": location,
-             "role": role.label, "can log in": is_active}  # fmt: skip
+             "also works at": _sites_text(locked), "role": role.label, "can log in": is_active}  # fmt: skip
     if changed := changes(before, after):
         log_action(locked, Action.CHANGED, by, changed, label=_member_label(locked))
 
@@ -252,3 +268,19 @@ def vocabulary_set_active(*, obj: Location | Touchpoint, active: bool, by: User)
     """Deactivate (or reactivate) a location or touchpoint. History keeps pointing at it."""
     if type(obj).objects.filter(pk=obj.pk).exclude(is_active=active).update(is_active=active):
         log_action(obj, Action.ENABLED if active else Action.DISABLED, by)
+
+
+@transaction.atomic
+def practice_settings_save(*, staff_need_to_know: bool, by: User) -> PracticeSettings:
+    """Keep the practice-wide rules a manager decides; audited, and in force from the next request."""
+    # A new row holds the defaults, which are what the practice had with no row: no change yet.
+    row, _created = PracticeSettings.objects.select_for_update().get_or_create(pk=PracticeSettings.SINGLETON)
+    label = "staff see only what their work needs"
+    if row.staff_need_to_know != staff_need_to_know:
+        changed = changes({label: row.staff_need_to_know}, {label: staff_need_to_know})
+        row.staff_need_to_know, row.updated_by = staff_need_to_know, by
+        row.save()
+        log_action(row, Action.CHANGED, by, changed, label="the practice settings")
+    forget_practice_settings()  # now, for this request's next read, and again once committed, for everyone's
+    transaction.on_commit(forget_practice_settings)
+    return row

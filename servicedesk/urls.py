@@ -30,6 +30,7 @@ urlpatterns = [
         views.staff_member_send_password_link,
         name="staff_member_send_password_link",
     ),
+    path("team/need-to-know/", views.practice_settings, name="practice_settings"),
     path("messages/failed/", views.FailedMessageListView.as_view(), name="outbox_failed"),
     path("messages/<int:pk>/send-again/", views.outbox_send_again, name="outbox_send_again"),
     path("opening-hours/", views.opening_hours, name="opening_hours"),

@@ -24,6 +24,7 @@ from servicedesk.access import (
     ManagerRequiredMixin,
     confirm_first,
     manager_required,
+    staff_need_to_know,
     team_required,
 )
 from servicedesk.celery import app as celery_app
@@ -32,6 +33,7 @@ from servicedesk.forms import (
     LocationForm,
     OpeningHoursFormSet,
     PracticeIdentityForm,
+    PracticeSettingsForm,
     StaffMemberForm,
     TouchpointForm,
 )
@@ -258,9 +260,32 @@ class TeamListView(ManagerRequiredMixin, ListView):
     template_name = "servicedesk/team_list.html"
     queryset = (
         User.objects.select_related("location")
-        .prefetch_related("groups")
+        .prefetch_related("groups", "other_locations")
         .order_by("-is_active", "first_name", "last_name")
     )
+
+    def get_context_data(self, **kwargs) -> dict:
+        form = PracticeSettingsForm(initial={"staff_need_to_know": staff_need_to_know()})
+        return super().get_context_data(settings_form=form, **kwargs)
+
+
+@require_POST
+@manager_required
+def practice_settings(request: HttpRequest) -> HttpResponse:
+    """The team page's practice-wide rules (a checkbox cannot be refused: unticked is an answer)."""
+    form = PracticeSettingsForm(request.POST)
+    form.is_valid()
+    need_to_know = bool(form.cleaned_data.get("staff_need_to_know"))
+    services.practice_settings_save(staff_need_to_know=need_to_know, by=request.user)
+    if need_to_know:
+        messages.success(
+            request, _("Staff now see only their own sites' work and the patient contacts they need.")
+        )
+    else:
+        messages.warning(
+            request, _("Every staff member now sees every site's incidents and patients' contact details.")
+        )
+    return redirect("team_list")
 
 
 class StaffMemberCreateView(ManagerRequiredMixin, RefusedFormMixin, FormView):

@@ -120,7 +120,10 @@ def test_a_made_up_outcome_is_refused(staff_client, run):
 
 
 def test_someone_elses_run_is_refused_with_the_reason(client, run):
-    client.force_login(UserFactory(location=LocationFactory()))
+    # They cover the run's site (so they see it), but their daily checklists are another site's.
+    colleague = UserFactory(location=LocationFactory())
+    colleague.other_locations.add(run.location)
+    client.force_login(colleague)
     response = client.post(record_url(run, first_item(run)), {"outcome": "pass"}, **HTMX)
     assert response.status_code == 403
     assert "This checklist is for the staff team at" in response.content.decode()
@@ -173,7 +176,10 @@ def test_completing_twice_says_who_already_did_it(staff_client, run):
 
 
 def test_completing_someone_elses_run_is_forbidden(client, run):
-    client.force_login(UserFactory(location=LocationFactory()))
+    # They cover the run's site (so they see it), but their daily checklists are another site's.
+    colleague = UserFactory(location=LocationFactory())
+    colleague.other_locations.add(run.location)
+    client.force_login(colleague)
     assert client.post(reverse("delivery:run_complete", args=[run.pk])).status_code == 403
     run.refresh_from_db()
     assert run.status == ChecklistRun.Status.DUE
@@ -256,3 +262,31 @@ def test_a_tap_on_a_run_completed_meanwhile_explains_and_saves_nothing(staff_cli
     assert response.status_code == 409
     assert "already completed" in response.content.decode()
     assert not ChecklistResult.objects.exists()
+
+
+# --- Need to know: another site's runs --------------------------------------------------------------
+
+
+def test_staff_cannot_see_or_work_another_sites_run(client, run):
+    client.force_login(UserFactory(location=LocationFactory(name="Hilltop")))
+    assert client.get(reverse("delivery:run_detail", args=[run.pk])).status_code == 404
+    assert client.post(record_url(run, first_item(run)), {"outcome": "pass"}).status_code == 404
+    assert client.post(reverse("delivery:run_complete", args=[run.pk])).status_code == 404
+    assert not ChecklistResult.objects.exists()
+
+
+def test_staff_see_a_run_tied_to_no_site_and_managers_see_every_run(client, manager_client, run):
+    practice_wide = ChecklistRunFactory(template=ChecklistTemplateFactory(location=None))
+    assert manager_client.get(reverse("delivery:run_detail", args=[run.pk])).status_code == 200
+    client.force_login(UserFactory(location=LocationFactory(name="Hilltop")))
+    assert client.get(reverse("delivery:run_detail", args=[practice_wide.pk])).status_code == 200
+
+
+def test_switched_off_staff_see_another_sites_run_again(client, run):
+    from servicedesk.models import PracticeSettings
+
+    PracticeSettings.objects.create(pk=PracticeSettings.SINGLETON, staff_need_to_know=False)
+    client.force_login(UserFactory(location=LocationFactory(name="Hilltop")))
+    page = client.get(reverse("delivery:run_detail", args=[run.pk]))
+    assert page.status_code == 200
+    assert "This checklist is for the staff team at" in page.content.decode()  # seen, not worked

@@ -12,6 +12,14 @@ from tests.factories import open_incident
 Status = Incident.Status
 
 
+def covering_every_site(user) -> None:
+    """``user`` works at every site there is so far: for tests of the incident pages themselves,
+    whose incidents happen at a new site each (what staff may see is tested in test_need_to_know)."""
+    from servicedesk.models import Location
+
+    user.other_locations.set(Location.objects.all())
+
+
 def drive_to(status: str, *, by, now: datetime | None = None, **kwargs) -> Incident:
     """An incident brought to ``status`` through the services, as staff would."""
     now = now or timezone.now()

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from recovery.models import FollowUp, Incident
 from tests.factories import LocationFactory, TouchpointFactory, UserFactory, open_incident
-from tests.recovery.conftest import drive_to
+from tests.recovery.conftest import covering_every_site, drive_to
 
 Status = Incident.Status
 LIST = reverse("recovery:incident_list")
@@ -57,9 +57,10 @@ def test_an_account_without_a_role_is_refused(client):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("who", ["staff_client", "manager_client"])
-def test_staff_and_managers_see_and_work_incidents(request, who):
+def test_staff_and_managers_see_and_work_incidents(request, who, staff):
     client = request.getfixturevalue(who)
     incident = open_incident()
+    covering_every_site(staff)
     assert incident.reference in client.get(LIST).content.decode()
     assert incident.title in client.get(detail(incident)).content.decode()
     assert client.post(act(incident, "acknowledge")).status_code == 302
@@ -144,9 +145,10 @@ def test_logging_a_critical_incident_says_to_tell_a_manager_now(staff_client):
 
 
 @pytest.mark.django_db
-def test_the_list_shows_open_incidents_by_default_and_can_show_all(staff_client, manager):
+def test_the_list_shows_open_incidents_by_default_and_can_show_all(staff_client, staff, manager):
     open_one = drive_to(Status.IN_PROGRESS, by=manager)
     closed = drive_to(Status.CLOSED, by=manager)
+    covering_every_site(staff)
     page = staff_client.get(LIST).content.decode()
     assert open_one.reference in page
     assert closed.reference not in page
@@ -183,10 +185,11 @@ def test_the_list_filters_by_every_field(staff_client, staff, manager):
 
 
 @pytest.mark.django_db
-def test_the_word_search_finds_words_in_the_title_or_the_description_in_any_case(staff_client, manager):
+def test_the_word_search_finds_words_in_the_title_or_the_description_in_any_case(staff_client, staff):
     titled = open_incident(title="Phone line busy all morning")
     described = open_incident(title="Complaint", description="Nobody answered the PHONE for an hour.")
     other = open_incident(title="Leaflets out of date")
+    covering_every_site(staff)
     page = staff_client.get(LIST, {"q": "phone"}).content.decode()
     assert titled.reference in page
     assert described.reference in page
@@ -210,9 +213,10 @@ def test_on_postgresql_the_word_search_reads_trigram_indexes(postgres):
 
 
 @pytest.mark.django_db
-def test_the_overdue_filter_shows_only_late_incidents(staff_client, manager):
+def test_the_overdue_filter_shows_only_late_incidents(staff_client, staff):
     late = open_incident(severity="critical", now=timezone.now() - timedelta(hours=2))
     on_time = open_incident(severity="low")
+    covering_every_site(staff)
     page = staff_client.get(LIST, {"overdue": "on"}).content.decode()
     assert late.reference in page
     assert on_time.reference not in page
@@ -220,8 +224,8 @@ def test_the_overdue_filter_shows_only_late_incidents(staff_client, manager):
 
 
 @pytest.mark.django_db
-def test_the_list_sorts_by_severity_and_paginates(staff_client):
-    touchpoint = TouchpointFactory()
+def test_the_list_sorts_by_severity_and_paginates(staff_client, staff):
+    touchpoint = TouchpointFactory(location=None)  # practice-wide: every staff member sees its incidents
     for severity in ["low"] * 25 + ["critical"]:
         open_incident(severity=severity, touchpoint=touchpoint)
     page = staff_client.get(LIST, {"sort": "severity"})
@@ -310,8 +314,9 @@ def test_the_manager_assigns_from_the_detail_page(manager_client, manager, staff
 
 
 @pytest.mark.django_db
-def test_a_refused_transition_is_explained_not_a_500(staff_client):
+def test_a_refused_transition_is_explained_not_a_500(staff_client, staff):
     incident = open_incident()
+    covering_every_site(staff)
     response = staff_client.post(act(incident, "close"), follow=True)
     assert response.status_code == 200
     assert "cannot be closed now" in response.content.decode()
@@ -322,6 +327,7 @@ def test_a_refused_transition_is_explained_not_a_500(staff_client):
 @pytest.mark.django_db
 def test_resolving_without_a_root_cause_shows_the_form_again(staff_client, staff):
     incident = drive_to(Status.IN_PROGRESS, by=staff)
+    covering_every_site(staff)
     response = staff_client.post(act(incident, "resolve"), {"summary": "Rebooked", "root_cause": ""})
     assert response.status_code == 400
     assert "Say why it happened" in response.content.decode()
@@ -332,6 +338,7 @@ def test_resolving_without_a_root_cause_shows_the_form_again(staff_client, staff
 @pytest.mark.django_db
 def test_a_full_recovery_through_the_pages(staff_client, staff):
     incident = open_incident(patient_consented=True, patient_phone="07700 900123")
+    covering_every_site(staff)
     steps = [
         ("acknowledge", {}),
         ("start", {}),
@@ -359,6 +366,7 @@ def test_a_full_recovery_through_the_pages(staff_client, staff):
 @pytest.mark.django_db
 def test_marking_an_action_done(staff_client, staff):
     incident = drive_to(Status.IN_PROGRESS, by=staff)
+    covering_every_site(staff)
     from recovery import services
 
     action = services.incident_add_action(

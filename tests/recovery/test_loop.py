@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from recovery import services
 from recovery.models import FollowUp, Incident
-from tests.recovery.conftest import drive_to
+from tests.recovery.conftest import covering_every_site, drive_to
 
 Status = Incident.Status
 CONTACT = {"patient_consented": True, "patient_name": "Ada", "patient_email": "ada@example.org"}
@@ -133,7 +133,8 @@ def test_a_post_without_an_answer_asks_again(client, resolved, manager, mailoutb
 
 
 @pytest.mark.django_db
-def test_staff_send_the_question_from_the_incident_page(staff_client, resolved, mailoutbox):
+def test_staff_send_the_question_from_the_incident_page(staff_client, staff, resolved, mailoutbox):
+    covering_every_site(staff)
     url = f"/recovery/incidents/{resolved.reference}/ask_patient/"
     page = staff_client.get(f"/recovery/incidents/{resolved.reference}/").content.decode()
     assert "Ask the patient: did we put it right?" in page

@@ -7,8 +7,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from servicedesk.models import User
+from servicedesk import access
+from servicedesk.models import PracticeSettings, User
 from servicedesk.roles import Role
+from servicedesk.security.models import AuditEvent
 from servicedesk.tasks import send_due_welcome_emails, send_welcome_email
 from tests.factories import LocationFactory, UserFactory
 from tests.servicedesk.accounts import choose_password_from_email
@@ -216,3 +218,45 @@ def test_only_managers_manage_the_team(client, staff_client, name):
     assert staff_client.get(reverse(name)).status_code == 403
     client.logout()
     assert client.get(reverse(name)).status_code == 302
+
+
+# --- Who works where, and what staff see --------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_manager_records_the_other_sites_someone_covers(manager_client, manager, staff):
+    usual, second = LocationFactory(name="Riverside"), LocationFactory(name="Hilltop")
+    data = {**NEW_MEMBER, "email": staff.email, "location": usual.pk, "is_active": "on"}
+    response = manager_client.post(
+        reverse("staff_member_update", args=[staff.pk]), {**data, "other_locations": [usual.pk, second.pk]}
+    )
+    assert response.status_code == 302
+    assert list(staff.other_locations.all()) == [second]  # the usual site is theirs already
+    event = AuditEvent.objects.filter(action="changed", target_id=str(staff.pk)).get()
+    assert event.data["also works at"] == ["—", "Hilltop"]
+    assert "also Hilltop" in manager_client.get(reverse("team_list")).content.decode()
+
+
+@pytest.mark.django_db
+def test_need_to_know_is_on_until_a_manager_switches_it_off_on_the_team_page(manager_client, manager):
+    page = manager_client.get(reverse("team_list")).content.decode()
+    assert 'name="staff_need_to_know" id="id_staff_need_to_know" checked' in page
+    response = manager_client.post(reverse("practice_settings"), {}, follow=True)
+    assert "Every staff member now sees every site" in response.content.decode()
+    assert access.staff_need_to_know() is False
+    event = AuditEvent.objects.get(action="changed", target_type="servicedesk.practicesettings")
+    assert event.actor == manager
+    assert event.data == {"staff see only what their work needs": ["yes", "no"]}
+    manager_client.post(reverse("practice_settings"), {"staff_need_to_know": "on"})
+    assert access.staff_need_to_know() is True
+
+
+@pytest.mark.django_db
+def test_only_managers_change_what_staff_see(client, staff_client):
+    assert staff_client.post(reverse("practice_settings"), {}).status_code == 403
+    assert access.staff_need_to_know() is True
+    client.logout()
+    response = client.post(reverse("practice_settings"), {})
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    assert not PracticeSettings.objects.exists()

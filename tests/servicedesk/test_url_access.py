@@ -41,6 +41,7 @@ ACCESS = {
     "location_list": MANAGER,
     "opening_hours": MANAGER,
     "practice_identity": MANAGER,
+    "practice_settings": MANAGER,
     "practice_logo": PUBLIC,  # shown on the patient pages and in invitation emails
     "practice_theme": PUBLIC,  # the accent colour's stylesheet, on the patient pages
     "outbox_failed": MANAGER,
@@ -295,3 +296,110 @@ def test_admin_is_for_superusers_only(client, manager):
     response = client.get("/admin/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+# --- Need to know: staff at one site and another site's incidents and checklist runs ------------------
+
+# Every page about one incident or one checklist run. With need to know on (the default), a staff
+# member at another site gets a 404 from each, as if it did not exist; managers open all of them.
+SITE_SCOPED = sorted(
+    name
+    for route, name, _ns in _walk(get_resolver().url_patterns)
+    if ACCESS.get(name) == TEAM and ("incidents/<" in route or "runs/<" in route)
+)
+
+
+def _site_scoped_url(name: str, *, incident, action, run, item) -> str:
+    if name == "recovery:action_done":
+        return reverse(name, args=[incident.reference, action.pk])
+    if name.startswith("recovery:"):
+        return reverse(name, args=[incident.reference])
+    if name == "delivery:run_record":
+        return reverse(name, args=[run.pk, item.pk])
+    return reverse(name, args=[run.pk])
+
+
+@pytest.fixture
+def hilltop_work(manager):
+    """An incident (with an action) and a checklist run at Hilltop, a site the staff member is not at."""
+    from django.utils import timezone
+
+    from recovery import services
+    from tests.factories import (
+        ChecklistItemFactory,
+        ChecklistRunFactory,
+        ChecklistTemplateFactory,
+        LocationFactory,
+        TouchpointFactory,
+        open_incident,
+    )
+
+    hilltop = LocationFactory(name="Hilltop")
+    incident = open_incident(touchpoint=TouchpointFactory(location=hilltop))
+    action = services.incident_add_action(
+        incident=incident,
+        by=manager,
+        description="Ring back",
+        due_on=timezone.localdate(),
+        now=timezone.now(),
+    )
+    template = ChecklistTemplateFactory(location=hilltop)
+    item = ChecklistItemFactory(template=template)
+    return {
+        "incident": incident,
+        "action": action,
+        "run": ChecklistRunFactory(template=template),
+        "item": item,
+    }
+
+
+def test_the_pages_about_one_incident_or_run_are_all_site_scoped():
+    assert "recovery:incident_detail" in SITE_SCOPED
+    assert "recovery:incident_resolve" in SITE_SCOPED
+    assert "recovery:action_done" in SITE_SCOPED
+    assert {"delivery:run_detail", "delivery:run_record", "delivery:run_complete"} <= set(SITE_SCOPED)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", SITE_SCOPED)
+def test_staff_at_another_site_get_a_404_from_every_page_about_its_work(client, hilltop_work, name):
+    from tests.factories import LocationFactory, UserFactory
+
+    client.force_login(UserFactory(location=LocationFactory(name="Riverside")))
+    response = _visit(client, _site_scoped_url(name, **hilltop_work))
+    assert response.status_code == 404, f"{name} answered {response.status_code} to staff at another site"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", SITE_SCOPED)
+def test_staff_at_the_site_and_managers_reach_every_page_about_its_work(client, manager, hilltop_work, name):
+    from tests.factories import UserFactory
+
+    at_hilltop = UserFactory(location=hilltop_work["run"].location)
+    url = _site_scoped_url(name, **hilltop_work)
+    for user in (at_hilltop, manager):
+        client.force_login(user)
+        response = _visit(client, url)
+        assert response.status_code not in (401, 403, 404), f"{name} refused {user} ({response.status_code})"
+        assert response.status_code < 500
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", SITE_SCOPED)
+def test_anonymous_visitors_are_sent_to_login_from_every_page_about_a_sites_work(client, hilltop_work, name):
+    response = _visit(client, _site_scoped_url(name, **hilltop_work))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", SITE_SCOPED)
+def test_switched_off_staff_at_another_site_reach_every_page_as_before(client, hilltop_work, name):
+    from servicedesk.models import PracticeSettings
+    from tests.factories import LocationFactory, UserFactory
+
+    PracticeSettings.objects.create(pk=PracticeSettings.SINGLETON, staff_need_to_know=False)
+    client.force_login(UserFactory(location=LocationFactory(name="Riverside")))
+    response = _visit(client, _site_scoped_url(name, **hilltop_work))
+    assert response.status_code not in (401, 404), f"{name} answered {response.status_code}"
+    assert response.status_code < 500
