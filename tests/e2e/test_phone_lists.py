@@ -37,7 +37,7 @@ def test_the_incident_list_on_a_phone_is_stacked_rows_a_thumb_can_scroll(phone_p
             touchpoint=desk,
             now=timezone.now(),
         )
-    log_in(phone_page, UserFactory(role=Role.STAFF))
+    log_in(phone_page, UserFactory(role=Role.STAFF, location=desk.location))  # sees its site's incidents
     phone_page.goto(reverse("recovery:incident_list"))
     heights = phone_page.locator("table.incident-table tbody tr").evaluate_all(
         "rows => rows.map(row => row.getBoundingClientRect().height)"
