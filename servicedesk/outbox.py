@@ -11,7 +11,8 @@
 3. **Retry** — a refused message waits (30 s, 1 min, 2 min, … at most an hour) and is tried
    again, up to ``OUTBOX_MAX_ATTEMPTS``; then it is *failed* and shown to managers, who can send
    it again. A refusal for good (``notify.SendRefused``: a number that takes no texts) fails at
-   once, and so does a text the provider later reports undelivered (``outbox_record_receipt``). The sweep (every minute) delivers whatever is due, so a broker outage only delays.
+   once, and so does a text the provider later reports undelivered (``outbox_record_receipt``).
+   The sweep (every minute) delivers whatever is due, so a broker outage only delays.
 4. **At most once** — a worker killed after claiming a message cannot say whether the provider
    took it. Sending it again could mail someone twice, so the sweep marks such a message
    *failed — interrupted* after ``OUTBOX_SENDING_TIMEOUT`` for a manager to decide.
