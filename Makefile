@@ -47,11 +47,11 @@ format: install
 	$(BIN)/ruff format .
 
 ## Production readiness: deploy checks and no missing migrations. Configured as a production site
-## is: an SMTP server, and (no SMS provider's backend ships yet) the console SMS backend allowed on purpose.
+## is: an SMTP server and Twilio for texts, with dummy credentials (nothing is sent by a check).
 check: install
 	DEBUG=0 SECRET_KEY=check-only-$$(head -c 48 /dev/urandom | base64 | tr -d '/+=') ALLOWED_HOSTS=example.org \
-		EMAIL_URL=smtp+tls://mail.example.org:587 SMS_BACKEND=servicedesk.notify.ConsoleSmsBackend \
-		ALLOW_INSECURE_TRANSPORTS=sms \
+		EMAIL_URL=smtp+tls://mail.example.org:587 SITE_URL=https://example.org \
+		SMS_BACKEND=servicedesk.notify.TwilioSmsBackend TWILIO_ACCOUNT_SID=ACcheck TWILIO_AUTH_TOKEN=check \
 		$(BIN)/python manage.py check --deploy --fail-level WARNING
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 

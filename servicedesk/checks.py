@@ -50,4 +50,25 @@ def messages_really_leave(
                 id="servicedesk.E002",
             )
         )
+    if settings.SMS_BACKEND == "servicedesk.notify.TwilioSmsBackend":
+        missing = [
+            name for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN") if not getattr(settings, name)
+        ]
+        if missing:
+            errors.append(
+                Error(
+                    f"SMS_BACKEND is Twilio but {' and '.join(missing)} is not set: no text could be sent, "
+                    "and no delivery receipt could be checked.",
+                    hint="Set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN from the Twilio console.",
+                    id="servicedesk.E003",
+                )
+            )
+        if not settings.SITE_URL.startswith("https://"):
+            errors.append(
+                Error(
+                    f"SITE_URL is {settings.SITE_URL}: Twilio would post receipts to it unencrypted.",
+                    hint="Set SITE_URL to the practice's public https:// address.",
+                    id="servicedesk.E004",
+                )
+            )
     return errors

@@ -337,6 +337,9 @@ class OutboxMessage(TimeStamped):
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     provider_id = models.CharField(max_length=200, blank=True)
+    # The provider's receipt that the text reached the phone (SMS by Twilio). A receipt that it did
+    # not makes the message failed instead, with the provider's reason in last_error.
+    delivered_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=200, blank=True)
 
     objects = OutboxMessageQuerySet.as_manager()
@@ -354,6 +357,10 @@ class OutboxMessage(TimeStamped):
             models.Index(fields=["sent_at"], name="outbox_sent", condition=models.Q(status="sent")),
             # The managers' failed-messages page, newest first.
             models.Index(fields=["-updated_at"], name="outbox_failed", condition=models.Q(status="failed")),
+            # A delivery receipt finds its message by the provider's id (outbox_record_receipt).
+            models.Index(
+                fields=["provider_id"], name="outbox_provider_id", condition=~models.Q(provider_id="")
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -9,20 +9,31 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 import uuid
 from dataclasses import dataclass
 
+import requests
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives, make_msgid
 from django.core.mail.backends.console import EmailBackend as _DjangoConsoleEmailBackend
 from django.core.mail.utils import DNS_NAME
+from django.urls import reverse
 from django.utils.module_loading import import_string
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client as TwilioClient
 
 logger = logging.getLogger(__name__)
 
 
 class SendError(Exception):
     """A message could not be handed to its provider; the caller decides whether to retry."""
+
+
+class SendRefused(SendError):
+    """The provider refused this message for good (a number that cannot take texts): sending it
+    again unchanged would be refused again, so it goes straight to the managers' failed page."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,53 @@ class LocmemSmsBackend(BaseSmsBackend):
         return f"locmem-{len(self.outbox)}"
 
 
+class TwilioSmsBackend(BaseSmsBackend):
+    """Twilio's Messages API, through its client library.
+
+    1. POST the message with a StatusCallback to our receipts webhook (``sms_receipt``), so Twilio
+       tells us later whether it reached the phone (``outbox.outbox_record_receipt``).
+    2. A busy (429) or broken (5xx) Twilio, a timeout or a dropped connection is tried again after
+       each of ``retry_delays``; the outbox's own backoff takes over after that.
+    3. A refusal (other 4xx: a number that is not a mobile, an unverified sender) raises
+       ``SendError`` naming Twilio's error code only: Twilio's own message quotes the number.
+    """
+
+    timeout = 10.0  # seconds, each try
+    retry_delays: tuple[float, ...] = (1.0, 3.0)
+
+    def __init__(self) -> None:
+        http_client = TwilioHttpClient(timeout=self.timeout)
+        self.client = TwilioClient(
+            settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http_client
+        )
+        self.client.api.base_url = settings.TWILIO_API_BASE  # a region's or a test's fake Twilio
+
+    def send(self, message: Sms) -> str:
+        callback = settings.SITE_URL + reverse("sms_receipt")
+        for delay in (*self.retry_delays, None):
+            try:
+                sent = self.client.messages.create(
+                    to=message.to, from_=message.sender, body=message.body, status_callback=callback
+                )
+            except TwilioRestException as exc:
+                # Not "from exc": Twilio's message and the request it carries hold the number.
+                error = f"Twilio refused it: HTTP {exc.status}, error {exc.code}"
+                if not (exc.status == 429 or exc.status >= 500):
+                    raise SendRefused(error) from None
+                if delay is None:
+                    raise SendError(error) from None
+                reason = f"HTTP {exc.status}"
+            except requests.RequestException as exc:
+                if delay is None:
+                    raise SendError(f"Twilio unreachable: {type(exc).__name__}") from None
+                reason = type(exc).__name__
+            else:
+                return str(sent.sid)
+            logger.info("sms: Twilio answered %s; trying again in %s s", reason, delay)
+            time.sleep(delay)
+        raise AssertionError("unreachable: the last try returns or raises")
+
+
 def get_sms_backend() -> BaseSmsBackend:
     return import_string(settings.SMS_BACKEND)()
 
@@ -100,6 +158,9 @@ def send_sms(*, to: str, body: str, kind: str = "sms") -> str:
     """Send one SMS; return the provider's id. Raises SendError when the provider refuses."""
     try:
         provider_id = get_sms_backend().send(Sms(to=to, body=body, sender=settings.SMS_SENDER))
+    except SendError as exc:  # the backend's own words, already free of the number and text
+        logger.warning("sms %s not sent: %s", kind, exc)
+        raise
     except Exception as exc:
         logger.warning("sms %s not sent: %s", kind, type(exc).__name__)
         raise SendError(f"{type(exc).__name__}: {exc}") from exc

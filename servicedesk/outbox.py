@@ -10,7 +10,9 @@
    recipient's failure never touches another's message: each is its own row.
 3. **Retry** — a refused message waits (30 s, 1 min, 2 min, … at most an hour) and is tried
    again, up to ``OUTBOX_MAX_ATTEMPTS``; then it is *failed* and shown to managers, who can send
-   it again. The sweep (every minute) delivers whatever is due, so a broker outage only delays.
+   it again. A refusal for good (``notify.SendRefused``: a number that takes no texts) fails at
+   once, and so does a text the provider later reports undelivered (``outbox_record_receipt``).
+   The sweep (every minute) delivers whatever is due, so a broker outage only delays.
 4. **At most once** — a worker killed after claiming a message cannot say whether the provider
    took it. Sending it again could mail someone twice, so the sweep marks such a message
    *failed — interrupted* after ``OUTBOX_SENDING_TIMEOUT`` for a manager to decide.
@@ -142,7 +144,8 @@ def outbox_deliver(*, message_id: int, now: datetime) -> bool:
                 kind=message.kind,
             )  # fmt: skip
     except notify.SendError as exc:
-        _refused(message, attempts=attempts, error=str(exc), now=now)
+        final = isinstance(exc, notify.SendRefused)
+        _refused(message, attempts=attempts, error=str(exc), now=now, final=final)
         return False
     OutboxMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
         status=Status.SENT, attempts=attempts, sent_at=now, provider_id=provider_id[:200], last_error="",
@@ -151,10 +154,10 @@ def outbox_deliver(*, message_id: int, now: datetime) -> bool:
     return True
 
 
-def _refused(message: OutboxMessage, *, attempts: int, error: str, now: datetime) -> None:
+def _refused(message: OutboxMessage, *, attempts: int, error: str, now: datetime, final: bool) -> None:
     error = error.replace(message.to, masked(message.to))  # the error is shown on a page
     fields: dict[str, object] = {"attempts": attempts, "last_error": error[:200]}
-    if attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+    if final or attempts >= settings.OUTBOX_MAX_ATTEMPTS:
         fields["status"] = Status.FAILED
         logger.warning("outbox message %s (%s) failed after %s attempts", message.pk, message.kind, attempts)
     else:
@@ -193,11 +196,46 @@ def outbox_sweep(*, now: datetime, limit: int = 500, seconds: float = SWEEP_SECO
     return sent
 
 
+# Twilio's MessageStatus values that end a text's journey (the others — queued, sending, sent —
+# are on the way). https://www.twilio.com/docs/messaging/api/message-resource#message-status-values
+RECEIPT_DELIVERED = frozenset({"delivered", "read"})
+RECEIPT_FAILED = frozenset({"failed", "undelivered"})
+
+
+def outbox_record_receipt(*, provider_id: str, status: str, error_code: str, now: datetime) -> bool:
+    """Record a provider's delivery receipt on the message it sent as ``provider_id``.
+
+    Delivered → ``delivered_at``. Failed or undelivered → the message is *failed*, with the
+    provider's reason, on the managers' failed-messages page. Each is a conditional UPDATE: the
+    same receipt twice, or a late "delivered" after "failed", changes nothing. A receipt for a
+    message we do not know (erased, or long deleted) changes nothing. True when something changed.
+    """
+    if not provider_id:
+        return False
+    sent = OutboxMessage.objects.filter(provider_id=provider_id, status=Status.SENT)
+    if status in RECEIPT_DELIVERED:
+        changed = sent.filter(delivered_at__isnull=True).update(delivered_at=now, updated_at=now)
+    elif status in RECEIPT_FAILED:
+        code = f", error {error_code}" if error_code else ""
+        error = f"Not delivered: the provider reported it {status}{code}."
+        changed = sent.update(status=Status.FAILED, last_error=error[:200], updated_at=now)
+    else:
+        return False
+    if changed:
+        logger.info("outbox: receipt %s for provider id %s", status, provider_id)
+    return bool(changed)
+
+
 @transaction.atomic
 def outbox_send_again(*, message: OutboxMessage, now: datetime) -> bool:
-    """A manager's "send again" for a failed message: queued afresh, attempts counted from zero."""
-    updated = OutboxMessage.objects.filter(pk=message.pk, status=Status.FAILED).update(
-        status=Status.QUEUED, attempts=0, next_attempt_at=now, claimed_at=None, last_error=""
+    """A manager's "send again" for a failed message: queued afresh, attempts counted from zero.
+
+    Not one whose text is gone: it was sent (its body is not kept) and the provider reported it
+    undelivered: what it said can only be sent afresh from where it started."""
+    updated = (
+        OutboxMessage.objects.filter(pk=message.pk, status=Status.FAILED)
+        .exclude(text="")
+        .update(status=Status.QUEUED, attempts=0, next_attempt_at=now, claimed_at=None, last_error="")
     )
     if updated:
         enqueue(app.signature(DELIVER_TASK), message.pk)

@@ -292,6 +292,12 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 10
 SMS_BACKEND = env.str("SMS_BACKEND", default="") or "servicedesk.notify.ConsoleSmsBackend"
 SMS_SENDER = env.str("SMS_SENDER", default="Practice")
+# Twilio (SMS_BACKEND=servicedesk.notify.TwilioSmsBackend): the account's SID and auth token, which
+# also signs the delivery receipts Twilio posts to SITE_URL/sms/receipts/twilio/. `check --deploy`
+# refuses the backend without them. TWILIO_API_BASE: another region's API, or a test's fake Twilio.
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_API_BASE = env.str("TWILIO_API_BASE", default="https://api.twilio.com").rstrip("/")
 
 # --- Delivery checklists ---------------------------------------------------------------
 
@@ -500,6 +506,8 @@ RATE_LIMITS = {
     "healthz": {"GET": "60/m"},
     # The practice-management system posts each visit as it ends; a bearer token guards it.
     "api_visits": {"POST": "300/m"},
+    # Twilio posts up to three receipts per text (sent, delivered or failed) from its own addresses.
+    "sms_receipt": {"POST": "600/m"},
     "security:two_factor_verify": {"POST": "10/m"},
     "security:two_factor_setup": {"POST": "10/m"},
 }
@@ -547,5 +555,7 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         "gunicorn.access": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # Twilio's client logs each request's URL and headers at INFO: noise, and the account SID.
+        "twilio": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }

@@ -33,6 +33,8 @@ urlpatterns = [
     path("team/need-to-know/", views.practice_settings, name="practice_settings"),
     path("messages/failed/", views.FailedMessageListView.as_view(), name="outbox_failed"),
     path("messages/<int:pk>/send-again/", views.outbox_send_again, name="outbox_send_again"),
+    # Twilio's delivery receipts (the StatusCallback of each text sent): public, signature-checked.
+    path("sms/receipts/twilio/", views.sms_receipt, name="sms_receipt"),
     path("opening-hours/", views.opening_hours, name="opening_hours"),
     path("practice/identity/", views.practice_identity, name="practice_identity"),
     path("practice/logo/<str:digest>.png", views.practice_logo, name="practice_logo"),

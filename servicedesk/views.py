@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 import sys
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
@@ -15,8 +16,10 @@ from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import CreateView, FormView, ListView, UpdateView
+from twilio.request_validator import RequestValidator
 
 from servicedesk import identity, outbox, registry, services
 from servicedesk.access import (
@@ -365,8 +368,29 @@ def outbox_send_again(request: HttpRequest, pk: int) -> HttpResponse:
     if outbox.outbox_send_again(message=message, now=timezone.now()):
         messages.success(request, _("The message is queued to be sent again."))
     else:
-        messages.info(request, _("That message is no longer failed: it was sent again already."))
+        messages.info(request, _("That message is no longer failed, or its text was not kept to send again."))
     return redirect("outbox_failed")
+
+
+@csrf_exempt  # Twilio signs the request (X-Twilio-Signature); there is no cookie for CSRF to forge
+@login_not_required
+@require_POST
+def sms_receipt(request: HttpRequest) -> HttpResponse:
+    """Twilio's delivery receipt for a text we sent (its StatusCallback). 403 and nothing written
+    unless signed with our auth token over the URL we gave Twilio and every posted field."""
+    url = settings.SITE_URL + request.get_full_path()  # what Twilio signed, whatever proxy is between
+    signature = request.headers.get("X-Twilio-Signature", "")
+    token = settings.TWILIO_AUTH_TOKEN
+    if not token or not signature or not RequestValidator(token).validate(url, request.POST, signature):
+        logger.warning("sms receipt refused: bad or missing signature")
+        return HttpResponse(status=403)
+    outbox.outbox_record_receipt(
+        provider_id=request.POST.get("MessageSid", ""),
+        status=request.POST.get("MessageStatus", ""),
+        error_code=request.POST.get("ErrorCode", "")[:10],
+        now=timezone.now(),
+    )
+    return HttpResponse(status=200)  # known or not: Twilio has nothing to do differently
 
 
 # --- Health and errors --------------------------------------------------------------------

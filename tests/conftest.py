@@ -307,3 +307,6 @@ def count_queries():
         return len(context.captured_queries)
 
     return _count
+
+
+from tests.fake_twilio import fake_twilio  # noqa: E402, F401  (a fixture: the local fake of Twilio)

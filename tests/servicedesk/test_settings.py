@@ -17,6 +17,9 @@ CONTROLLED = {
     "EMAIL_URL",
     "SMS_BACKEND",
     "ALLOW_INSECURE_TRANSPORTS",
+    "SITE_URL",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
     "TRUSTED_PROXY_HOPS",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
 }
@@ -102,8 +105,10 @@ def deploy_check(env: dict[str, str]) -> subprocess.CompletedProcess:
 
 SENDING = {
     "EMAIL_URL": "smtp+tls://u:p@mail.example.org:587",
-    "SMS_BACKEND": "servicedesk.notify.ConsoleSmsBackend",
-    "ALLOW_INSECURE_TRANSPORTS": "sms",  # no SMS provider's backend ships yet
+    "SMS_BACKEND": "servicedesk.notify.TwilioSmsBackend",
+    "TWILIO_ACCOUNT_SID": "AC0123456789abcdef0123456789abcdef",
+    "TWILIO_AUTH_TOKEN": "check-only-token",
+    "SITE_URL": "https://example.org",
 }
 
 
@@ -121,8 +126,33 @@ def test_deploy_check_refuses_the_default_console_for_email_and_sms():
     assert "servicedesk.E002" in output
 
 
+def test_deploy_check_refuses_twilio_without_its_credentials():
+    result = deploy_check({**PRODUCTION, **SENDING, "TWILIO_AUTH_TOKEN": ""})
+    assert result.returncode != 0
+    assert "servicedesk.E003" in result.stdout + result.stderr
+    assert "TWILIO_AUTH_TOKEN is not set" in result.stdout + result.stderr
+
+
+def test_twilio_needs_both_credentials_and_an_https_site_for_its_receipts(settings):
+    settings.DEBUG, settings.SMS_BACKEND = False, "servicedesk.notify.TwilioSmsBackend"
+    settings.EMAIL_BACKEND, settings.SITE_URL = (
+        "django.core.mail.backends.smtp.EmailBackend",
+        "https://x.example",
+    )
+    settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = "AC1", "token"
+    assert messages_really_leave() == []
+    settings.TWILIO_ACCOUNT_SID = ""
+    assert [error.id for error in messages_really_leave()] == ["servicedesk.E003"]
+    settings.TWILIO_ACCOUNT_SID, settings.SITE_URL = "AC1", "http://x.example"
+    assert [error.id for error in messages_really_leave()] == ["servicedesk.E004"]
+
+
 def test_deploy_check_accepts_the_console_only_when_allowed_on_purpose():
-    console = {**PRODUCTION, "EMAIL_URL": "consolemail://", "SMS_BACKEND": SENDING["SMS_BACKEND"]}
+    console = {
+        **PRODUCTION,
+        "EMAIL_URL": "consolemail://",
+        "SMS_BACKEND": "servicedesk.notify.ConsoleSmsBackend",
+    }
     named = deploy_check(console)  # naming the console is not saying sending nothing is deliberate
     assert "servicedesk.E001" in named.stdout + named.stderr
     allowed = deploy_check({**console, "ALLOW_INSECURE_TRANSPORTS": "Email, sms"})

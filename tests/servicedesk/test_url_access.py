@@ -46,6 +46,7 @@ ACCESS = {
     "practice_theme": PUBLIC,  # the accent colour's stylesheet, on the patient pages
     "outbox_failed": MANAGER,
     "outbox_send_again": MANAGER,
+    "sms_receipt": PUBLIC,  # Twilio's delivery receipts, refused (403) unless signed with our auth token
     "closed_day_add": MANAGER,
     "closed_day_remove": MANAGER,
     "location_create": MANAGER,
