@@ -132,10 +132,7 @@ def sites_seen_by(user: User) -> frozenset[int] | None:
     """
     if user.is_manager or not staff_need_to_know():
         return None
-    sites = set(user.other_locations.values_list("pk", flat=True))
-    if user.location_id:
-        sites.add(user.location_id)
-    return frozenset(sites)
+    return user.site_ids
 
 
 def sees_every_patient_contact(user: User) -> bool:

@@ -112,6 +112,12 @@ class User(AbstractUser):
             return Role.STAFF
         return None
 
+    @cached_property
+    def site_ids(self) -> frozenset[int]:
+        """The usual location and the ones this person also covers (one query, cached for the request)."""
+        sites = set(self.other_locations.values_list("pk", flat=True)) if self.pk else set()
+        return frozenset(sites | ({self.location_id} if self.location_id else set()))
+
     @property
     def is_manager(self) -> bool:
         return self.role == Role.MANAGER

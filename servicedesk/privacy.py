@@ -184,9 +184,13 @@ def person_find(*, email: str = "", phone: str = "") -> Person:
         return person
     for item in personal_data:
         rows = item.find(person)
-        if item.mentions_only:
-            values = rows.values("pk", *item.fields)
-            pks = [r["pk"] for r in values if person.mentioned_in([r[f] for f in item.fields], strict=True)]
+        if item.mentions_only:  # the pattern compiled once for all the rows, not once a row
+            strict = person.pattern(strict=True)
+            pks = []
+            for row in rows.values("pk", *item.fields) if strict is not None else []:
+                text = [row[name] for name in item.fields]
+                if person.scrub(text, strict) != text:
+                    pks.append(row["pk"])
         else:
             pks = list(rows.values_list("pk", flat=True))
         person.rows[item.label] = pks
