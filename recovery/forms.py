@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django import forms
-from django.db.models import Case, Value, When
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -141,9 +141,16 @@ class IncidentFilterForm(BootstrapWidgets, forms.Form):
         ],
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, sites: frozenset[int] | None = None, **kwargs) -> None:
+        """``sites``: the sites whose incidents the person sees (None: every site), so the Location
+        and Touchpoint choices name no site they cannot see (``servicedesk.access.sites_seen_by``)."""
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = User.objects.team()
+        if sites is not None:
+            self.fields["location"].queryset = Location.objects.filter(pk__in=sites)
+            self.fields["touchpoint"].queryset = Touchpoint.objects.filter(
+                Q(location__in=sites) | Q(location__isnull=True)
+            )
 
 
 class AssignForm(forms.Form):

@@ -62,7 +62,10 @@ def patient_contact_shown_to(incident: Incident, user: User) -> bool:
 
 
 def filter_incidents(form: rforms.IncidentFilterForm, *, user: User, now) -> tuple[object, str]:
-    data = form.cleaned_data if form.is_valid() else {}
+    data: dict = {}
+    if form.is_bound:
+        form.is_valid()  # the valid fields filter even when another is not: its error shows beside it
+        data = form.cleaned_data
     qs = Incident.objects.visible_to(user).for_list().with_severity_rank()
     status = data.get("status") or ""
     if status == "":
@@ -88,7 +91,8 @@ def filter_incidents(form: rforms.IncidentFilterForm, *, user: User, now) -> tup
 
 @team_required
 def incident_list(request: HttpRequest) -> HttpResponse:
-    form = rforms.IncidentFilterForm(request.GET or None)
+    sites = sites_seen_by(request.user)
+    form = rforms.IncidentFilterForm(request.GET or None, sites=sites)
     now = timezone.now()
     incidents, sort = filter_incidents(form, user=request.user, now=now)
     page = UncountedPaginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -102,7 +106,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "sort": sort,
         # Someone with no site yet sees only work not tied to a site and their own: say so.
-        "no_sites": sites_seen_by(request.user) == frozenset(),
+        "no_sites": sites == frozenset(),
     }
     return render(request, "recovery/incident_list.html", context)
 

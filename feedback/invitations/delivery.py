@@ -9,8 +9,10 @@ again" once it has failed. So ``InvitationMessage.status`` reads:
 - ``sending``: handed to the outbox (``outbox`` is its row); nothing more to decide.
 - ``sent``: the outbox sent it. The invitation is Sent or Reminded and the next reminder is due
   ``reminder_after_days`` after this send.
-- ``failed``: the outbox gave up. A first message leaves the invitation Failed. A manager's
-  "Send again" queues the same outbox row, and the next sweep reads it back as ``sending``.
+- ``failed``: the outbox gave up, or the provider's receipt said a sent text never arrived
+  (undelivered). A first message leaves the invitation Failed and its reminder is withdrawn (it
+  would go to the same number). A manager's "Send again" queues the same outbox row, and the
+  next sweep reads it back as ``sending``; an undelivered text has no body left to send again.
 - ``cancelled``: not needed: the patient answered or opted out, the link expired, or the outbox
   row was withdrawn or erased before it went.
 
@@ -197,6 +199,7 @@ class ReadBack:
     failed: int = 0
     sent_again: int = 0
     withdrawn: int = 0
+    undelivered: int = 0
 
 
 def messages_read_back(*, now: datetime, message_ids: list[int] | None = None) -> ReadBack:
@@ -219,6 +222,10 @@ def messages_read_back(*, now: datetime, message_ids: list[int] | None = None) -
         status=MessageStatus.SENDING, outbox__status=OutboxStatus.FAILED
     ).select_related("outbox"):
         report.failed += _record_failure(message=message, now=now)
+    for message in handed.filter(
+        status=MessageStatus.SENT, outbox__status=OutboxStatus.FAILED
+    ).select_related("outbox"):
+        report.undelivered += _record_undelivered(message=message, now=now)
     report.sent_again = _record_sent_again(handed, now=now)
     report.withdrawn = handed.filter(status=MessageStatus.SENDING, outbox__isnull=True).update(
         status=MessageStatus.CANCELLED, last_error=WITHDRAWN, updated_at=now
@@ -280,6 +287,44 @@ def _record_failure(*, message: InvitationMessage, now: datetime) -> int:
     return recorded
 
 
+UNDELIVERED_BEFORE = "the message before it was not delivered"
+
+
+@transaction.atomic
+def _record_undelivered(*, message: InvitationMessage, now: datetime) -> int:
+    """A sent text the provider later reported undelivered (its receipt failed the outbox row).
+
+    The message is failed with the provider's reason. A first message leaves an invitation that is
+    still only Sent as Failed, and withdraws its reminder: it would go to the same number. One the
+    patient has answered since, or that was reminded by then, keeps its status.
+    """
+    error = message.outbox.last_error if message.outbox else ""
+    recorded = InvitationMessage.objects.filter(pk=message.pk, status=MessageStatus.SENT).update(
+        status=MessageStatus.FAILED, last_error=error, updated_at=now
+    )
+    if not recorded:
+        return 0
+    if message.kind == InvitationMessage.Kind.FIRST:
+        failed = Invitation.objects.filter(pk=message.invitation_id, status=Status.SENT).update(
+            status=Status.FAILED, updated_at=now
+        )
+        if failed:
+            reminders = InvitationMessage.objects.filter(
+                invitation_id=message.invitation_id, kind=InvitationMessage.Kind.REMINDER
+            )
+            handed = dict(
+                reminders.filter(status=MessageStatus.SENDING, outbox__isnull=False).values_list(
+                    "outbox_id", "pk"
+                )
+            )
+            taken_back = [handed[outbox_id] for outbox_id in outbox_withdraw(ids=list(handed))]
+            reminders.filter(Q(status=MessageStatus.QUEUED) | Q(pk__in=taken_back)).update(
+                status=MessageStatus.CANCELLED, outbox=None, last_error=UNDELIVERED_BEFORE, updated_at=now
+            )
+    logger.warning("invitation message %s was not delivered; it is on the failed-messages page", message.pk)
+    return 1
+
+
 @transaction.atomic
 def _record_sent_again(handed: QuerySet[InvitationMessage], *, now: datetime) -> int:
     """A manager's "Send again" on the outbox's failed page: the message is on its way once more."""
@@ -333,6 +378,7 @@ class SweepReport:
     failed: int = 0
     sent_again: int = 0
     withdrawn: int = 0
+    undelivered: int = 0
     published: int = 0
     imports: int = 0
 
@@ -346,7 +392,7 @@ def invitations_sweep(*, now: datetime | None = None, limit: int = SWEEP_BATCH) 
     1. Expire open invitations whose link has expired.
     2. Cancel the unsent messages of closed invitations (answered, opted out, expired), taking
        back from the outbox what it has not sent yet.
-    3. Read back what the outbox sent, gave up on, or was asked to send again.
+    3. Read back what the outbox sent, gave up on, heard was undelivered, or was asked to send again.
     4. Publish a hand-over task for each due message (not re-published within five minutes).
     5. Resume visit-list imports waiting for a worker.
     """
@@ -366,6 +412,7 @@ def invitations_sweep(*, now: datetime | None = None, limit: int = SWEEP_BATCH) 
     read_back = messages_read_back(now=now)
     report.sent, report.failed = read_back.sent, read_back.failed
     report.sent_again, report.withdrawn = read_back.sent_again, read_back.withdrawn
+    report.undelivered = read_back.undelivered
     report.published = _publish_due(now=now, limit=limit)
     from feedback.invitations.imports import imports_resume
 

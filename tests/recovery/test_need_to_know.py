@@ -69,7 +69,30 @@ def test_staff_list_and_search_only_their_own_sites_incidents(client, nurse, riv
     assert "2 incidents" in page  # the count shown is of what they may see
     searched = client.get(LIST, {"q": "phone", "location": hilltop.pk}).content.decode()
     assert theirs.reference not in searched
-    assert "No incidents match" in searched
+    assert "Select a valid choice" in searched  # another site is not one of their choices
+    assert ours.reference in searched  # the words they searched for still filter
+
+
+def test_staff_filter_choices_name_only_their_sites(client, nurse, riverside, hilltop):
+    TouchpointFactory(location=riverside, name="Riverside desk")
+    TouchpointFactory(location=hilltop, name="Hilltop desk")
+    TouchpointFactory(location=None, name="Phone line")
+    form = client.get(LIST).context["form"]
+    assert [site.name for site in form.fields["location"].queryset] == ["Riverside"]
+    assert {tp.name for tp in form.fields["touchpoint"].queryset} == {"Riverside desk", "Phone line"}
+    nurse.other_locations.add(hilltop)
+    form = client.get(LIST).context["form"]
+    assert {site.name for site in form.fields["location"].queryset} == {"Riverside", "Hilltop"}
+
+
+def test_managers_and_switched_off_staff_choose_from_every_site(client, nurse, manager, riverside, hilltop):
+    switch_need_to_know(False)
+    form = client.get(LIST).context["form"]
+    assert {site.name for site in form.fields["location"].queryset} >= {"Riverside", "Hilltop"}
+    switch_need_to_know(True)
+    client.force_login(manager)
+    form = client.get(LIST).context["form"]
+    assert {site.name for site in form.fields["location"].queryset} >= {"Riverside", "Hilltop"}
 
 
 def test_another_sites_incident_is_a_404_for_staff(client, nurse, hilltop):
