@@ -95,8 +95,9 @@ def test_an_undelivered_reminder_fails_only_the_reminder(invite, eager_tasks, sm
     invitation, first = _sent_text(invite, eager_tasks)
     reminder = invitation.messages.get(number=1)
     outbox = OutboxMessage.objects.create(
-        key="reminder-test", kind="survey_reminder", channel="sms", to=PHONE, status=OutboxMessage.Status.SENT,
-        provider_id="SMreminder", sent_at=timezone.now(), next_attempt_at=timezone.now(),
+        key="reminder-test", kind="survey_reminder", channel="sms", to=PHONE,
+        status=OutboxMessage.Status.SENT, provider_id="SMreminder", sent_at=timezone.now(),
+        next_attempt_at=timezone.now(),
     )  # fmt: skip
     InvitationMessage.objects.filter(pk=reminder.pk).update(status=MessageStatus.SENT, outbox=outbox)
     Invitation.objects.filter(pk=invitation.pk).update(status=Invitation.Status.REMINDED)
