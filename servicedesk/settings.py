@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "recovery.apps.RecoveryConfig",
     "dashboard.apps.DashboardConfig",  # the top layer: after every pillar it composes
     "servicedesk.security.apps.SecurityConfig",
+    "servicedesk.inbox.apps.InboxConfig",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -297,6 +298,10 @@ SMS_SENDER = env.str("SMS_SENDER", default="Practice")
 # refuses the backend without them. TWILIO_API_BASE: another region's API, or a test's fake Twilio.
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+# The practice's mailbox, read every two minutes when set: imaps://user:password@host:993/INBOX.
+# Emails larger than INBOX_MAX_BYTES are kept as their headers and a note (servicedesk.inbox).
+INBOX_URL = env.str("INBOX_URL", default="")
+INBOX_MAX_BYTES = env_int("INBOX_MAX_BYTES", default=20_000_000, minimum=100_000)
 TWILIO_API_BASE = env.str("TWILIO_API_BASE", default="https://api.twilio.com").rstrip("/")
 
 # --- Delivery checklists ---------------------------------------------------------------
@@ -358,6 +363,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # or late, or on two machines at once, sends nothing twice. This is the only schedule.
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "servicedesk.tasks.sweep_outbox", "schedule": 60.0},
+    "inbox-read": {"task": "servicedesk.inbox.tasks.read_inbox", "schedule": 120.0},
     "send-welcome-emails": {"task": "servicedesk.tasks.send_due_welcome_emails", "schedule": 60.0},
     "dashboard-refresh-feedback-summaries": {
         "task": "servicedesk.tasks.refresh_feedback_summaries",

@@ -309,4 +309,5 @@ def count_queries():
     return _count
 
 
+from tests.dovecot import dovecot, dovecot_server  # noqa: E402, F401  (fixtures: a real IMAP server)
 from tests.fake_twilio import fake_twilio  # noqa: E402, F401  (a fixture: the local fake of Twilio)
