@@ -11,6 +11,10 @@ from gunicorn.glogging import Logger as _GunicornLogger
 # Path segments after these prefixes are bearer secrets: /f/<token>/, /r/<token>/ ...
 _TOKEN_PATH = re.compile(r"(/(?:f|r)/)[^/\s?\"']+")
 _RESET_PATH = re.compile(r"(/accounts/reset/)[^\s?\"']+")
+# What a person typed into a word search sent by GET (the incident list's "Reference or words"):
+# staff search for what a patient wrote, or their name, and the access log keeps the query string.
+# (At the start too: gunicorn's %(q)s atom is the query string without its "?".)
+_SEARCH_QUERY = re.compile(r"((?:^|[?&])q=)[^&#\s\"']+")
 # A percent-escape, and the characters whose escapes a server decodes into the same page:
 # ``/%66/<token>/`` and ``/f%2F<token>/`` are served as ``/f/<token>/``, and the raw request
 # line gunicorn and runserver log keeps them escaped. Other escapes (a newline, a quote) stay.
@@ -21,10 +25,12 @@ _DECODINGS = 3
 
 
 def redact(text: str) -> str:
-    """The text with every token of a patient link or password reset replaced by [redacted],
-    percent-encoded forms of those paths included (redacted lines are logged decoded)."""
+    """The text with every token of a patient link or password reset, and the words of a search
+    (``?q=``), replaced by [redacted], percent-encoded forms of those paths included (redacted
+    lines are logged decoded)."""
     readable = _decode_path_characters(text)
     cleaned = _RESET_PATH.sub(r"\1[redacted]", _TOKEN_PATH.sub(r"\1[redacted]", readable))
+    cleaned = _SEARCH_QUERY.sub(r"\1[redacted]", cleaned)
     return text if cleaned == readable else cleaned
 
 

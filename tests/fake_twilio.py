@@ -9,6 +9,7 @@ way Twilio does (``signed``), independently of the client library the app uses t
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -32,6 +33,7 @@ class FakeTwilio:
     base_url: str = ""
     received: list[dict[str, str]] = field(default_factory=list)
     answers: list[int] = field(default_factory=list)  # planned statuses; 201 once they run out
+    refused: set[str] = field(default_factory=set)  # numbers always answered 400, as Twilio refuses them
 
     def plan(self, *statuses: int) -> None:
         self.answers.extend(statuses)
@@ -60,7 +62,7 @@ def _handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
             if self.headers.get("Authorization") != expected_auth:
                 return self._answer(401, {"code": 20003, "message": "Authenticate", "status": 401})
             fake.received.append(form)
-            status = fake.next_status()
+            status = 400 if form.get("To") in fake.refused else fake.next_status()
             if status == 201:
                 sid = f"SM{len(fake.received):032x}"
                 body = {"sid": sid, "status": "queued", "to": form.get("To"), "body": form.get("Body")}
@@ -84,19 +86,26 @@ def _handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture
-def fake_twilio(settings) -> Iterator[FakeTwilio]:
-    """A fake Twilio on a free port of 127.0.0.1, and the app configured to send through it."""
+@contextlib.contextmanager
+def running() -> Iterator[FakeTwilio]:
+    """A fake Twilio on a free port of 127.0.0.1 (here, or for the app processes a fault script runs)."""
     fake = FakeTwilio()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
     fake.base_url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    settings.SMS_BACKEND = "servicedesk.notify.TwilioSmsBackend"
-    settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = ACCOUNT_SID, AUTH_TOKEN
-    settings.TWILIO_API_BASE, settings.SITE_URL = fake.base_url, "https://practice.example"
     try:
         yield fake
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def fake_twilio(settings) -> Iterator[FakeTwilio]:
+    """A fake Twilio on a free port of 127.0.0.1, and the app configured to send through it."""
+    with running() as fake:
+        settings.SMS_BACKEND = "servicedesk.notify.TwilioSmsBackend"
+        settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = ACCOUNT_SID, AUTH_TOKEN
+        settings.TWILIO_API_BASE, settings.SITE_URL = fake.base_url, "https://practice.example"
+        yield fake

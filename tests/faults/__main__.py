@@ -11,6 +11,10 @@
    sweeps run again send nobody a second copy (``tests/faults/outbox.py``).
 5. A worker killed (kill -9) mid-batch of 60 outbox emails to a throttled mail server: nobody
    gets two, and every message ends sent or failed as interrupted, none left queued or sending.
+6. The canary: gunicorn, a worker and beat as separate processes in production mode, mail over
+   SMTP and texts through the real Twilio backend to local fakes, a whole day's journey over HTTP;
+   then no token, address, number, name or patient's words in any line the three wrote
+   (``tests/faults/canary.py``).
 
 Needs PostgreSQL (DATABASE_URL names a database whose name prefixes our scratch one) and the
 redis-server program; starts its own Redis on port 6390 (the next free port up to 6399 if a
@@ -24,7 +28,7 @@ Timing: the kills are triggered by what the script observes (invitation emails w
 by fixed sleeps, so a slow or busy machine changes how long a run takes, not what it proves.
 The one time limit checked is the product's own: the friendly 503 within 2 s. Scenarios 4 and
 5 wait for the outbox's real clocks (a 30 s retry backoff, a 60 s OUTBOX_SENDING_TIMEOUT), about
-a minute each, rather than move timestamps.
+a minute each, rather than move timestamps; scenario 6 waits for beat's first minutely tasks.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/sd_proof .venv/bin/python -m tests.faults
 """
@@ -48,7 +52,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tests.faults import outbox
+from tests.faults import canary, outbox
 from tests.faults.proxy import SwitchableProxy
 from tests.load import harness
 
@@ -512,6 +516,10 @@ def main() -> int:
             (
                 "5. A worker killed (kill -9) mid-batch of outbox emails",
                 lambda: outbox.outbox_worker_killed(env, worker, results),
+            ),
+            (
+                "6. No patient data or token in the web, worker and beat logs",
+                lambda: canary.canary_logs(env, CHILDREN, folder, results),
             ),
         ]
         only = {part.strip() for part in os.environ.get("FAULTS", "").split(",") if part.strip()}

@@ -96,11 +96,12 @@ class _Session(socketserver.StreamRequestHandler):
                     self.reply("503 No valid recipients")
                     continue
                 self.reply("354 End data with <CR><LF>.<CR><LF>")
-                while self.rfile.readline() not in (b".\r\n", b""):
-                    pass
+                lines = []
+                while (data := self.rfile.readline()) not in (b".\r\n", b""):
+                    lines.append(data[1:] if data.startswith(b"..") else data)
                 time.sleep(self.server.delay)  # a throttled server: the worker waits for the 250
                 self.reply("250 OK queued")
-                self.server.record(accepted=recipients)
+                self.server.record(accepted=recipients, message=b"".join(lines))
                 recipients = []
             elif verb == b"QUIT":
                 self.reply("221 Bye")
@@ -112,7 +113,8 @@ class _Session(socketserver.StreamRequestHandler):
 class MailSink(socketserver.ThreadingTCPServer):
     """An SMTP server on 127.0.0.1 that answers 550 to RCPT TO for ``refused`` and takes the rest,
     optionally ``delay`` seconds before each 250 to DATA. Counts accepted messages per recipient
-    (one message with two recipients counts once for each) and refusals per address."""
+    (one message with two recipients counts once for each) and refusals per address, and keeps
+    what it accepted (the canary scenario reads the links in it)."""
 
     daemon_threads = True
     allow_reuse_address = True
@@ -122,6 +124,7 @@ class MailSink(socketserver.ThreadingTCPServer):
         self.refused, self.delay = frozenset(a.lower() for a in refused), delay
         self.accepted: Counter = Counter()
         self.refusals: Counter = Counter()
+        self.messages: list[bytes] = []  # every accepted message, as received
         self._lock = threading.Lock()
 
     def handle_error(self, request: object, client_address: object) -> None:
@@ -133,9 +136,11 @@ class MailSink(socketserver.ThreadingTCPServer):
     def email_url(self) -> str:
         return f"smtp://127.0.0.1:{self.server_address[1]}"
 
-    def record(self, *, accepted: list[str] = (), refused: str = "") -> None:
+    def record(self, *, accepted: list[str] = (), refused: str = "", message: bytes = b"") -> None:
         with self._lock:
             self.accepted.update(accepted)
+            if message:
+                self.messages.append(message)
             if refused:
                 self.refusals[refused] += 1
 

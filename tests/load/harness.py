@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlencode, urljoin, urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -148,15 +149,23 @@ def production_env(*, database_url: str, redis_url: str, **extra: str) -> dict:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict, *, workers: int, port: int | None = None) -> Iterator[str]:
-    """A gunicorn serving Servicedesk on 127.0.0.1; yields its base URL and stops it after."""
+def gunicorn(
+    env: dict,
+    *,
+    workers: int,
+    port: int | None = None,
+    stdout: IO | int = subprocess.DEVNULL,
+    stderr: IO | int = subprocess.DEVNULL,
+) -> Iterator[str]:
+    """A gunicorn serving Servicedesk on 127.0.0.1; yields its base URL and stops it after.
+    Its output is dropped unless ``stdout``/``stderr`` name files (the canary fault script reads them)."""
     port = port or free_port()
     process = subprocess.Popen(
         [PYTHON, "-m", "gunicorn", "-c", "gunicorn.conf.py", "servicedesk.wsgi"],
         cwd=ROOT,
         env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(workers)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=stdout,
+        stderr=stderr,
         start_new_session=True,
     )
     try:

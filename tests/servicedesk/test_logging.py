@@ -51,9 +51,27 @@ def test_percent_encoded_forms_of_a_tokened_path_are_redacted_too():
 
 
 def test_redaction_leaves_other_escapes_and_lines_alone():
-    line = "GET /recovery/incidents/?q=%66%0A HTTP/1.1"
+    line = "GET /recovery/incidents/?page=%66%0A HTTP/1.1"
     assert redact(line) == line
-    assert redact("GET /f/tok/?q=%0A HTTP/1.1") == "GET /f/[redacted]/?q=%0A HTTP/1.1"  # no newline let in
+    assert (
+        redact("GET /f/tok/?next=%0A HTTP/1.1") == "GET /f/[redacted]/?next=%0A HTTP/1.1"
+    )  # no newline let in
+
+
+def test_the_words_of_a_search_are_redacted():
+    """Staff search incidents for what a patient wrote, or their name; the access log keeps the query."""
+    assert (
+        redact("GET /recovery/incidents/?q=rude+receptionist&status=all HTTP/1.1")
+        == "GET /recovery/incidents/?q=[redacted]&status=all HTTP/1.1"
+    )
+    for line in [
+        "GET /recovery/incidents/?status=all&q=Zebedee%20Quill HTTP/1.1",
+        "GET /recovery/incidents/?%71=Zebedee HTTP/1.1",  # served as ?q=Zebedee
+        '"GET /x/ HTTP/1.1" 200 5 "https://practice.example/recovery/incidents/?q=Zebedee" "Mozilla"',
+    ]:
+        assert "Zebedee" not in redact(line), line
+    for line in ["GET /recovery/incidents/?q=&status=all HTTP/1.1", "GET /help/?faq=Zebedee HTTP/1.1"]:
+        assert redact(line) == line
 
 
 def test_the_gunicorn_access_log_redacts_every_value_it_can_print():
@@ -80,6 +98,31 @@ def test_the_gunicorn_access_log_redacts_every_value_it_can_print():
 
     assert atoms["r"] == "GET /f/[redacted]/ HTTP/1.1"
     assert not [key for key, value in atoms.items() if secret in str(value)]
+
+
+def test_the_gunicorn_access_log_redacts_a_search_in_every_value_it_can_print():
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    from servicedesk.logging import GunicornLogger
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": "/recovery/incidents/?q=Zebedee+Quillfeather&status=all",
+        "PATH_INFO": "/recovery/incidents/",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "QUERY_STRING": "q=Zebedee+Quillfeather&status=all",
+    }
+    request = SimpleNamespace(headers=[("HOST", "practice.example")])
+    response = SimpleNamespace(status="200 OK", headers=[], sent=10)
+
+    atoms = GunicornLogger(Config()).atoms(response, request, environ, timedelta(milliseconds=5))
+
+    assert atoms["r"] == "GET /recovery/incidents/?q=[redacted]&status=all HTTP/1.1"
+    assert atoms["q"] == "q=[redacted]&status=all"
+    assert not [key for key, value in atoms.items() if "Zebedee" in str(value)]
 
 
 def test_addresses_phone_numbers_and_percent_encoded_token_links_are_redacted():
