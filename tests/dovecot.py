@@ -118,7 +118,16 @@ def dovecot_server() -> Iterator[Dovecot]:
         for folder in ("mail", "home"):
             shutil.chown(root / folder, uid, gid)
     (root / "dovecot.conf").write_text(
-        CONFIG.format(root=root, port=port, password=PASSWORD, uid=uid, gid=gid, internal=owner, internal_group=owner, login=login)
+        CONFIG.format(
+            root=root,
+            port=port,
+            password=PASSWORD,
+            uid=uid,
+            gid=gid,
+            internal=owner,
+            internal_group=owner,
+            login=login,
+        )
     )
     # Dovecot forks into the background: its output goes to its log, never to a pipe we would wait on.
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
