@@ -134,7 +134,7 @@ def _every_periodic_task() -> None:
     import design.tasks  # noqa: F401
     import feedback.tasks  # noqa: F401
     import recovery.tasks  # noqa: F401
-    import servicedesk.inbox.tasks  # noqa: F401
+    import servicedesk.inbox.tasks
     import servicedesk.tasks  # noqa: F401
 
     for entry in settings_module.CELERY_BEAT_SCHEDULE.values():
