@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
 
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -60,8 +61,8 @@ def attention_open_patterns(scope: Scope, *, limit: int = 5) -> AttentionList:
     )
 
 
-def _change_item(change: Change, scope: Scope) -> AttentionItem:
-    effect = change_effect(change, now=scope.now)
+def _change_item(change: Change, scope: Scope, days: int) -> AttentionItem:
+    effect = change_effect(change, now=scope.now, days=days)
     return AttentionItem(
         label=f"{change.pattern}: {change.get_kind_display().lower()}",
         detail=f"{change.description} — {effect.summary()}",
@@ -72,9 +73,10 @@ def _change_item(change: Change, scope: Scope) -> AttentionItem:
 def actions_changes_made(scope: Scope, *, limit: int) -> AttentionList:
     """Changes made in the period to answer a pattern, newest first."""
     changes = Change.objects.filter(made_on__gte=scope.first_day, made_on__lte=scope.last_day)
+    days = cache(measure_days)  # read once, and only when there is a change to measure
     return attention_list(
         changes.select_related("pattern__touchpoint", "pattern__theme").order_by("-made_on", "-pk"),
-        lambda change: _change_item(change, scope),
+        lambda change: _change_item(change, scope, days()),
         key="changes_made",
         title=str(_("Changes made to stop incidents recurring")),
         url=page_url("learning:pattern_list"),
@@ -91,7 +93,7 @@ def actions_changes_measured(scope: Scope, *, limit: int) -> AttentionList:
     )
     return attention_list(
         changes.select_related("pattern__touchpoint", "pattern__theme").order_by("-made_on", "-pk"),
-        lambda change: _change_item(change, scope),
+        lambda change: _change_item(change, scope, days),
         key="changes_measured",
         title=str(_("Changes now measured")),
         url=page_url("learning:pattern_list"),
@@ -116,6 +118,7 @@ def changes_linked_to(obj: object) -> list[Mention]:
     if field is None:
         return []
     now = timezone.now()
+    days = cache(measure_days)
     changes = Change.objects.filter(**{field: obj}).select_related("pattern__touchpoint", "pattern__theme")
     return [
         Mention(
@@ -123,7 +126,7 @@ def changes_linked_to(obj: object) -> list[Mention]:
             % {
                 "pattern": change.pattern,
                 "made": f"{change.made_on:%d %b %Y}",
-                "effect": change_effect(change, now=now).summary(),
+                "effect": change_effect(change, now=now, days=days()).summary(),
             },
             url=page_url("learning:pattern_detail", change.pattern_id),
         )

@@ -2,9 +2,10 @@
 it 45 days ago, and the effect (fewer incidents, better FFT) measured since.
 
 Made by the real services at past moments: five incidents in the 30 days before the change
-(logged, put right and closed), the pattern recorded at the third, the change, one incident in
-the 30 days after, and FFT answers at the front desk on either side. Idempotent: nothing is
-made when the demo's pattern is there already.
+(logged, put right and closed), the pattern recorded at the third, the change, and one incident
+in the 30 days after. The feedback demo's answers at the front desk improve over the same months
+(feedback/demo.py: the strain before day 45 is higher), so FFT is better after too. Idempotent:
+nothing is made when the demo's pattern is there already.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from django.utils import timezone
 
 from delivery import services as delivery_services
 from delivery.models import ChecklistTemplate
-from feedback.models import Answer, Question, Response, Survey
 from learning import services
 from learning.models import Change, Pattern
 from recovery import services as recovery_services
@@ -29,8 +29,6 @@ TOUCHPOINT = "Front desk — Hillcrest"
 CHANGE_DAYS_AGO = 45
 # Days before the change each incident was logged: five before it, one after.
 INCIDENT_DAYS = [-28, -21, -15, -9, -4, 12]
-FFT_BEFORE = ["very_good", "good", "good", "neither", "poor", "very_poor", "poor", "good", "neither", "poor"]
-FFT_AFTER = ["very_good", "very_good", "good", "good", "good", "very_good", "good", "neither", "good", "poor"]
 ITEM = "Tell everyone waiting when the clinic is running over 20 minutes late, and how late"
 
 
@@ -86,7 +84,6 @@ def seed(*, options: dict, out: Callable[[str], None]) -> None:
             now=change_on,
             linked=item,
         )
-        _fft_answers(touchpoint, change_on)
     out(f"Learning: a pattern at {TOUCHPOINT} answered with a checklist item {CHANGE_DAYS_AGO} days ago.")
 
 
@@ -100,26 +97,3 @@ def _put_right(incident, manager: User, opened: datetime) -> None:
         root_cause="The clinic ran late and nobody at the desk was told to let patients know.",
     )
     recovery_services.incident_close(incident=incident, by=manager, now=opened + timedelta(days=1))
-
-
-def _fft_answers(touchpoint: Touchpoint, change_on: datetime) -> None:
-    """FFT answers at the front desk: mixed in the month before the change, mostly good after."""
-    survey = Survey.objects.filter(
-        audience=Survey.Audience.PATIENT, questions__kind=Question.Kind.FFT
-    ).first()
-    if survey is None:
-        return
-    question = survey.questions.filter(kind=Question.Kind.FFT).first()
-    numbers = {key: number for key, _label, number in Answer.FFT_CHOICES}
-    answers = [(-(3 * n + 2), choice) for n, choice in enumerate(FFT_BEFORE)]
-    answers += [(3 * n + 1, choice) for n, choice in enumerate(FFT_AFTER)]
-    for offset, choice in answers:
-        response = Response.objects.create(
-            survey=survey,
-            channel=Response.Channel.LINK,
-            touchpoint=touchpoint,
-            location=touchpoint.location,
-            submitted_at=_at(offset, 15, change_on),
-            is_negative=choice in Answer.FFT_NEGATIVE,
-        )
-        Answer.objects.create(response=response, question=question, choice=choice, value=numbers[choice])
