@@ -32,7 +32,7 @@ def test_manager_answers_a_recurring_incident_with_a_checklist_change(
     page.get_by_role("link", name="Answer with a change").click()
     page.get_by_label("A new or edited checklist item").check()
     page.get_by_label("What changed").fill("Reception tells waiting patients about delays.")
-    page.get_by_label("Checklist item").select_option(str(item.pk))
+    page.get_by_label("Checklist item", exact=True).select_option(str(item.pk))
     assert_accessible(page)
     page.get_by_role("button", name="Save the change").click()
     expect(page.get_by_role("status").first).to_contain_text("Change recorded")
