@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "delivery.apps.DeliveryConfig",
     "feedback.apps.FeedbackConfig",
     "recovery.apps.RecoveryConfig",
+    "learning.apps.LearningConfig",  # above recovery, delivery, feedback and design; below the dashboard
     "dashboard.apps.DashboardConfig",  # the top layer: after every pillar it composes
     "servicedesk.security.apps.SecurityConfig",
     "servicedesk.inbox.apps.InboxConfig",
@@ -380,6 +381,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "design.tasks.send_goal_review_reminders",
         "schedule": 60.0 * 60,
     },
+    # Learning: incidents recurring past the manager's rule (also checked as each incident is logged).
+    "learning-detect-patterns": {"task": "learning.tasks.detect_patterns", "schedule": 60.0 * 30},
     "recovery-escalate-overdue-incidents": {
         "task": "recovery.tasks.escalate_overdue_incidents",
         "schedule": 60.0 * env_int("RECOVERY_ESCALATION_SWEEP_MINUTES", default=3, minimum=1),

@@ -58,6 +58,7 @@ urlpatterns = [
     path("recovery/", include("recovery.urls")),
     path("delivery/", include("delivery.urls")),
     path("design/", include("design.urls")),
+    path("learning/", include("learning.urls")),
     # Survey invitations: managers' pages, the practice-management system's API, the patient's opt-out
     # (more specific than the survey form at /f/<token>/, so it comes first).
     path("feedback/invitations/", include("feedback.invitations.urls")),

@@ -22,7 +22,9 @@ from recovery.models import (
     IncidentCounter,
 )
 from recovery.services.sla import clock_for, end_pause, policy_for, reschedule
+from recovery.signals import incident_opened
 from recovery.vocabulary import Category, Severity
+from servicedesk.events import send_on_commit
 from servicedesk.models import Location, Touchpoint, User
 from servicedesk.queue import enqueue, task
 
@@ -209,6 +211,7 @@ def incident_open(
         changes={"status": [None, Status.NEW], "severity": [None, incident.severity]},
     )
     logger.info("incident %s opened (%s, %s)", incident.reference, incident.severity, source)
+    send_on_commit(incident_opened, "incident_opened", sender=Incident, incident_id=incident.pk)
     return incident
 
 

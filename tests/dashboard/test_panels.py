@@ -97,6 +97,7 @@ def test_attention_lists_follow_the_registered_order_across_pillars(manager_clie
         "unassigned_incidents",
         "failed_checks",
         "missed_checks",
+        "open_patterns",  # learning's, between delivery's and recovery's feedback list
         "unanswered_feedback",
         "overdue_drills",
         "protocol_reviews",

@@ -162,7 +162,8 @@ def test_a_failed_critical_item_sends_check_failed_once_after_commit(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         result = record(run, critical, "fail", receptionist, note="Blocked by boxes")
         assert check_failed_calls == []  # nothing before the commit
-    assert len(callbacks) == 1
+    # check_failed, then recovery's incident_opened for the incident the failure opened.
+    assert len(callbacks) == 2
     assert check_failed_calls == [(result.pk, run.pk)]
 
     with django_capture_on_commit_callbacks(execute=True):

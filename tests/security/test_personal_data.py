@@ -59,6 +59,7 @@ REVIEWED: dict[str, dict[str, str]] = {
         "contact_hash": "a keyed hash, not the address: kept so an opt-out outlives the erasure"
     },
     "recovery.RecoveryPlan": dict.fromkeys(("title", "summary"), "the practice's continuity plan"),
+    "learning.Change": {"description": "what the practice changed in how it works (a manager's words)"},
     "recovery.RecoveryStep": dict.fromkeys(("instruction", "owner"), "a step, owned by a role"),
     "recovery.Drill": {"notes": "what the team learned rehearsing a plan"},
     # Other apps' tables: staff sign-in and the framework's own records.

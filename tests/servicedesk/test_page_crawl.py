@@ -30,7 +30,7 @@ NOT_LINKED = {
             "delivery:run_record", "delivery:template_start",
             "design:goal_acknowledge", "design:goal_reactivate", "design:goal_retire",
             "feedback:question_move", "feedback:question_remove", "feedback:survey_set_active",
-            "feedback:answer_themes",
+            "feedback:answer_themes", "learning:pattern_close",
             "invitations:contact_erase", "invitations:contact_export", "invitations:integration_revoke",
             "invitations:invitation_import_confirm", "invitations:invitation_import_discard",
             "recovery:action_done", "recovery:drill_create",

@@ -169,6 +169,13 @@ ACCESS = {
     "recovery:plan_create": MANAGER,
     "recovery:plan_edit": MANAGER,
     "recovery:drill_create": MANAGER,
+    # Learning: every team member reads what keeps recurring; managers answer it and set the rule
+    "learning:pattern_list": TEAM,
+    "learning:pattern_detail": TEAM,
+    "learning:change_create": MANAGER,
+    "learning:change_update": MANAGER,
+    "learning:pattern_close": MANAGER,
+    "learning:rules": MANAGER,
 }
 # Django admin has its own login page; it is checked for superusers-only access below.
 ADMIN_NAMESPACE = "admin"
