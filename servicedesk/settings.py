@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "recovery.apps.RecoveryConfig",
     "dashboard.apps.DashboardConfig",  # the top layer: after every pillar it composes
     "servicedesk.security.apps.SecurityConfig",
+    "servicedesk.attachments.apps.AttachmentsConfig",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -252,8 +253,44 @@ FEEDBACK_SMALL_NUMBER = env_int("FEEDBACK_SMALL_NUMBER", default=5, minimum=1)
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Photos and files attached to incidents, checks and drills: private, never under a public URL (every
+# read goes through servicedesk.attachments.views). A folder under var/ by default; in production any
+# S3-compatible bucket through django-storages (install it, then set ATTACHMENTS_S3_BUCKET; see README).
+ATTACHMENTS_DIR = Path(env.str("ATTACHMENTS_DIR", default=str(VAR_DIR / "attachments")))
+ATTACHMENTS_S3_BUCKET = env("ATTACHMENTS_S3_BUCKET", default="")
+if ATTACHMENTS_S3_BUCKET:
+    ATTACHMENTS_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": ATTACHMENTS_S3_BUCKET,
+            "endpoint_url": env("ATTACHMENTS_S3_ENDPOINT_URL", default=None),
+            "region_name": env("ATTACHMENTS_S3_REGION", default=None),
+            "access_key": env("ATTACHMENTS_S3_ACCESS_KEY_ID", default=None),
+            "secret_key": env("ATTACHMENTS_S3_SECRET_ACCESS_KEY", default=None),
+            "location": env("ATTACHMENTS_S3_PREFIX", default="attachments"),
+            "default_acl": "private",
+            "querystring_auth": True,  # never a public object URL (and we never hand one out)
+            "file_overwrite": True,  # processing writes fixed names: a rerun replaces, not duplicates
+        },
+    }
+else:
+    ATTACHMENTS_STORAGE = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": str(ATTACHMENTS_DIR),
+            "base_url": None,
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    }
+# A bigger file is refused with a message saying so; pictures larger than the inline size are
+# resized by the worker after the upload, smaller ones during it (their thumbnail shows at once).
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", default=10, minimum=1) * 1024 * 1024
+ATTACHMENT_INLINE_BYTES = env_int("ATTACHMENT_INLINE_MB", default=3, minimum=0) * 1024 * 1024
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "attachments": ATTACHMENTS_STORAGE,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -358,6 +395,11 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # or late, or on two machines at once, sends nothing twice. This is the only schedule.
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "servicedesk.tasks.sweep_outbox", "schedule": 60.0},
+    # Pictures the queue never delivered for resizing (broker down, worker lost).
+    "attachments-process-pending": {
+        "task": "servicedesk.attachments.tasks.process_pending_attachments",
+        "schedule": 300.0,
+    },
     "send-welcome-emails": {"task": "servicedesk.tasks.send_due_welcome_emails", "schedule": 60.0},
     "dashboard-refresh-feedback-summaries": {
         "task": "servicedesk.tasks.refresh_feedback_summaries",
