@@ -19,6 +19,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.db import OperationalError, connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import Client
@@ -47,6 +48,8 @@ def pytest_configure(config: pytest.Config) -> None:
             "OPTIONS": {"location": tempfile.mkdtemp(prefix="servicedesk-attachments-"), "base_url": None},
         },
     }
+    # Whatever read the storages while Django set up read the old value: have them look again.
+    setting_changed.send(sender=type(settings), setting="STORAGES", value=settings.STORAGES, enter=True)
     if not settings.REDIS_URL:
         # No broker server on this machine: publish into memory instead of var/broker,
         # which the development worker would otherwise pick up.

@@ -18,16 +18,36 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import Storage, storages
+from django.core.signals import setting_changed
 from django.db import models, transaction
 from django.db.models import Q
+from django.dispatch import receiver
+from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.models import TimeStamped
 
 
+class AttachmentStorage(LazyObject):
+    """``STORAGES["attachments"]``, looked up when first used rather than when the models load (a
+    FileField resolves its storage then), and again after a settings change in tests."""
+
+    def _setup(self) -> None:
+        self._wrapped = storages["attachments"]
+
+
+attachment_files = AttachmentStorage()
+
+
+@receiver(setting_changed)
+def _forget_storage(*, setting: str, **kwargs: Any) -> None:
+    if setting == "STORAGES":
+        attachment_files._wrapped = empty
+
+
 def attachment_storage() -> Storage:
-    """The private storage (``STORAGES["attachments"]``), looked up when used so tests can swap it."""
-    return storages["attachments"]
+    """The private storage, for FileField(storage=…): a callable keeps the settings out of migrations."""
+    return attachment_files  # type: ignore[return-value]  # a lazy Storage
 
 
 FILE_FIELDS = ("file", "display", "thumbnail", "incoming")

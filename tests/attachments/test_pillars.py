@@ -130,3 +130,22 @@ def test_a_drill_can_carry_a_photo(manager_client, manager):
     drill = Drill.objects.get()
     page = manager_client.get(reverse("recovery:plan_detail", args=[plan.pk])).content.decode()
     assert reverse("attachment_thumbnail", args=[drill.attachment.pk]) in page
+
+
+def test_the_incident_page_costs_the_same_queries_with_one_photo_or_five(manager_client, count_queries):
+    incident = open_incident(touchpoint=TouchpointFactory(location=None))
+    url = reverse("recovery:incident_detail", args=[incident.reference])
+
+    def note_with_photo() -> None:
+        manager_client.post(
+            reverse("recovery:incident_note", args=[incident.reference]),
+            {"body": "Photo", "photo": upload("p.jpg", samples.picture(size=(64, 48)))},
+        )
+
+    note_with_photo()
+    manager_client.get(url)  # shows (and clears) the "Note added" message, as the later visit does
+    one = count_queries(lambda: manager_client.get(url))
+    for _ in range(4):
+        note_with_photo()
+    assert manager_client.get(url).content.decode().count("/thumbnail/") == 5
+    assert count_queries(lambda: manager_client.get(url)) == one
