@@ -258,33 +258,21 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # S3-compatible bucket through django-storages (install it, then set ATTACHMENTS_S3_BUCKET; see README).
 ATTACHMENTS_DIR = Path(env.str("ATTACHMENTS_DIR", default=str(VAR_DIR / "attachments")))
 ATTACHMENTS_S3_BUCKET = env("ATTACHMENTS_S3_BUCKET", default="")
-if ATTACHMENTS_S3_BUCKET:
-    ATTACHMENTS_STORAGE = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": ATTACHMENTS_S3_BUCKET,
-            "endpoint_url": env("ATTACHMENTS_S3_ENDPOINT_URL", default=None),
-            "region_name": env("ATTACHMENTS_S3_REGION", default=None),
-            "access_key": env("ATTACHMENTS_S3_ACCESS_KEY_ID", default=None),
-            "secret_key": env("ATTACHMENTS_S3_SECRET_ACCESS_KEY", default=None),
-            "location": env("ATTACHMENTS_S3_PREFIX", default="attachments"),
-            "default_acl": "private",
-            "querystring_auth": True,  # never a public object URL (and we never hand one out)
-            "file_overwrite": True,  # processing writes fixed names: a rerun replaces, not duplicates
-        },
-    }
-else:
-    ATTACHMENTS_STORAGE = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {
-            "location": str(ATTACHMENTS_DIR),
-            "base_url": None,
-            "file_permissions_mode": 0o600,
-            "directory_permissions_mode": 0o700,
-        },
-    }
-# A bigger file is refused with a message saying so; pictures larger than the inline size are
-# resized by the worker after the upload, smaller ones during it (their thumbnail shows at once).
+_S3_OPTIONS = {  # private objects, never a public URL; fixed names, so processing twice replaces
+    "bucket_name": ATTACHMENTS_S3_BUCKET, "default_acl": "private", "querystring_auth": True,
+    "file_overwrite": True,
+    **{option: env(f"ATTACHMENTS_S3_{name}", default=None) for option, name in (
+        ("endpoint_url", "ENDPOINT_URL"), ("region_name", "REGION"), ("access_key", "ACCESS_KEY_ID"),
+        ("secret_key", "SECRET_ACCESS_KEY"))},
+    "location": env("ATTACHMENTS_S3_PREFIX", default="attachments"),
+}  # fmt: skip
+_FOLDER_OPTIONS = {"location": str(ATTACHMENTS_DIR), "base_url": None, "file_permissions_mode": 0o600,
+                   "directory_permissions_mode": 0o700}  # fmt: skip
+ATTACHMENTS_STORAGE = (
+    {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _S3_OPTIONS} if ATTACHMENTS_S3_BUCKET
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": _FOLDER_OPTIONS}
+)  # fmt: skip
+# Bigger files are refused with a message; pictures over the inline size are resized by the worker.
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", default=10, minimum=1) * 1024 * 1024
 ATTACHMENT_INLINE_BYTES = env_int("ATTACHMENT_INLINE_MB", default=3, minimum=0) * 1024 * 1024
 

@@ -29,8 +29,9 @@ from servicedesk.models import TimeStamped
 
 
 class AttachmentStorage(LazyObject):
-    """``STORAGES["attachments"]``, looked up when first used rather than when the models load (a
-    FileField resolves its storage then), and again after a settings change in tests."""
+    """``STORAGES["attachments"]`` behind a proxy that looks it up again after a settings change. A
+    FileField resolves its storage once, when the models load; without this, a test (or a settings
+    override) that swaps the storage would still read and write the folder of the start."""
 
     def _setup(self) -> None:
         self._wrapped = storages["attachments"]
