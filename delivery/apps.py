@@ -6,7 +6,8 @@ class DeliveryConfig(AppConfig):
     verbose_name = "Service delivery"
 
     def ready(self) -> None:
-        from delivery import contributions, metrics
+        from delivery import attachments, contributions, metrics
 
+        attachments.register_all()
         metrics.register_all()
         contributions.register_all()

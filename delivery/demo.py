@@ -19,6 +19,8 @@ from django.utils import timezone
 
 from delivery import schedule, services
 from delivery.models import ChecklistItem, ChecklistResult, ChecklistRun, ChecklistTemplate, Protocol
+from servicedesk.attachments import samples
+from servicedesk.attachments.services import attachment_store
 from servicedesk.models import Location, Touchpoint, User
 from servicedesk.roles import Role
 
@@ -217,6 +219,7 @@ def seed(*, options: dict, out: Callable[[str], None]) -> None:
         created_at=now - timedelta(days=DAYS + 1)
     )
     runs = _history(templates, now=now, today=today)
+    _failed_check_with_photo()
     training = _training(people_templates, now=now, today=today)
     services.runs_schedule(now=now)
     out(
@@ -367,6 +370,39 @@ def _history(templates: list[ChecklistTemplate], *, now, today: date) -> int:
             )
     ChecklistResult.objects.bulk_create(results, ignore_conflicts=True, batch_size=2000)
     return len(wanted)
+
+
+def _failed_check_with_photo() -> ChecklistResult | None:
+    """The latest morning premises check at Riverside: the fire exit found blocked, with a photo
+    (recovery's demo opens the incident it leads to). Once: a second seed finds it."""
+    results = ChecklistResult.objects.filter(run__template__slug="morning-premises")
+    if results.filter(attachment__isnull=False).exists():
+        return None
+    item = ChecklistItem.objects.filter(
+        template__slug="morning-premises", text__startswith="Fire exits"
+    ).first()
+    run = (
+        ChecklistRun.objects.filter(template__slug="morning-premises", status=ChecklistRun.Status.COMPLETED)
+        .order_by("-period_start")
+        .first()
+    )
+    if item is None or run is None or run.completed_at is None:
+        return None
+    at = run.completed_at - timedelta(minutes=1)
+    photo = attachment_store(upload=samples.photo("fire-exit.jpg"), by=run.completed_by, now=at)
+    result, _ = ChecklistResult.objects.update_or_create(
+        run=run,
+        item=item,
+        defaults={
+            "outcome": ChecklistResult.Outcome.FAIL,
+            "note": "Boxes stacked against the back fire exit.",
+            "recorded_by": run.completed_by,
+            "recorded_at": at,
+            "failure_reported_at": at,
+            "attachment": photo,
+        },
+    )
+    return result
 
 
 FAILURE_NOTES = [

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from delivery.models import ChecklistItem, ChecklistResult, ChecklistTemplate, Dimension, Protocol
 from design.models import ServiceGoal
+from servicedesk.attachments.forms import photo_field
 from servicedesk.forms import PlainChoices
 from servicedesk.models import Location, Touchpoint, User
 
@@ -92,6 +93,7 @@ class ResultForm(forms.Form):
         },
     )
     note = forms.CharField(required=False, max_length=2000, label=_("Note"))
+    photo = photo_field(label=_("Photo"), help_text=_("Optional: what is wrong, as you see it."))
 
 
 class ProtocolForm(PlainChoices, forms.ModelForm):

@@ -441,6 +441,10 @@ class ChecklistResult(models.Model):
     item = models.ForeignKey(ChecklistItem, on_delete=models.PROTECT, related_name="results")
     outcome = models.CharField(_("result"), max_length=4, choices=Outcome)
     note = models.TextField(_("note"), blank=True)
+    # A photo of what failed; the incident opened from it shows it (servicedesk.attachments.services).
+    attachment = models.ForeignKey(
+        "attachments.Attachment", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

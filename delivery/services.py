@@ -27,6 +27,7 @@ from delivery.models import (
     ProtocolVersion,
 )
 from delivery.signals import check_failed
+from servicedesk.attachments.services import CheckedUpload, attachment_store
 from servicedesk.audit import Action, create_logged, log_action, update_logged
 from servicedesk.events import send_on_commit
 from servicedesk.models import User
@@ -75,9 +76,19 @@ def _lock_open_run(run: ChecklistRun, user: User) -> ChecklistRun:
 
 @transaction.atomic
 def run_record_result(
-    *, run: ChecklistRun, item: ChecklistItem, outcome: str, note: str, by: User, now: datetime
+    *,
+    run: ChecklistRun,
+    item: ChecklistItem,
+    outcome: str,
+    note: str,
+    by: User,
+    now: datetime,
+    photo: CheckedUpload | None = None,
 ) -> ChecklistResult:
     """Save one item's result as soon as it is tapped; a later tap on the same item replaces it.
+
+    A photo sent with the tap is kept (privately) on the result, replacing an earlier one; a tap
+    without one keeps the photo already there. The incident a failure opens shows it.
 
     A failed *critical* item sends ``check_failed`` once the transaction commits, exactly
     once per result: the first failure claims ``failure_reported_at`` with a conditional
@@ -89,11 +100,10 @@ def run_record_result(
     note = note.strip()
     if outcome == ChecklistResult.Outcome.FAIL and item.note_required_on_fail and not note:
         raise ValidationError({"note": "Say what is wrong in the note, then tap Fail again."})
-    result, _ = ChecklistResult.objects.update_or_create(
-        run=locked,
-        item=item,
-        defaults={"outcome": outcome, "note": note, "recorded_by": by, "recorded_at": now},
-    )
+    defaults = {"outcome": outcome, "note": note, "recorded_by": by, "recorded_at": now}
+    if photo is not None:
+        defaults["attachment"] = attachment_store(upload=photo, by=by, now=now)
+    result, _ = ChecklistResult.objects.update_or_create(run=locked, item=item, defaults=defaults)
     if locked.status == ChecklistRun.Status.DUE:
         ChecklistRun.objects.filter(pk=locked.pk).update(
             status=ChecklistRun.Status.IN_PROGRESS, started_at=now

@@ -63,7 +63,7 @@ def get_run_for_user(user, pk: int) -> ChecklistRun:
 
 
 def _run_context(run: ChecklistRun, user, **extra) -> dict:
-    results = {r.item_id: r for r in run.results.select_related("recorded_by")}
+    results = {r.item_id: r for r in run.results.select_related("recorded_by", "attachment")}
     items = [i for i in run.template.items.all() if i.is_active or i.pk in results]
     rows = [{"item": item, "result": results.get(item.pk), "form": None} for item in items]
     try:
@@ -115,7 +115,7 @@ def run_record(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     """Save one item's result. htmx swaps the item in place; without JavaScript the page reloads."""
     run = get_run_for_user(request.user, pk)
     item = get_object_or_404(ChecklistItem.objects.active(), pk=item_pk, template_id=run.template_id)
-    form = ResultForm(request.POST)
+    form = ResultForm(request.POST, request.FILES)
     status, refusal = _record(request, run, item, form)
     htmx = bool(request.headers.get("HX-Request"))
     if status == 200 and not htmx:

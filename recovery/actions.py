@@ -43,7 +43,7 @@ class IncidentAction(View):
 
     def post(self, request: HttpRequest, reference: str) -> HttpResponse:
         incident = get_incident_for_user(request.user, reference)
-        form = self.form_class(request.POST, prefix=self.prefix) if self.form_class else None
+        form = self.form_class(request.POST, request.FILES, prefix=self.prefix) if self.form_class else None
         if form is not None and not form.is_valid():
             return refused(
                 request,
@@ -125,7 +125,9 @@ class AddNote(IncidentAction):
     action, form_class, done = "note", rforms.NoteForm, _("Note added.")
 
     def perform(self, incident, data, now):
-        services.incident_note(incident=incident, by=self.request.user, body=data["body"], now=now)
+        services.incident_note(
+            incident=incident, by=self.request.user, body=data["body"], now=now, attachment=data["attachment"]
+        )
 
 
 class LogContact(IncidentAction):

@@ -6,8 +6,9 @@ class RecoveryConfig(AppConfig):
     verbose_name = "Service recovery"
 
     def ready(self) -> None:
-        from recovery import contributions, metrics, personal_data, receivers
+        from recovery import attachments, contributions, metrics, personal_data, receivers
 
+        attachments.register_all()
         metrics.register_all()
         personal_data.register_all()
         contributions.register_all()

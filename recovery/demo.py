@@ -21,9 +21,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from delivery.models import ChecklistResult
 from recovery import services
 from recovery.models import Drill, FollowUp, Incident, RecoveryPlan, Severity
 from servicedesk import outbox
+from servicedesk.attachments import samples
 from servicedesk.models import OutboxMessage, Touchpoint, User
 from servicedesk.roles import Role
 
@@ -210,6 +212,7 @@ def seed(*, options: dict, out: Callable[[str], None]) -> None:
     team = list(User.objects.with_role(Role.STAFF).order_by("pk")) + managers
     plans = _seed_plans(owner=managers[0] if managers else None, today=timezone.localdate(now))
     made = _seed_incidents(team=team, now=now) if team else 0
+    _seed_photos(team=team, now=now)
     out(f"Recovery: 4 SLA policies, {plans} recovery plans, {made} new demo incidents.")
     if options.get("incidents"):
         added = bulk_incidents(
@@ -289,6 +292,28 @@ def _seed_incidents(*, team: list[User], now: datetime) -> int:
                 )
             made += 1
     return made
+
+
+def _seed_photos(*, team: list[User], now: datetime) -> None:
+    """The incident the demo's failed check (with its photo) opened, and a note with a photo on an
+    incident being worked. Once each: a second seed finds them."""
+    with outbox.discarding():
+        failed = ChecklistResult.objects.filter(
+            attachment__isnull=False, outcome=ChecklistResult.Outcome.FAIL, recovery_incident__isnull=True
+        )
+        for result in failed:
+            services.incident_open_from_check(result_id=result.pk, now=result.recorded_at)
+        if not team or FollowUp.objects.filter(kind=FollowUp.Kind.NOTE, attachment__isnull=False).exists():
+            return
+        incident = Incident.objects.filter(status=Incident.Status.IN_PROGRESS).order_by("pk").first()
+        if incident is not None:
+            services.incident_note(
+                incident=incident,
+                by=incident.assignee or team[0],
+                body="Photo of the waiting-room chair that gave way; taken out of use.",
+                now=now - timedelta(minutes=2),
+                attachment=samples.photo("chair.jpg", colour="#546e7a"),
+            )
 
 
 def _age(state: str, severity: str, *, n: int, rng: random.Random) -> timedelta:

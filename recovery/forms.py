@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from recovery.models import SEVERITY_HELP, Category, Drill, FollowUp, Incident, RecoveryPlan, Severity
+from servicedesk.attachments.forms import file_field, one_attachment, photo_field
 from servicedesk.forms import BootstrapWidgets, PlainChoices
 from servicedesk.models import Location, Touchpoint, User
 from servicedesk.roles import Role
@@ -173,6 +174,13 @@ class NoteForm(forms.Form):
         max_length=4000,
         error_messages={"required": _("Write the note first.")},
     )
+    photo = photo_field()
+    file = file_field()
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        cleaned["attachment"] = one_attachment(cleaned, "photo", "file")
+        return cleaned
 
 
 class ContactForm(forms.Form):
@@ -347,6 +355,10 @@ PlanStepFormSet = forms.formset_factory(PlanStepForm, extra=2, can_delete=True, 
 
 
 class DrillForm(PlainChoices, forms.ModelForm):
+    file = file_field(
+        label=_("Photo or file (optional)"), help_text=_("A photo of the drill, or its report as a PDF.")
+    )
+
     class Meta:
         model = Drill
         fields = ["held_on", "outcome", "notes"]

@@ -417,6 +417,10 @@ class FollowUp(TimeStamped):
     )
     kind = models.CharField(max_length=20, choices=Kind)
     body = models.TextField(blank=True)
+    # A photo or file on this entry (a note's photo); see servicedesk.attachments.services.
+    attachment = models.ForeignKey(
+        "attachments.Attachment", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     # What changed, field by field: {"status": ["new", "acknowledged"], ...}.
     changes = models.JSONField(default=dict, blank=True)
 
@@ -565,6 +569,10 @@ class Drill(TimeStamped):
     )
     outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome)
     notes = models.TextField(_("what we learned"), blank=True)
+    # A photo or file on this entry (a photo of the drill); see servicedesk.attachments.services.
+    attachment = models.ForeignKey(
+        "attachments.Attachment", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-held_on", "-pk"]

@@ -5,6 +5,8 @@ details. Its description is their words (an incident from feedback copies the co
 account of what happened; its timeline is staff's notes of calls and actions. After an erasure the
 incident and every timeline row stay — the clocks, the status changes, who did what and when, the
 figures — with the contact details emptied and each mention of the person replaced by the marker.
+Photos and files on its timeline are deleted, rows and stored files both: a picture cannot be
+scrubbed of a person, and the note they were on stays.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 
 from recovery.models import FollowUp, Incident
+from servicedesk.attachments.models import Attachment
 from servicedesk.privacy import Person, PersonalData, Rule, digits_of, personal_data
 
 
@@ -72,6 +75,32 @@ def _incidents_export(pks: list[int]) -> list[dict[str, Any]]:
     ]
 
 
+def _attachments(person: Person) -> QuerySet[Attachment]:
+    entries = FollowUp.objects.filter(
+        incident__in=person.rows.get("recovery.incident", []), attachment__isnull=False
+    )
+    return Attachment.objects.filter(pk__in=entries.values("attachment_id"))
+
+
+def _attachments_export(pks: list[int]) -> list[dict[str, Any]]:
+    """What each file is (the files themselves are sent on request, through the guarded view)."""
+    entries = dict(
+        FollowUp.objects.filter(attachment__in=pks).values_list("attachment_id", "incident__reference")
+    )
+    return [
+        {
+            "incident": entries.get(a.pk, ""),
+            "file_name": a.original_name,
+            "kind": a.kind,
+            "content_type": a.content_type,
+            "size_bytes": a.size,
+            "sha256": a.sha256,
+            "attached_at": _when(a.created_at),
+        }
+        for a in Attachment.objects.filter(pk__in=pks).order_by("pk")
+    ]
+
+
 def register_all() -> None:
     personal_data.register(
         "recovery.incident",
@@ -107,4 +136,17 @@ def register_all() -> None:
             within="incidents",
         ),
         order=31,
+    )
+    personal_data.register(
+        "attachments.attachment",
+        PersonalData(
+            model=Attachment,
+            name="photos and files on incidents",
+            # Deleted, files and all: a photo on an incident about the person may show them.
+            fields={"original_name": Rule.BLANK},
+            find=_attachments,
+            export=_attachments_export,
+            delete=True,
+        ),
+        order=32,
     )

@@ -45,7 +45,13 @@ def get_incident_for_user(user: User, reference: str) -> Incident:
     """The incident, if ``user`` may see and work it; another site's is a 404 (as if it did not
     exist: its reference and title stay private too). The role is checked by the decorators."""
     queryset = Incident.objects.visible_to(user).select_related(
-        "touchpoint", "location", "assignee", "reporter", "source_response__survey", "source_check__item"
+        "touchpoint",
+        "location",
+        "assignee",
+        "reporter",
+        "source_response__survey",
+        "source_check__item",
+        "source_check__attachment",
     )
     return get_object_or_404(queryset, reference=reference)
 
@@ -137,7 +143,7 @@ def _logged_message(incident: Incident) -> str:
 
 
 def _detail_context(incident: Incident, user: User, **forms_in_error) -> dict:
-    timeline = incident.timeline.select_related("author", "owner").order_by("-at", "-pk")
+    timeline = incident.timeline.select_related("author", "owner", "attachment").order_by("-at", "-pk")
     return {
         "incident": incident,
         "contact_shown": patient_contact_shown_to(incident, user),
@@ -257,7 +263,7 @@ def _plan_detail_context(plan: RecoveryPlan, drill_form: rforms.DrillForm) -> di
     return {
         "plan": plan,
         "steps": plan.steps.all(),
-        "drills": Drill.objects.filter(plan=plan).select_related("led_by"),
+        "drills": Drill.objects.filter(plan=plan).select_related("led_by", "attachment"),
         "today": timezone.localdate(),
         "drill_form": drill_form,
     }
@@ -307,11 +313,15 @@ def plan_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @manager_required
 def drill_create(request: HttpRequest, pk: int) -> HttpResponse:
     plan = _plan(pk)
-    form = rforms.DrillForm(request.POST)
+    form = rforms.DrillForm(request.POST, request.FILES)
     if form.is_valid():
         try:
             services.drill_log(
-                plan=plan, led_by=request.user, today=timezone.localdate(), **form.cleaned_data
+                plan=plan,
+                led_by=request.user,
+                today=timezone.localdate(),
+                now=timezone.now(),
+                **form.cleaned_data,
             )
         except ValidationError as exc:
             form.add_error(None, exc)

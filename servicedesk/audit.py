@@ -73,6 +73,7 @@ KINDS: dict[str, Kind] = {
     "feedback.response": Kind("Patient responses", "patient response"),
     "recovery.slapolicy": Kind("SLA policies", "SLA policy"),
     "recovery.incident": Kind("Incidents", "incident"),
+    "attachments.attachment": Kind("Photos and attachments", "attachment"),
 }
 
 EMPTY = "—"

@@ -15,7 +15,6 @@ passes as a suggestion.
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 from dataclasses import dataclass
 from functools import partial
@@ -25,14 +24,14 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, ImageOps, UnidentifiedImageError
 
+from servicedesk import images
 from servicedesk.audit import Action, log_action
 from servicedesk.caching import cached, forget
 from servicedesk.models import PracticeIdentity, User
 
 MAX_LOGO_BYTES = 2 * 1024 * 1024
-MAX_LOGO_PIXELS = 40_000_000  # checked from the header, before a pixel is decoded
+MAX_LOGO_PIXELS = images.MAX_PIXELS  # checked from the header, before a pixel is decoded
 LOGO_BOX = (600, 200)  # the largest stored size; pages show it smaller
 LOGO_FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "WEBP": "WebP", "GIF": "GIF"}
 MIN_CONTRAST = 4.5
@@ -136,33 +135,23 @@ def prepare_logo(upload: UploadedFile) -> PreparedLogo:
             code="too_large",
             params={"size": f"{upload.size / 1024 / 1024:.1f}"},
         )
-    data = upload.read()
     unreadable = ValidationError(
         _("This file is not a picture we can read. Upload the logo as a PNG, JPEG, WebP or GIF image."),
         code="not_an_image",
     )
     try:
-        image = Image.open(io.BytesIO(data))
-    except (UnidentifiedImageError, OSError, ValueError):
+        image = images.open_upright(upload.read(), LOGO_FORMATS, max_pixels=MAX_LOGO_PIXELS)
+    except images.UnreadableImage:
         raise unreadable from None
-    if image.format not in LOGO_FORMATS:
-        raise unreadable
-    if image.width * image.height > MAX_LOGO_PIXELS:
+    except images.TooManyPixels as exc:
         raise ValidationError(
             _("This picture is %(width)s by %(height)s pixels; save a smaller copy (under 6,000 by 6,000)."),
             code="too_many_pixels",
-            params={"width": image.width, "height": image.height},
-        )
-    try:
-        image.load()
-        image = ImageOps.exif_transpose(image)  # the way the camera held it, before the EXIF goes
-        image = image.convert("RGBA")
-    except (OSError, ValueError, Image.DecompressionBombError):
-        raise unreadable from None
-    image.thumbnail(LOGO_BOX, Image.Resampling.LANCZOS)
-    out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)  # a fresh file: no EXIF, no text chunks
-    return PreparedLogo(png=out.getvalue(), width=image.width, height=image.height)
+            params={"width": exc.width, "height": exc.height},
+        ) from None
+    image = images.shrunk(image.convert("RGBA"), LOGO_BOX)
+    png = images.encode(image, "PNG", optimize=True)  # a fresh file: no EXIF, no text chunks
+    return PreparedLogo(png=png, width=image.width, height=image.height)
 
 
 # --- What the pages read --------------------------------------------------------------------------------

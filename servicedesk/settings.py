@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "dashboard.apps.DashboardConfig",  # the top layer: after every pillar it composes
     "servicedesk.security.apps.SecurityConfig",
     "servicedesk.inbox.apps.InboxConfig",
+    "servicedesk.attachments.apps.AttachmentsConfig",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -254,8 +255,32 @@ FEEDBACK_SMALL_NUMBER = env_int("FEEDBACK_SMALL_NUMBER", default=5, minimum=1)
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Photos and files attached to incidents, checks and drills: private, never under a public URL (every
+# read goes through servicedesk.attachments.views). A folder under var/ by default; in production any
+# S3-compatible bucket through django-storages (install it, then set ATTACHMENTS_S3_BUCKET; see README).
+ATTACHMENTS_DIR = Path(env.str("ATTACHMENTS_DIR", default=str(VAR_DIR / "attachments")))
+ATTACHMENTS_S3_BUCKET = env("ATTACHMENTS_S3_BUCKET", default="")
+_S3_OPTIONS = {  # private objects, never a public URL; fixed names, so processing twice replaces
+    "bucket_name": ATTACHMENTS_S3_BUCKET, "default_acl": "private", "querystring_auth": True,
+    "file_overwrite": True,
+    **{option: env(f"ATTACHMENTS_S3_{name}", default=None) for option, name in (
+        ("endpoint_url", "ENDPOINT_URL"), ("region_name", "REGION"), ("access_key", "ACCESS_KEY_ID"),
+        ("secret_key", "SECRET_ACCESS_KEY"))},
+    "location": env("ATTACHMENTS_S3_PREFIX", default="attachments"),
+}  # fmt: skip
+_FOLDER_OPTIONS = {"location": str(ATTACHMENTS_DIR), "base_url": None, "file_permissions_mode": 0o600,
+                   "directory_permissions_mode": 0o700}  # fmt: skip
+ATTACHMENTS_STORAGE = (
+    {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _S3_OPTIONS} if ATTACHMENTS_S3_BUCKET
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": _FOLDER_OPTIONS}
+)  # fmt: skip
+# Bigger files are refused with a message; pictures over the inline size are resized by the worker.
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", default=10, minimum=1) * 1024 * 1024
+ATTACHMENT_INLINE_BYTES = env_int("ATTACHMENT_INLINE_MB", default=3, minimum=0) * 1024 * 1024
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "attachments": ATTACHMENTS_STORAGE,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -365,6 +390,11 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "servicedesk.tasks.sweep_outbox", "schedule": 60.0},
     "inbox-read": {"task": "servicedesk.inbox.tasks.read_inbox", "schedule": 120.0},
+    # Pictures the queue never delivered for resizing (broker down, worker lost).
+    "attachments-process-pending": {
+        "task": "servicedesk.attachments.tasks.process_pending_attachments",
+        "schedule": 300.0,
+    },
     "send-welcome-emails": {"task": "servicedesk.tasks.send_due_welcome_emails", "schedule": 60.0},
     "dashboard-refresh-feedback-summaries": {
         "task": "servicedesk.tasks.refresh_feedback_summaries",

@@ -55,6 +55,7 @@ urlpatterns = [
         name="touchpoint_set_active",
     ),
     path("security/", include("servicedesk.security.urls")),
+    path("", include("servicedesk.attachments.urls")),
     path("recovery/", include("recovery.urls")),
     path("delivery/", include("delivery.urls")),
     path("design/", include("design.urls")),

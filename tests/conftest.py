@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator, MutableSequence
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.db import OperationalError, connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import Client
@@ -38,6 +40,16 @@ def pytest_configure(config: pytest.Config) -> None:
     # Tests fire many requests from one address in a second; the limiter's own tests turn it on
     # (the ``rate_limits`` fixture). Login lockout and two-factor stay on everywhere.
     settings.RATE_LIMIT_ENABLED = False
+    # Attachments go to a scratch folder of this run, never the developer's var/attachments.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tempfile.mkdtemp(prefix="servicedesk-attachments-"), "base_url": None},
+        },
+    }
+    # Whatever read the storages while Django set up read the old value: have them look again.
+    setting_changed.send(sender=type(settings), setting="STORAGES", value=settings.STORAGES, enter=True)
     if not settings.REDIS_URL:
         # No broker server on this machine: publish into memory instead of var/broker,
         # which the development worker would otherwise pick up.

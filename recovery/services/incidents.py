@@ -24,6 +24,7 @@ from recovery.models import (
 from recovery.services.sla import clock_for, end_pause, policy_for, reschedule
 from recovery.signals import incident_opened
 from recovery.vocabulary import Category, Severity
+from servicedesk.attachments.services import CheckedUpload, attachment_store
 from servicedesk.events import send_on_commit
 from servicedesk.models import Location, Touchpoint, User
 from servicedesk.queue import enqueue, task
@@ -421,10 +422,15 @@ def incident_assign(*, incident: Incident, assignee: User, by: User, now: dateti
 
 
 @transaction.atomic
-def incident_note(*, incident: Incident, by: User, body: str, now: datetime) -> FollowUp:
+def incident_note(
+    *, incident: Incident, by: User, body: str, now: datetime, attachment: CheckedUpload | None = None
+) -> FollowUp:
+    """A note on the timeline, with a photo or file when one was attached (kept privately)."""
     if not body.strip():
         raise ValidationError("Write the note first.", code="required")
-    return log_change(lock_incident(incident), at=now, kind=FollowUp.Kind.NOTE, by=by, body=body.strip())
+    incident = lock_incident(incident)
+    stored = attachment_store(upload=attachment, by=by, now=now) if attachment is not None else None
+    return log_change(incident, at=now, kind=FollowUp.Kind.NOTE, by=by, body=body.strip(), attachment=stored)
 
 
 @transaction.atomic

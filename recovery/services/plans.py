@@ -18,6 +18,7 @@ from recovery.models import (
     RecoveryStep,
 )
 from recovery.services.escalation import email_owner
+from servicedesk.attachments.services import CheckedUpload, attachment_store
 from servicedesk.models import User
 
 logger = logging.getLogger(__name__)
@@ -58,14 +59,31 @@ def plan_save(
 
 @transaction.atomic
 def drill_log(
-    *, plan: RecoveryPlan, held_on: date, led_by: User | None, outcome: str, notes: str, today: date
+    *,
+    plan: RecoveryPlan,
+    held_on: date,
+    led_by: User | None,
+    outcome: str,
+    notes: str,
+    today: date,
+    file: CheckedUpload | None = None,
+    now: datetime | None = None,
 ) -> Drill:
-    """Record a rehearsal; the next one falls due one drill interval after the latest drill."""
+    """Record a rehearsal (with a photo or report when given); the next one falls due one drill
+    interval after the latest drill."""
     if held_on > today:
         raise ValidationError({"held_on": "Log a drill once it has happened."})
     plan = RecoveryPlan.objects.select_for_update().get(pk=plan.pk)
+    attachment = (
+        attachment_store(upload=file, by=led_by, now=now or timezone.now()) if file is not None else None
+    )
     drill = Drill.objects.create(
-        plan=plan, held_on=held_on, led_by=led_by, outcome=Drill.Outcome(outcome), notes=notes.strip()
+        plan=plan,
+        held_on=held_on,
+        led_by=led_by,
+        outcome=Drill.Outcome(outcome),
+        notes=notes.strip(),
+        attachment=attachment,
     )
     latest = plan.drills.order_by("-held_on").values_list("held_on", flat=True).first() or held_on
     plan.next_drill_on = latest + timedelta(days=plan.drill_every_days)

@@ -1,5 +1,11 @@
 """Backups of the whole database, and restoring one: pg_dump/pg_restore, or SQLite's backup API.
 
+The photos and files attached to incidents, checks and drills are not in the database: with the
+default storage (a folder under var/) the backup writes them beside the dump, as
+``<backup>.attachments.tar``, after the dump (so every row in the dump has its file, bar one erased
+in the seconds between), and a restore unpacks it when it is there. A bucket (S3) is backed up by
+the bucket's own versioning or replication, not here (see README).
+
 A backup holds patients' contact details and words: it is written readable by its owner only
 (0600). Keep copies off the machine, encrypted, and test a restore regularly (see README).
 """
@@ -11,11 +17,13 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import tarfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 import environ
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage, storages
 from django.db import connections
 
 POSTGRES = "django.db.backends.postgresql"
@@ -57,11 +65,60 @@ def backup(*, destination: Path, url: str | None = None) -> Path:
         partial.unlink(missing_ok=True)
         raise
     partial.replace(destination)  # a half-written file never carries the final name
+    _backup_attachments(destination)
     return destination
 
 
-def restore(*, source: Path, url: str | None = None, replace: bool = False) -> None:
-    """Load the backup ``source`` into the database (the project's own, or the one ``url`` names).
+def attachments_folder() -> Path | None:
+    """The attachments' folder when they are kept on this machine (the default); None for a bucket."""
+    storage = storages["attachments"]
+    return Path(storage.location) if isinstance(storage, FileSystemStorage) else None
+
+
+def attachments_archive(backup_file: Path) -> Path:
+    return backup_file.with_name(backup_file.name + ".attachments.tar")
+
+
+def _backup_attachments(destination: Path) -> Path | None:
+    folder = attachments_folder()
+    if folder is None:
+        return None
+    archive = attachments_archive(destination)
+    partial = archive.with_name(archive.name + ".partial")
+    partial.touch(mode=0o600, exist_ok=True)
+    partial.chmod(0o600)
+    try:
+        with tarfile.open(partial, "w") as tar:
+            if folder.is_dir():  # none attached yet: an empty archive, so a restore knows there were none
+                tar.add(folder, arcname="attachments")
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(archive)
+    return archive
+
+
+def _restore_attachments(source: Path, folder: Path | None) -> None:
+    archive = attachments_archive(source)
+    if folder is None or not archive.is_file():
+        return
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with tarfile.open(archive) as tar:
+        members = []
+        for member in tar.getmembers():
+            if member.name == "attachments" or not member.name.startswith("attachments/"):
+                continue
+            member.name = member.name.removeprefix("attachments/")
+            members.append(member)
+        tar.extractall(folder, members=members, filter="data")  # refuses absolute paths and ../
+
+
+def restore(
+    *, source: Path, url: str | None = None, replace: bool = False, attachments_to: Path | None = None
+) -> None:
+    """Load the backup ``source`` into the database (the project's own, or the one ``url`` names),
+    and its attachments archive, when there is one, into ``attachments_to`` (default: the
+    configured folder).
 
     Refuses a database that already holds Servicedesk data unless ``replace`` is given, so a
     restore cannot overwrite a live practice by accident.
@@ -94,6 +151,7 @@ def restore(*, source: Path, url: str | None = None, replace: bool = False) -> N
             connections["default"].close()
         with sqlite3.connect(source) as src, sqlite3.connect(config["NAME"]) as dst:
             src.backup(dst)
+    _restore_attachments(source, attachments_to or attachments_folder())
 
 
 def _run(command: list[str], config: dict) -> None:

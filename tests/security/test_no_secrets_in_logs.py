@@ -14,6 +14,7 @@ percent-encoded, as an access log records them.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import re
 from datetime import time, timedelta
@@ -130,13 +131,8 @@ def _invitations_sent_by_sms_and_email() -> list[str]:
 
 def _every_periodic_task() -> None:
     """Every task beat schedules, run as the worker runs it when beat sends it."""
-    import delivery.tasks  # noqa: F401  (registered, as a worker's autodiscovery does)
-    import design.tasks  # noqa: F401
-    import feedback.tasks  # noqa: F401
-    import recovery.tasks  # noqa: F401
-    import servicedesk.inbox.tasks
-    import servicedesk.tasks  # noqa: F401
-
+    for entry in settings_module.CELERY_BEAT_SCHEDULE.values():
+        importlib.import_module(entry["task"].rsplit(".", 1)[0])  # registered, as autodiscovery does
     for entry in settings_module.CELERY_BEAT_SCHEDULE.values():
         logging.getLogger("celery.beat").info("Scheduler: Sending due task (%s)", entry["task"])
         celery_app.tasks[entry["task"]].apply().get()

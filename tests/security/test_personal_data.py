@@ -25,6 +25,8 @@ PERSONAL_LOOKING = re.compile(
 
 # Reviewed: these look personal by name but hold no patient's data. model label → field → why.
 REVIEWED: dict[str, dict[str, str]] = {
+    # A file's type, detected from its content: ours, not the person's (its name is declared).
+    "attachments.Attachment": {"content_type": "what kind of file it is, detected by us"},
     # Staff and the practice itself, not patients.
     "servicedesk.User": dict.fromkeys(("username", "first_name", "last_name", "email"), "a team member"),
     "servicedesk.Location": dict.fromkeys(("name", "address", "phone"), "the practice's own sites"),

@@ -48,6 +48,7 @@ NOT_LINKED = {
     "design:metric_preview": "a fragment the goal form fetches as the metric changes",
     "security:two_factor_setup": "reached while signing in, before the crawl starts",
     "security:two_factor_verify": "reached while signing in, before the crawl starts",
+    "attachment_thumbnail": "an <img> inside the link to the photo's display copy (the crawl follows links)",
 }  # fmt: skip
 
 

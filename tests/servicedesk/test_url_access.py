@@ -44,6 +44,10 @@ ACCESS = {
     "practice_settings": MANAGER,
     "practice_logo": PUBLIC,  # shown on the patient pages and in invitation emails
     "practice_theme": PUBLIC,  # the accent colour's stylesheet, on the patient pages
+    # Photos and files: the record they belong to decides (a 404 for one not found or not theirs).
+    "attachment_file": TEAM,
+    "attachment_display": TEAM,
+    "attachment_thumbnail": TEAM,
     "outbox_failed": MANAGER,
     "outbox_send_again": MANAGER,
     "sms_receipt": PUBLIC,  # Twilio's delivery receipts, refused (403) unless signed with our auth token

@@ -10,8 +10,9 @@ from servicedesk.security import backup
 class Command(BaseCommand):
     help = (
         "Back up the whole database to one file: pg_dump (custom format) on PostgreSQL, a consistent "
-        "copy on SQLite. Safe while Servicedesk runs. The file holds patient data: it is made "
-        "readable by its owner only; keep it encrypted and off this machine."
+        "copy on SQLite; and the attachments folder beside it (<file>.attachments.tar). Safe while "
+        "Servicedesk runs. Both hold patient data: they are made readable by their owner only; keep "
+        "them encrypted and off this machine."
     )
 
     def add_arguments(self, parser) -> None:
@@ -30,3 +31,6 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         size = written.stat().st_size
         self.stdout.write(self.style.SUCCESS(f"Backup written: {written} ({size:,} bytes)."))
+        archive = backup.attachments_archive(written)
+        if archive.is_file():
+            self.stdout.write(self.style.SUCCESS(f"Attachments written: {archive}; keep it with the backup."))
