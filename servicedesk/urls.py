@@ -40,6 +40,7 @@ urlpatterns = [
     path("practice/logo/<str:digest>.png", views.practice_logo, name="practice_logo"),
     path("practice/theme/<str:version>.css", views.practice_theme, name="practice_theme"),
     path("opening-hours/closed/", views.closed_day_add, name="closed_day_add"),
+    path("opening-hours/calendar/", views.practice_calendar, name="practice_calendar"),
     path("opening-hours/closed/<int:pk>/remove/", views.closed_day_remove, name="closed_day_remove"),
     path("locations/", views.LocationListView.as_view(), name="location_list"),
     path("locations/new/", views.LocationCreateView.as_view(), name="location_create"),

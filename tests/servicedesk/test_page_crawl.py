@@ -25,7 +25,7 @@ NOT_LINKED = {
     **dict.fromkeys(
         [
             "logout", "closed_day_add", "closed_day_remove", "location_set_active", "touchpoint_set_active",
-            "outbox_send_again", "staff_member_send_password_link", "practice_settings",
+            "outbox_send_again", "staff_member_send_password_link", "practice_settings", "practice_calendar",
             "delivery:item_create", "delivery:item_move", "delivery:item_remove", "delivery:run_complete",
             "delivery:run_record", "delivery:template_start",
             "design:goal_acknowledge", "design:goal_reactivate", "design:goal_retire",

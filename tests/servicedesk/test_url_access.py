@@ -48,6 +48,7 @@ ACCESS = {
     "outbox_send_again": MANAGER,
     "sms_receipt": PUBLIC,  # Twilio's delivery receipts, refused (403) unless signed with our auth token
     "closed_day_add": MANAGER,
+    "practice_calendar": MANAGER,
     "closed_day_remove": MANAGER,
     "location_create": MANAGER,
     "location_update": MANAGER,
