@@ -85,7 +85,7 @@ def test_the_local_date_is_not_the_utc_date_just_after_midnight_in_summer():
 def test_zero_working_days_is_the_next_working_day_from_a_day_off():
     assert ENGLAND.add_working_days(date(2026, 4, 3), 0) == date(2026, 4, 7)  # Good Friday
     assert ENGLAND.add_working_days(date(2026, 4, 8), 0) == date(2026, 4, 8)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="negative"):
         ENGLAND.add_working_days(date(2026, 4, 8), -1)
 
 
