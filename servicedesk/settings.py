@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "delivery.apps.DeliveryConfig",
     "feedback.apps.FeedbackConfig",
     "recovery.apps.RecoveryConfig",
+    "complaints.apps.ComplaintsConfig",
     "dashboard.apps.DashboardConfig",  # the top layer: after every pillar it composes
     "servicedesk.security.apps.SecurityConfig",
     "django.contrib.admin",
@@ -500,6 +501,8 @@ RATE_LIMITS = {
     "public": _PUBLIC_LIMITS,
     # Answers from one kiosk or phone (a waiting-room tablet is one address: leave room for it).
     "patient:kiosk": {**_PUBLIC_LIMITS, "POST": "20/10m"},
+    # A complaint is written, not tapped: a few a quarter-hour from one address is plenty.
+    "complaints:tell_us": {**_PUBLIC_LIMITS, "POST": "5/15m"},
     "login": {"GET": "60/m", "POST": "10/m"},
     "password_reset": {"GET": "30/m", "POST": "5/15m"},
     "password_reset_confirm": {"GET": "30/m", "POST": "10/15m"},

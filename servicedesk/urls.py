@@ -57,6 +57,7 @@ urlpatterns = [
     ),
     path("security/", include("servicedesk.security.urls")),
     path("recovery/", include("recovery.urls")),
+    path("complaints/", include("complaints.urls")),
     path("delivery/", include("delivery.urls")),
     path("design/", include("design.urls")),
     # Survey invitations: managers' pages, the practice-management system's API, the patient's opt-out

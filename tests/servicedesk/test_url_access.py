@@ -170,6 +170,16 @@ ACCESS = {
     "recovery:plan_create": MANAGER,
     "recovery:plan_edit": MANAGER,
     "recovery:drill_create": MANAGER,
+    # Complaints
+    "complaints:tell_us": PUBLIC,  # "Tell us / make a complaint", for patients
+    "complaints:tell_us_thanks": PUBLIC,
+    "complaints:complaint_list": TEAM,
+    "complaints:complaint_record": TEAM,
+    "complaints:complaint_detail": TEAM,
+    "complaints:complaint_acknowledge": TEAM,
+    "complaints:complaint_agree": TEAM,
+    "complaints:complaint_extend": TEAM,
+    "complaints:complaint_respond": TEAM,
 }
 # Django admin has its own login page; it is checked for superusers-only access below.
 ADMIN_NAMESPACE = "admin"

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class ComplaintsConfig(AppConfig):
+    name = "complaints"
+    verbose_name = "Formal complaints"
+
+    def ready(self) -> None:
+        from complaints import personal_data
+
+        personal_data.register_all()
