@@ -153,7 +153,10 @@ def complaint_record(
 
 def _lock(complaint: Complaint) -> Complaint:
     lock_incident(complaint.incident)  # the incident first, as every recovery service does
-    return Complaint.objects.select_related("incident").select_for_update(of=("self",)).get(pk=complaint.pk)
+    locked: Complaint = (
+        Complaint.objects.select_related("incident").select_for_update(of=("self",)).get(pk=complaint.pk)
+    )
+    return locked
 
 
 def _refuse_when_answered(complaint: Complaint, doing: str) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 import holidays
 from django.utils import timezone
@@ -28,7 +29,7 @@ _REGION_SECONDS = 300  # as the other practice settings: bounds how stale a copy
 
 # The countries the form offers, each with its regions (holidays' subdivision codes) in the
 # practice's words. One place: the form, the model's check and the tests read it.
-COUNTRIES: dict[str, tuple[str, dict[str, str]]] = {
+COUNTRIES: dict[str, tuple[Any, dict[str, Any]]] = {
     "GB": (
         _("United Kingdom"),
         {"ENG": _("England"), "SCT": _("Scotland"), "WLS": _("Wales"), "NIR": _("Northern Ireland")},
