@@ -6,6 +6,7 @@ class ComplaintsConfig(AppConfig):
     verbose_name = "Formal complaints"
 
     def ready(self) -> None:
-        from complaints import personal_data
+        from complaints import contributions, personal_data
 
         personal_data.register_all()
+        contributions.register_all()

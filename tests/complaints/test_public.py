@@ -67,7 +67,9 @@ def test_the_thank_you_page_with_an_unknown_token_shows_no_reference(client):
 def test_the_page_is_in_spanish_when_asked(client):
     response = client.get(URL + "?lang=es")
     assert response.status_code == 200
-    assert "Cuéntenos" in response.content.decode() or response.context["language"] == "es"
+    page = response.content.decode()
+    for spanish in ("Cuéntenos / presente una queja", "Enviar mi queja", "Tratamiento clínico", "Carta"):
+        assert spanish in page
     complaint_response = client.post(URL, fill(_shown(client, lang="es"), lang="es"))
     assert complaint_response.status_code == 302
     assert Complaint.objects.get().language == "es"
@@ -138,3 +140,27 @@ def test_many_complaints_from_one_address_are_rate_limited(client):
 def test_the_patient_pages_link_to_the_complaint_page_but_not_to_itself(client):
     assert URL in client.get("/f/thanks/").content.decode()
     assert "make a complaint</a>" not in client.get(URL).content.decode()  # the footer's link
+
+
+def test_every_string_on_the_public_complaint_pages_has_spanish():
+    import re
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from tests.feedback.test_i18n import CATALOGUE, _po_entries
+
+    po = _po_entries(CATALOGUE / "django.po")
+    pages = (Path(settings.BASE_DIR) / "templates" / "complaints").glob("tell_us*.html")
+    used = {
+        t
+        for page in pages
+        for t in re.findall(r'{% translate "([^"]+)" %}', page.read_text(encoding="utf-8"))
+    }
+    assert sorted(t for t in used if t not in po) == []
+
+
+def test_bad_input_in_spanish_is_explained_in_spanish(client):
+    response = client.post(URL, fill(_shown(client, lang="es"), lang="es", description=""))
+    assert response.status_code == 400
+    assert "Por favor, cuéntenos qué pasó." in response.content.decode()

@@ -239,3 +239,15 @@ def test_viewing_a_patients_contact_details_is_audited(manager_client, complaint
     page = manager_client.get(detail(complaint)).content.decode()
     assert "ada@example.org" in page
     assert AuditEvent.objects.filter(action="viewed", target_label__contains=complaint.reference).exists()
+
+
+def test_the_dashboard_lists_complaints_not_acknowledged_in_time(manager_client, staff):
+    overdue = record(by=staff, received_on=today() - timedelta(days=14))
+    on_time = record(by=staff)
+    page = manager_client.get(reverse("dashboard")).content.decode()
+    section = page.split('id="attention-complaints_acknowledgement_overdue-list"', 1)[1].split(
+        "</section>", 1
+    )[0]
+    assert "Complaints not acknowledged in time" in section
+    assert overdue.reference in section
+    assert on_time.reference not in section
