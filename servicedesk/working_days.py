@@ -6,19 +6,19 @@ and Northern Ireland differ, and so do US states) nor one of the practice's own 
 The opening-hours clock (``servicedesk.opening_hours``) skips the same days, so the SLA engine and
 the complaint clocks agree on when the practice is shut.
 
-Dates here are the practice's local dates (``settings.TIME_ZONE``): a complaint received at 00:30
-on a Saturday in London was received on Saturday, whatever the UTC date says.
+Dates here are the practice's local dates (``servicedesk.clock.local_today``, in
+``settings.TIME_ZONE``): a complaint received at 00:30 on a Saturday in London was received on
+Saturday, whatever the UTC date says.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
 import holidays
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.caching import cached, forget
@@ -108,11 +108,6 @@ class WorkingCalendar:
         if b < a:
             return -self.working_days_between(b, a)
         return sum(self.is_working_day(a + timedelta(days=i)) for i in range(1, (b - a).days + 1))
-
-
-def local_date(moment: datetime) -> date:
-    """The practice's date at ``moment`` (never the UTC date)."""
-    return timezone.localtime(moment).date()
 
 
 def add_working_days(day: date, n: int) -> date:

@@ -10,12 +10,12 @@ import pytest
 from django.urls import reverse
 
 from servicedesk.audit import AuditEvent
+from servicedesk.clock import local_today as local_date
 from servicedesk.models import ClosedDay, PracticeSettings
 from servicedesk.opening_hours import OpeningClock
 from servicedesk.working_days import (
     WorkingCalendar,
     add_working_days,
-    local_date,
     practice_region,
     working_days_between,
 )
