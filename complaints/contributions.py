@@ -1,15 +1,19 @@
-"""What complaints contribute to pages they do not own (``servicedesk.panels``): the dashboard's
-"Complaints not acknowledged in time" list, beside recovery's overdue incidents."""
+"""What complaints contribute to pages they do not own: the dashboard's "Complaints not acknowledged
+in time" list, beside recovery's overdue incidents (``servicedesk.panels``), and on an incident's
+page the formal complaint it carries (``servicedesk.registry.follow_ons``)."""
 
 from __future__ import annotations
 
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from complaints.models import Complaint
-from servicedesk import panels
+from recovery.models import Incident
+from servicedesk import panels, registry
 from servicedesk.clock import local_today
 from servicedesk.panels import AttentionItem, AttentionList, Scope, attention_list, page_url
+from servicedesk.registry import Mention
 
 
 def attention_acknowledgement_overdue(scope: Scope, *, limit: int = 8) -> AttentionList:
@@ -33,7 +37,18 @@ def attention_acknowledgement_overdue(scope: Scope, *, limit: int = 8) -> Attent
     )
 
 
+def complaint_of(obj: object) -> list[Mention]:
+    """The formal complaint an incident carries, for the incident's page."""
+    if not isinstance(obj, Incident) or not Complaint.objects.filter(incident=obj).exists():
+        return []
+    label = _("Formal complaint %(reference)s: its clocks, extensions and outcome") % {
+        "reference": obj.reference
+    }
+    return [Mention(label=label, url=reverse("complaints:complaint_detail", args=[obj.reference]))]
+
+
 def register_all() -> None:
+    registry.follow_ons.register("complaints.complaint", complaint_of)
     key = "complaints_acknowledgement_overdue"
     # Just after recovery's overdue incidents (10) and before the unowned ones (20).
     panels.attention.register(

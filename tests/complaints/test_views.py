@@ -251,3 +251,8 @@ def test_the_dashboard_lists_complaints_not_acknowledged_in_time(manager_client,
     assert "Complaints not acknowledged in time" in section
     assert overdue.reference in section
     assert on_time.reference not in section
+
+
+def test_the_incident_page_links_to_its_complaint(staff_client, complaint):
+    page = staff_client.get(reverse("recovery:incident_detail", args=[complaint.reference])).content.decode()
+    assert detail(complaint) in page
