@@ -308,3 +308,30 @@ class PracticeSettingsForm(forms.Form):
             "Untick to let every staff member see and work every site's incidents."
         ),
     )
+
+
+def _region_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    from servicedesk.working_days import COUNTRIES
+
+    return [
+        (str(name), [(f"{country}-{code}", str(label)) for code, label in regions.items()])
+        for country, (name, regions) in COUNTRIES.items()
+    ]
+
+
+class PracticeCalendarForm(forms.Form):
+    """Where the practice is, for its bank holidays: one choice of country and region."""
+
+    place = forms.ChoiceField(
+        label=_("Where the practice is"),
+        choices=_region_choices,
+        help_text=_(
+            "Working-day clocks (a complaint acknowledged within 3 working days) and opening-hours SLA "
+            "clocks skip this region's bank holidays, as well as your own closed days."
+        ),
+        error_messages={"invalid_choice": _("Choose the country and region from the list.")},
+    )
+
+    def place_parts(self) -> tuple[str, str]:
+        country, region = self.cleaned_data["place"].split("-", 1)
+        return country, region

@@ -278,6 +278,15 @@ class PracticeSettings(models.Model):
             "Managers always see everything."
         ),
     )
+    # Where the practice is, for its bank holidays (``servicedesk.working_days``): holidays' country
+    # and subdivision codes. England by default; the form offers only the pairs it knows.
+    country = models.CharField(_("country"), max_length=2, default="GB")
+    region = models.CharField(
+        _("region"),
+        max_length=6,
+        default="ENG",
+        help_text=_("Bank holidays differ: Scotland's, Wales's and Northern Ireland's are not England's."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey("User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 

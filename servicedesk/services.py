@@ -26,6 +26,7 @@ from servicedesk.models import ClosedDay, Location, OpeningHours, PracticeSettin
 from servicedesk.outbox import message_key, outbox_email
 from servicedesk.queue import enqueue, task
 from servicedesk.roles import Role
+from servicedesk.working_days import COUNTRIES, forget_practice_region
 
 logger = logging.getLogger(__name__)
 
@@ -283,4 +284,20 @@ def practice_settings_save(*, staff_need_to_know: bool, by: User) -> PracticeSet
         log_action(row, Action.CHANGED, by, changed, label="the practice settings")
     forget_practice_settings()  # now, for this request's next read, and again once committed, for everyone's
     transaction.on_commit(forget_practice_settings)
+    return row
+
+
+@transaction.atomic
+def practice_calendar_save(*, country: str, region: str, by: User) -> PracticeSettings:
+    """Where the practice is, for its bank holidays; audited, in force from the next request."""
+    if region not in COUNTRIES.get(country, ("", {}))[1]:
+        raise ValidationError("Choose the country and region from the list.", code="invalid")
+    row, _created = PracticeSettings.objects.select_for_update().get_or_create(pk=PracticeSettings.SINGLETON)
+    if (row.country, row.region) != (country, region):
+        changed = changes({"place": f"{row.country}-{row.region}"}, {"place": f"{country}-{region}"})
+        row.country, row.region, row.updated_by = country, region, by
+        row.save()
+        log_action(row, Action.CHANGED, by, changed, label="the practice calendar")
+    forget_practice_region()
+    transaction.on_commit(forget_practice_region)
     return row

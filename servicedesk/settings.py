@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "feedback.apps.FeedbackConfig",
     "recovery.apps.RecoveryConfig",
     "learning.apps.LearningConfig",  # above recovery, delivery, feedback and design; below the dashboard
+    "complaints.apps.ComplaintsConfig",
     "dashboard.apps.DashboardConfig",  # the top layer: after every pillar it composes
     "servicedesk.security.apps.SecurityConfig",
     "servicedesk.inbox.apps.InboxConfig",
@@ -387,42 +388,36 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # Every periodic job is a sweep that derives what is due from the database: running one twice,
 # or late, or on two machines at once, sends nothing twice. This is the only schedule.
+MINUTE = 60.0
 CELERY_BEAT_SCHEDULE = {
-    "outbox-sweep": {"task": "servicedesk.tasks.sweep_outbox", "schedule": 60.0},
-    "inbox-read": {"task": "servicedesk.inbox.tasks.read_inbox", "schedule": 120.0},
+    "outbox-sweep": {"task": "servicedesk.tasks.sweep_outbox", "schedule": MINUTE},
+    "inbox-read": {"task": "servicedesk.inbox.tasks.read_inbox", "schedule": 2 * MINUTE},
     # Pictures the queue never delivered for resizing (broker down, worker lost).
-    "attachments-process-pending": {
-        "task": "servicedesk.attachments.tasks.process_pending_attachments",
-        "schedule": 300.0,
-    },
-    "send-welcome-emails": {"task": "servicedesk.tasks.send_due_welcome_emails", "schedule": 60.0},
-    "dashboard-refresh-feedback-summaries": {
-        "task": "servicedesk.tasks.refresh_feedback_summaries",
-        "schedule": 60.0 * 5,
-    },
-    "dashboard-weekly-digest": {"task": "servicedesk.tasks.send_weekly_digests", "schedule": 60.0 * 15},
+    "attachments-process-pending": {"task": "servicedesk.attachments.tasks.process_pending_attachments",
+                                    "schedule": 5 * MINUTE},
+    "send-welcome-emails": {"task": "servicedesk.tasks.send_due_welcome_emails", "schedule": MINUTE},
+    "dashboard-refresh-feedback-summaries": {"task": "servicedesk.tasks.refresh_feedback_summaries",
+                                             "schedule": 5 * MINUTE},
+    "dashboard-weekly-digest": {"task": "servicedesk.tasks.send_weekly_digests", "schedule": 15 * MINUTE},
     # Delivery: today's checklist runs (idempotent, so every 15 minutes also catches new templates),
     # runs past their deadline marked missed, and reminders of runs soon due.
-    "delivery-schedule-runs": {"task": "delivery.tasks.schedule_runs", "schedule": 900.0},
-    "delivery-mark-missed-runs": {"task": "delivery.tasks.mark_missed_runs", "schedule": 60.0},
-    "delivery-send-run-reminders": {"task": "delivery.tasks.send_run_reminders", "schedule": 60.0},
-    "design-measure-goals": {"task": "design.tasks.measure_goals", "schedule": 15 * 60.0},
-    "design-goal-review-reminders": {
-        "task": "design.tasks.send_goal_review_reminders",
-        "schedule": 60.0 * 60,
-    },
+    "delivery-schedule-runs": {"task": "delivery.tasks.schedule_runs", "schedule": 15 * MINUTE},
+    "delivery-mark-missed-runs": {"task": "delivery.tasks.mark_missed_runs", "schedule": MINUTE},
+    "delivery-send-run-reminders": {"task": "delivery.tasks.send_run_reminders", "schedule": MINUTE},
+    "design-measure-goals": {"task": "design.tasks.measure_goals", "schedule": 15 * MINUTE},
+    "design-goal-review-reminders": {"task": "design.tasks.send_goal_review_reminders", "schedule": 3600.0},
     # Learning: incidents recurring past the manager's rule (also checked as each incident is logged).
-    "learning-detect-patterns": {"task": "learning.tasks.detect_patterns", "schedule": 60.0 * 30},
+    "learning-detect-patterns": {"task": "learning.tasks.detect_patterns", "schedule": 30 * MINUTE},
     "recovery-escalate-overdue-incidents": {
         "task": "recovery.tasks.escalate_overdue_incidents",
-        "schedule": 60.0 * env_int("RECOVERY_ESCALATION_SWEEP_MINUTES", default=3, minimum=1),
+        "schedule": MINUTE * env_int("RECOVERY_ESCALATION_SWEEP_MINUTES", default=3, minimum=1),
     },
-    "recovery-send-reminders": {"task": "recovery.tasks.send_recovery_reminders", "schedule": 300.0},
+    "recovery-send-reminders": {"task": "recovery.tasks.send_recovery_reminders", "schedule": 5 * MINUTE},
     # Survey invitations: expire, send what is due (first messages, reminders, retries), resume imports.
-    "feedback-invitations-sweep": {"task": "feedback.tasks.invitations_sweep", "schedule": 60.0},
+    "feedback-invitations-sweep": {"task": "feedback.tasks.invitations_sweep", "schedule": MINUTE},
     # Delete patients' contact details once the retention period after an invitation has passed.
-    "feedback-invitations-purge": {"task": "feedback.tasks.invitations_purge", "schedule": 3600.0},
-}
+    "feedback-invitations-purge": {"task": "feedback.tasks.invitations_purge", "schedule": 60 * MINUTE},
+}  # fmt: skip
 
 # --- The outbox (every email and SMS) --------------------------------------------------------
 
@@ -539,6 +534,8 @@ RATE_LIMITS = {
     "public": _PUBLIC_LIMITS,
     # Answers from one kiosk or phone (a waiting-room tablet is one address: leave room for it).
     "patient:kiosk": {**_PUBLIC_LIMITS, "POST": "20/10m"},
+    # A complaint is written, not tapped: a few a quarter-hour from one address is plenty.
+    "complaints:tell_us": {**_PUBLIC_LIMITS, "POST": "5/15m"},
     "login": {"GET": "60/m", "POST": "10/m"},
     "password_reset": {"GET": "30/m", "POST": "5/15m"},
     "password_reset_confirm": {"GET": "30/m", "POST": "10/15m"},

@@ -35,6 +35,7 @@ from servicedesk.forms import (
     ClosedDayForm,
     LocationForm,
     OpeningHoursFormSet,
+    PracticeCalendarForm,
     PracticeIdentityForm,
     PracticeSettingsForm,
     StaffMemberForm,
@@ -42,6 +43,7 @@ from servicedesk.forms import (
 )
 from servicedesk.models import ClosedDay, Location, OpeningHours, OutboxMessage, Touchpoint, User
 from servicedesk.refusal import RefusedFormMixin
+from servicedesk.working_days import bank_holiday_names, practice_region
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +112,7 @@ def _opening_hours_page(
     *,
     formset: OpeningHoursFormSet | None = None,
     closed_form: ClosedDayForm | None = None,
+    calendar_form: PracticeCalendarForm | None = None,
 ) -> HttpResponse:
     """The opening hours page, with whichever of its two forms was just posted and failed (400)."""
     current = {row.weekday: row for row in OpeningHours.objects.all()}
@@ -129,6 +132,7 @@ def _opening_hours_page(
         # Days stored before the form had bounds (year 0001, say): listed so they can be removed.
         "stray_days": ClosedDay.objects.filter(date__lt=timezone.localdate() - timezone.timedelta(days=366)),
         "followers": [mention for users in registry.opening_hours_users for mention in users()],
+        **_calendar_context(calendar_form),
     }
     status = 400 if request.method == "POST" else 200
     return render(request, "servicedesk/opening_hours.html", context, status=status)
@@ -216,6 +220,35 @@ def closed_day_add(request: HttpRequest) -> HttpResponse:
     messages.success(
         request, _("The practice is closed on %(day)s.") % {"day": date_format(day.date, "l j F Y")}
     )
+    return redirect("opening_hours")
+
+
+def _calendar_context(form: PracticeCalendarForm | None) -> dict:
+    """The calendar form and the bank holidays it means for the next twelve months."""
+    country, region = practice_region()
+    today = timezone.localdate()
+    coming = [
+        (day, name)
+        for year in (today.year, today.year + 1)
+        for day, name in bank_holiday_names(country, region, year)
+        if today <= day <= today + timezone.timedelta(days=365)
+    ]
+    return {
+        "calendar_form": form or PracticeCalendarForm(initial={"place": f"{country}-{region}"}),
+        "bank_holidays": coming,
+    }
+
+
+@require_POST
+@manager_required
+def practice_calendar(request: HttpRequest) -> HttpResponse:
+    """Where the practice is: whose bank holidays the working-day and opening-hours clocks skip."""
+    form = PracticeCalendarForm(request.POST)
+    if not form.is_valid():
+        return _opening_hours_page(request, calendar_form=form)
+    country, region = form.place_parts()
+    services.practice_calendar_save(country=country, region=region, by=request.user)
+    messages.success(request, _("Saved where the practice is: the clocks now skip its bank holidays."))
     return redirect("opening_hours")
 
 

@@ -94,6 +94,7 @@ def test_attention_lists_follow_the_registered_order_across_pillars(manager_clie
     assert keys[0] == "parking_first"
     assert keys[1:] == [
         "overdue_incidents",
+        "complaints_acknowledgement_overdue",
         "unassigned_incidents",
         "failed_checks",
         "missed_checks",

@@ -25,7 +25,7 @@ NOT_LINKED = {
     **dict.fromkeys(
         [
             "logout", "closed_day_add", "closed_day_remove", "location_set_active", "touchpoint_set_active",
-            "outbox_send_again", "staff_member_send_password_link", "practice_settings",
+            "outbox_send_again", "staff_member_send_password_link", "practice_settings", "practice_calendar",
             "delivery:item_create", "delivery:item_move", "delivery:item_remove", "delivery:run_complete",
             "delivery:run_record", "delivery:template_start",
             "design:goal_acknowledge", "design:goal_reactivate", "design:goal_retire",
@@ -34,6 +34,8 @@ NOT_LINKED = {
             "invitations:contact_erase", "invitations:contact_export", "invitations:integration_revoke",
             "invitations:invitation_import_confirm", "invitations:invitation_import_discard",
             "recovery:action_done", "recovery:drill_create",
+            "complaints:complaint_acknowledge", "complaints:complaint_agree", "complaints:complaint_extend",
+            "complaints:complaint_respond",
             *(f"recovery:incident_{action}" for action in (
                 "acknowledge", "action", "ask_patient", "assign", "close", "contact", "note", "pause",
                 "reopen", "resolve", "resume", "start",

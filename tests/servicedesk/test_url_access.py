@@ -52,6 +52,7 @@ ACCESS = {
     "outbox_send_again": MANAGER,
     "sms_receipt": PUBLIC,  # Twilio's delivery receipts, refused (403) unless signed with our auth token
     "closed_day_add": MANAGER,
+    "practice_calendar": MANAGER,
     "closed_day_remove": MANAGER,
     "location_create": MANAGER,
     "location_update": MANAGER,
@@ -180,6 +181,16 @@ ACCESS = {
     "learning:change_update": MANAGER,
     "learning:pattern_close": MANAGER,
     "learning:rules": MANAGER,
+    # Complaints
+    "complaints:tell_us": PUBLIC,  # "Tell us / make a complaint", for patients
+    "complaints:tell_us_thanks": PUBLIC,
+    "complaints:complaint_list": TEAM,
+    "complaints:complaint_record": TEAM,
+    "complaints:complaint_detail": TEAM,
+    "complaints:complaint_acknowledge": TEAM,
+    "complaints:complaint_agree": TEAM,
+    "complaints:complaint_extend": TEAM,
+    "complaints:complaint_respond": TEAM,
 }
 # Django admin has its own login page; it is checked for superusers-only access below.
 ADMIN_NAMESPACE = "admin"

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class ComplaintsConfig(AppConfig):
+    name = "complaints"
+    verbose_name = "Formal complaints"
+
+    def ready(self) -> None:
+        from complaints import contributions, personal_data
+
+        personal_data.register_all()
+        contributions.register_all()

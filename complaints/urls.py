@@ -1,0 +1,18 @@
+from django.urls import path
+
+from complaints import public, views
+
+app_name = "complaints"
+
+urlpatterns = [
+    path("", views.complaint_list, name="complaint_list"),
+    path("new/", views.complaint_record, name="complaint_record"),
+    # Public: a patient makes a complaint here (no login).
+    path("tell-us/", public.tell_us, name="tell_us"),
+    path("tell-us/thanks/", public.tell_us_thanks, name="tell_us_thanks"),
+    path("<str:reference>/", views.complaint_detail, name="complaint_detail"),
+    path("<str:reference>/acknowledge/", views.complaint_acknowledge, name="complaint_acknowledge"),
+    path("<str:reference>/agree/", views.complaint_agree, name="complaint_agree"),
+    path("<str:reference>/extend/", views.complaint_extend, name="complaint_extend"),
+    path("<str:reference>/respond/", views.complaint_respond, name="complaint_respond"),
+]
