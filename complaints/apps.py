@@ -6,7 +6,8 @@ class ComplaintsConfig(AppConfig):
     verbose_name = "Formal complaints"
 
     def ready(self) -> None:
-        from complaints import contributions, personal_data
+        from complaints import contributions, personal_data, receivers
 
         personal_data.register_all()
         contributions.register_all()
+        receivers.connect()

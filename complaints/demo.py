@@ -1,25 +1,31 @@
 """Demo complaints: a handful at every stage — one whose acknowledgement is overdue, one just
 received, one acknowledged with a date agreed, one extended, one answered (partly upheld), one
-withdrawn, and one made on the public form. Made by the real services at past moments, so their
-clocks and the incidents' timelines read as they would have happened.
+withdrawn, one made on the public form, and one emailed with a photo (as the mailbox read turns an
+email into a complaint). Made by the real services at past moments, so their clocks and the
+incidents' timelines read as they would have happened.
 
 Idempotent: skipped when the demo's complaints are already there (matched by their titles).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import timedelta
+from email.message import EmailMessage
 
 from django.db import transaction
 from django.utils import timezone
 
 from complaints import services
+from complaints.mailbox import complaints_from_mail
 from complaints.models import Complaint
 from complaints.vocabulary import ContactPreference, Outcome, ReceivedBy, SubjectArea
 from recovery.vocabulary import Severity
 from servicedesk import outbox
+from servicedesk.attachments.samples import picture
 from servicedesk.clock import local_today
+from servicedesk.inbox.models import InboundMail
 from servicedesk.models import User
 from servicedesk.roles import Role
 
@@ -56,7 +62,34 @@ def seed(*, options: dict, out: Callable[[str], None]) -> None:
             with transaction.atomic():
                 _one(n=n, days=days, received_by=received_by, subject=subject, text=text, stage=stage,
                      by=staff, now=now)  # fmt: skip
-    out(f"Complaints: {len(COMPLAINTS)} demo complaints at every stage, one acknowledgement overdue.")
+        _by_email(now=now)
+    out(f"Complaints: {len(COMPLAINTS)} demo complaints at every stage, one acknowledgement overdue, "
+        "and one that came by email with a photo.")  # fmt: skip
+
+
+EMAILED = "The hand rail on the stairs to the first floor is loose. My father nearly fell. Photo attached."
+
+
+def _by_email(*, now) -> None:
+    """An email in the practice's mailbox with a photo, turned into a complaint as the mailbox read does."""
+    message = EmailMessage()
+    message["From"] = "Sam Okafor <sam.okafor@example.org>"
+    message["To"] = "practice@example.org"
+    message["Subject"] = "Complaint: loose hand rail"
+    message["Message-ID"] = "<demo-hand-rail@example.org>"
+    message.set_content(EMAILED)
+    message.add_attachment(picture(colour="#9e9e9e"), maintype="image", subtype="jpeg", filename="rail.jpg")
+    raw = bytes(message)
+    InboundMail.objects.get_or_create(
+        digest=hashlib.sha256(message["Message-ID"].encode()).hexdigest(),
+        defaults={
+            "mailbox": "demo", "uidvalidity": 1, "uid": 1, "message_id": message["Message-ID"],
+            "sender": "sam.okafor@example.org", "sender_name": "Sam Okafor", "subject": message["Subject"],
+            "text": EMAILED, "raw": raw, "size": len(raw), "sent_at": now - timedelta(hours=3),
+            "received_at": now - timedelta(hours=3),
+        },
+    )  # fmt: skip
+    complaints_from_mail(now=now)
 
 
 def _one(*, n: int, days: int, received_by, subject, text, stage, by: User, now) -> None:

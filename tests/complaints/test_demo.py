@@ -22,9 +22,11 @@ def seed() -> None:
 def test_the_demo_shows_complaints_at_every_stage_and_one_overdue_acknowledgement():
     seed()
     today = timezone.localdate()
-    assert Complaint.objects.count() == 7
+    assert Complaint.objects.count() == 8
     assert Complaint.objects.acknowledgement_overdue(today).count() == 1
-    assert Complaint.objects.filter(acknowledged_at__isnull=True).count() == 3
+    assert Complaint.objects.filter(acknowledged_at__isnull=True).count() == 4
+    emailed = Complaint.objects.get(incident__patient_email="sam.okafor@example.org")
+    assert emailed.incident.timeline.filter(attachment__isnull=False).exists()  # the photo it came with
     assert ComplaintExtension.objects.count() == 1
     assert set(Complaint.objects.exclude(outcome="").values_list("outcome", flat=True)) == {
         "partly_upheld",
@@ -38,4 +40,4 @@ def test_the_demo_shows_complaints_at_every_stage_and_one_overdue_acknowledgemen
 def test_seeding_twice_adds_nothing():
     seed()
     seed()
-    assert Complaint.objects.count() == 7
+    assert Complaint.objects.count() == 8
