@@ -151,6 +151,18 @@ class ComplaintRecordForm(ContactFieldsMixin, forms.Form):
         )
 
 
+class SubjectForm(forms.Form):
+    subject_area = forms.ChoiceField(
+        label=_("Subject area"),
+        choices=SubjectArea.choices,
+        help_text=_("What the complaint is about: the area the annual complaints return counts it under."),
+        error_messages={
+            "required": _("Choose the subject area."),
+            "invalid_choice": _("Choose the subject area."),
+        },
+    )
+
+
 class AgreeDateForm(forms.Form):
     on = _date(
         _("Agreed response date"), help_text=_("The date you and the patient agreed for the final response.")

@@ -114,7 +114,7 @@ def _new_complaint(mail: InboundMail, *, now: datetime) -> Complaint:
     received = (
         timezone.localdate(mail.sent_at) if mail.sent_at and mail.sent_at <= now else timezone.localdate(now)
     )
-    description = f"{mail.subject}\n\n{mail.text}".strip() or "(An email with no text.)"
+    description = mail.text.strip() or mail.subject or "(An email with no text.)"  # the subject is its title
     complaint = services.complaint_record(
         description=description[:LONGEST_DESCRIPTION],
         title=mail.subject[:120],

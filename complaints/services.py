@@ -192,6 +192,35 @@ def complaint_acknowledge(*, complaint: Complaint, by: User, now: datetime) -> b
 
 
 @transaction.atomic
+def complaint_set_subject(*, complaint: Complaint, subject_area: str, by: User, now: datetime) -> bool:
+    """Put the complaint under another subject area (one that came by email starts as *Other* until
+    someone reads it): what the KO41b return counts it under. False when it already was."""
+    complaint = _lock(complaint)
+    subject = SubjectArea(subject_area)
+    if complaint.subject_area == subject:
+        return False
+    before = SubjectArea(complaint.subject_area)
+    complaint.subject_area = subject
+    complaint.save(update_fields=["subject_area", "updated_at"])
+    log_change(
+        complaint.incident,
+        at=now,
+        kind=FollowUp.Kind.NOTE,
+        by=by,
+        body=f"Subject area: {before.label} → {subject.label}.",
+        changes={"subject area": [before.value, subject.value]},
+    )
+    log_action(
+        complaint,
+        Action.CHANGED,
+        by,
+        {"subject area": [before.value, subject.value]},
+        label=_label(complaint),
+    )
+    return True
+
+
+@transaction.atomic
 def complaint_agree_response_date(*, complaint: Complaint, on: date, by: User, now: datetime) -> Complaint:
     """The date the practice and the patient agreed for the final response. Moving it later is an
     extension (``complaint_extend``), which needs a reason."""

@@ -12,6 +12,7 @@ urlpatterns = [
     path("tell-us/thanks/", public.tell_us_thanks, name="tell_us_thanks"),
     path("<str:reference>/", views.complaint_detail, name="complaint_detail"),
     path("<str:reference>/acknowledge/", views.complaint_acknowledge, name="complaint_acknowledge"),
+    path("<str:reference>/subject/", views.complaint_subject, name="complaint_subject"),
     path("<str:reference>/agree/", views.complaint_agree, name="complaint_agree"),
     path("<str:reference>/extend/", views.complaint_extend, name="complaint_extend"),
     path("<str:reference>/respond/", views.complaint_respond, name="complaint_respond"),

@@ -20,7 +20,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from complaints import services
-from complaints.forms import AgreeDateForm, ComplaintFilterForm, ComplaintRecordForm, ExtendForm, RespondForm
+from complaints.forms import (
+    AgreeDateForm,
+    ComplaintFilterForm,
+    ComplaintRecordForm,
+    ExtendForm,
+    RespondForm,
+    SubjectForm,
+)
 from complaints.models import Complaint
 from recovery.views import patient_contact_shown_to
 from servicedesk import audit
@@ -122,6 +129,8 @@ def _detail_context(complaint: Complaint, user: User, **forms_in_error: Form) ->
         "contact_shown": patient_contact_shown_to(complaint.incident, user),
         "extensions": complaint.extensions.select_related("by"),
         "today": local_today(timezone.now()),
+        "subject_form": forms_in_error.get("subject")
+        or SubjectForm(initial={"subject_area": complaint.subject_area}),
         "agree_form": forms_in_error.get("agree") or AgreeDateForm(),
         "extend_form": forms_in_error.get("extend") or ExtendForm(),
         "respond_form": forms_in_error.get("respond") or RespondForm(),
@@ -174,6 +183,15 @@ def _action(
             return redirect("complaints:complaint_detail", reference)
     context = _detail_context(complaint, request.user, **{name: form})
     return render(request, "complaints/complaint_detail.html", context, status=REFUSED)
+
+
+@require_POST
+@team_required
+def complaint_subject(request: HttpRequest, reference: str) -> HttpResponse:
+    return _action(
+        request, reference, "subject", SubjectForm, services.complaint_set_subject,
+        _("Saved the subject area."),
+    )  # fmt: skip
 
 
 @require_POST

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from complaints.models import Complaint, ComplaintExtension
+from complaints.vocabulary import SubjectArea
 from recovery.models import FollowUp, Incident
 from servicedesk.security.models import AuditEvent
 from tests.complaints.conftest import record
@@ -256,3 +257,27 @@ def test_the_dashboard_lists_complaints_not_acknowledged_in_time(manager_client,
 def test_the_incident_page_links_to_its_complaint(staff_client, complaint):
     page = staff_client.get(reverse("recovery:incident_detail", args=[complaint.reference])).content.decode()
     assert detail(complaint) in page
+
+
+def test_staff_put_a_complaint_under_another_subject_area_once_with_a_timeline_row_and_an_audit_event(
+    staff_client, complaint
+):
+    before = complaint.subject_area
+    new = next(value for value, _label in SubjectArea.choices if value != before)
+    assert staff_client.post(detail(complaint, "subject"), {"subject_area": new}).status_code == 302
+    assert staff_client.post(detail(complaint, "subject"), {"subject_area": new}).status_code == 302  # no-op
+    complaint.refresh_from_db()
+    assert complaint.subject_area == new
+    rows = complaint.incident.timeline.filter(body__startswith="Subject area:")
+    assert rows.count() == 1
+    assert AuditEvent.objects.filter(action="changed", data__has_key="subject area").count() == 1
+
+
+@pytest.mark.parametrize("data", [{"subject_area": "weather"}, {}])
+def test_a_subject_area_not_on_the_list_is_refused_with_a_400(staff_client, complaint, data):
+    before = complaint.subject_area
+    response = staff_client.post(detail(complaint, "subject"), data)
+    assert response.status_code == 400
+    assert "Choose the subject area." in response.content.decode()
+    complaint.refresh_from_db()
+    assert complaint.subject_area == before

@@ -188,6 +188,7 @@ ACCESS = {
     "complaints:complaint_record": TEAM,
     "complaints:complaint_detail": TEAM,
     "complaints:complaint_acknowledge": TEAM,
+    "complaints:complaint_subject": TEAM,
     "complaints:complaint_agree": TEAM,
     "complaints:complaint_extend": TEAM,
     "complaints:complaint_respond": TEAM,
