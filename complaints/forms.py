@@ -218,6 +218,38 @@ class ComplaintFilterForm(BootstrapWidgets, forms.Form):
     received_by = forms.ChoiceField(
         label=_("Received by"), required=False, choices=[("", _("Any")), *ReceivedBy.choices]
     )
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        required=False,
+        choices=[("", _("Any")), *Outcome.choices, ("none", _("No final response yet"))],
+    )
+    received_from = _date(_("Received from"), required=False)
+    received_to = _date(_("Received to (inclusive)"), required=False)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        start, end = cleaned.get("received_from"), cleaned.get("received_to")
+        if start and end and end < start:
+            self.add_error("received_to", _("The end date is before the start date."))
+            cleaned.pop("received_to", None)
+        return cleaned
+
+
+class ReturnYearForm(forms.Form):
+    """Which financial year the complaints return covers: ``year`` is the one it starts in."""
+
+    year = forms.TypedChoiceField(
+        label=_("Financial year"),
+        coerce=int,
+        error_messages={
+            "invalid_choice": _("Choose one of the years shown."),
+            "required": _("Choose one of the years shown."),
+        },
+    )
+
+    def __init__(self, *args, years: list[int], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["year"].choices = [(year, f"{year}-{str(year + 1)[-2:]}") for year in years]
 
 
 # --- The public form -------------------------------------------------------------------------------

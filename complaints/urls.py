@@ -7,6 +7,7 @@ app_name = "complaints"
 urlpatterns = [
     path("", views.complaint_list, name="complaint_list"),
     path("new/", views.complaint_record, name="complaint_record"),
+    path("return/", views.complaints_return, name="complaints_return"),
     # Public: a patient makes a complaint here (no login).
     path("tell-us/", public.tell_us, name="tell_us"),
     path("tell-us/thanks/", public.tell_us_thanks, name="tell_us_thanks"),

@@ -9,15 +9,17 @@ site's incident is a 404, as the incident is. Contact details show as on the inc
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Min
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from complaints import services
 from complaints.forms import (
@@ -26,16 +28,20 @@ from complaints.forms import (
     ComplaintRecordForm,
     ExtendForm,
     RespondForm,
+    ReturnYearForm,
     SubjectForm,
 )
 from complaints.models import Complaint
+from complaints.returns import NO_RESPONSE, financial_year
+from complaints.returns import complaints_return as build_return
 from recovery.views import patient_contact_shown_to
 from servicedesk import audit
-from servicedesk.access import team_required
+from servicedesk.access import manager_required, team_required
 from servicedesk.clock import local_today
 from servicedesk.models import User
 from servicedesk.paging import UncountedPaginator, count_up_to
 from servicedesk.refusal import REFUSED
+from servicedesk.spreadsheet import csv_response
 
 PAGE_SIZE = 25
 
@@ -71,6 +77,12 @@ def filter_complaints(form: ComplaintFilterForm, *, user: User, today) -> object
     for field in ("subject_area", "received_by"):
         if data.get(field):
             qs = qs.filter(**{field: data[field]})
+    if outcome := data.get("outcome"):
+        qs = qs.filter(outcome="" if outcome == NO_RESPONSE else outcome)
+    if data.get("received_from"):
+        qs = qs.filter(received_on__gte=data["received_from"])
+    if data.get("received_to"):
+        qs = qs.filter(received_on__lte=data["received_to"])
     return qs.order_by("-received_on", "-pk")
 
 
@@ -90,6 +102,29 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
     }
     return render(request, "complaints/complaint_list.html", context)
+
+
+@manager_required
+@require_GET
+def complaints_return(request: HttpRequest) -> HttpResponse:
+    """The annual complaints return (KO41b): a page, a CSV (``?format=csv``) and a printout."""
+    today = local_today(timezone.now())
+    current = financial_year(today)[0].year
+    first = Complaint.objects.aggregate(first=Min("received_on"))["first"] or today
+    years = list(range(current, min(financial_year(first)[0].year, current) - 1, -1))
+    data = request.GET.copy()
+    data.setdefault("year", str(current))
+    form = ReturnYearForm(data, years=years)
+    if not form.is_valid():
+        return render(request, "complaints/return.html", {"form": form}, status=REFUSED)
+    year = form.cleaned_data["year"]
+    report = build_return(start=date(year, 4, 1), end=date(year + 1, 3, 31))
+    if request.GET.get("format") == "csv":
+        return csv_response(
+            report.csv_rows(), f"complaints-return-{year}-{(year + 1) % 100:02d}.csv", stream=False
+        )
+    context = {"form": form, "report": report, "year": year, "now": timezone.now()}
+    return render(request, "complaints/return.html", context)
 
 
 @team_required

@@ -186,6 +186,7 @@ ACCESS = {
     "complaints:tell_us_thanks": PUBLIC,
     "complaints:complaint_list": TEAM,
     "complaints:complaint_record": TEAM,
+    "complaints:complaints_return": MANAGER,
     "complaints:complaint_detail": TEAM,
     "complaints:complaint_acknowledge": TEAM,
     "complaints:complaint_subject": TEAM,
