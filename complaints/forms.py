@@ -8,6 +8,8 @@ from django.core import signing
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from complaints.letters import check_placeholders
+from complaints.models import LetterTemplate
 from complaints.vocabulary import STAFF_RECEIVED_BY, ContactPreference, Outcome, ReceivedBy, SubjectArea
 from feedback.forms import Started, started_stamp
 from recovery.forms import severity_choices
@@ -323,3 +325,24 @@ class PublicComplaintForm(ContactFieldsMixin, forms.Form):
             for name in self.fields
             for error in self.errors.get(name, [])
         ]
+
+
+# --- Letters -----------------------------------------------------------------------------------------
+
+
+class LetterTemplateForm(forms.ModelForm):
+    class Meta:
+        model = LetterTemplate
+        fields = ["subject", "body"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 16})}
+
+    def _checked(self, name: str) -> str:
+        value = self.cleaned_data[name]
+        check_placeholders(value)
+        return value
+
+    def clean_subject(self) -> str:
+        return self._checked("subject")
+
+    def clean_body(self) -> str:
+        return self._checked("body")

@@ -132,3 +132,31 @@ class ComplaintExtension(models.Model):
 
     def __str__(self) -> str:
         return f"extension to {self.new_date}"
+
+
+class LetterTemplate(TimeStamped):
+    """The words of a letter to a complainant, one per kind and language, which managers edit.
+
+    Placeholders are written ``$name`` (``complaints.letters.PLACEHOLDERS`` lists them): plain
+    substitution, never template code, so whatever a manager types cannot reach anything else.
+    """
+
+    class Kind(models.TextChoices):
+        ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement")
+        FINAL_RESPONSE = "final_response", _("Final response")
+
+    kind = models.CharField(_("letter"), max_length=20, choices=Kind)
+    language = models.CharField(_("language"), max_length=5)
+    subject = models.CharField(_("email subject"), max_length=200)
+    body = models.TextField(_("letter"), max_length=6000)
+
+    class Meta:
+        ordering = ["kind", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "language"], name="one_letter_template_per_kind_language"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.language})"

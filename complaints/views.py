@@ -157,7 +157,7 @@ def _add_errors(form: Form, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
-def _detail_context(complaint: Complaint, user: User, **forms_in_error: Form) -> dict:
+def detail_context(complaint: Complaint, user: User, **forms_in_error: Form) -> dict:
     return {
         "complaint": complaint,
         "incident": complaint.incident,
@@ -177,7 +177,7 @@ def _detail_context(complaint: Complaint, user: User, **forms_in_error: Form) ->
 @team_required
 def complaint_detail(request: HttpRequest, reference: str) -> HttpResponse:
     complaint = get_complaint_for_user(request.user, reference)
-    context = _detail_context(complaint, request.user)
+    context = detail_context(complaint, request.user)
     if context["contact_shown"] and (complaint.incident.has_patient_contact or complaint.patient_address):
         label = f"the patient's contact details on complaint {complaint.reference}"
         audit.log_action(complaint, audit.Action.VIEWED, request.user, label=label)
@@ -216,7 +216,7 @@ def _action(
         else:
             messages.success(request, done)
             return redirect("complaints:complaint_detail", reference)
-    context = _detail_context(complaint, request.user, **{name: form})
+    context = detail_context(complaint, request.user, **{name: form})
     return render(request, "complaints/complaint_detail.html", context, status=REFUSED)
 
 

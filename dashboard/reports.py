@@ -185,7 +185,7 @@ def monthly_report(scope: Scope) -> dict:
         "themes": negative_themes(scope, limit=3, examples=1),
         "panels": views,
         "attention": attention(scope),
-        "actions": actions_taken(scope),
+        "actions": actions_taken(scope, limit=2),  # two of each, and how many more: a two-page brief
         "small_number": small_number(),
     }
 

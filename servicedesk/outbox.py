@@ -61,6 +61,7 @@ KINDS = {
     "weekly_digest": _("Weekly digest"),
     "survey_invitation": _("Survey invitation to a patient"),
     "survey_reminder": _("Survey reminder to a patient"),
+    "complaint_letter": _("Letter to a complainant"),
 }
 
 DELIVER_TASK = "servicedesk.tasks.deliver_message"

@@ -59,11 +59,12 @@ def test_incidents_put_right_in_the_month_are_listed_most_serious_first_with_wha
     actions, page = _actions(manager_client)
     put_right = actions["incidents_put_right"]
     assert put_right.total == 3
+    # The two most serious (a two-page brief), and how many more.
     assert [item.label.split(" ", 1)[1] for item in put_right.items] == [
         "Wrong letter sent",
         "Queue at the desk",
-        "Phone unanswered",
     ]
+    assert "and 1 more" in page
     assert put_right.items[0].detail == "Apologised in person."
     assert "Actions taken" in page
     assert "Wrong letter sent</span> — Apologised in person." in page

@@ -33,6 +33,7 @@ REVIEWED: dict[str, dict[str, str]] = {
     "servicedesk.Touchpoint": dict.fromkeys(("name", "description"), "the practice's set-up"),
     "servicedesk.ClosedDay": {"reason": "why the practice is closed (a bank holiday)"},
     "security.AuditEvent": {"actor_label": "the team member's username"},
+    "complaints.LetterTemplate": dict.fromkeys(("subject", "body"), "a letter's words with $placeholders"),
     "inbox.MailboxCursor": {"last_error": "why the mailbox could not be read (the error's type only)"},
     # The practice's own words: surveys, checklists, goals, protocols, plans.
     "design.ServiceGoal": dict.fromkeys(("title", "purpose", "metric_params"), "a goal the practice sets"),

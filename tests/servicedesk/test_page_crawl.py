@@ -37,7 +37,8 @@ NOT_LINKED = {
             "invitations:invitation_import_confirm", "invitations:invitation_import_discard",
             "recovery:action_done", "recovery:drill_create",
             "complaints:complaint_acknowledge", "complaints:complaint_agree", "complaints:complaint_subject",
-            "complaints:complaint_extend",
+            "complaints:complaint_extend", "complaints:complaint_letter_email",
+            "complaints:complaint_letter_posted",
             "complaints:complaint_respond",
             *(f"recovery:incident_{action}" for action in (
                 "acknowledge", "action", "ask_patient", "assign", "close", "contact", "note", "pause",
