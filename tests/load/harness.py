@@ -62,7 +62,10 @@ def scratch_django(*, keepdb: bool = False) -> Iterator[None]:
     # database would take minutes to read into memory before every rerun.
     state = setup_databases(verbosity=0, interactive=False, keepdb=keepdb, serialized_aliases=set())
     try:
-        with override_settings(**PRODUCTION_LIKE, ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]):
+        # Every storage the project configures (attachments included), with PRODUCTION_LIKE's on top.
+        storages = {**settings.STORAGES, **PRODUCTION_LIKE["STORAGES"]}
+        production_like = {**PRODUCTION_LIKE, "STORAGES": storages}
+        with override_settings(**production_like, ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]):
             yield
     finally:
         connection.close()
