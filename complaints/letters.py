@@ -20,9 +20,8 @@ from django.utils import translation
 from django.utils.formats import date_format
 
 from complaints.models import Complaint, LetterTemplate
-from recovery.models import FollowUp
-from recovery.services.incidents import lock_incident, log_change
-from servicedesk.audit import Action, log_action
+from complaints.services import complaint_step
+from recovery.services.incidents import lock_incident
 from servicedesk.models import User
 from servicedesk.outbox import message_key, outbox_email
 
@@ -175,8 +174,6 @@ def letter_posted(*, complaint: Complaint, kind: str, by: User, now: datetime) -
 
 
 def _record(complaint: Complaint, kind: str, *, how: str, by: User, now: datetime) -> None:
-    label = Kind(kind).label
-    log_change(complaint.incident, at=now, kind=FollowUp.Kind.NOTE, by=by, body=f"{label} letter {how}.")
-    log_action(
-        complaint, Action.CHANGED, by, {"letter": [kind, how]}, label=f"complaint {complaint.reference}"
+    complaint_step(
+        complaint, by=by, now=now, body=f"{Kind(kind).label} letter {how}.", audit={"letter": [kind, how]}
     )

@@ -31,10 +31,10 @@ from django.utils import timezone
 from complaints import services
 from complaints.models import Complaint
 from complaints.vocabulary import ContactPreference, ReceivedBy, SubjectArea
-from recovery.models import FollowUp, Incident
-from recovery.services.incidents import lock_incident, log_change
+from recovery.models import Incident
+from recovery.services.incidents import incident_note
 from recovery.vocabulary import Severity
-from servicedesk.attachments.services import attachment_store, check_upload
+from servicedesk.attachments.services import check_upload
 from servicedesk.inbox.models import InboundMail
 
 logger = logging.getLogger(__name__)
@@ -61,8 +61,8 @@ def _handle(pk: int, *, now: datetime) -> int:
         return 0  # another worker has it, or it was handled a moment ago
     complaint = _answered(mail)
     if complaint is not None:
-        incident = lock_incident(complaint.incident)
-        log_change(incident, at=now, kind=FollowUp.Kind.NOTE, by=None, body=_note(mail))
+        incident = complaint.incident
+        incident_note(incident=incident, by=None, body=_note(mail), now=now)
         became = f"note on {incident.reference}"
     else:
         complaint = _new_complaint(mail, now=now)
@@ -132,8 +132,8 @@ def _new_complaint(mail: InboundMail, *, now: datetime) -> Complaint:
     )
     quoted = [r.upper() for r in REFERENCE.findall(f"{mail.subject}\n{mail.text}")]
     if quoted:
-        log_change(
-            complaint.incident, at=now, kind=FollowUp.Kind.NOTE, by=None,
+        incident_note(
+            incident=complaint.incident, by=None, now=now,
             body=f"This email quoted {', '.join(quoted)} but did not come from that complaint's patient, "
             "so it was opened as a complaint of its own.",
         )  # fmt: skip
@@ -159,20 +159,8 @@ def _keep_attachments(mail: InboundMail, *, incident: Incident, now: datetime) -
         try:
             upload = check_upload(SimpleUploadedFile(name, data))
         except ValidationError as refused:
-            log_change(
-                incident,
-                at=now,
-                kind=FollowUp.Kind.NOTE,
-                by=None,
-                body=f"The email's attachment {name[:80]} was not kept: {' '.join(refused.messages)}",
-            )
+            body = f"The email's attachment {name[:80]} was not kept: {' '.join(refused.messages)}"
+            incident_note(incident=incident, by=None, body=body, now=now)
             continue
-        attachment = attachment_store(upload=upload, by=None, now=now)
-        log_change(
-            incident,
-            at=now,
-            kind=FollowUp.Kind.NOTE,
-            by=None,
-            body=f"Attached to the patient's email: {upload.name}",
-            attachment=attachment,
-        )
+        body = f"Attached to the patient's email: {upload.name}"
+        incident_note(incident=incident, by=None, body=body, now=now, attachment=upload)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -166,6 +167,15 @@ def _refuse_when_answered(complaint: Complaint, doing: str) -> None:
         )
 
 
+def complaint_step(
+    complaint: Complaint, *, by: User | None, now: datetime, body: str, audit: dict[str, Any], **fields: Any
+) -> None:
+    """One step of a complaint: a note on its incident's timeline (the story) and an audit event
+    (who did it), the complaint named by its reference only. ``fields`` go on the timeline row."""
+    log_change(complaint.incident, at=now, kind=FollowUp.Kind.NOTE, by=by, body=body, **fields)
+    log_action(complaint, Action.CHANGED, by, audit, label=_label(complaint))
+
+
 @transaction.atomic
 def complaint_acknowledge(*, complaint: Complaint, by: User, now: datetime) -> bool:
     """Record the acknowledgement (once: a colleague may have done it a moment ago). A new incident
@@ -176,16 +186,11 @@ def complaint_acknowledge(*, complaint: Complaint, by: User, now: datetime) -> b
     complaint.acknowledged_at = now
     complaint.save(update_fields=["acknowledged_at", "updated_at"])
     late = complaint.acknowledge_by < local_today(now)
-    log_change(
-        complaint.incident,
-        at=now,
-        kind=FollowUp.Kind.NOTE,
-        by=by,
-        body="Complaint acknowledged"
-        + (" (after the 3 working days)." if late else " within 3 working days."),
-        changes={"complaint": ["received", "acknowledged"]},
-    )
-    log_action(complaint, Action.CHANGED, by, {"acknowledged": [None, "yes"]}, label=_label(complaint))
+    when = " (after the 3 working days)." if late else " within 3 working days."
+    complaint_step(
+        complaint, by=by, now=now, body=f"Complaint acknowledged{when}",
+        changes={"complaint": ["received", "acknowledged"]}, audit={"acknowledged": [None, "yes"]},
+    )  # fmt: skip
     if complaint.incident.status == Incident.Status.NEW:
         incident_acknowledge(incident=complaint.incident, by=by, now=now)
     return True
@@ -202,21 +207,11 @@ def complaint_set_subject(*, complaint: Complaint, subject_area: str, by: User, 
     before = SubjectArea(complaint.subject_area)
     complaint.subject_area = subject
     complaint.save(update_fields=["subject_area", "updated_at"])
-    log_change(
-        complaint.incident,
-        at=now,
-        kind=FollowUp.Kind.NOTE,
-        by=by,
-        body=f"Subject area: {before.label} → {subject.label}.",
-        changes={"subject area": [before.value, subject.value]},
-    )
-    log_action(
-        complaint,
-        Action.CHANGED,
-        by,
-        {"subject area": [before.value, subject.value]},
-        label=_label(complaint),
-    )
+    changed = {"subject area": [before.value, subject.value]}
+    complaint_step(
+        complaint, by=by, now=now, body=f"Subject area: {before.label} → {subject.label}.", changes=changed,
+        audit=changed,
+    )  # fmt: skip
     return True
 
 
@@ -234,16 +229,10 @@ def complaint_agree_response_date(*, complaint: Complaint, on: date, by: User, n
         raise ValidationError({"on": ValidationError("The agreed date cannot be in the past.", code="past")})
     complaint.response_due_on, complaint.response_agreed_at = on, now
     complaint.save(update_fields=["response_due_on", "response_agreed_at", "updated_at"])
-    log_change(
-        complaint.incident,
-        at=now,
-        kind=FollowUp.Kind.NOTE,
-        by=by,
-        body=f"Final response agreed for {_day(on)}.",
-        due_on=on,
-        changes={"response due": [None, on.isoformat()]},
-    )
-    log_action(complaint, Action.CHANGED, by, {"response due": [None, on]}, label=_label(complaint))
+    complaint_step(
+        complaint, by=by, now=now, body=f"Final response agreed for {_day(on)}.", due_on=on,
+        changes={"response due": [None, on.isoformat()]}, audit={"response due": [None, on]},
+    )  # fmt: skip
     return complaint
 
 
@@ -271,16 +260,13 @@ def complaint_extend(
     )
     complaint.response_due_on = new_date
     complaint.save(update_fields=["response_due_on", "updated_at"])
-    log_change(
-        complaint.incident,
-        at=now,
-        kind=FollowUp.Kind.NOTE,
-        by=by,
+    complaint_step(
+        complaint, by=by, now=now,
         body=f"Final response moved from {_day(previous)} to {_day(new_date)}: {reason.strip()}",
         due_on=new_date,
         changes={"response due": [previous.isoformat(), new_date.isoformat()]},
-    )
-    log_action(complaint, Action.CHANGED, by, {"response due": [previous, new_date]}, label=_label(complaint))
+        audit={"response due": [previous, new_date]},
+    )  # fmt: skip
     return extension
 
 
@@ -300,14 +286,9 @@ def complaint_respond(
     complaint.response_summary = summary.strip()
     complaint.save(update_fields=["responded_at", "outcome", "response_summary", "updated_at"])
     verb = "Complaint withdrawn" if result == Outcome.WITHDRAWN else "Final response sent"
-    log_change(
-        complaint.incident,
-        at=now,
-        kind=FollowUp.Kind.NOTE,
-        by=by,
-        body=f"{verb}: {result.label.lower()}."
-        + (f" {complaint.response_summary}" if summary.strip() else ""),
-        changes={"complaint outcome": [None, result.value]},
-    )
-    log_action(complaint, Action.CHANGED, by, {"outcome": [None, result.value]}, label=_label(complaint))
+    complaint_step(
+        complaint, by=by, now=now,
+        body=f"{verb}: {result.label.lower()}. {complaint.response_summary}".strip(),
+        changes={"complaint outcome": [None, result.value]}, audit={"outcome": [None, result.value]},
+    )  # fmt: skip
     return complaint

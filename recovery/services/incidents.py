@@ -423,9 +423,10 @@ def incident_assign(*, incident: Incident, assignee: User, by: User, now: dateti
 
 @transaction.atomic
 def incident_note(
-    *, incident: Incident, by: User, body: str, now: datetime, attachment: CheckedUpload | None = None
+    *, incident: Incident, by: User | None, body: str, now: datetime, attachment: CheckedUpload | None = None
 ) -> FollowUp:
-    """A note on the timeline, with a photo or file when one was attached (kept privately)."""
+    """A note on the timeline, with a photo or file when one was attached (kept privately). ``by``
+    None: Servicedesk wrote it (an email from the patient, read from the practice's mailbox)."""
     if not body.strip():
         raise ValidationError("Write the note first.", code="required")
     incident = lock_incident(incident)
