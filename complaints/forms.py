@@ -237,7 +237,7 @@ class ComplaintFilterForm(BootstrapWidgets, forms.Form):
         return cleaned
 
 
-class ReturnYearForm(forms.Form):
+class ReturnYearForm(BootstrapWidgets, forms.Form):
     """Which financial year the complaints return covers: ``year`` is the one it starts in."""
 
     year = forms.TypedChoiceField(
