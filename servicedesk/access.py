@@ -25,12 +25,14 @@ _SETTINGS_KEY = "practice-settings:v1"
 _SETTINGS_SECONDS = 300  # bounds how stale a copy can be if deleting it after a change failed
 
 
-def _check(request: HttpRequest, *, managers_only: bool) -> None:
+def _check(request: HttpRequest, *, managers_only: bool, group_only: bool = False) -> None:
     user = request.user
     if not user.is_team_member:
         raise PermissionDenied("Your account has no role yet. Ask a practice manager to give you one.")
     if managers_only and not user.is_manager:
         raise PermissionDenied("Only practice managers can do this.")
+    if group_only and not user.is_group_manager:
+        raise PermissionDenied("Only the group's managers can do this: it is about every site.")
 
 
 class TeamRequiredMixin(AccessMixin):
@@ -66,6 +68,19 @@ def manager_required(view: Callable) -> Callable:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         _check(request, managers_only=True)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def group_manager_required(view: Callable) -> Callable:
+    """Pages about every site at once (the comparison between sites, group-wide settings)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        _check(request, managers_only=True, group_only=True)
         return view(request, *args, **kwargs)
 
     return wrapper

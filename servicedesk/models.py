@@ -123,6 +123,11 @@ class User(AbstractUser):
         return self.role == Role.MANAGER
 
     @property
+    def is_group_manager(self) -> bool:
+        """A manager of every site (the group); a site manager manages only their own sites."""
+        return self.role == Role.MANAGER
+
+    @property
     def is_team_member(self) -> bool:
         """Staff or manager: anyone allowed into the staff side of Servicedesk."""
         return self.role is not None
