@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from design.models import PatientNeedProfile
@@ -47,10 +48,17 @@ class DashboardFilterForm(BootstrapWidgets, forms.Form):
         None, label=_("Patient group"), required=False, empty_label=_("All patients")
     )
 
-    def __init__(self, *args, today: date, **kwargs) -> None:
+    def __init__(self, *args, today: date, sites: frozenset[int] | None = None, **kwargs) -> None:
+        """``sites``: the sites a site manager manages (one of them is always chosen); None for all."""
         super().__init__(*args, **kwargs)
         self.today = today
         self.fields["need_profile"].queryset = PatientNeedProfile.objects.order_by("name")
+        if sites is not None:
+            location = self.fields["location"]
+            location.queryset = location.queryset.filter(pk__in=sites)
+            location.required, location.empty_label = True, None
+            touchpoint = self.fields["touchpoint"]
+            touchpoint.queryset = touchpoint.queryset.filter(Q(location__in=sites) | Q(location__isnull=True))
 
     def clean_until(self) -> date | None:
         until = self.cleaned_data.get("until")

@@ -4,17 +4,19 @@ pillar contributes (``servicedesk.panels``)."""
 from __future__ import annotations
 
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from dashboard import board, reports
 from dashboard.forms import DashboardFilterForm, MonthlyReportForm
 from dashboard.tasks import refresh_feedback_summaries
 from servicedesk import panels
-from servicedesk.access import manager_required, team_required
+from servicedesk.access import manager_required, site_manager_required, team_required
 from servicedesk.models import Touchpoint, User
 from servicedesk.panels import DEFAULT_DAYS, Scope
 from servicedesk.queue import enqueue
@@ -25,11 +27,17 @@ from servicedesk.spreadsheet import csv_response
 def _dashboard_scope(request: HttpRequest) -> tuple[DashboardFilterForm, Scope | None]:
     """The period and filter from the query string; no scope when the form has errors."""
     now = timezone.now()
+    sites = request.user.managed_site_ids
     data = None
-    if request.GET:
+    if request.GET or sites is not None:
         data = request.GET.copy()
         data.setdefault("days", str(DEFAULT_DAYS))  # a link that names only a filter keeps 30 days
-    form = DashboardFilterForm(data, today=timezone.localdate(now))
+    if sites is not None:  # a site manager: always one of their sites, their usual one first
+        if not sites:
+            raise PermissionDenied(_("You manage no site yet: ask one of the group's managers to add yours."))
+        home = request.user.location_id
+        data.setdefault("location", str(home if home in sites else min(sites)))
+    form = DashboardFilterForm(data, today=timezone.localdate(now), sites=sites)
     if not form.is_bound:
         return form, Scope.last_days(now=now)
     if not form.is_valid():
@@ -47,7 +55,7 @@ def _dashboard_scope(request: HttpRequest) -> tuple[DashboardFilterForm, Scope |
 
 
 @require_GET
-@manager_required
+@site_manager_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The managers' landing page: are we meeting our goals, for whom, where, and what needs us today."""
     form, scope = _dashboard_scope(request)
@@ -62,7 +70,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@manager_required
+@site_manager_required
 def dashboard_export(request: HttpRequest) -> HttpResponse:
     """The dashboard's figures for the same period and filter, as CSV (aggregates only)."""
     form, scope = _dashboard_scope(request)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.db.models import Q
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
@@ -48,7 +49,8 @@ class ChecklistTemplateForm(PlainChoices, forms.ModelForm):
         }
         error_messages = {"title": {"required": _("Give the checklist a name staff will recognise.")}}
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, sites: frozenset[int] | None = None, **kwargs) -> None:
+        """``sites``: a site manager's sites, the only ones their checklists can be at (None: any)."""
         super().__init__(*args, **kwargs)
         self.fields["touchpoint"].queryset = Touchpoint.objects.active().select_related("location")
         self.fields["location"].queryset = Location.objects.active()
@@ -56,6 +58,15 @@ class ChecklistTemplateForm(PlainChoices, forms.ModelForm):
         self.fields["protocol"].queryset = Protocol.objects.filter(is_active=True)
         self.fields["service_goal"].queryset = ServiceGoal.objects.active().order_by("title")
         self.fields["location"].empty_label = _("Practice-wide")
+        if sites is not None:
+            location = self.fields["location"]
+            location.queryset = location.queryset.filter(pk__in=sites)
+            location.required, location.empty_label = True, None
+            location.help_text = _("Practice-wide checklists are the group's; yours are at your sites.")
+            touchpoint = self.fields["touchpoint"]
+            touchpoint.queryset = touchpoint.queryset.filter(Q(location__in=sites) | Q(location__isnull=True))
+            person = self.fields["responsible_person"]
+            person.queryset = person.queryset.at_sites(sites)
 
     def clean(self) -> dict:
         data = super().clean()

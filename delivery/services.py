@@ -286,8 +286,11 @@ def run_reminder_recipients(run: ChecklistRun) -> list[User]:
         return [run.assignee] if run.assignee.is_active else []
     if not run.responsible_role:
         return list(User.objects.managers())
-    people = User.objects.with_role(Role(run.responsible_role))
-    if run.location_id and run.responsible_role != Role.MANAGER:
+    role = Role(run.responsible_role)
+    if run.location_id and role == Role.SITE_MANAGER:
+        return list(User.objects.with_role(role, site_id=run.location_id))
+    people = User.objects.with_role(role)
+    if run.location_id and role != Role.MANAGER:
         people = people.filter(location_id=run.location_id)
     return list(people.distinct())
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -36,8 +36,10 @@ from delivery.models import (
 from servicedesk.access import (
     Confirmation,
     ManagerRequiredMixin,
+    SiteManagerRequiredMixin,
     confirm_first,
     manager_required,
+    site_manager_required,
     team_required,
 )
 from servicedesk.metrics import Filters, Period
@@ -203,13 +205,26 @@ def _history_page(runs, number: str | None):
     return page
 
 
-@manager_required
+def templates_managed_by(user) -> QuerySet[ChecklistTemplate]:
+    """Every checklist for the group's managers; a site manager's sites' own for a site manager
+    (practice-wide checklists are the group's)."""
+    sites = user.managed_site_ids
+    templates = ChecklistTemplate.objects.all()
+    return templates if sites is None else templates.filter(location__in=sites)
+
+
+def items_managed_by(user) -> QuerySet[ChecklistItem]:
+    return ChecklistItem.objects.active().filter(template__in=templates_managed_by(user))
+
+
+@site_manager_required
 def overview(request: HttpRequest) -> HttpResponse:
     """Every checklist by dimension, with its completion over the last 30 days and what needs a manager."""
     period, today = _last_30_days(), timezone.localdate()
     closed = _closed_runs_by(period, "template_id")
     templates = (
-        ChecklistTemplate.objects.select_related("location", "touchpoint")
+        templates_managed_by(request.user)
+        .select_related("location", "touchpoint")
         .annotate(item_count=Count("items", filter=Q(items__is_active=True)))
         .order_by("-is_active", "dimension", "title")
     )
@@ -228,10 +243,16 @@ def overview(request: HttpRequest) -> HttpResponse:
     return render(request, "delivery/overview.html", context)
 
 
-class TemplateFormMixin(ManagerRequiredMixin, RefusedFormMixin):
+class TemplateFormMixin(SiteManagerRequiredMixin, RefusedFormMixin):
     model = ChecklistTemplate
     form_class = ChecklistTemplateForm
     template_name = "delivery/template_form.html"
+
+    def get_queryset(self):
+        return templates_managed_by(self.request.user)
+
+    def get_form_kwargs(self) -> dict:
+        return {**super().get_form_kwargs(), "sites": self.request.user.managed_site_ids}
 
     def form_valid(self, form):
         if form.instance.pk is None:
@@ -253,10 +274,12 @@ class TemplateUpdateView(TemplateFormMixin, UpdateView):
     pass
 
 
-@manager_required
+@site_manager_required
 def template_detail(request: HttpRequest, pk: int) -> HttpResponse:
     template = get_object_or_404(
-        ChecklistTemplate.objects.select_related("location", "touchpoint", "protocol", "responsible_person"),
+        templates_managed_by(request.user).select_related(
+            "location", "touchpoint", "protocol", "responsible_person"
+        ),
         pk=pk,
     )
     runs = template.runs.select_related("location", "completed_by", "subject", "assignee").order_by(
@@ -272,27 +295,27 @@ def template_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "delivery/template_detail.html", context)
 
 
-@manager_required
+@site_manager_required
 def template_preview(request: HttpRequest, pk: int) -> HttpResponse:
-    template = get_object_or_404(ChecklistTemplate.objects.select_related("protocol"), pk=pk)
+    template = get_object_or_404(templates_managed_by(request.user).select_related("protocol"), pk=pk)
     return render(
         request, "delivery/template_preview.html", {"template": template, "items": template.items.active()}
     )
 
 
 @require_POST
-@manager_required
+@site_manager_required
 def template_start(request: HttpRequest, pk: int) -> HttpResponse:
-    template = get_object_or_404(ChecklistTemplate, pk=pk, is_active=True, per_person=False)
+    template = get_object_or_404(templates_managed_by(request.user), pk=pk, is_active=True, per_person=False)
     run, created = services.run_start_ad_hoc(template=template, by=request.user, now=timezone.now())
     if not created:
         messages.info(request, _("This checklist already has a run today; here it is."))
     return redirect("delivery:run_detail", pk=run.pk)
 
 
-@manager_required
+@site_manager_required
 def item_create(request: HttpRequest, pk: int) -> HttpResponse:
-    template = get_object_or_404(ChecklistTemplate, pk=pk)
+    template = get_object_or_404(templates_managed_by(request.user), pk=pk)
     form = ChecklistItemForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.item_add(template=template, by=request.user, **form.cleaned_data)
@@ -304,11 +327,13 @@ def item_create(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "delivery/item_form.html", context)
 
 
-class ItemUpdateView(ManagerRequiredMixin, RefusedFormMixin, UpdateView):
+class ItemUpdateView(SiteManagerRequiredMixin, RefusedFormMixin, UpdateView):
     model = ChecklistItem
     form_class = ChecklistItemForm
     template_name = "delivery/item_form.html"
-    queryset = ChecklistItem.objects.active().select_related("template")
+
+    def get_queryset(self):
+        return items_managed_by(self.request.user).select_related("template")
 
     def get_context_data(self, **kwargs) -> dict:
         return super().get_context_data(template=self.object.template, **kwargs)
@@ -323,9 +348,9 @@ class ItemUpdateView(ManagerRequiredMixin, RefusedFormMixin, UpdateView):
 
 
 @require_POST
-@manager_required
+@site_manager_required
 def item_move(request: HttpRequest, pk: int) -> HttpResponse:
-    item = get_object_or_404(ChecklistItem.objects.active(), pk=pk)
+    item = get_object_or_404(items_managed_by(request.user), pk=pk)
     direction = request.POST.get("direction")
     if direction not in {"up", "down"}:
         messages.error(request, _("Choose whether to move the item up or down."))
@@ -343,7 +368,7 @@ def item_move(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _confirm_item_remove(request: HttpRequest, pk: int) -> Confirmation:
-    item = get_object_or_404(ChecklistItem.objects.active(), pk=pk)
+    item = get_object_or_404(items_managed_by(request.user), pk=pk)
     return Confirmation(
         question=_("Remove “%(item)s” from the checklist?") % {"item": item},
         consequence=_("Runs from now on will not ask it. Past results keep it in their history."),
@@ -353,10 +378,10 @@ def _confirm_item_remove(request: HttpRequest, pk: int) -> Confirmation:
 
 
 @require_POST
-@manager_required
+@site_manager_required
 @confirm_first(_confirm_item_remove)
 def item_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    item = get_object_or_404(ChecklistItem.objects.active(), pk=pk)
+    item = get_object_or_404(items_managed_by(request.user), pk=pk)
     outcome = services.item_remove(item=item, by=request.user)
     if outcome == "archived":
         messages.success(

@@ -15,6 +15,7 @@ from servicedesk import metrics
 from servicedesk.forms import PlainChoices
 from servicedesk.metrics import Unit
 from servicedesk.models import Location, Touchpoint, User
+from servicedesk.roles import Role
 
 # What a target may be, by the metric's unit: (lowest, highest, whole numbers only).
 TARGET_RANGES: dict[str, tuple[Decimal | None, Decimal | None, bool]] = {
@@ -72,7 +73,8 @@ class GoalForm(PlainChoices, forms.ModelForm):
             "review_on": {"invalid": _("Enter a date, e.g. 31/03/2027.")},
         }
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, sites: frozenset[int] | None = None, **kwargs) -> None:
+        """``sites``: a site manager's sites, the only ones their goals can be about (None: any)."""
         super().__init__(*args, **kwargs)
         goal = self.instance
         choices = metrics.registry.choices()
@@ -94,6 +96,8 @@ class GoalForm(PlainChoices, forms.ModelForm):
         self.fields["touchpoint"].queryset = _active_or_current(Touchpoint, goal.touchpoint_id)
         self.fields["need_profile"].queryset = _active_or_current(PatientNeedProfile, goal.need_profile_id)
         self.fields["location"].empty_label = _("All locations")
+        if sites is not None:
+            self._limit_to(sites)
         self.fields["touchpoint"].empty_label = _("All touchpoints")
         self.fields["need_profile"].empty_label = _("All patients")
         self.fields["budget_money"].label = _("Budget per month (%(currency)s)") % {
@@ -104,6 +108,20 @@ class GoalForm(PlainChoices, forms.ModelForm):
         for name in ("budget_money", "budget_staff_hours", "tolerance"):
             self.fields[name].validators.append(MinValueValidator(0, message=_("This cannot be negative.")))
             self.fields[name].widget.attrs["min"] = "0"
+
+    def _limit_to(self, sites: frozenset[int]) -> None:
+        """A site manager's goal is about one of their sites, owned by a manager of it."""
+        location = self.fields["location"]
+        location.queryset = location.queryset.filter(pk__in=sites)
+        location.required, location.empty_label = True, None
+        location.help_text = _("Goals for every site are the group's; yours are about your sites.")
+        touchpoint = self.fields["touchpoint"]
+        touchpoint.queryset = touchpoint.queryset.filter(Q(location__in=sites) | Q(location__isnull=True))
+        owners = User.objects.with_role(Role.SITE_MANAGER).at_sites(sites)
+        owner = self.fields["owner"]
+        owner.queryset = User.objects.filter(
+            Q(pk__in=owners.values("pk")) | Q(pk=self.instance.owner_id)
+        ).order_by("first_name", "last_name")
 
     def clean_metric_params(self) -> dict[str, str]:
         return parse_params(self.cleaned_data["metric_params"])

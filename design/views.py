@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import BadRequest, ValidationError
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, Prefetch, Q, When
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +20,13 @@ from django.views.decorators.http import require_GET, require_POST
 from design import services
 from design.forms import AccommodationFormSet, GoalFilterForm, GoalForm, NeedFormSet, NeedProfileForm
 from design.models import GoalAcknowledgement, PatientNeedProfile, Pillar, ServiceGoal
-from servicedesk.access import Confirmation, confirm_first, manager_required, team_required
+from servicedesk.access import (
+    Confirmation,
+    confirm_first,
+    manager_required,
+    site_manager_required,
+    team_required,
+)
 from servicedesk.models import User
 from servicedesk.refusal import REFUSED
 
@@ -33,11 +39,23 @@ PILLAR_ORDER = Case(
 
 
 def get_goal_for_user(user: User, pk: int) -> ServiceGoal:
-    """The goal, if this person may see it: managers see every goal, staff only active ones."""
-    goals = ServiceGoal.objects.select_related(*GOAL_RELATED)
-    if not user.is_manager:
-        goals = goals.active()
-    return get_object_or_404(goals, pk=pk)
+    """The goal, if this person may see it: managers see every goal (site managers their sites'),
+    staff only active ones."""
+    goal = get_object_or_404(ServiceGoal.objects.select_related(*GOAL_RELATED), pk=pk)
+    if not goal.is_active and not user.manages_site(goal.location_id):
+        raise Http404("No such goal.")
+    return goal
+
+
+def get_goal_to_manage(user: User, pk: int) -> ServiceGoal:
+    """The goal, if this person may change it: the group's managers any goal, a site manager the
+    goals about their own sites (the group's goals are for every site, so not theirs to change)."""
+    goal = get_object_or_404(ServiceGoal.objects.select_related(*GOAL_RELATED), pk=pk)
+    if not user.manages_site(goal.location_id):
+        raise PermissionDenied(
+            _("This goal is the group's (or another site's): ask one of the group's managers to change it.")
+        )
+    return goal
 
 
 def get_profile_for_user(user: User, pk: int) -> PatientNeedProfile:
@@ -99,10 +117,12 @@ def goal_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "measurements": goal.measurements.all()[:30],
         "my_acknowledgement": acknowledgements.filter(user=request.user).first(),
         "linked_profiles": goal.need_profiles.all(),
+        "can_manage": request.user.manages_site(goal.location_id),
     }
-    if request.user.is_manager:
+    if context["can_manage"]:
         acknowledged = {a.user_id: a for a in acknowledgements}
-        team = list(User.objects.team())
+        sites = request.user.managed_site_ids
+        team = list(User.objects.team() if sites is None else User.objects.team().at_sites(sites))
         context.update(
             acknowledgements=[acknowledged[m.pk] for m in team if m.pk in acknowledged],
             not_acknowledged=[m for m in team if m.pk not in acknowledged],
@@ -129,10 +149,11 @@ def _goal_form_page(request: HttpRequest, form: GoalForm, goal: ServiceGoal | No
     return render(request, "design/goal_form.html", context, status=REFUSED if form.errors else 200)
 
 
-@manager_required
+@site_manager_required
 def goal_create(request: HttpRequest) -> HttpResponse:
     initial = {"owner": request.user, "review_on": timezone.localdate() + timedelta(days=90)}
-    form = GoalForm(request.POST if request.method == "POST" else None, initial=initial)
+    sites = request.user.managed_site_ids
+    form = GoalForm(request.POST if request.method == "POST" else None, initial=initial, sites=sites)
     if form.is_bound and form.is_valid():
         goal = services.goal_create(by=request.user, now=timezone.now(), fields=form.goal_fields())
         messages.success(request, _("Goal added. The team will be asked to read and acknowledge it."))
@@ -140,10 +161,11 @@ def goal_create(request: HttpRequest) -> HttpResponse:
     return _goal_form_page(request, form, None)
 
 
-@manager_required
+@site_manager_required
 def goal_update(request: HttpRequest, pk: int) -> HttpResponse:
-    goal = get_goal_for_user(request.user, pk)
-    form = GoalForm(request.POST if request.method == "POST" else None, instance=goal)
+    goal = get_goal_to_manage(request.user, pk)
+    sites = request.user.managed_site_ids
+    form = GoalForm(request.POST if request.method == "POST" else None, instance=goal, sites=sites)
     if form.is_bound and form.is_valid():
         try:
             promise_changed = services.goal_update(
@@ -155,7 +177,7 @@ def goal_update(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except ValidationError as exc:
             form.add_error(None, exc)
-            return _goal_form_page(request, form, get_goal_for_user(request.user, pk))
+            return _goal_form_page(request, form, get_goal_to_manage(request.user, pk))
         if promise_changed:
             messages.success(
                 request,
@@ -168,11 +190,11 @@ def goal_update(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Saved."))
         return redirect("design:goal_detail", pk=goal.pk)
-    return _goal_form_page(request, form, get_goal_for_user(request.user, pk))
+    return _goal_form_page(request, form, get_goal_to_manage(request.user, pk))
 
 
 def _confirm_goal_retire(request: HttpRequest, pk: int) -> Confirmation:
-    goal = get_goal_for_user(request.user, pk)
+    goal = get_goal_to_manage(request.user, pk)
     return Confirmation(
         question=_("Retire the goal “%(goal)s”?") % {"goal": goal},
         consequence=_(
@@ -184,10 +206,10 @@ def _confirm_goal_retire(request: HttpRequest, pk: int) -> Confirmation:
 
 
 @require_POST
-@manager_required
+@site_manager_required
 @confirm_first(_confirm_goal_retire)
 def goal_retire(request: HttpRequest, pk: int) -> HttpResponse:
-    goal = get_goal_for_user(request.user, pk)
+    goal = get_goal_to_manage(request.user, pk)
     if services.goal_retire(goal=goal, by=request.user, now=timezone.now()):
         messages.success(request, _("“%(goal)s” is retired. Its history stays.") % {"goal": goal})
     else:
@@ -196,9 +218,9 @@ def goal_retire(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@manager_required
+@site_manager_required
 def goal_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
-    goal = get_goal_for_user(request.user, pk)
+    goal = get_goal_to_manage(request.user, pk)
     if services.goal_reactivate(goal=goal, by=request.user, now=timezone.now()):
         messages.success(request, _("“%(goal)s” is active again. Check its review date.") % {"goal": goal})
     return redirect("design:goal_detail", pk=goal.pk)
@@ -226,7 +248,7 @@ def goal_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@manager_required
+@site_manager_required
 def metric_preview(request: HttpRequest) -> JsonResponse:
     """The metric picker's live preview: label, unit and current value for the chosen cut."""
     try:

@@ -25,30 +25,43 @@ _SETTINGS_KEY = "practice-settings:v1"
 _SETTINGS_SECONDS = 300  # bounds how stale a copy can be if deleting it after a change failed
 
 
-def _check(request: HttpRequest, *, managers_only: bool, group_only: bool = False) -> None:
+def _check(request: HttpRequest, *, managers_only: bool, sites_too: bool = False) -> None:
+    """``managers_only``: the group's managers (every site); ``sites_too``: site managers as well,
+    on a page that then shows and changes only their sites (``managed_site_ids``)."""
     user = request.user
     if not user.is_team_member:
         raise PermissionDenied("Your account has no role yet. Ask a practice manager to give you one.")
-    if managers_only and not user.is_manager:
-        raise PermissionDenied("Only practice managers can do this.")
-    if group_only and not user.is_group_manager:
+    if not managers_only or user.is_manager:
+        return
+    if user.is_site_manager:
+        if sites_too:
+            return
         raise PermissionDenied("Only the group's managers can do this: it is about every site.")
+    raise PermissionDenied("Only practice managers can do this.")
 
 
 class TeamRequiredMixin(AccessMixin):
     """Staff or manager. Anonymous visitors are already sent to login by LoginRequiredMiddleware."""
 
     managers_only = False
+    sites_too = False
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not request.user.is_authenticated:
             return self.handle_no_permission()
-        _check(request, managers_only=self.managers_only)
+        _check(request, managers_only=self.managers_only, sites_too=self.sites_too)
         return super().dispatch(request, *args, **kwargs)
 
 
 class ManagerRequiredMixin(TeamRequiredMixin):
     managers_only = True
+
+
+class SiteManagerRequiredMixin(TeamRequiredMixin):
+    """The group's managers and site managers; the view limits itself to ``managed_site_ids``."""
+
+    managers_only = True
+    sites_too = True
 
 
 def team_required(view: Callable) -> Callable:
@@ -73,17 +86,23 @@ def manager_required(view: Callable) -> Callable:
     return wrapper
 
 
-def group_manager_required(view: Callable) -> Callable:
-    """Pages about every site at once (the comparison between sites, group-wide settings)."""
+def site_manager_required(view: Callable) -> Callable:
+    """The group's managers and site managers: the view shows and changes only the sites the
+    person manages (``request.user.managed_site_ids``: None for every site)."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        _check(request, managers_only=True, group_only=True)
+        _check(request, managers_only=True, sites_too=True)
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+# Pages about every site at once (the comparison between sites, settings the sites share): the
+# group's managers only. The same check as ``manager_required``, named for what it means.
+group_manager_required = manager_required
 
 
 @dataclass(frozen=True)

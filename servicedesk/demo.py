@@ -47,6 +47,7 @@ TEAM = [
     ("manager", "Maya", "Patel", Role.MANAGER, "Riverside Surgery"),
     ("reception", "Sam", "Okafor", Role.STAFF, "Riverside Surgery"),
     ("nurse", "Lucía", "García", Role.STAFF, "Hillcrest Clinic"),
+    ("sitemanager", "Tomasz", "Nowak", Role.SITE_MANAGER, "Hillcrest Clinic"),
 ]
 
 

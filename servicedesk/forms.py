@@ -117,7 +117,11 @@ class StaffMemberForm(PlainChoices, forms.Form):
         help_text=_("Untick when someone leaves; their history stays."),
     )
 
-    def __init__(self, *args, member: User | None = None, **kwargs) -> None:
+    def __init__(
+        self, *args, member: User | None = None, sites: frozenset[int] | None = None, **kwargs
+    ) -> None:
+        """``sites``: a site manager's sites, the only ones they can give (and never the group's
+        manager role); None for the group's managers."""
         self.member = member
         if member is not None:
             kwargs["initial"] = {
@@ -137,6 +141,20 @@ class StaffMemberForm(PlainChoices, forms.Form):
         else:
             self.fields["username"].disabled = True
         self.fields["username"].validators.append(User.username_validator)
+        if sites is not None:
+            self._limit_to(sites)
+
+    def _limit_to(self, sites: frozenset[int]) -> None:
+        role = self.fields["role"]
+        role.choices = [(value, label) for value, label in Role.choices if value != Role.MANAGER]
+        role.help_text = _("Site managers see the dashboard and manage the team of their own sites.")
+        usual = self.fields["location"]
+        kept = {self.member.location_id} if self.member and self.member.location_id else set()
+        usual.queryset = usual.queryset.filter(pk__in=sites | kept)
+        usual.required = True
+        others = self.fields["other_locations"]
+        others.queryset = others.queryset.filter(pk__in=sites)
+        others.help_text = _("Other sites of yours they cover; sites you do not manage stay as they are.")
 
     def _others(self):
         return User.objects.exclude(pk=self.member.pk) if self.member else User.objects.all()

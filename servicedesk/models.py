@@ -37,8 +37,14 @@ class TouchpointQuerySet(ActiveQuerySet):
 
 
 class UserQuerySet(models.QuerySet):
-    def with_role(self, role: Role) -> UserQuerySet:
-        return self.filter(is_active=True, groups__name=role.value)
+    def with_role(self, role: Role, *, site_id: int | None = None) -> UserQuerySet:
+        """Active people with ``role``; with ``site_id``, of that role at that site (usual or covered)
+        — the group's managers are at every site."""
+        people = self.filter(is_active=True, groups__name=role.value)
+        if site_id is None or role == Role.MANAGER:
+            return people
+        at_site = self.filter(models.Q(location_id=site_id) | models.Q(other_locations=site_id))
+        return people.filter(pk__in=at_site.values("pk"))
 
     def managers(self) -> UserQuerySet:
         return self.with_role(Role.MANAGER)
@@ -51,6 +57,21 @@ class UserQuerySet(models.QuerySet):
             .distinct()
             .order_by("first_name", "last_name", "username")
         )
+
+    def at_sites(self, sites: frozenset[int]) -> UserQuerySet:
+        """People whose usual location, or one they also cover, is one of ``sites``."""
+        at_site = self.model.objects.filter(
+            models.Q(location_id__in=sites) | models.Q(other_locations__in=sites)
+        )
+        return self.filter(pk__in=at_site.values("pk"))
+
+    def managed_by(self, manager: User) -> UserQuerySet:
+        """Whose details and role ``manager`` may change: everyone for the group's managers; for a
+        site manager, the people at their sites, but not the group's managers."""
+        sites = manager.managed_site_ids
+        if sites is None:
+            return self
+        return self.at_sites(sites).exclude(is_superuser=True).exclude(groups__name=Role.MANAGER.value)
 
     def awaiting_welcome_email(self) -> UserQuerySet:
         """Accounts a manager created that have no password yet and were never sent the link."""
@@ -108,6 +129,8 @@ class User(AbstractUser):
         names = set(self.groups.values_list("name", flat=True))
         if self.is_superuser or Role.MANAGER.value in names:
             return Role.MANAGER
+        if Role.SITE_MANAGER.value in names:
+            return Role.SITE_MANAGER
         if Role.STAFF.value in names:
             return Role.STAFF
         return None
@@ -120,12 +143,31 @@ class User(AbstractUser):
 
     @property
     def is_manager(self) -> bool:
+        """A manager of the whole practice or group: every site and the settings they share."""
         return self.role == Role.MANAGER
 
     @property
     def is_group_manager(self) -> bool:
-        """A manager of every site (the group); a site manager manages only their own sites."""
+        """The same as ``is_manager``, said where the contrast with a site manager matters."""
         return self.role == Role.MANAGER
+
+    @property
+    def is_site_manager(self) -> bool:
+        """Manages their own sites only (``site_ids``); staff everywhere else."""
+        return self.role == Role.SITE_MANAGER
+
+    @property
+    def managed_site_ids(self) -> frozenset[int] | None:
+        """The sites this person manages: None for every site (the group's managers), their own
+        sites for a site manager, none for staff."""
+        if self.is_manager:
+            return None
+        return self.site_ids if self.is_site_manager else frozenset()
+
+    def manages_site(self, location_id: int | None) -> bool:
+        """May manage this site's work; work tied to no site is the group's."""
+        sites = self.managed_site_ids
+        return sites is None or (location_id is not None and location_id in sites)
 
     @property
     def is_team_member(self) -> bool:

@@ -25,8 +25,10 @@ from servicedesk import identity, outbox, registry, services
 from servicedesk.access import (
     Confirmation,
     ManagerRequiredMixin,
+    SiteManagerRequiredMixin,
     confirm_first,
     manager_required,
+    site_manager_required,
     staff_need_to_know,
     team_required,
 )
@@ -53,7 +55,8 @@ logger = logging.getLogger(__name__)
 
 @team_required
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("dashboard" if request.user.is_manager else "my_work")
+    user = request.user
+    return redirect("dashboard" if user.is_manager or user.is_site_manager else "my_work")
 
 
 # --- Locations and touchpoints (managers) ----------------------------------------------
@@ -292,13 +295,18 @@ def set_active(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 # --- Team (managers) ----------------------------------------------------------------------
 
 
-class TeamListView(ManagerRequiredMixin, ListView):
+class TeamListView(SiteManagerRequiredMixin, ListView):
+    """Everyone, for the group's managers; a site manager's own sites' people (not the group's managers)."""
+
     template_name = "servicedesk/team_list.html"
-    queryset = (
-        User.objects.select_related("location")
-        .prefetch_related("groups", "other_locations")
-        .order_by("-is_active", "first_name", "last_name")
-    )
+
+    def get_queryset(self):
+        return (
+            User.objects.managed_by(self.request.user)
+            .select_related("location")
+            .prefetch_related("groups", "other_locations")
+            .order_by("-is_active", "first_name", "last_name")
+        )
 
     def get_context_data(self, **kwargs) -> dict:
         form = PracticeSettingsForm(initial={"staff_need_to_know": staff_need_to_know()})
@@ -324,9 +332,12 @@ def practice_settings(request: HttpRequest) -> HttpResponse:
     return redirect("team_list")
 
 
-class StaffMemberCreateView(ManagerRequiredMixin, RefusedFormMixin, FormView):
+class StaffMemberCreateView(SiteManagerRequiredMixin, RefusedFormMixin, FormView):
     template_name = "servicedesk/staff_member_form.html"
     form_class = StaffMemberForm
+
+    def get_form_kwargs(self) -> dict:
+        return {**super().get_form_kwargs(), "sites": self.request.user.managed_site_ids}
 
     def form_valid(self, form: StaffMemberForm) -> HttpResponse:
         member = services.staff_member_create(**form.cleaned_data, by=self.request.user)
@@ -337,16 +348,21 @@ class StaffMemberCreateView(ManagerRequiredMixin, RefusedFormMixin, FormView):
         return redirect("team_list")
 
 
-class StaffMemberUpdateView(ManagerRequiredMixin, RefusedFormMixin, FormView):
+class StaffMemberUpdateView(SiteManagerRequiredMixin, RefusedFormMixin, FormView):
     template_name = "servicedesk/staff_member_form.html"
     form_class = StaffMemberForm
 
     def get_form_kwargs(self) -> dict:
-        self.member = get_object_or_404(User, pk=self.kwargs["pk"])
-        return {**super().get_form_kwargs(), "member": self.member}
+        self.member = get_object_or_404(User.objects.managed_by(self.request.user), pk=self.kwargs["pk"])
+        sites = self.request.user.managed_site_ids
+        return {**super().get_form_kwargs(), "member": self.member, "sites": sites}
 
     def form_valid(self, form: StaffMemberForm) -> HttpResponse:
         data = {k: v for k, v in form.cleaned_data.items() if k != "username"}
+        sites = self.request.user.managed_site_ids
+        if sites is not None:  # the sites a site manager does not manage stay as they were
+            kept = self.member.other_locations.exclude(pk__in=sites)
+            data["other_locations"] = [*data["other_locations"], *kept]
         try:
             services.staff_member_update(member=self.member, **data, by=self.request.user)
         except ValidationError as exc:
@@ -357,10 +373,10 @@ class StaffMemberUpdateView(ManagerRequiredMixin, RefusedFormMixin, FormView):
 
 
 @require_POST
-@manager_required
+@site_manager_required
 def staff_member_send_password_link(request: HttpRequest, pk: int) -> HttpResponse:
     """The Team page's "Resend invitation" / "Send a set-password link"."""
-    member = get_object_or_404(User, pk=pk)
+    member = get_object_or_404(User.objects.managed_by(request.user), pk=pk)
     if services.staff_member_send_password_link(member=member, by=request.user, now=timezone.now()):
         messages.success(
             request,

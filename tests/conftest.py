@@ -28,6 +28,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from servicedesk.notify import LocmemSmsBackend
+from servicedesk.roles import Role
 from servicedesk.security.twofactor import current_code, needs_two_factor
 from tests.factories import LocationFactory, TOTPDeviceFactory, UserFactory
 
@@ -295,6 +296,19 @@ def manager(db):
 @pytest.fixture
 def staff(db):
     return UserFactory(username="staffer")
+
+
+@pytest.fixture
+def site_manager(db):
+    """Manages one site of a group of two ("Hilltop" is the other): ``site_manager.location``."""
+    LocationFactory(name="Hilltop")
+    return UserFactory(username="sitemgr", role=Role.SITE_MANAGER, location=LocationFactory(name="Riverside"))
+
+
+@pytest.fixture
+def site_manager_client(client, site_manager):
+    client.force_login(site_manager)
+    return client
 
 
 @pytest.fixture

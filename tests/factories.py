@@ -58,7 +58,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def authenticator(self, create, extracted, **kwargs):
         """Managers get a confirmed authenticator app, as after enrolment (``authenticator=False``: none)."""
-        wanted = (self.is_manager or self.is_superuser) if extracted is None else extracted
+        managing = self.is_manager or self.is_site_manager or self.is_superuser
+        wanted = managing if extracted is None else extracted
         if create and wanted:
             TOTPDeviceFactory(user=self)
 

@@ -31,16 +31,22 @@ from servicedesk.roles import Role
 logger = logging.getLogger(__name__)
 
 
-def _recipients(step: EscalationStep, *, by_role: dict[str, list[str]]) -> list[str]:
-    """The step's addresses; a role's are read once per sweep batch and kept in ``by_role``."""
+def _recipients(
+    step: EscalationStep, *, site_id: int | None, by_role: dict[tuple[str, int | None], list[str]]
+) -> list[str]:
+    """The step's addresses; a role's are read once per sweep batch and kept in ``by_role``. Site
+    managers are those of the incident's site (the group's managers are everyone's)."""
     if step.notify_user is not None:
         user = step.notify_user
         return [user.email] if user.is_active and user.email else []
-    if step.notify_role not in by_role:
-        by_role[step.notify_role] = list(
-            User.objects.with_role(Role(step.notify_role)).exclude(email="").values_list("email", flat=True)
-        )
-    return by_role[step.notify_role]
+    role = Role(step.notify_role)
+    key = (step.notify_role, site_id if role == Role.SITE_MANAGER else None)
+    if key not in by_role:
+        people = User.objects.with_role(role, site_id=key[1]) if key[1] else User.objects.with_role(role)
+        if role == Role.SITE_MANAGER and key[1] is None:
+            people = people.none()  # an incident tied to no site has no site manager: its step names nobody
+        by_role[key] = list(people.exclude(email="").values_list("email", flat=True))
+    return by_role[key]
 
 
 def incident_url(incident: Incident) -> str:
@@ -137,7 +143,7 @@ def _claim_and_notify(incidents: list[Incident], *, now: datetime) -> list[Follo
     if claimed != len(claims):
         raise _ClaimLost
 
-    emails_by_role: dict[str, list[str]] = {}
+    emails_by_role: dict[tuple[str, int | None], list[str]] = {}
     rows: list[FollowUp] = []
     by_recipient: dict[str, list[_Escalated]] = defaultdict(list)
     for incident, level, step in claims:
@@ -152,7 +158,7 @@ def _claim_and_notify(incidents: list[Incident], *, now: datetime) -> list[Follo
             overdue=humanize_duration(now - deadline),
             url=incident_url(incident),
         )
-        recipients = _recipients(step, by_role=emails_by_role)
+        recipients = _recipients(step, site_id=incident.location_id, by_role=emails_by_role)
         rows.append(
             FollowUp(
                 incident=incident,

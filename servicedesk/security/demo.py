@@ -1,4 +1,4 @@
-"""Demo two-factor device for the demo manager, so ``make run`` stays usable.
+"""Demo two-factor devices for the demo manager and site manager, so ``make run`` stays usable.
 
 The secret is published here and in the README: it is as public as the demo password, and
 like it exists only in demo data (seed_demo refuses to run in production without --force).
@@ -18,7 +18,7 @@ from servicedesk.models import User
 from servicedesk.security.twofactor import DEVICE_NAME
 
 DEMO_TOTP_SECRET = "SERV ICED ESKD EMOM ANAG ERTO TPSE CRET"  # noqa: S105 - demo only, published on purpose
-DEMO_MANAGER = "manager"
+DEMO_MANAGERS = ("manager", "sitemanager")  # the group's manager and Hillcrest Clinic's
 
 
 def demo_key_hex() -> str:
@@ -27,13 +27,11 @@ def demo_key_hex() -> str:
 
 @transaction.atomic
 def seed(*, options: dict, out: Callable[[str], None]) -> None:
-    manager = User.objects.filter(username=DEMO_MANAGER).first()
-    if manager is None:
-        return
-    TOTPDevice.objects.update_or_create(
-        user=manager, name=DEVICE_NAME, defaults={"key": demo_key_hex(), "confirmed": True}
-    )
-    out(
-        f"Two-factor for {DEMO_MANAGER}: authenticator key {DEMO_TOTP_SECRET} "
-        f"(or run: .venv/bin/python manage.py two_factor_code {DEMO_MANAGER})"
-    )
+    for manager in User.objects.filter(username__in=DEMO_MANAGERS).order_by("username"):
+        TOTPDevice.objects.update_or_create(
+            user=manager, name=DEVICE_NAME, defaults={"key": demo_key_hex(), "confirmed": True}
+        )
+        out(
+            f"Two-factor for {manager.username}: authenticator key {DEMO_TOTP_SECRET} "
+            f"(or run: .venv/bin/python manage.py two_factor_code {manager.username})"
+        )

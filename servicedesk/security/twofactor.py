@@ -19,8 +19,9 @@ DEVICE_NAME = "Authenticator app"
 
 
 def needs_two_factor(user) -> bool:
-    """Managers and superusers see patient data across the practice: they need a second factor."""
-    return bool(user.is_authenticated and (user.is_superuser or user.is_manager))
+    """Managers and superusers see patient data across the practice, and site managers give roles
+    to their sites' people: they need a second factor."""
+    return bool(user.is_authenticated and (user.is_superuser or user.is_manager or user.is_site_manager))
 
 
 def has_confirmed_device(user: User) -> bool:

@@ -164,7 +164,7 @@ def test_an_offsite_next_is_ignored_after_the_code(client):
 
 
 def test_the_demo_manager_gets_the_published_demo_authenticator_and_seeding_twice_changes_nothing():
-    manager = UserFactory(username=demo.DEMO_MANAGER, manager=True, authenticator=False)
+    manager = UserFactory(username=demo.DEMO_MANAGERS[0], manager=True, authenticator=False)
     demo.seed(options={}, out=lambda line: None)
     demo.seed(options={}, out=lambda line: None)
     device = TOTPDevice.objects.get(user=manager)
@@ -174,9 +174,9 @@ def test_the_demo_manager_gets_the_published_demo_authenticator_and_seeding_twic
 
 def test_two_factor_code_prints_a_code_the_login_accepts(client, capsys, settings):
     settings.DEBUG = True
-    manager = UserFactory(username=demo.DEMO_MANAGER, manager=True, authenticator=False)
+    manager = UserFactory(username=demo.DEMO_MANAGERS[0], manager=True, authenticator=False)
     demo.seed(options={}, out=lambda line: None)
-    call_command("two_factor_code", demo.DEMO_MANAGER)
+    call_command("two_factor_code", demo.DEMO_MANAGERS[0])
     code = capsys.readouterr().out.strip()
     _password_login(client, manager)
     assert client.post(VERIFY, {"code": code}).status_code == 302

@@ -1,8 +1,8 @@
-"""Every URL in the project is declared public, team or manager, and behaves so for every role.
+"""Every URL in the project is declared public, team, site or manager, and behaves so for every role.
 
 This walks the whole URL configuration, so a page added later with no decision about who may
 see it fails here: add its name to ACCESS. The matrix then checks it for an anonymous visitor,
-a staff member and a (fully signed-in, two-factor verified) manager.
+a staff member, a site manager and a (fully signed-in, two-factor verified) manager of the group.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 PUBLIC = "public"  # patients (no account), login, password reset, health
 TEAM = "team"  # staff and managers
-MANAGER = "manager"  # managers only; staff get the 403 page
+SITE = "site"  # the group's managers and site managers (who see only their sites); staff get a 403
+MANAGER = "manager"  # the group's managers only; staff and site managers get the 403 page
 
 # One entry per URL name ("namespace:name" when namespaced). Keep it sorted by area.
 ACCESS = {
@@ -27,17 +28,17 @@ ACCESS = {
     "password_reset_complete": PUBLIC,
     "password_change": TEAM,
     "password_change_done": TEAM,
-    "security:two_factor_verify": MANAGER,
-    "security:two_factor_setup": MANAGER,
+    "security:two_factor_verify": SITE,
+    "security:two_factor_setup": SITE,
     # Core
     "healthz": PUBLIC,
     "home": TEAM,
     "my_work": TEAM,
-    "dashboard": MANAGER,
-    "team_list": MANAGER,
-    "staff_member_create": MANAGER,
-    "staff_member_update": MANAGER,
-    "staff_member_send_password_link": MANAGER,
+    "dashboard": SITE,
+    "team_list": SITE,
+    "staff_member_create": SITE,
+    "staff_member_update": SITE,
+    "staff_member_send_password_link": SITE,
     "location_list": MANAGER,
     "opening_hours": MANAGER,
     "practice_identity": MANAGER,
@@ -62,7 +63,7 @@ ACCESS = {
     "touchpoint_update": MANAGER,
     "touchpoint_set_active": MANAGER,
     "security:audit_log": MANAGER,
-    "dashboard_export": MANAGER,
+    "dashboard_export": SITE,
     "dashboard_report": MANAGER,
     # Feedback: patients' pages (feedback.patient_urls)
     "patient:kiosk": PUBLIC,
@@ -112,11 +113,11 @@ ACCESS = {
     "design:goal_list": TEAM,
     "design:goal_detail": TEAM,
     "design:goal_acknowledge": TEAM,
-    "design:goal_create": MANAGER,
-    "design:goal_update": MANAGER,
-    "design:goal_retire": MANAGER,
-    "design:goal_reactivate": MANAGER,
-    "design:metric_preview": MANAGER,
+    "design:goal_create": SITE,
+    "design:goal_update": SITE,
+    "design:goal_retire": SITE,
+    "design:goal_reactivate": SITE,
+    "design:metric_preview": SITE,
     "design:profile_list": TEAM,
     "design:profile_detail": TEAM,
     "design:profile_create": MANAGER,
@@ -128,16 +129,16 @@ ACCESS = {
     "delivery:protocol_list": TEAM,
     "delivery:protocol_detail": TEAM,
     "delivery:protocol_version": TEAM,
-    "delivery:overview": MANAGER,
-    "delivery:template_create": MANAGER,
-    "delivery:template_detail": MANAGER,
-    "delivery:template_update": MANAGER,
-    "delivery:template_preview": MANAGER,
-    "delivery:template_start": MANAGER,
-    "delivery:item_create": MANAGER,
-    "delivery:item_update": MANAGER,
-    "delivery:item_move": MANAGER,
-    "delivery:item_remove": MANAGER,
+    "delivery:overview": SITE,
+    "delivery:template_create": SITE,
+    "delivery:template_detail": SITE,
+    "delivery:template_update": SITE,
+    "delivery:template_preview": SITE,
+    "delivery:template_start": SITE,
+    "delivery:item_create": SITE,
+    "delivery:item_update": SITE,
+    "delivery:item_move": SITE,
+    "delivery:item_remove": SITE,
     "delivery:touchpoint_list": MANAGER,
     "delivery:touchpoint_history": MANAGER,
     "delivery:training": MANAGER,
@@ -262,7 +263,7 @@ def test_every_url_is_declared_public_team_or_manager():
     undeclared = sorted({name for _url, name in ALL_URLS if name not in ACCESS})
     assert not undeclared, (
         f"Declare who may open {undeclared} in ACCESS in {__name__}: PUBLIC (patients, no account), "
-        "TEAM (staff and managers) or MANAGER (managers only)."
+        "TEAM (staff and managers), SITE (site managers too) or MANAGER (the group's managers only)."
     )
 
 
@@ -280,7 +281,7 @@ def test_public_pages_open_without_logging_in(client, url, name):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("url", "name"), _urls(TEAM, MANAGER))
+@pytest.mark.parametrize(("url", "name"), _urls(TEAM, SITE, MANAGER))
 def test_staff_pages_send_anonymous_visitors_to_login(client, url, name):
     response = _visit(client, url)
     assert response.status_code == 302, (
@@ -301,7 +302,7 @@ def test_staff_can_open_team_pages(staff_client, url, name):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("url", "name"), _urls(MANAGER))
+@pytest.mark.parametrize(("url", "name"), _urls(SITE, MANAGER))
 def test_staff_are_refused_manager_pages(staff_client, url, name):
     response = _visit(staff_client, url)
     assert response.status_code == 403, f"{url} ({name}) answered {response.status_code} to a staff member"
@@ -309,7 +310,27 @@ def test_staff_are_refused_manager_pages(staff_client, url, name):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("url", "name"), _urls(TEAM, MANAGER))
+@pytest.mark.parametrize(("url", "name"), _urls(TEAM, SITE))
+def test_site_managers_can_open_team_and_site_pages(site_manager_client, url, name):
+    response = _visit(site_manager_client, url)
+    assert response.status_code not in (401, 403), f"{url} ({name}) refused a site manager"
+    assert response.status_code < 500, f"{url} ({name}) failed with {response.status_code}"
+    location = response.get("Location", "")
+    if name not in _ENDS_THE_SESSION:
+        assert not location.startswith(reverse("login")), f"{url} ({name}) sent a site manager to log in"
+    assert not location.startswith("/security/two-factor"), f"{url} ({name}) asked a verified site manager"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("url", "name"), _urls(MANAGER))
+def test_site_managers_are_refused_the_groups_pages(site_manager_client, url, name):
+    response = _visit(site_manager_client, url)
+    assert response.status_code == 403, f"{url} ({name}) answered {response.status_code} to a site manager"
+    assert "group's managers" in response.content.decode().replace("&#x27;", "'")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("url", "name"), _urls(TEAM, SITE, MANAGER))
 def test_managers_can_open_team_and_manager_pages(manager_client, url, name):
     response = _visit(manager_client, url)
     assert response.status_code not in (401, 403), f"{url} ({name}) refused a manager"
