@@ -37,7 +37,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, OperationalError, connections
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Model
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,9 @@ BOOKKEEPING_MODELS = frozenset({"security.auditevent"})
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
-def setup(env: Any, databases: dict[str, dict], middleware: list[str]) -> tuple[list[str], int, int]:
+def setup(
+    env: Any, databases: dict[str, dict[str, Any]], middleware: list[str]
+) -> tuple[list[str], int, int]:
     """Settings for ``DATABASE_REPLICA_URL``: adds the ``replica`` database to ``databases`` and the
     middleware to ``middleware`` when it is set; returns ``(DATABASE_ROUTERS, REPLICA_STICKY_SECONDS,
     REPLICA_MAX_LAG_SECONDS)``. Unset, nothing is added and the router list is empty."""
@@ -136,14 +139,14 @@ _scope: ContextVar[_Scope | None] = ContextVar("servicedesk_replica_scope", defa
 class ReplicaRouter:
     """Reads inside ``reads_from_replica`` to the replica when it may serve them; all else to the primary."""
 
-    def db_for_read(self, model: type, **hints: Any) -> str:
+    def db_for_read(self, model: type[Model], **hints: Any) -> str:
         scope = _scope.get()
         if scope is None or model._meta.app_label in PRIMARY_ONLY_APPS:
             # Named, not None: Django would otherwise follow an instance hint to the replica.
             return DEFAULT_DB_ALIAS
         return REPLICA if scope.read_from_replica() else DEFAULT_DB_ALIAS
 
-    def db_for_write(self, model: type, **hints: Any) -> str:
+    def db_for_write(self, model: type[Model], **hints: Any) -> str:
         request = _request.get()
         if request is not None:
             request.wrote = True
@@ -227,7 +230,7 @@ def reads_from_replica(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
             _forget_replica(f"it failed during a request ({_first_line(exc)})")
             logger.warning("replica failed under %s; the view ran again on the primary", request.path)
             return view(request, *args, **kwargs)
-        if response.streaming and scope.used_replica:
+        if isinstance(response, StreamingHttpResponse) and scope.used_replica:
             response.streaming_content = _within(scope, response.streaming_content)
         return response
 
