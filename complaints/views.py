@@ -41,6 +41,7 @@ from servicedesk.clock import local_today
 from servicedesk.models import User
 from servicedesk.paging import UncountedPaginator, count_up_to
 from servicedesk.refusal import REFUSED
+from servicedesk.replica import reads_from_replica
 from servicedesk.spreadsheet import csv_response
 
 PAGE_SIZE = 25
@@ -106,6 +107,7 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
 
 @manager_required
 @require_GET
+@reads_from_replica
 def complaints_return(request: HttpRequest) -> HttpResponse:
     """The annual complaints return (KO41b): a page, a CSV (``?format=csv``) and a printout."""
     today = local_today(timezone.now())

@@ -21,6 +21,7 @@ from servicedesk.models import Touchpoint, User
 from servicedesk.panels import DEFAULT_DAYS, Scope
 from servicedesk.queue import enqueue
 from servicedesk.refusal import refused
+from servicedesk.replica import reads_from_replica
 from servicedesk.spreadsheet import csv_response
 
 
@@ -56,6 +57,7 @@ def _dashboard_scope(request: HttpRequest) -> tuple[DashboardFilterForm, Scope |
 
 @require_GET
 @site_manager_required
+@reads_from_replica
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The managers' landing page: are we meeting our goals, for whom, where, and what needs us today."""
     form, scope = _dashboard_scope(request)
@@ -71,6 +73,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @site_manager_required
+@reads_from_replica
 def dashboard_export(request: HttpRequest) -> HttpResponse:
     """The dashboard's figures for the same period and filter, as CSV (aggregates only)."""
     form, scope = _dashboard_scope(request)
@@ -82,6 +85,7 @@ def dashboard_export(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @manager_required
+@reads_from_replica
 def dashboard_report(request: HttpRequest) -> HttpResponse:
     """A printable report of one month for a practice meeting (print CSS; FFT counts per category)."""
     now = timezone.now()

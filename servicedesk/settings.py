@@ -183,6 +183,9 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", default=60)
     # A query that hangs on a sick database fails instead of tying up a web worker.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+from servicedesk import replica  # noqa: E402  (DATABASE_REPLICA_URL: servicedesk/replica.py, README)
+
+DATABASE_ROUTERS, REPLICA_STICKY_SECONDS, REPLICA_MAX_LAG_SECONDS = replica.setup(env, DATABASES, MIDDLEWARE)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "servicedesk.User"

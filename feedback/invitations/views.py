@@ -41,6 +41,7 @@ from feedback.models import (
 from servicedesk.access import Confirmation, ManagerRequiredMixin, confirm_first, manager_required
 from servicedesk.paging import UncountedPagesMixin, count_up_to
 from servicedesk.refusal import RefusedFormMixin, refused
+from servicedesk.replica import reads_from_replica
 from servicedesk.untrusted import UnreadableJSON, load_json
 
 logger = logging.getLogger(__name__)
@@ -271,6 +272,7 @@ def integration_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @manager_required
+@reads_from_replica
 def invitation_report(request: HttpRequest) -> HttpResponse:
     """Per survey: invitations sent, answered (completed ÷ sent), and how many answered after a reminder."""
     sent = Q(invitations__sent_at__isnull=False)

@@ -25,6 +25,7 @@ from servicedesk.access import manager_required
 from servicedesk.audit import Action, log_action
 from servicedesk.figures import small_number
 from servicedesk.paging import UncountedPaginator, count_up_to
+from servicedesk.replica import reads_from_replica
 from servicedesk.spreadsheet import csv_response
 from servicedesk.untrusted import query_int
 
@@ -65,6 +66,7 @@ def _questions(survey: Survey) -> list[Question]:
 
 
 @manager_required
+@reads_from_replica
 def survey_results(request: HttpRequest, pk: int) -> HttpResponse:
     survey = get_object_or_404(Survey, pk=pk)
     form = _filter_form(ResultsFilterForm, request)
@@ -90,6 +92,7 @@ def survey_results(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @manager_required
+@reads_from_replica
 def survey_export(request: HttpRequest, pk: int) -> HttpResponse | StreamingHttpResponse:
     """Every response in the filtered range as CSV. Contact details are never exported."""
     survey = get_object_or_404(Survey, pk=pk)
