@@ -15,6 +15,7 @@ from functools import cache
 
 from django.apps import apps
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from feedback import analysis
@@ -23,6 +24,7 @@ from feedback.invitations import demo as invitation_demo
 from feedback.library import READY_MADE
 from feedback.models import Answer, Question, Response, Survey, ThemeMention
 from feedback.services import mention_rows, negative_reasons, survey_create_from_template
+from servicedesk import demo
 from servicedesk.models import Touchpoint
 
 DAYS = 90
@@ -126,6 +128,8 @@ def seed(*, options: dict, out: Callable[[str], None]) -> None:
     for survey, count, channel in plan:
         if not survey.responses.exists():
             _generate(survey, count, channel, rng=rng, now=now, places=places, profiles=profiles)
+    if options.get("group"):
+        _generate_group(surveys["after-your-visit"], rng=rng, now=now, profiles=profiles, out=out)
     wanted = options.get("responses") or 0
     after = surveys["after-your-visit"]
     missing = wanted - after.responses.count()
@@ -134,6 +138,38 @@ def seed(*, options: dict, out: Callable[[str], None]) -> None:
     total = Response.objects.filter(survey__in=surveys.values()).count()
     out(f"Feedback: {len(surveys)} surveys, {total} responses over the last {DAYS} days.")
     invitation_demo.seed(options=options, out=out)  # invitations in every state, linked to the responses
+
+
+# A group's sites differ in size (answers over the demo's 90 days) and in how well they do: most
+# as the practice does, one in 29 under strain (three times the poor answers) and one in 31 doing
+# very well (a quarter of them), so the comparison between sites has sites outside its limits.
+GROUP_VOLUMES = [6, 15, 40, 80, 120, 200]
+
+
+def group_strain(n: int) -> float:
+    return 3.0 if n % 29 == 0 else 0.25 if n % 31 == 0 else 1.0
+
+
+def _generate_group(survey: Survey, *, rng, now, profiles, out) -> None:
+    """Answers at each of ``seed_demo --group``'s sites (those with none yet), from its front desk."""
+    desks = (
+        Touchpoint.objects.filter(name__startswith="Front desk — ", location__isnull=False)
+        .exclude(location__feedback_responses__isnull=False)
+        .select_related("location")
+        .order_by("location_id")
+    )
+    made = 0
+    for desk in desks:
+        n = desk.location_id
+        count = GROUP_VOLUMES[n % len(GROUP_VOLUMES)]
+        places = {"visit": [desk], "kiosk": [desk]}
+        _generate(
+            survey, count, Response.Channel.LINK, rng=rng, now=now, places=places, profiles=profiles,
+            strain=group_strain(n),
+        )  # fmt: skip
+        made += count
+    if made:
+        out(f"Feedback: {made} responses across the group's sites.")
 
 
 def _ensure_survey(key: str) -> Survey:
@@ -154,7 +190,9 @@ def _ensure_survey(key: str) -> Survey:
 
 
 def _places() -> dict[str, list[Touchpoint]]:
-    touchpoints = list(Touchpoint.objects.active().select_related("location"))
+    """The demo practice's touchpoints (a group's other sites get their own answers: ``_generate_group``)."""
+    practice = Q(location__isnull=True) | Q(location__name__in=[site["name"] for site in demo.LOCATIONS])
+    touchpoints = list(Touchpoint.objects.active().filter(practice).select_related("location"))
     by_name = {t.name: t for t in touchpoints}
     visit = [
         t for t in touchpoints if t.channel in ("in_person", "phone", "video") and "Waiting" not in t.name
@@ -195,6 +233,7 @@ def _generate(
     now: datetime,
     places: dict,
     profiles: list[int],
+    strain: float | None = None,
 ) -> None:
     questions = {q.text: q for q in survey.questions.live()}
     by_kind = list(questions.values())
@@ -213,6 +252,7 @@ def _generate(
                     places=places,
                     profiles=profiles,
                     matcher=matcher,
+                    strain=strain,
                 )
                 for _ in range(size)
             ]
@@ -232,8 +272,9 @@ def _generate(
             )
 
 
-def _fake_response(survey, questions, channel, *, rng, now, places, profiles, matcher):
-    """One plausible response: a mood first, then answers and words that fit it."""
+def _fake_response(survey, questions, channel, *, rng, now, places, profiles, matcher, strain=None):
+    """One plausible response: a mood first, then answers and words that fit it (``strain``: how
+    much likelier than usual a poor answer is at this site; by default Hillcrest's 1.6)."""
     day = rng.randrange(DAYS)
     when = (now - timedelta(days=day)).replace(hour=rng.randint(8, 18), minute=rng.randrange(60), second=0)
     when = min(when, now - timedelta(minutes=5))
@@ -244,7 +285,10 @@ def _fake_response(survey, questions, channel, *, rng, now, places, profiles, ma
     elif channel == Response.Channel.LINK and places["visit"]:
         touchpoint = rng.choice(places["visit"])
     # Hillcrest has a harder time (fewer staff), and things improved over the quarter.
-    strain = 1.6 if touchpoint and touchpoint.location and "Hillcrest" in touchpoint.location.name else 1.0
+    if strain is None:
+        strain = (
+            1.6 if touchpoint and touchpoint.location and "Hillcrest" in touchpoint.location.name else 1.0
+        )
     strain *= 1.2 if day > 45 else 0.9
     weights = dict(FFT_WEIGHTS)
     weights["poor"] *= strain

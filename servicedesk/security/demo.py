@@ -27,6 +27,11 @@ def demo_key_hex() -> str:
 
 @transaction.atomic
 def seed(*, options: dict, out: Callable[[str], None]) -> None:
+    group_site_managers = User.objects.filter(username__startswith="site-").exclude(totpdevice__isnull=False)
+    TOTPDevice.objects.bulk_create(  # seed_demo --group's site managers: one published key for them all
+        TOTPDevice(user=manager, name=DEVICE_NAME, key=demo_key_hex(), confirmed=True)
+        for manager in group_site_managers
+    )
     for manager in User.objects.filter(username__in=DEMO_MANAGERS).order_by("username"):
         TOTPDevice.objects.update_or_create(
             user=manager, name=DEVICE_NAME, defaults={"key": demo_key_hex(), "confirmed": True}

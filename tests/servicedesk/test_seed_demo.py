@@ -1,9 +1,14 @@
+import io
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import CommandError, call_command
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from feedback.demo import GROUP_VOLUMES
+from feedback.models import Response
+from servicedesk.demo import DEMO_PASSWORD
 from servicedesk.models import Location, Touchpoint, User
 from servicedesk.roles import Role
 
@@ -62,3 +67,20 @@ def test_seed_demo_runs_in_production_with_force(settings):
     settings.DEBUG = False
     call_command("seed_demo", "--force")
     assert User.objects.filter(username="manager").exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_group_makes_a_group_of_sites_each_with_a_site_manager_and_answers(settings):
+    settings.DEBUG = True
+    call_command("seed_demo", "--group", "12", stdout=io.StringIO())
+    call_command("seed_demo", "--group", "12", stdout=io.StringIO())  # again: nothing doubles
+    assert Location.objects.count() == 12
+    site_managers = User.objects.with_role(Role.SITE_MANAGER).filter(username__startswith="site-")
+    assert site_managers.count() == 10
+    manager = site_managers.get(username="site-003")
+    assert manager.check_password(DEMO_PASSWORD)
+    assert manager.managed_site_ids == {manager.location_id}
+    assert TOTPDevice.objects.filter(user=manager, confirmed=True).count() == 1
+    answered = Response.objects.filter(location=manager.location)
+    assert answered.count() == GROUP_VOLUMES[manager.location_id % len(GROUP_VOLUMES)]
+    assert answered.values("touchpoint__name").distinct().get()["touchpoint__name"].startswith("Front desk")
