@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.operations.base import Operation
 
@@ -137,6 +138,8 @@ def partition_by_month(
     new, qt, qc = q(f"{table}__partitioned"), q(table), q(column)
     new_sequence, sequence = f"{table}__partitioned_id_seq", f"{table}_id_seq"
     with connection.cursor() as cursor:
+        # Writers wait until the swap is committed: a row written meanwhile would be left behind.
+        cursor.execute(f"LOCK TABLE {qt} IN SHARE MODE")
         constraints, indexes = _definitions(cursor, table)
         last_id = _last_id(cursor, table)
         statements = [
@@ -174,6 +177,7 @@ def unpartition(schema_editor, *, table: str) -> None:
     connection = schema_editor.connection
     new, qt = f"{table}__plain", _q(connection, table)
     with connection.cursor() as cursor:
+        cursor.execute(f"LOCK TABLE {qt} IN SHARE MODE")
         constraints, indexes = _definitions(cursor, table)
         last_id = _last_id(cursor, table)
         for statement in (
@@ -245,7 +249,10 @@ def ensure_months(
         return []
     have = set(months(connection, table))
     default, qt, qc = _q(connection, default_partition(table)), _q(connection, table), _q(connection, column)
-    with connection.cursor() as cursor:
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        # Until the months are made, no row joins DEFAULT (it is empty but for back-dated imports;
+        # reads and writes to the monthly partitions carry on).
+        cursor.execute(f"LOCK TABLE {default} IN EXCLUSIVE MODE")
         cursor.execute(
             f"SELECT DISTINCT date_trunc('month', {qc} AT TIME ZONE 'UTC') FROM {default}"  # noqa: S608
         )

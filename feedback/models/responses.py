@@ -164,6 +164,9 @@ class Answer(models.Model):
             # Per-question distributions on the results page: GROUP BY value/choice for one question.
             models.Index(fields=["question", "value"], name="answer_question_value"),
             models.Index(fields=["question", "choice"], name="answer_question_choice"),
+            # The roll-up's day, the dashboard's periods and the results page's dates: within the
+            # month's partition, only the days asked for (PostgreSQL has pruned the other months).
+            models.Index(fields=["submitted_at"], name="answer_submitted"),
         ]
 
     def __str__(self) -> str:
