@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from datetime import date, timedelta
 
-from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models import Count, FilteredRelation, Max, Min, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -32,10 +32,11 @@ FFT_FIELDS = {
     "fft_very_poor": "very_poor",
     "fft_dont_know": "dont_know",
 }
+# Name of a count → the 0-10 scores it counts (lowest, highest).
 NPS_FIELDS = {
-    "nps_promoters": Q(answers__value__gte=9),
-    "nps_passives": Q(answers__value__gte=7, answers__value__lte=8),
-    "nps_detractors": Q(answers__value__lte=6),
+    "nps_promoters": (9, 10),
+    "nps_passives": (7, 8),
+    "nps_detractors": (0, 6),
 }
 COUNT_FIELDS = ("responses", "negative", *FFT_FIELDS, *NPS_FIELDS)
 INVITATION_FIELDS = ("invitations_delivered", "invitations_answered")
@@ -67,20 +68,26 @@ def patient_invitations() -> QuerySet[Invitation]:
     return Invitation.objects.filter(survey__audience=Survey.Audience.PATIENT)
 
 
-def response_counts() -> dict[str, Count]:
+def response_counts(answers: str = "answers") -> dict[str, Count]:
     """The aggregates every feedback figure is built from, over a queryset of responses.
 
-    Responses join their answers once; ``distinct`` keeps a response with several answers
-    counted once, and each answer count filters on its question's kind.
+    Responses join their answers once (``answers``: the relation, or a ``FilteredRelation`` of it);
+    ``distinct`` keeps a response with several answers counted once, and each answer count filters
+    on its question's kind.
     """
-    fft = Q(answers__question__kind=Question.Kind.FFT)
-    nps = Q(answers__question__kind=Question.Kind.NPS)
+    fft = Q(**{f"{answers}__question__kind": Question.Kind.FFT})
+    nps = Q(**{f"{answers}__question__kind": Question.Kind.NPS})
     counts = {
         "responses": Count("pk", distinct=True),
         "negative": Count("pk", filter=Q(is_negative=True), distinct=True),
     }
-    counts |= {field: Count("answers", filter=fft & Q(answers__choice=c)) for field, c in FFT_FIELDS.items()}
-    counts |= {field: Count("answers", filter=nps & q) for field, q in NPS_FIELDS.items()}
+    counts |= {
+        field: Count(answers, filter=fft & Q(**{f"{answers}__choice": c})) for field, c in FFT_FIELDS.items()
+    }
+    counts |= {
+        field: Count(answers, filter=nps & Q(**{f"{answers}__value__range": scores}))
+        for field, scores in NPS_FIELDS.items()
+    }
     return counts
 
 
@@ -106,7 +113,13 @@ def daily_counts(*, days: Iterable[date]) -> dict[DayAndPlace, dict[str, int]]:
         return {}
     wanted = set(days)
     counted: dict[DayAndPlace, dict[str, int]] = {}
-    for counts in _by_day_and_place(patient_responses(), "submitted_at", days).annotate(**response_counts()):
+    # The answers joined on their own copy of the moment too, so PostgreSQL reads only the days' months.
+    start, end = local_midnight(days[0]), local_midnight(days[-1] + timedelta(days=1))
+    answered = FilteredRelation(
+        "answers", condition=Q(answers__submitted_at__gte=start, answers__submitted_at__lt=end)
+    )
+    responses = patient_responses().alias(answered=answered)
+    for counts in _by_day_and_place(responses, "submitted_at", days).annotate(**response_counts("answered")):
         if counts["day"] in wanted:
             key = (counts["day"], *(counts[p] for p in PLACE))
             counted.setdefault(key, {}).update({field: counts[field] for field in COUNT_FIELDS})
@@ -203,7 +216,9 @@ def negative_comment_examples(
         .values_list("pk", flat=True)[:EXAMPLES_FROM_LATEST]
     )
     mentions = (
-        negative.filter(response_id__in=latest)
+        # The answers' own moment bounds the join to the period's months (partitions on PostgreSQL).
+        negative.filter(response_id__in=latest, answer__submitted_at__gte=period.start)
+        .filter(answer__submitted_at__lt=period.end)
         .order_by("-response__submitted_at", "-response_id")
         .values_list("theme_id", "answer__text", "start", "end")
     )

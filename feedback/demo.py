@@ -258,7 +258,11 @@ def _generate(
             ]
             Response.objects.bulk_create([r for r, _a, _t in rows], batch_size=BATCH)
             created = Answer.objects.bulk_create(
-                [Answer(response=r, **fields) for r, answers, _t in rows for fields in answers],
+                [
+                    Answer(response=r, submitted_at=r.submitted_at, **fields)
+                    for r, answers, _t in rows
+                    for fields in answers
+                ],
                 batch_size=5000,
             )
             ThemeMention.objects.bulk_create(

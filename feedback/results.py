@@ -60,14 +60,23 @@ class ResponseFilter:
         return self._filter(Response.objects.all(), prefix="")
 
     def answers(self) -> QuerySet[Answer]:
-        return self._filter(Answer.objects.all(), prefix="response__")
+        # The answer's own copy of the moment: PostgreSQL reads only the months asked for.
+        return self._filter(Answer.objects.all(), prefix="response__", moment="submitted_at")
 
-    def _filter(self, qs: QuerySet, *, prefix: str) -> QuerySet:
+    def answered_within(self) -> QuerySet[Answer]:
+        """Answers given within the dates alone, to prefetch the answers of the scope's responses:
+        with dates, PostgreSQL reads only their months."""
         start, end = self.bounds()
+        bounds = {"submitted_at__gte": start, "submitted_at__lt": end}
+        return Answer.objects.filter(**{k: v for k, v in bounds.items() if v is not None})
+
+    def _filter(self, qs: QuerySet, *, prefix: str, moment: str | None = None) -> QuerySet:
+        start, end = self.bounds()
+        moment = moment or f"{prefix}submitted_at"
         conditions = {
             f"{prefix}survey": self.survey,
-            f"{prefix}submitted_at__gte": start,
-            f"{prefix}submitted_at__lt": end,
+            f"{moment}__gte": start,
+            f"{moment}__lt": end,
             f"{prefix}location_id": self.location_id,
             f"{prefix}touchpoint_id": self.touchpoint_id,
         }
@@ -284,13 +293,13 @@ def _live_counts(
     """The scope's responses submitted within ``spans``, counted from the answers themselves."""
     counts = Counts()
     responses = scope.responses().filter(rollup.within(spans))
-    answers = scope.answers().filter(rollup.within(spans, prefix="response__"))
+    answers = scope.answers().filter(rollup.within(spans))  # the answers' own moment: pruned by month
     counts.summary.update(responses.aggregate(**rollup.SUMMARY_COUNTS))
     if closed:
         rows = (
             answers.filter(question__in=closed)
             .values("question_id", "choice", "value", "response__location_id", "response__touchpoint_id")
-            .annotate(month=TruncMonth("response__submitted_at"), n=Count("pk"))
+            .annotate(month=TruncMonth("submitted_at"), n=Count("pk"))
             .order_by()
         )
         for row in rows:
@@ -409,5 +418,5 @@ def comments(scope: ResponseFilter) -> QuerySet[Answer]:
         .exclude(text="")
         .select_related("response", "question")
         .prefetch_related("response__themes")
-        .order_by("-response__submitted_at", "-pk")
+        .order_by("-submitted_at", "-pk")
     )

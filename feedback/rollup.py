@@ -129,7 +129,7 @@ def rollup_count(*, days: Iterable[date], now: datetime) -> Counted:
         "touchpoint_id": F("response__touchpoint_id"),
     }
     answers = (
-        _within_days(Answer.objects.all(), "response__submitted_at", days, until)
+        _within_days(Answer.objects.all(), "submitted_at", days, until)  # pruned to the days' months
         .values("day", "question_id", "choice", "value", "choices", **via_response)
         .annotate(answers=Count("pk"))
         .order_by()
@@ -262,7 +262,8 @@ def live_spans(bounds: Span, covered: list[tuple[date, datetime]]) -> list[Span]
 
 
 def within(spans: list[Span], *, prefix: str = "") -> Q:
-    """Responses (or, with ``prefix``, rows of a response) submitted in any of ``spans``."""
+    """Responses or answers (by their own copy of the moment, which PostgreSQL prunes by month), or
+    with ``prefix`` rows of a response, submitted in any of ``spans``."""
     parts = []
     for start, end in spans:
         part = {f"{prefix}submitted_at__gte": start, f"{prefix}submitted_at__lt": end}

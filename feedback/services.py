@@ -156,6 +156,7 @@ def response_submit(
     created = Answer.objects.bulk_create(
         Answer(
             response=response,
+            submitted_at=response.submitted_at,
             question=a.question,
             value=a.value,
             choice=a.choice,

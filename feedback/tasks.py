@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.utils import timezone
 
-from feedback import invitations
+from feedback import invitations, retention
 from feedback.invitations import imports as invitation_import
 from servicedesk.sweeps import sweep
 
@@ -27,6 +28,15 @@ def invitations_sweep() -> dict:
 def invitations_purge() -> int:
     """Hourly: delete contact details whose retention period has passed."""
     return invitations.invitations_purge()
+
+
+# --- Answers' monthly partitions (issue 19) ---------------------------------------------------------
+
+
+@sweep
+def answer_partitions_sweep() -> dict:
+    """Hourly: the coming months' partitions of answers made, expired months dropped (see retention.py)."""
+    return retention.answer_partitions_sweep(now=timezone.now()).as_dict()
 
 
 @shared_task(acks_late=True)

@@ -253,6 +253,7 @@ FEEDBACK_KIOSK_IDLE_SECONDS = env_int("FEEDBACK_KIOSK_IDLE_SECONDS", default=90,
 FEEDBACK_KIOSK_THANKS_SECONDS = env_int("FEEDBACK_KIOSK_THANKS_SECONDS", default=15, minimum=3)
 # Breakdowns resting on fewer responses than this show "too few to show".
 FEEDBACK_SMALL_NUMBER = env_int("FEEDBACK_SMALL_NUMBER", default=5, minimum=1)
+FEEDBACK_RETENTION_MONTHS = env_int("FEEDBACK_RETENTION_MONTHS", default=0)  # answers' months kept; 0: all
 
 # --- Static files ----------------------------------------------------------------------
 
@@ -420,6 +421,7 @@ CELERY_BEAT_SCHEDULE = {
     "feedback-invitations-sweep": {"task": "feedback.tasks.invitations_sweep", "schedule": MINUTE},
     # Delete patients' contact details once the retention period after an invitation has passed.
     "feedback-invitations-purge": {"task": "feedback.tasks.invitations_purge", "schedule": 60 * MINUTE},
+    "feedback-answer-partitions": {"task": "feedback.tasks.answer_partitions_sweep", "schedule": 60 * MINUTE},
 }  # fmt: skip
 
 # --- The outbox (every email and SMS) --------------------------------------------------------

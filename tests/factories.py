@@ -221,6 +221,7 @@ class AnswerFactory(factory.django.DjangoModelFactory):
         model = "feedback.Answer"
 
     response = factory.SubFactory(ResponseFactory)
+    submitted_at = factory.SelfAttribute("response.submitted_at")  # the partition key: the response's moment
     question = factory.LazyAttribute(lambda a: QuestionFactory(survey=a.response.survey))
     choice = "very_good"
     value = 5

@@ -146,15 +146,27 @@ class Answer(models.Model):
     choices = models.CharField(max_length=1000, blank=True)
     text = models.TextField(blank=True)
     sentiment = models.FloatField(null=True, blank=True)
+    # The response's moment, copied when the answer is written (a response is never re-dated):
+    # on PostgreSQL the answers are partitioned by its month (issue 19), and the hot queries filter
+    # on it so that only the months asked for are read. The database's primary key is
+    # (id, submitted_at); ids still come from one sequence, so ``id`` alone stays unique.
+    submitted_at = models.DateTimeField(_("submitted"))
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["response", "question"], name="answer_one_per_question"),
+            # A partitioned table's unique keys must hold its partition key; a response's answers
+            # share its moment, so this is still one answer per question per response.
+            models.UniqueConstraint(
+                fields=["response", "question", "submitted_at"], name="answer_one_per_question"
+            ),
         ]
         indexes = [
             # Per-question distributions on the results page: GROUP BY value/choice for one question.
             models.Index(fields=["question", "value"], name="answer_question_value"),
             models.Index(fields=["question", "choice"], name="answer_question_choice"),
+            # The roll-up's day, the dashboard's periods and the results page's dates: within the
+            # month's partition, only the days asked for (PostgreSQL has pruned the other months).
+            models.Index(fields=["submitted_at"], name="answer_submitted"),
         ]
 
     def __str__(self) -> str:
@@ -200,7 +212,13 @@ class ThemeMention(models.Model):
         KEYWORDS = "keywords", _("Found by its keywords")
         MANAGER = "manager", _("Set by a manager")
 
-    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="theme_mentions")
+    # No database constraint: PostgreSQL's foreign keys must name a partitioned table's whole unique
+    # key (id, submitted_at). Integrity rests on the writers: mentions are written with their answer
+    # in one transaction (response_submit), Django's CASCADE deletes them with it, and the retention
+    # sweep deletes a month's mentions before it drops the month's answers.
+    answer = models.ForeignKey(
+        Answer, on_delete=models.CASCADE, db_constraint=False, related_name="theme_mentions"
+    )
     response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="theme_mentions")
     theme = models.ForeignKey(Theme, on_delete=models.CASCADE, related_name="mentions")
     start = models.PositiveIntegerField(default=0)

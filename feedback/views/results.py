@@ -106,7 +106,7 @@ def survey_export(request: HttpRequest, pk: int) -> HttpResponse | StreamingHttp
             "themes",
             Prefetch(
                 "answers",
-                queryset=Answer.objects.only(
+                queryset=scope.answered_within().only(
                     "pk", "response_id", "question_id", "value", "choice", "choices", "text"
                 ),
             ),
@@ -137,8 +137,9 @@ def response_list(request: HttpRequest) -> HttpResponse:
         responses = responses.filter(Exists(tagged))
     if data.get("negative"):
         responses = responses.negative()
-    text_answers = Answer.objects.filter(question__kind=Question.Kind.TEXT).exclude(text="").order_by("pk")
-    fft_answers = Answer.objects.filter(question__kind=Question.Kind.FFT)
+    answers = scope.answered_within()
+    text_answers = answers.filter(question__kind=Question.Kind.TEXT).exclude(text="").order_by("pk")
+    fft_answers = answers.filter(question__kind=Question.Kind.FFT)
     responses = (
         responses.select_related("survey", "location", "touchpoint")
         .prefetch_related(

@@ -132,6 +132,10 @@ def restore(
             "or pass --replace to overwrite it (everything in it now will be lost)."
         )
     if config["ENGINE"] == POSTGRES:
+        if replace:
+            # pg_restore --clean cannot drop a monthly partition's inherited constraints (issue 19):
+            # the partitioned tables go first, with their partitions, then the rest is cleaned.
+            _run(["psql", f"--dbname={config['NAME']}", "--quiet", "--command", _DROP_PARTITIONED], config)
         _run(
             [
                 "pg_restore",
@@ -152,6 +156,13 @@ def restore(
         with sqlite3.connect(source) as src, sqlite3.connect(config["NAME"]) as dst:
             src.backup(dst)
     _restore_attachments(source, attachments_to or attachments_folder())
+
+
+_DROP_PARTITIONED = (
+    "DO $$ DECLARE t regclass; BEGIN FOR t IN SELECT oid::regclass FROM pg_class WHERE relkind = 'p' "
+    "AND relnamespace = 'public'::regnamespace AND NOT relispartition LOOP "
+    "EXECUTE format('DROP TABLE %s CASCADE', t); END LOOP; END $$"
+)
 
 
 def _run(command: list[str], config: dict) -> None:

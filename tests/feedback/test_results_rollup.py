@@ -87,7 +87,11 @@ class Practice:
         if survey is not None:
             choice = rng.choice(list(FFT))
             Answer.objects.create(
-                response=response, question=self.other_fft, choice=choice, value=FFT[choice]
+                response=response,
+                submitted_at=when,
+                question=self.other_fft,
+                choice=choice,
+                value=FFT[choice],
             )
             return response
         answers = []
@@ -112,7 +116,7 @@ class Practice:
             else:
                 answers.append(Answer(question=q, text="Waited, the staff were kind", sentiment=-0.3))
         for answer in answers:
-            answer.response = response
+            answer.response, answer.submitted_at = response, when
         Answer.objects.bulk_create(answers)
         for answer in (a for a in answers if a.text):
             for theme in rng.sample(self.themes, rng.randint(0, 2)):

@@ -278,7 +278,9 @@ def _generate_responses(wanted: int, *, days: int = 90) -> None:
         answers = Answer._meta.db_table
         cursor.execute(
             f"""
-            INSERT INTO {answers} (response_id, question_id, value, choice, choices, text, sentiment)
+            INSERT INTO {answers}
+                (response_id, question_id, value, choice, choices, text, sentiment, submitted_at)
+            SELECT x.*, r.submitted_at FROM (
             SELECT i, %(fft)s,
                 CASE {fft.format(n="i")} WHEN 'very_good' THEN 5 WHEN 'good' THEN 4 WHEN 'neither' THEN 3
                      WHEN 'poor' THEN 2 WHEN 'very_poor' THEN 1 END,
@@ -290,6 +292,8 @@ def _generate_responses(wanted: int, *, days: int = 90) -> None:
             UNION ALL
             SELECT i, %(text)s, NULL::integer, '', '', 'Waited forty minutes and nobody told me why.', -0.6
             FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS i WHERE {negative.format(n="i")}
+            ) AS x (response_id, question_id, value, choice, choices, text, sentiment)
+            JOIN {Response._meta.db_table} r ON r.id = x.response_id
             """,  # noqa: S608
             {"fft": questions["fft"], "nps": questions["nps"], "text": questions["text"],
              "first": first_id, "last": first_id + missing - 1},

@@ -152,7 +152,7 @@ def _copy_responses(wanted: int) -> None:
         invitation_id="NULL",
         submitted_at="now() - make_interval(secs => (m.new_id * 7919) %% 7776000)",
     )
-    answer_cols, answer_values = columns(Answer, response_id="m.new_id")
+    answer_cols, answer_values = columns(Answer, response_id="m.new_id", submitted_at="r.submitted_at")
     mention_cols, mention_values = columns(ThemeMention, response_id="m.new_id", answer_id="n.id")
     through = Response.themes.through._meta.db_table
     responses, answers, mentions = (m._meta.db_table for m in (Response, Answer, ThemeMention))
@@ -164,7 +164,8 @@ def _copy_responses(wanted: int) -> None:
         f"""INSERT INTO {responses} (id, {response_cols}) SELECT m.new_id, {response_values}
             FROM bench_copies m JOIN {responses} o ON o.id = m.old_id""",  # noqa: S608
         f"""INSERT INTO {answers} ({answer_cols}) SELECT {answer_values}
-            FROM bench_copies m JOIN {answers} o ON o.response_id = m.old_id""",  # noqa: S608
+            FROM bench_copies m JOIN {answers} o ON o.response_id = m.old_id
+            JOIN {responses} r ON r.id = m.new_id""",  # noqa: S608
         f"""INSERT INTO {mentions} ({mention_cols}) SELECT {mention_values}
             FROM bench_copies m JOIN {mentions} o ON o.response_id = m.old_id
             JOIN {answers} a ON a.id = o.answer_id
