@@ -381,3 +381,12 @@ def _fake_response(survey, questions, channel, *, rng, now, places, profiles, ma
     )
     themes = {mention.theme_id for text in texts for mention in _mentions(matcher, text)}
     return response, answers, themes
+
+
+def after_seed(*, options: dict, out: Callable[[str], None]) -> None:
+    """Months of answers in their own partitions now (PostgreSQL), not at the worker's first sweep."""
+    from feedback import retention
+
+    swept = retention.answer_partitions_sweep(now=timezone.now())
+    if swept.created:
+        out(f"Feedback: answers' months made ({len(swept.created)} partitions).")
