@@ -13,7 +13,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from servicedesk import schedule
+from servicedesk import pooling, schedule
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -185,6 +185,8 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", default=60)
     # A query that hangs on a sick database fails instead of tying up a web worker.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+# DATABASE_POOLER=pgbouncer: DATABASE_URL is pgbouncer in transaction mode (servicedesk/pooling.py).
+pooling.configure(DATABASES["default"], pooler=env.str("DATABASE_POOLER", default=""))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "servicedesk.User"
