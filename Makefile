@@ -61,6 +61,7 @@ bench: install
 	DEBUG=1 $(BIN)/python -m tests.load $(BENCH)
 
 ## 20 users on gunicorn + PostgreSQL + Redis: throughput and p50/p95/p99 per endpoint (needs DATABASE_URL=postgres://...).
+## LOAD_ARGS="--pgbouncer --users 50": through a local pgbouncer in transaction mode, with 50 users.
 load: install
 	$(BIN)/python -m tests.load.bench_http $(LOAD_ARGS)
 

@@ -13,6 +13,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from servicedesk import pooling, replica, schedule
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -183,8 +185,9 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", default=60)
     # A query that hangs on a sick database fails instead of tying up a web worker.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
-from servicedesk import replica  # noqa: E402  (DATABASE_REPLICA_URL: servicedesk/replica.py, README)
-
+# DATABASE_POOLER=pgbouncer: DATABASE_URL is pgbouncer in transaction mode (servicedesk/pooling.py).
+pooling.configure(DATABASES["default"], pooler=env.str("DATABASE_POOLER", default=""))
+# DATABASE_REPLICA_URL: a streaming standby for the dashboard, reports and exports (servicedesk/replica.py).
 DATABASE_ROUTERS, REPLICA_STICKY_SECONDS, REPLICA_MAX_LAG_SECONDS = replica.setup(env, DATABASES, MIDDLEWARE)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -390,39 +393,13 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
-# Every periodic job is a sweep that derives what is due from the database: running one twice,
-# or late, or on two machines at once, sends nothing twice. This is the only schedule.
-MINUTE = 60.0
-CELERY_BEAT_SCHEDULE = {
-    "outbox-sweep": {"task": "servicedesk.tasks.sweep_outbox", "schedule": MINUTE},
-    "inbox-read": {"task": "servicedesk.inbox.tasks.read_inbox", "schedule": 2 * MINUTE},
-    # Pictures the queue never delivered for resizing (broker down, worker lost).
-    "attachments-process-pending": {"task": "servicedesk.attachments.tasks.process_pending_attachments",
-                                    "schedule": 5 * MINUTE},
-    "send-welcome-emails": {"task": "servicedesk.tasks.send_due_welcome_emails", "schedule": MINUTE},
-    "dashboard-refresh-feedback-summaries": {"task": "servicedesk.tasks.refresh_feedback_summaries",
-                                             "schedule": 5 * MINUTE},
-    "dashboard-weekly-digest": {"task": "servicedesk.tasks.send_weekly_digests", "schedule": 15 * MINUTE},
-    # Delivery: today's checklist runs (idempotent, so every 15 minutes also catches new templates),
-    # runs past their deadline marked missed, and reminders of runs soon due.
-    "delivery-schedule-runs": {"task": "delivery.tasks.schedule_runs", "schedule": 15 * MINUTE},
-    "delivery-mark-missed-runs": {"task": "delivery.tasks.mark_missed_runs", "schedule": MINUTE},
-    "delivery-send-run-reminders": {"task": "delivery.tasks.send_run_reminders", "schedule": MINUTE},
-    "design-measure-goals": {"task": "design.tasks.measure_goals", "schedule": 15 * MINUTE},
-    "design-goal-review-reminders": {"task": "design.tasks.send_goal_review_reminders", "schedule": 3600.0},
-    # Learning: incidents recurring past the manager's rule (also checked as each incident is logged).
-    "learning-detect-patterns": {"task": "learning.tasks.detect_patterns", "schedule": 30 * MINUTE},
-    "recovery-escalate-overdue-incidents": {
-        "task": "recovery.tasks.escalate_overdue_incidents",
-        "schedule": MINUTE * env_int("RECOVERY_ESCALATION_SWEEP_MINUTES", default=3, minimum=1),
-    },
-    "recovery-send-reminders": {"task": "recovery.tasks.send_recovery_reminders", "schedule": 5 * MINUTE},
-    # Survey invitations: expire, send what is due (first messages, reminders, retries), resume imports.
-    "feedback-invitations-sweep": {"task": "feedback.tasks.invitations_sweep", "schedule": MINUTE},
-    # Delete patients' contact details once the retention period after an invitation has passed.
-    "feedback-invitations-purge": {"task": "feedback.tasks.invitations_purge", "schedule": 60 * MINUTE},
-    "feedback-answer-partitions": {"task": "feedback.tasks.answer_partitions_sweep", "schedule": 60 * MINUTE},
-}  # fmt: skip
+# Every periodic job is a sweep (the only schedule), and each task's queue: see servicedesk/schedule.py.
+CELERY_BEAT_SCHEDULE = schedule.beat_schedule(
+    escalation_minutes=env_int("RECOVERY_ESCALATION_SWEEP_MINUTES", default=3, minimum=1)
+)
+CELERY_TASK_QUEUES = schedule.task_queues()  # a worker without -Q consumes them all
+CELERY_TASK_DEFAULT_QUEUE = schedule.DEFAULT_QUEUE
+CELERY_TASK_ROUTES = schedule.task_routes()
 
 # --- The outbox (every email and SMS) --------------------------------------------------------
 

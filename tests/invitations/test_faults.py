@@ -15,6 +15,7 @@ from feedback.models import Invitation, InvitationMessage
 from feedback.tasks import invitations_sweep
 from servicedesk import queue
 from servicedesk.celery import app as celery_app
+from servicedesk.schedule import QUEUES
 from tests.concurrency import at_once
 
 UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"  # nothing listens on port 1: connection refused
@@ -33,28 +34,32 @@ def real_redis_broker(redis_url):
     previous = (celery_app.conf.broker_url, celery_app.conf.broker_transport_options)
     _use_broker(redis_url)
     with Connection(redis_url) as conn:
-        conn.SimpleQueue("celery").clear()
+        for name in QUEUES:
+            conn.SimpleQueue(name).clear()
     yield redis_url
     _use_broker(previous[0])
     celery_app.conf.broker_transport_options = previous[1]
 
 
 def _run_published_tasks(redis_url: str) -> Counter[str]:
-    """Act as the worker: take every task message off the Redis queue and run it (also the ones
-    those tasks publish). Returns how many of each task ran."""
+    """Act as a worker of every queue: take every task message off the Redis queues and run it (also
+    the ones those tasks publish). Returns how many of each task ran."""
     ran: Counter[str] = Counter()
     with Connection(redis_url) as conn:
-        queue = conn.SimpleQueue("celery")
+        queues = [conn.SimpleQueue(name) for name in QUEUES]
         while True:
-            try:
-                message = queue.get(timeout=0.5)
-            except queue.Empty:
+            for queue in queues:
+                try:
+                    message = queue.get(timeout=0.5)
+                except queue.Empty:
+                    continue
+                args, kwargs, _embed = message.decode()
+                celery_app.tasks[message.headers["task"]].apply(args=args, kwargs=kwargs)
+                message.ack()
+                ran[message.headers["task"]] += 1
                 break
-            args, kwargs, _embed = message.decode()
-            celery_app.tasks[message.headers["task"]].apply(args=args, kwargs=kwargs)
-            message.ack()
-            ran[message.headers["task"]] += 1
-    return ran
+            else:
+                return ran
 
 
 @pytest.mark.django_db(transaction=True)

@@ -124,6 +124,27 @@ def _maintenance(url: str, *statements: str) -> None:
     admin.close()
 
 
+@contextlib.contextmanager
+def pgbouncer(database_url: str, *, pool_size: int = 20) -> Iterator[str]:
+    """A local pgbouncer in transaction mode (bin/pgbouncer-local) in front of ``database_url``'s
+    server, on a free port; yields the same database's URL through it. Stopped afterwards."""
+    parts = urlsplit(database_url)
+    port = free_port()
+    env = {
+        **os.environ,
+        "PGBOUNCER_PORT": str(port),
+        "PGBOUNCER_POOL_SIZE": str(pool_size),
+        "PGBOUNCER_TARGET": f"{parts.hostname or '127.0.0.1'}:{parts.port or 5432}",
+    }
+    script = str(ROOT / "bin" / "pgbouncer-local")
+    subprocess.run([script, "start"], env=env, check=True, capture_output=True, timeout=30)
+    try:
+        netloc = f"{parts.username or 'postgres'}@127.0.0.1:{port}"
+        yield parts._replace(netloc=netloc).geturl()
+    finally:
+        subprocess.run([script, "stop"], env=env, check=False, capture_output=True, timeout=30)
+
+
 def manage(env: dict, *args: str, timeout: float = 1800) -> str:
     result = subprocess.run(
         [PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
