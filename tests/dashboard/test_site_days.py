@@ -120,3 +120,16 @@ def test_a_sweep_of_todays_data_costs_the_same_queries_however_long_the_history(
         _incident(LocationFactory(), logged_hours_ago=24 * days_ago, acknowledged_hours_ago=24 * days_ago - 1)
     long = count_queries(refresh)
     assert short == long
+
+
+def test_refresh_dashboard_all_rebuilds_the_site_days_of_old_history():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    site = LocationFactory()
+    _incident(site, logged_hours_ago=24 * 200, acknowledged_hours_ago=24 * 200 - 2)  # months ago
+    out = StringIO()
+    call_command("refresh_dashboard", "--all", stdout=out)
+    assert "per-site summaries" in out.getvalue()
+    assert _totals(site)["incidents_responded"] == 1
