@@ -47,6 +47,11 @@ class Tick:
     at: float  # pixel
     value: float
 
+    @property
+    def text(self) -> str:
+        """An axis label, not a figure: "80", "0.5", "400" (no unit, no trailing zeros)."""
+        return f"{self.value:g}"
+
 
 @dataclass(frozen=True)
 class FunnelChart:
