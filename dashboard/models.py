@@ -124,3 +124,43 @@ class DigestDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"Digest for the week of {self.week_of} to {self.recipient}"
+
+
+class SiteDay(models.Model):
+    """Incidents, checklist runs and goals counted per local day and site, for the group's comparison
+    between sites (``dashboard.comparison``): the group page sums these rows, never the history.
+
+    Rebuilt per day by ``dashboard.comparison.summaries.site_days_refresh`` in the same sweep as the
+    feedback summaries; each pillar counts its own tables (``<pillar>.site_days``). Feedback per
+    site is already in ``FeedbackDay``.
+    """
+
+    day = models.DateField()
+    location = models.ForeignKey("servicedesk.Location", on_delete=models.CASCADE, related_name="+")
+    incidents_opened = models.PositiveIntegerField(default=0)
+    incidents_responded = models.PositiveIntegerField(default=0, help_text="Acknowledged that day.")
+    response_seconds = models.FloatField(default=0, help_text="Sum of logging → acknowledgement, seconds.")
+    response_seconds_squared = models.FloatField(
+        default=0, help_text="Sum of their squares (for the spread)."
+    )
+    incidents_resolved = models.PositiveIntegerField(default=0)
+    resolved_within_sla = models.PositiveIntegerField(default=0)
+    recovery_answered = models.PositiveIntegerField(default=0, help_text='Answers to "Did we put it right?".')
+    recovery_succeeded = models.PositiveIntegerField(default=0)
+    checks_completed = models.PositiveIntegerField(default=0, help_text="Periodic runs due that day.")
+    checks_missed = models.PositiveIntegerField(default=0)
+    goal_days_measured = models.PositiveIntegerField(
+        default=0, help_text="The site's goals measured that day."
+    )
+    goal_days_met = models.PositiveIntegerField(default=0)
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            # Two refreshes of the same day at once: the second insert fails instead of doubling counts.
+            models.UniqueConstraint(fields=["day", "location"], name="siteday_one_row_per_day_and_site"),
+        ]
+        # The unique constraint's index (day, location) serves the comparison page: a period's days.
+
+    def __str__(self) -> str:
+        return f"{self.location_id} on {self.day}"

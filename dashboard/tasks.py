@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from dashboard.comparison.summaries import site_days_refresh
 from dashboard.digest import weekly_digests_send
 from dashboard.summaries import feedback_days_refresh, feedback_days_stale
 from servicedesk.sweeps import sweep
@@ -12,9 +13,13 @@ from servicedesk.sweeps import sweep
 
 @sweep(name="servicedesk.tasks.refresh_feedback_summaries")
 def refresh_feedback_summaries() -> int:
-    """Sweep: recount the dashboard's feedback summaries for today, yesterday and any day that changed."""
+    """Sweep: recount the dashboard's feedback summaries for today, yesterday and any day that changed,
+    and the same days' per-site summaries of incidents, checklists and goals."""
     now = timezone.now()
-    return feedback_days_refresh(days=feedback_days_stale(now=now), now=now)
+    days = feedback_days_stale(now=now)
+    rebuilt = feedback_days_refresh(days=days, now=now)
+    site_days_refresh(days=days, now=now)
+    return rebuilt
 
 
 @sweep(name="servicedesk.tasks.send_weekly_digests")

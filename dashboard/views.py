@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from dashboard import board, reports
+from dashboard.comparison.figures import site_positions
 from dashboard.forms import DashboardFilterForm, MonthlyReportForm
 from dashboard.tasks import refresh_feedback_summaries
 from servicedesk import panels
@@ -64,6 +65,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if scope is None:
         return refused(request, "dashboard/dashboard.html", {"form": form})
     context = {"form": form, "scope": scope, **board.sections(scope)}
+    if scope.location is not None:  # one site's dashboard: where it stands among the group's sites
+        context["site_positions"] = site_positions(
+            scope.location.pk, first_day=scope.first_day, last_day=scope.last_day
+        )
     if context["feedback"].as_of is None and cache.add("dashboard:summaries-requested", True, 300):
         # Nothing counted yet (a new install, fresh demo data): ask a worker to count now rather
         # than wait for the next sweep. At most once every five minutes.

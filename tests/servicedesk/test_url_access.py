@@ -65,6 +65,7 @@ ACCESS = {
     "security:audit_log": MANAGER,
     "dashboard_export": SITE,
     "dashboard_report": MANAGER,
+    "dashboard_compare": MANAGER,  # group managers only (group_manager_required)
     # Feedback: patients' pages (feedback.patient_urls)
     "patient:kiosk": PUBLIC,
     "patient:kiosk_thanks": PUBLIC,

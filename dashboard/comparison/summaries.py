@@ -1,0 +1,67 @@
+"""The per-site daily summaries behind the comparison between sites, rebuilt like the feedback ones.
+
+``site_days_refresh(days=…)`` asks each pillar for its counts of those days per site
+(``recovery.site_days``, ``delivery.site_days``, ``design.site_days``: a few grouped queries per
+batch of days) and replaces each day's ``SiteDay`` rows in one transaction. The feedback sweep
+(``dashboard.tasks.refresh_feedback_summaries``) calls it with the same stale days: today,
+yesterday, and any day whose feedback changed; every count is dated by its event, so only today's
+and yesterday's rows move in ordinary use, and a sweep costs the same with one year of history or
+ten. ``refresh_dashboard --all`` rebuilds every day after a bulk import.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from django.db import IntegrityError, transaction
+
+from dashboard.models import SiteDay
+from delivery import site_days as delivery_days
+from design import site_days as design_days
+from recovery import site_days as recovery_days
+
+logger = logging.getLogger(__name__)
+
+DAYS_PER_BATCH = 31
+COUNTERS = (recovery_days.site_daily_counts, delivery_days.site_daily_counts, design_days.site_daily_counts)
+
+
+def _rows(days: list[date], now: datetime) -> list[SiteDay]:
+    merged: dict[tuple[date, int], dict[str, float]] = {}
+    for count in COUNTERS:
+        for key, counts in count(days=days).items():
+            merged.setdefault(key, {}).update(counts)
+    return [
+        SiteDay(day=day, location_id=location_id, refreshed_at=now, **counts)
+        for (day, location_id), counts in merged.items()
+    ]
+
+
+def site_days_refresh(*, days: Iterable[date], now: datetime) -> int:
+    """Recount the per-site summaries of ``days``. Returns how many days were rebuilt."""
+    days = sorted(set(days))
+    rebuilt = 0
+    for first in range(0, len(days), DAYS_PER_BATCH):
+        batch = days[first : first + DAYS_PER_BATCH]
+        rows = _rows(batch, now)
+        for day in batch:
+            try:
+                with transaction.atomic():
+                    SiteDay.objects.filter(day=day).delete()
+                    SiteDay.objects.bulk_create([row for row in rows if row.day == day])
+            except IntegrityError:  # a concurrent refresh wrote this day first, from the same data
+                logger.info("site summary for %s refreshed concurrently; kept the other run's rows", day)
+                continue
+            rebuilt += 1
+    return rebuilt
+
+
+def site_days_all(*, today: date) -> list[date]:
+    """Every day from the first incident, run or goal measurement at a site to ``today``."""
+    firsts = [day for day in (m.first_day() for m in (recovery_days, delivery_days, design_days)) if day]
+    if not firsts:
+        return []
+    first = min(firsts)
+    return [date.fromordinal(n) for n in range(first.toordinal(), today.toordinal() + 1)]
