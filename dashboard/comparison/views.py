@@ -19,6 +19,7 @@ from dashboard.comparison.stats import Funnel, Position, SiteResult
 from servicedesk.access import group_manager_required
 from servicedesk.forms import BootstrapWidgets
 from servicedesk.refusal import refused
+from servicedesk.replica import reads_from_replica
 from servicedesk.templatetags.dashboard_tags import figure
 
 TEMPLATE = "dashboard/compare.html"
@@ -99,6 +100,7 @@ def _outside(funnel: Funnel, higher_is_better: bool) -> list[Outside]:
 
 @require_GET
 @group_manager_required
+@reads_from_replica
 def compare_sites(request: HttpRequest) -> HttpResponse:
     """Every site on one headline figure, fairly: value against volume with control limits."""
     form = ComparisonForm(request.GET or None)
