@@ -36,6 +36,7 @@ SMOKE = {
     "bench_delivery": "--sizes 100 --requests 2 --warmup 1",
     "bench_escalation": "--incidents 300 --due 20 --repeat-find 2",
     "bench_feedback_results": "--sizes 300 --requests 2",
+    "bench_group": "--sites 6 --answers 20000 --summary-days 30 --requests 2 --warmup 1",
     "bench_http": "--users 5 --duration 4 --warmup 1 --workers 2 --refresh-every 1 --no-targets",
     "bench_invitations_import": "--rows 200",
     "bench_invitations_send": "--invitations 40 --workers 2",
