@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from design.models import PatientNeedProfile
-from servicedesk.forms import BootstrapWidgets
+from servicedesk.forms import BootstrapWidgets, limit_to_sites
 from servicedesk.models import Location, Touchpoint
 
 
@@ -54,11 +53,7 @@ class DashboardFilterForm(BootstrapWidgets, forms.Form):
         self.today = today
         self.fields["need_profile"].queryset = PatientNeedProfile.objects.order_by("name")
         if sites is not None:
-            location = self.fields["location"]
-            location.queryset = location.queryset.filter(pk__in=sites)
-            location.required, location.empty_label = True, None
-            touchpoint = self.fields["touchpoint"]
-            touchpoint.queryset = touchpoint.queryset.filter(Q(location__in=sites) | Q(location__isnull=True))
+            limit_to_sites(self, sites)
 
     def clean_until(self) -> date | None:
         until = self.cleaned_data.get("until")

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 from django import forms
-from django.db.models import Q
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from delivery.models import ChecklistItem, ChecklistResult, ChecklistTemplate, Dimension, Protocol
 from design.models import ServiceGoal
 from servicedesk.attachments.forms import photo_field
-from servicedesk.forms import PlainChoices
+from servicedesk.forms import PlainChoices, limit_to_sites
 from servicedesk.models import Location, Touchpoint, User
 
 
@@ -59,12 +58,9 @@ class ChecklistTemplateForm(PlainChoices, forms.ModelForm):
         self.fields["service_goal"].queryset = ServiceGoal.objects.active().order_by("title")
         self.fields["location"].empty_label = _("Practice-wide")
         if sites is not None:
-            location = self.fields["location"]
-            location.queryset = location.queryset.filter(pk__in=sites)
-            location.required, location.empty_label = True, None
-            location.help_text = _("Practice-wide checklists are the group's; yours are at your sites.")
-            touchpoint = self.fields["touchpoint"]
-            touchpoint.queryset = touchpoint.queryset.filter(Q(location__in=sites) | Q(location__isnull=True))
+            limit_to_sites(
+                self, sites, help_text=_("Practice-wide checklists are the group's; yours are at your sites.")
+            )
             person = self.fields["responsible_person"]
             person.queryset = person.queryset.at_sites(sites)
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from design.models import Accommodation, PatientNeed, PatientNeedProfile, ServiceGoal
 from design.services import EDITABLE_FIELDS, parse_params
 from servicedesk import metrics
-from servicedesk.forms import PlainChoices
+from servicedesk.forms import PlainChoices, limit_to_sites
 from servicedesk.metrics import Unit
 from servicedesk.models import Location, Touchpoint, User
 from servicedesk.roles import Role
@@ -111,12 +111,9 @@ class GoalForm(PlainChoices, forms.ModelForm):
 
     def _limit_to(self, sites: frozenset[int]) -> None:
         """A site manager's goal is about one of their sites, owned by a manager of it."""
-        location = self.fields["location"]
-        location.queryset = location.queryset.filter(pk__in=sites)
-        location.required, location.empty_label = True, None
-        location.help_text = _("Goals for every site are the group's; yours are about your sites.")
-        touchpoint = self.fields["touchpoint"]
-        touchpoint.queryset = touchpoint.queryset.filter(Q(location__in=sites) | Q(location__isnull=True))
+        limit_to_sites(
+            self, sites, help_text=_("Goals for every site are the group's; yours are about your sites.")
+        )
         owners = User.objects.with_role(Role.SITE_MANAGER).at_sites(sites)
         owner = self.fields["owner"]
         owner.queryset = User.objects.filter(

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import PasswordResetForm
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -35,6 +36,18 @@ class PlainChoices:
                     (value, blank if value == "" and str(label) == self.DASHES else label)
                     for value, label in field.choices
                 ]
+
+
+def limit_to_sites(form: forms.BaseForm, sites: frozenset[int], *, help_text: str = "") -> None:
+    """A site manager's form: its ``location`` offers only their sites (one must be chosen) and its
+    ``touchpoint``, if it has one, only the touchpoints at those sites or shared by every site."""
+    location = form.fields["location"]
+    location.queryset = location.queryset.filter(pk__in=sites)
+    location.required, location.empty_label = True, None
+    if help_text:
+        location.help_text = help_text
+    if (touchpoint := form.fields.get("touchpoint")) is not None:
+        touchpoint.queryset = touchpoint.queryset.filter(Q(location__in=sites) | Q(location__isnull=True))
 
 
 class BootstrapWidgets:

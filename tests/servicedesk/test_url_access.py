@@ -313,13 +313,7 @@ def test_staff_are_refused_manager_pages(staff_client, url, name):
 @pytest.mark.django_db
 @pytest.mark.parametrize(("url", "name"), _urls(TEAM, SITE))
 def test_site_managers_can_open_team_and_site_pages(site_manager_client, url, name):
-    response = _visit(site_manager_client, url)
-    assert response.status_code not in (401, 403), f"{url} ({name}) refused a site manager"
-    assert response.status_code < 500, f"{url} ({name}) failed with {response.status_code}"
-    location = response.get("Location", "")
-    if name not in _ENDS_THE_SESSION:
-        assert not location.startswith(reverse("login")), f"{url} ({name}) sent a site manager to log in"
-    assert not location.startswith("/security/two-factor"), f"{url} ({name}) asked a verified site manager"
+    _assert_opens(site_manager_client, url, name, who="a site manager")
 
 
 @pytest.mark.django_db
@@ -333,13 +327,18 @@ def test_site_managers_are_refused_the_groups_pages(site_manager_client, url, na
 @pytest.mark.django_db
 @pytest.mark.parametrize(("url", "name"), _urls(TEAM, SITE, MANAGER))
 def test_managers_can_open_team_and_manager_pages(manager_client, url, name):
-    response = _visit(manager_client, url)
-    assert response.status_code not in (401, 403), f"{url} ({name}) refused a manager"
+    _assert_opens(manager_client, url, name, who="a manager")
+
+
+def _assert_opens(client, url: str, name: str, *, who: str) -> None:
+    """The page lets ``who`` (signed in, second factor verified) in: no 401/403, no 500, no login again."""
+    response = _visit(client, url)
+    assert response.status_code not in (401, 403), f"{url} ({name}) refused {who}"
     assert response.status_code < 500, f"{url} ({name}) failed with {response.status_code}"
     location = response.get("Location", "")
     if name not in _ENDS_THE_SESSION:
-        assert not location.startswith(reverse("login")), f"{url} ({name}) sent a manager to log in"
-    assert not location.startswith("/security/two-factor"), f"{url} ({name}) asked a verified manager again"
+        assert not location.startswith(reverse("login")), f"{url} ({name}) sent {who} to log in"
+    assert not location.startswith("/security/two-factor"), f"{url} ({name}) asked {who} for a code again"
 
 
 @pytest.mark.django_db
