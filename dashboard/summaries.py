@@ -24,8 +24,9 @@ one command and one receiver keep both true.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -53,38 +54,58 @@ def _rows(days: list[date], now: datetime) -> tuple[list[FeedbackDay], list[Feed
     return day_rows, theme_rows
 
 
-def feedback_days_refresh(*, days: Iterable[date], now: datetime | None = None) -> int:
-    """Recount the summaries of ``days`` from the feedback tables. Returns how many days were rebuilt.
-
-    Up to ``DAYS_PER_BATCH`` days are counted at a time, in three grouped queries for the summaries
-    and three for the results roll-up; each day is then replaced in its own transaction, so a
-    reader sees a day either before or after, never half-written.
-    """
+def replace_days(
+    days: Iterable[date],
+    *,
+    count: Callable[[list[date]], Any],
+    replace: Callable[[date, Any], None],
+    what: str,
+) -> int:
+    """Rebuild summaries day by day: ``count(batch)`` counts up to ``DAYS_PER_BATCH`` days at a time
+    in a few grouped queries, then ``replace(day, counted)`` swaps each day's rows in its own
+    transaction, so a reader sees a day either before or after, never half-written. A day another
+    refresh wrote first (from the same data) is left as it is. Returns how many days were rebuilt."""
     days = sorted(set(days))
-    now = now or timezone.now()
     rebuilt = 0
     for first in range(0, len(days), DAYS_PER_BATCH):
-        rebuilt += _refresh(days[first : first + DAYS_PER_BATCH], now)
+        batch = days[first : first + DAYS_PER_BATCH]
+        counted = count(batch)
+        for day in batch:
+            try:
+                with transaction.atomic():
+                    replace(day, counted)
+            except IntegrityError:
+                logger.info("%s summary for %s refreshed concurrently; kept the other run's rows", what, day)
+                continue
+            rebuilt += 1
     return rebuilt
 
 
-def _refresh(days: list[date], now: datetime) -> int:
-    day_rows, theme_rows = _rows(days, now)
-    counted = results_rollup.rollup_count(days=days, now=now)
-    rebuilt = 0
-    for day in days:
-        try:
-            with transaction.atomic():
-                FeedbackDay.objects.filter(day=day).delete()
-                FeedbackThemeDay.objects.filter(day=day).delete()
-                FeedbackDay.objects.bulk_create([r for r in day_rows if r.day == day])
-                FeedbackThemeDay.objects.bulk_create([r for r in theme_rows if r.day == day])
-                results_rollup.rollup_store(day=day, counted=counted, now=now)
-        except IntegrityError:  # a concurrent refresh wrote this day first, from the same data
-            logger.info("feedback summary for %s refreshed concurrently; kept the other run's rows", day)
-            continue
-        rebuilt += 1
-    return rebuilt
+def feedback_days_refresh(*, days: Iterable[date], now: datetime | None = None) -> int:
+    """Recount the summaries of ``days`` from the feedback tables (three grouped queries a batch for
+    the summaries, three for the results roll-up). Returns how many days were rebuilt."""
+    now = now or timezone.now()
+
+    def count(batch: list[date]) -> tuple[dict, dict, Any]:
+        day_rows, theme_rows = _rows(batch, now)
+        return by_day(day_rows), by_day(theme_rows), results_rollup.rollup_count(days=batch, now=now)
+
+    def replace(day: date, counted: tuple[dict, dict, Any]) -> None:
+        day_rows, theme_rows, rollup = counted
+        FeedbackDay.objects.filter(day=day).delete()
+        FeedbackThemeDay.objects.filter(day=day).delete()
+        FeedbackDay.objects.bulk_create(day_rows.get(day, []))
+        FeedbackThemeDay.objects.bulk_create(theme_rows.get(day, []))
+        results_rollup.rollup_store(day=day, counted=rollup, now=now)
+
+    return replace_days(days, count=count, replace=replace, what="feedback")
+
+
+def by_day(rows: list) -> dict[date, list]:
+    grouped: dict[date, list] = {}
+    for row in rows:
+        grouped.setdefault(row.day, []).append(row)
+    return grouped
 
 
 def _summarised(since: date, until: date, field: str) -> dict[date, int]:

@@ -11,20 +11,15 @@ ten. ``refresh_dashboard --all`` rebuilds every day after a bulk import.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from django.db import IntegrityError, transaction
-
 from dashboard.models import SiteDay
+from dashboard.summaries import by_day, replace_days
 from delivery import site_days as delivery_days
 from design import site_days as design_days
 from recovery import site_days as recovery_days
 
-logger = logging.getLogger(__name__)
-
-DAYS_PER_BATCH = 31
 COUNTERS = (recovery_days.site_daily_counts, delivery_days.site_daily_counts, design_days.site_daily_counts)
 
 
@@ -41,21 +36,13 @@ def _rows(days: list[date], now: datetime) -> list[SiteDay]:
 
 def site_days_refresh(*, days: Iterable[date], now: datetime) -> int:
     """Recount the per-site summaries of ``days``. Returns how many days were rebuilt."""
-    days = sorted(set(days))
-    rebuilt = 0
-    for first in range(0, len(days), DAYS_PER_BATCH):
-        batch = days[first : first + DAYS_PER_BATCH]
-        rows = _rows(batch, now)
-        for day in batch:
-            try:
-                with transaction.atomic():
-                    SiteDay.objects.filter(day=day).delete()
-                    SiteDay.objects.bulk_create([row for row in rows if row.day == day])
-            except IntegrityError:  # a concurrent refresh wrote this day first, from the same data
-                logger.info("site summary for %s refreshed concurrently; kept the other run's rows", day)
-                continue
-            rebuilt += 1
-    return rebuilt
+
+    def replace(day: date, counted: dict[date, list[SiteDay]]) -> None:
+        SiteDay.objects.filter(day=day).delete()
+        SiteDay.objects.bulk_create(counted.get(day, []))
+
+    count = lambda batch: by_day(_rows(batch, now))  # noqa: E731
+    return replace_days(days, count=count, replace=replace, what="site")
 
 
 def site_days_all(*, today: date) -> list[date]:
