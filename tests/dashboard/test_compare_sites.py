@@ -101,22 +101,15 @@ def test_response_time_compares_the_mean_in_hours_with_lower_being_better(manage
     today = timezone.localdate()
     fast, slow = LocationFactory(name="Fast"), LocationFactory(name="Slow")
     # Fast: 10 incidents of 1 h; Slow: 10 of 3 h. Pooled mean 2 h.
-    SiteDay.objects.create(
-        day=today,
-        location=fast,
-        incidents_responded=10,
-        response_seconds=36000,
-        response_seconds_squared=10 * 3600.0**2,
-        refreshed_at=timezone.now(),
-    )
-    SiteDay.objects.create(
-        day=today,
-        location=slow,
-        incidents_responded=10,
-        response_seconds=108000,
-        response_seconds_squared=10 * 10800.0**2,
-        refreshed_at=timezone.now(),
-    )
+    for site, seconds in ((fast, 3600.0), (slow, 10800.0)):
+        SiteDay.objects.create(
+            day=today,
+            location=site,
+            incidents_responded=10,
+            response_seconds=10 * seconds,
+            response_seconds_squared=10 * seconds**2,
+            refreshed_at=timezone.now(),
+        )
     response = manager_client.get(URL, {"figure": "response"})
     assert response.status_code == 200
     assert response.context["funnel"].limits.target == pytest.approx(2.0)
