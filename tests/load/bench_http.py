@@ -1,4 +1,4 @@
-"""Load benchmark: 20 concurrent users against gunicorn + PostgreSQL + Redis on this machine.
+"""Load benchmark: concurrent users against gunicorn + PostgreSQL + Redis on this machine.
 
 A mix like a Monday morning: patients submitting the waiting-room kiosk form, staff logging
 incidents, managers opening the dashboard (each after the real login, managers with their
@@ -17,6 +17,16 @@ the dashboard's cached feedback sections are recomputed during the run, as in re
 ``--pgbouncer`` puts a local pgbouncer in transaction mode (bin/pgbouncer-local, ``--pool-size``
 server connections) between gunicorn (and the summary recounts) and PostgreSQL, with
 DATABASE_POOLER=pgbouncer, as docker-compose.yml runs it; set-up and seeding go straight to PostgreSQL.
+
+A medical group (issue 19): ``--group 200`` seeds ``seed_demo --group 200`` and spreads the users
+over the sites — patients at the kiosk, a member of staff at each of as many sites logging that
+site's incidents, a site manager at each of as many sites on their own dashboard, and a few group
+managers on the group dashboard and the comparison between sites (every figure and period).
+``--replica`` serves the dashboards, the comparison and the reports from the local streaming
+standby (``bin/replica-standby start``, port 5433) with DATABASE_REPLICA_URL, as production would,
+and reports how many transactions the standby ran. The whole issue-19 run:
+
+    make load LOAD_ARGS="--group 200 --users 200 --think 8 --pgbouncer --replica"
 """
 
 from __future__ import annotations
@@ -26,17 +36,27 @@ import contextlib
 import os
 import random
 import statistics
+import subprocess
 import sys
 import threading
 import time
+from base64 import b32decode
 from collections import defaultdict
+from urllib.parse import urlsplit
 
 from tests.load import harness
 
 KIOSK = "/k/waiting-room-kiosk/"
+COMPARE = "/dashboard/sites/"
 TARGETS = {"kiosk submit": 100.0, "dashboard": 300.0}  # p95, milliseconds (issue 9)
+GROUP_TARGETS = {"site dashboard": 300.0, "compare sites": 300.0}  # p95, milliseconds (issue 19)
+FIGURES = ("fft", "nps", "response", "recovery", "checklists", "goals")
+STANDBY_PORT = 5433
 MANAGER_KEYS = {f"load-manager-{n}": bytes([n + 1]) * 20 for n in range(8)}
 STAFF_PASSWORD = "servicedesk-demo"
+DEMO_KEY = b32decode(
+    "SERVICEDESKDEMOMANAGERTOTPSECRET"
+)  # seed_demo's published key (servicedesk.security.demo)
 
 _SETUP_USERS = """
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -48,6 +68,20 @@ for username, key in {keys!r}.items():
     user.set_password({password!r}); user.save()
     _set_role(user, Role.MANAGER)
     TOTPDevice.objects.update_or_create(user=user, defaults={{"key": key.hex(), "confirmed": True}})
+"""
+
+# A member of staff at each group site (load-staff-NNN), the password hashed once.
+_SETUP_GROUP_STAFF = """
+from servicedesk.models import Location, User
+from servicedesk.roles import Role
+from servicedesk.services import _set_role
+hashed = User(username="x"); hashed.set_password({password!r})
+for n, site in enumerate(Location.objects.active().order_by("pk"), start=1):
+    user, created = User.objects.get_or_create(
+        username=f"load-staff-{{n:03d}}", defaults={{"first_name": "Load", "location": site}})
+    if created:
+        user.password = hashed.password; user.save(update_fields=["password"]); _set_role(user, Role.STAFF)
+print(n)
 """
 
 
@@ -79,6 +113,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--pool-size", type=int, default=20, help="pgbouncer's server connections")
     parser.add_argument(
+        "--group", type=int, default=0, help="seed a group of this many sites and spread the users over them"
+    )
+    parser.add_argument(
+        "--replica",
+        action="store_true",
+        help="read the dashboards and the comparison from the local standby (bin/replica-standby start)",
+    )
+    parser.add_argument(
         "--no-targets",
         dest="targets",
         action="store_false",
@@ -90,6 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     if not base.startswith("postgres"):
         print("Set DATABASE_URL to a PostgreSQL database (its name is the prefix of the scratch one).")
         return 2
+    if args.replica and not _standby_ready():
+        print("--replica needs the local standby: bin/replica-standby start")
+        return 2
+    if args.group and args.warmup < 60:
+        args.warmup = 60.0  # a few hundred logins (each a password hash) come first, spread over it
     database_url = base if args.reuse else harness.scratch_database_url(base, "bench_http")
     env = harness.production_env(
         database_url=database_url, redis_url=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/7")
@@ -101,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         harness.manage(env, "migrate", "--noinput")
         if not args.reuse:
             seed = ["seed_demo", "--force"] + (["--responses", str(args.responses)] if args.responses else [])
+            seed += ["--group", str(args.group)] if args.group else []
             harness.manage(env, *seed, timeout=3 * 3600)
         harness.manage(env, "refresh_dashboard", "--all", timeout=3600)
         harness.manage(env, "collectstatic", "--noinput")
@@ -111,6 +159,10 @@ def main(argv: list[str] | None = None) -> int:
             "-c",
             _SETUP_USERS.format(keys=MANAGER_KEYS, password=STAFF_PASSWORD),
         )
+        if args.group:
+            harness.manage(
+                env, "shell", "--no-imports", "-c", _SETUP_GROUP_STAFF.format(password=STAFF_PASSWORD)
+            )
         answers = harness.manage(
             env,
             "shell",
@@ -124,10 +176,18 @@ def main(argv: list[str] | None = None) -> int:
             if args.pgbouncer:
                 pooled = stack.enter_context(harness.pgbouncer(database_url, pool_size=args.pool_size))
                 served = {**env, "DATABASE_URL": pooled, "DATABASE_POOLER": "pgbouncer"}
+            if args.replica:
+                standby = (
+                    urlsplit(database_url)._replace(netloc=f"postgres@127.0.0.1:{STANDBY_PORT}").geturl()
+                )
+                served = {**served, "DATABASE_REPLICA_URL": standby}
+                replica_before = _standby_transactions(database_url)
             url = stack.enter_context(harness.gunicorn(served, workers=args.workers))
             harness.warm_up(url, ["/healthz", "/accounts/login/", KIOSK], rounds=args.workers * 3)
             kiosk_before = _kiosk_responses(env)
             samples, errors = _load(url, args, served)
+            if args.replica:
+                samples["_replica"] = [_standby_transactions(database_url) - replica_before]
         # Every submission the server accepted must be in the database (a 302 alone proves nothing).
         stored = _kiosk_responses(env) - kiosk_before
         accepted = samples.get("_accepted", [0])[0]
@@ -146,9 +206,11 @@ def _load(url: str, args: argparse.Namespace, env: dict) -> tuple[dict, dict]:
     accepted = [0]  # kiosk submissions answered 302, warm-up included
     begin = time.monotonic() + 2.0  # everyone logs in first
     measure_from, stop_at = begin + args.warmup, begin + args.warmup + args.duration
-    patients = max(1, round(args.users * 0.6))
-    staff = max(1, round(args.users * 0.25))
-    managers = max(1, args.users - patients - staff)
+    shares = (0.5, 0.2, 0.25) if args.group else (0.6, 0.25, 0.0)  # patients, staff, site managers
+    patients = max(1, round(args.users * shares[0]))
+    staff = max(1, round(args.users * shares[1]))
+    site_managers = min(round(args.users * shares[2]), max(0, args.group - 2))
+    managers = max(1, args.users - patients - staff - site_managers)
 
     def record(label: str, page: harness.Page | None, ok: bool, problem: str = "") -> None:
         if time.monotonic() < measure_from:
@@ -186,9 +248,19 @@ def _load(url: str, args: argparse.Namespace, env: dict) -> tuple[dict, dict]:
                             accepted[0] += 1
             _pause(args.think, stop_at)
 
-    def staff_member(n: int) -> None:
+    def logged_in(username: str, totp_key: bytes | None = None) -> harness.Browser:
+        """A user's browser after the real login; in a group run the logins are spread over the warm-up
+        (each is a deliberately slow password hash: a few hundred at once would queue for a minute)."""
+        if args.group:
+            time.sleep(random.uniform(0, args.warmup * 0.7))
         browser = harness.Browser(url, timeout=30)
-        harness.log_in(browser, ["reception", "nurse"][n % 2], STAFF_PASSWORD)
+        harness.log_in(browser, username, STAFF_PASSWORD, totp_key=totp_key)
+        return browser
+
+    def staff_member(n: int) -> None:
+        # In a group, each at a different site (its incidents are that site's).
+        username = f"load-staff-{n * max(1, args.group // staff) % args.group + 1:03d}" if args.group else ""
+        browser = logged_in(username or ["reception", "nurse"][n % 2])
         while time.monotonic() < stop_at:
             form = attempt("incident form", lambda: browser.get("/recovery/incidents/new/"))
             if form is not None:
@@ -203,13 +275,29 @@ def _load(url: str, args: argparse.Namespace, env: dict) -> tuple[dict, dict]:
             _pause(args.think * 2, stop_at)
 
     def manager(n: int) -> None:
-        browser = harness.Browser(url, timeout=30)
-        username = f"load-manager-{n}"
-        harness.log_in(browser, username, STAFF_PASSWORD, totp_key=MANAGER_KEYS[username])
+        username = f"load-manager-{n % len(MANAGER_KEYS)}"
+        browser = logged_in(username, MANAGER_KEYS[username])
         while time.monotonic() < stop_at:
             page = attempt("dashboard", lambda: browser.get("/dashboard/"))
             if page is not None:
                 record("dashboard", page, page.status == 200)
+            _pause(args.think * 3, stop_at)
+            if args.group:  # the group's manager also compares the sites, on any figure and period
+                query = f"?figure={random.choice(FIGURES)}&days={random.choice((30, 90, 365))}"
+                page = attempt("compare sites", lambda q=query: browser.get(COMPARE + q))
+                if page is not None:
+                    record("compare sites", page, page.status == 200)
+                _pause(args.think * 3, stop_at)
+
+    def site_manager(n: int) -> None:
+        """A site manager at a different site each (site-003 … in seed_demo --group), on their dashboard."""
+        browser = logged_in(
+            f"site-{n * max(1, (args.group - 2) // site_managers) % (args.group - 2) + 3:03d}", DEMO_KEY
+        )
+        while time.monotonic() < stop_at:
+            page = attempt("site dashboard", lambda: browser.get("/dashboard/"))
+            if page is not None:
+                record("site dashboard", page, page.status == 200)
             _pause(args.think * 3, stop_at)
 
     def guarded(target, *a) -> None:
@@ -233,6 +321,7 @@ def _load(url: str, args: argparse.Namespace, env: dict) -> tuple[dict, dict]:
     threads += [threading.Thread(target=guarded, args=(sweeper,))] if args.refresh_every > 0 else []
     threads += [threading.Thread(target=guarded, args=(staff_member, n)) for n in range(staff)]
     threads += [threading.Thread(target=guarded, args=(manager, n)) for n in range(managers)]
+    threads += [threading.Thread(target=guarded, args=(site_manager, n)) for n in range(site_managers)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -240,6 +329,28 @@ def _load(url: str, args: argparse.Namespace, env: dict) -> tuple[dict, dict]:
     samples["_duration"] = [args.duration]
     samples["_accepted"] = accepted
     return samples, errors
+
+
+def _standby_ready() -> bool:
+    script = harness.ROOT / "bin" / "replica-standby"
+    return subprocess.run([str(script), "status"], capture_output=True, timeout=30).returncode == 0
+
+
+def _standby_transactions(database_url: str) -> int:
+    """Transactions the standby has run in the benchmark's database (its own statistics)."""
+    import psycopg2
+
+    name = urlsplit(database_url).path.lstrip("/")
+    connection = psycopg2.connect(host="127.0.0.1", port=STANDBY_PORT, user="postgres", dbname="postgres")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = %s", [name]
+            )
+            row = cursor.fetchone()
+    finally:
+        connection.close()
+    return int(row[0]) if row else 0
 
 
 def _kiosk_responses(env: dict) -> int:
@@ -261,6 +372,7 @@ def _report(samples: dict, errors: dict, args: argparse.Namespace, answers: str)
     duration = samples.pop("_duration")[0]
     samples.pop("_accepted", None)
     refreshes = len(samples.pop("_refreshes", []))
+    replica = samples.pop("_replica", None)
     total = sum(len(v) for v in samples.values())
     failures = sum(len(v) for v in errors.values())
     print(
@@ -268,6 +380,10 @@ def _report(samples: dict, errors: dict, args: argparse.Namespace, answers: str)
     )
     if args.pgbouncer:
         print(f"  database through pgbouncer (transaction mode, {args.pool_size} server connections)")
+    if args.group:
+        print(f"  a group of {args.group} sites; users spread over them")
+    if replica is not None:
+        print(f"  the standby (replica) ran {replica[0]} transactions in the benchmark's database")
     print(f"  throughput  {total / duration:.1f} req/s ({total} requests)")
     print(f"  feedback summaries recounted  {refreshes} times during the load")
     print(f"  errors  {failures}")
@@ -279,7 +395,7 @@ def _report(samples: dict, errors: dict, args: argparse.Namespace, answers: str)
             f"p99 {p99:.0f} ms  errors {len(errors.get(label, []))}"
         )
     met = failures == 0
-    for label, limit in TARGETS.items():
+    for label, limit in {**TARGETS, **(GROUP_TARGETS if args.group else {})}.items():
         p95 = _percentile(samples.get(label, []), 95)
         ok = p95 <= limit
         met &= ok or not args.targets
