@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, UpdateView
 
 from delivery import adoption, services, training
-from delivery.adoption_forms import AdoptedTemplateForm, adoption_context
+from delivery.adoption_forms import AdoptedTemplateForm, adoption_context, group_checklists_for
 from delivery.forms import ChecklistItemForm, ChecklistTemplateForm, ProtocolForm, ResultForm
 from delivery.goals import acknowledgements
 from delivery.metrics import completion_pct, runs_due
@@ -251,6 +251,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             for value in Dimension.values
         ],
         "overdue_protocols": Protocol.objects.overdue_review(today).select_related("owner"),
+        "group_checklists": group_checklists_for(request.user),
     }
     return render(request, "delivery/overview.html", context)
 

@@ -14,6 +14,7 @@ from delivery.tasks import schedule_runs
 from servicedesk.models import Location
 from servicedesk.roles import Role
 from servicedesk.security.models import AuditEvent
+from tests.concurrency import at_once
 from tests.factories import (
     ChecklistItemFactory,
     ChecklistRunFactory,
@@ -85,6 +86,23 @@ def test_adopting_at_every_site_skips_closed_sites_and_those_that_already_adopte
         == ChecklistTemplate.objects.count()
     )
     assert AuditEvent.objects.filter(target_id=str(group.pk), action="created").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_adoptions_at_once_give_the_site_one_copy(postgres, manager):
+    group, site = group_checklist(), LocationFactory()
+
+    def adopt() -> bool:
+        return adoption.template_adopt(group_template=group, location=site, by=manager, now=timezone.now())[1]
+
+    def everywhere() -> int:
+        return adoption.template_adopt_everywhere(group_template=group, by=manager, now=timezone.now())
+
+    made_here, made_everywhere = at_once(adopt, everywhere)
+
+    assert sorted([bool(made_here), bool(made_everywhere)]) == [False, True]  # one of them made it
+    assert group.site_templates.filter(location=site).count() == 1
+    assert ChecklistItem.objects.filter(template__group_template=group).count() == 2
 
 
 def test_only_the_groups_practice_wide_checklists_can_be_adopted(manager):
@@ -161,6 +179,9 @@ def test_the_groups_details_reach_the_copies_but_the_sites_due_time_and_role_sta
         time(8, 0),
         Role.SITE_MANAGER,
     )
+    services.template_update(template=group, fields={"is_active": False}, by=manager)
+    copy.refresh_from_db()
+    assert not copy.is_active  # the group retired it: no site runs it any more
 
 
 # --- Runs ---------------------------------------------------------------------------------------------

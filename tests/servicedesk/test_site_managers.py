@@ -261,10 +261,13 @@ def test_a_site_manager_manages_their_sites_checklists_only(site_manager_client,
     own = ChecklistTemplateFactory(location=site_manager.location, title="Riverside opening")
     ChecklistTemplateFactory(location=hilltop, title="Hilltop opening")
     group = ChecklistTemplateFactory(location=None, title="Group fire safety")
-    page = site_manager_client.get(reverse("delivery:overview")).content.decode()
+    response = site_manager_client.get(reverse("delivery:overview"))
+    page = response.content.decode()
     assert "Riverside opening" in page
     assert "Hilltop opening" not in page
-    assert "Group fire safety" not in page
+    listed = [template for _, templates, _ in response.context["sections"] for template in templates]
+    assert group not in listed  # the group's are read-only, listed apart, to adopt
+    assert response.context["group_checklists"] == [group]
     for template in ChecklistTemplate.objects.exclude(pk=own.pk):
         names = ("delivery:template_update", "delivery:item_create")
         if template != group:  # the group's checklists they read, to adopt them (test_adoption)
