@@ -314,6 +314,7 @@ def test_a_sites_copy_shows_where_it_comes_from_and_keeps_the_groups_items_read_
     page = site_manager_client.get(reverse("delivery:template_detail", args=[copy.pk])).content.decode()
 
     assert "from the group\N{RIGHT SINGLE QUOTATION MARK}s" in page
+    assert f"This is {site_manager.location}\N{RIGHT SINGLE QUOTATION MARK}s copy" in page
     assert reverse("delivery:template_detail", args=[group.pk]) in page
     assert reverse("delivery:item_update", args=[own.pk]) in page
     assert reverse("delivery:item_update", args=[mirror.pk]) not in page
