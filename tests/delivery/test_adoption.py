@@ -283,6 +283,7 @@ def test_the_group_checklists_page_lists_its_sites_and_offers_adoption_by_role(c
     assert "Hilltop" in page
     assert "No site has adopted" not in page
     assert "Adopt at all sites (1 more site)" in page
+    assert "At the 1 site that adopted it" in page
     assert "each adopting site makes its own run" in page
 
 
