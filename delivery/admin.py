@@ -26,6 +26,8 @@ class ChecklistTemplateAdmin(admin.ModelAdmin):
     search_fields = ("title",)
     inlines = [ChecklistItemInline]
     raw_id_fields = ("responsible_person",)
+    # Adopting goes through delivery.adoption, which copies and keeps the group's items in step.
+    readonly_fields = ("group_template",)
 
 
 class ChecklistResultInline(admin.TabularInline):

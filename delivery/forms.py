@@ -76,6 +76,8 @@ class ChecklistTemplateForm(PlainChoices, forms.ModelForm):
         if not data.get("slug") and data.get("title"):
             data["slug"] = unique_slug(data["title"], exclude_pk=self.instance.pk)
         touchpoint, location = data.get("touchpoint"), data.get("location")
+        if location and self.instance.pk and self.instance.site_templates.exists():
+            self.add_error("location", _("Sites have adopted this group checklist: it stays practice-wide."))
         if touchpoint and touchpoint.location_id and location and touchpoint.location_id != location.pk:
             self.add_error(
                 "touchpoint", _("This touchpoint is at %(place)s.") % {"place": touchpoint.location}

@@ -31,7 +31,8 @@ def runs_due(period: Period, filters: Filters) -> QuerySet:
     runs = ChecklistRun.objects.filter(due_at__gte=period.start, due_at__lt=period.end, subject__isnull=True)
     runs = _cut(runs, filters)
     if checklist := filters.param("checklist"):
-        runs = runs.filter(template__slug=checklist)
+        # A group checklist's figure counts the runs of the sites' copies of it as well.
+        runs = runs.filter(Q(template__slug=checklist) | Q(template__group_template__slug=checklist))
     return runs
 
 

@@ -201,6 +201,18 @@ class ChecklistTemplate(TimeStamped):
         validators=[MinValueValidator(1), MaxValueValidator(3650)],
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # A site's adoption of one of the group's (practice-wide) checklists: a copy at the site that
+    # keeps the group's items in step (delivery.adoption) and may set its own due time, who does it
+    # and extra items. Once a group checklist has adoptions, its runs come from them, one per
+    # adopting site, and it makes no practice-wide run of its own (services.runs_schedule).
+    group_template = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="site_templates",
+        verbose_name=_("from the group's checklist"),
+    )
 
     class Meta:
         ordering = ["dimension", "title"]
@@ -218,6 +230,16 @@ class ChecklistTemplate(TimeStamped):
                 condition=Q(renew_every_days__isnull=True) | Q(renew_every_days__gt=0),
                 name="checklisttemplate_renewal_positive",
                 violation_error_message=_("Renew every: at least 1 day, or leave it empty."),
+            ),
+            # Adopting twice, or two adoptions at once, can never give a site a second copy. (Its index,
+            # and the foreign key's own, serve the scheduler's "is it adopted?" and the list of sites.)
+            models.UniqueConstraint(
+                fields=["group_template", "location"], name="checklisttemplate_one_adoption_per_site"
+            ),
+            models.CheckConstraint(
+                condition=Q(group_template__isnull=True) | Q(location__isnull=False),
+                name="checklisttemplate_adoption_at_a_site",
+                violation_error_message=_("A site's copy of a group checklist is at that site."),
             ),
         ]
 
@@ -242,11 +264,28 @@ class ChecklistItem(TimeStamped):
     )
     note_required_on_fail = models.BooleanField(_("note required when it fails"), default=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # On a site's copy of a group checklist: the group's item this one mirrors (kept in step by
+    # delivery.adoption, read-only at the site). Empty for the site's own items.
+    group_item = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="site_items"
+    )
 
     objects = ChecklistItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["template", "order", "pk"]
+        constraints = [
+            # One mirror of each group item per site copy: adopting and syncing stay idempotent.
+            models.UniqueConstraint(
+                fields=["template", "group_item"],
+                condition=Q(group_item__isnull=False),
+                name="checklistitem_one_mirror_per_copy",
+            ),
+        ]
+
+    @property
+    def from_group(self) -> bool:
+        return self.group_item_id is not None
 
     def __str__(self) -> str:
         return self.text

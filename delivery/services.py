@@ -13,11 +13,11 @@ from typing import Any, cast
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from delivery import schedule
+from delivery import adoption, schedule
 from delivery.models import (
     ChecklistItem,
     ChecklistResult,
@@ -172,6 +172,8 @@ def runs_schedule(*, now: datetime) -> int:
        before the template existed (a checklist created at noon is not "missed" at 10:00).
     2. Checklists about each team member: a first run for anyone who has none, and a refresher
        run when the last completion is about to expire.
+    A group checklist that sites have adopted makes no run itself: each site's copy makes the
+    site's (``_scheduled_templates``).
     Inserts go through the unique constraint with ``ignore_conflicts``: a second sweep, even a
     concurrent one, adds nothing. Returns how many runs were wanted (existing ones included).
     """
@@ -183,10 +185,20 @@ def runs_schedule(*, now: datetime) -> int:
     return len(wanted)
 
 
+def _scheduled_templates() -> QuerySet[ChecklistTemplate]:
+    """The active checklists that make their own runs: all but a group checklist sites have adopted.
+
+    Once a group checklist has adoptions, each adopting site's copy makes that site's run and the
+    group's makes none (delivery.adoption); with none, it makes its one practice-wide run.
+    """
+    adopted = ChecklistTemplate.objects.filter(group_template=OuterRef("pk"))
+    return ChecklistTemplate.objects.filter(is_active=True).exclude(Exists(adopted))
+
+
 def _periodic_runs(today: date) -> list[ChecklistRun]:
     runs = []
-    templates = ChecklistTemplate.objects.filter(is_active=True, per_person=False).exclude(
-        frequency=ChecklistTemplate.Frequency.AD_HOC
+    templates = (
+        _scheduled_templates().filter(per_person=False).exclude(frequency=ChecklistTemplate.Frequency.AD_HOC)
     )
     for template in templates:
         for slot in schedule.slots_for_day(template, today):
@@ -215,7 +227,7 @@ def periodic_run(template: ChecklistTemplate, slot: schedule.Slot, **fields: Any
 
 
 def _per_person_runs(today: date, now: datetime) -> list[ChecklistRun]:
-    templates = list(ChecklistTemplate.objects.filter(is_active=True, per_person=True))
+    templates = list(_scheduled_templates().filter(per_person=True))
     if not templates:
         return []
     people = list(User.objects.team())
@@ -351,8 +363,13 @@ def template_create(*, fields: Mapping[str, Any], by: User) -> ChecklistTemplate
 
 @transaction.atomic
 def template_update(*, template: ChecklistTemplate, fields: Mapping[str, Any], by: User) -> bool:
-    """Change a checklist's settings; runs already created keep theirs. Returns whether anything changed."""
-    return update_logged(template, fields=fields, by=by, label=_template_label(template))
+    """Change a checklist's settings; runs already created keep theirs. Returns whether anything changed.
+
+    A group checklist's sites' copies take the same change (``adoption.sync_template_changed``)."""
+    changed = update_logged(template, fields=fields, by=by, label=_template_label(template))
+    if changed and adoption.is_group_template(template):
+        adoption.sync_template_changed(template, fields)
+    return changed
 
 
 @transaction.atomic
@@ -360,13 +377,20 @@ def item_add(*, template: ChecklistTemplate, by: User | None = None, **fields: A
     last = template.items.aggregate(last=Max("order"))["last"]
     item = ChecklistItem.objects.create(template=template, order=(last or 0) + 1, **fields)
     log_action(item, Action.CREATED, by, label=_item_label(item, template))
+    if adoption.is_group_template(template):  # every site that adopted it asks it too
+        adoption.sync_item_added(item)
     return item
 
 
 @transaction.atomic
 def item_update(*, item: ChecklistItem, fields: Mapping[str, Any], by: User) -> bool:
-    """Reword an item, or change whether it is critical. Past results keep pointing at it."""
-    return update_logged(item, fields=fields, by=by, label=_item_label(item, item.template))
+    """Reword an item, or change whether it is critical. Past results keep pointing at it.
+
+    A group checklist's item changes at every site that adopted it too."""
+    changed = update_logged(item, fields=fields, by=by, label=_item_label(item, item.template))
+    if changed and adoption.is_group_template(item.template):
+        adoption.sync_item_changed(item, fields)
+    return changed
 
 
 @transaction.atomic
@@ -383,13 +407,19 @@ def item_move(*, item: ChecklistItem, direction: str, by: User | None = None) ->
     ChecklistItem.objects.bulk_update(items, ["order"])
     data = {"position": [str(index + 1), str(target + 1)]}
     log_action(item, Action.MOVED, by, data, label=_item_label(item, item.template))
+    if adoption.is_group_template(item.template):
+        adoption.sync_items_moved(item.template_id)
     return True
 
 
 @transaction.atomic
 def item_remove(*, item: ChecklistItem, by: User | None = None) -> str:
-    """Delete an item nobody has answered yet; archive one that has results, so history keeps its wording."""
+    """Delete an item nobody has answered yet; archive one that has results, so history keeps its wording.
+
+    A group checklist's item leaves every site's copy with it (``adoption.sync_item_retired``)."""
     log_action(item, Action.REMOVED, by, label=_item_label(item, item.template))
+    if adoption.is_group_template(item.template):
+        return adoption.sync_item_retired(item)
     if item.results.exists():
         ChecklistItem.objects.filter(pk=item.pk).update(is_active=False)
         return "archived"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from delivery import views
+from delivery import adoption_views, views
 
 app_name = "delivery"
 
@@ -16,6 +16,13 @@ urlpatterns = [
     path("templates/<int:pk>/edit/", views.TemplateUpdateView.as_view(), name="template_update"),
     path("templates/<int:pk>/preview/", views.template_preview, name="template_preview"),
     path("templates/<int:pk>/start/", views.template_start, name="template_start"),
+    # A group checklist adopted by sites (a site manager at their sites, the group's managers at all).
+    path("templates/<int:pk>/adopt/", adoption_views.template_adopt, name="template_adopt"),
+    path(
+        "templates/<int:pk>/adopt-everywhere/",
+        adoption_views.template_adopt_everywhere,
+        name="template_adopt_everywhere",
+    ),
     path("templates/<int:pk>/items/new/", views.item_create, name="item_create"),
     path("items/<int:pk>/edit/", views.ItemUpdateView.as_view(), name="item_update"),
     path("items/<int:pk>/move/", views.item_move, name="item_move"),

@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, UpdateView
 
-from delivery import services, training
+from delivery import adoption, services, training
+from delivery.adoption_forms import AdoptedTemplateForm, adoption_context, group_checklists_for
 from delivery.forms import ChecklistItemForm, ChecklistTemplateForm, ProtocolForm, ResultForm
 from delivery.goals import acknowledgements
 from delivery.metrics import completion_pct, runs_due
@@ -213,8 +214,19 @@ def templates_managed_by(user) -> QuerySet[ChecklistTemplate]:
     return templates if sites is None else templates.filter(location__in=sites)
 
 
+def templates_seen_by(user) -> QuerySet[ChecklistTemplate]:
+    """What ``templates_managed_by`` gives, and the group's checklists, which every site manager reads
+    (to adopt them at their sites) but only the group's managers change."""
+    if user.managed_site_ids is None:
+        return ChecklistTemplate.objects.all()
+    return templates_managed_by(user) | adoption.group_templates()
+
+
 def items_managed_by(user) -> QuerySet[ChecklistItem]:
-    return ChecklistItem.objects.active().filter(template__in=templates_managed_by(user))
+    """Items a manager may edit: a site's copy of a group checklist keeps the group's items read-only
+    (the group changes them, for every site at once)."""
+    items = ChecklistItem.objects.active().filter(template__in=templates_managed_by(user))
+    return items.filter(group_item__isnull=True)
 
 
 @site_manager_required
@@ -239,6 +251,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             for value in Dimension.values
         ],
         "overdue_protocols": Protocol.objects.overdue_review(today).select_related("owner"),
+        "group_checklists": group_checklists_for(request.user),
     }
     return render(request, "delivery/overview.html", context)
 
@@ -271,28 +284,38 @@ class TemplateCreateView(TemplateFormMixin, CreateView):
 
 
 class TemplateUpdateView(TemplateFormMixin, UpdateView):
-    pass
+    def get_form_class(self):
+        # A site's copy of a group checklist: only what the site may set for itself.
+        return AdoptedTemplateForm if self.object.group_template_id else ChecklistTemplateForm
+
+
+def template_detail_context(request: HttpRequest, template: ChecklistTemplate, **extra) -> dict:
+    """The checklist's page; for a group checklist, the sites that adopted it and who may adopt it
+    where (``adoption_views``)."""
+    runs = template.runs.select_related("location", "completed_by", "subject", "assignee").order_by(
+        "-period_start", "-due_at", "-pk"
+    )
+    context = {
+        "template": template,
+        "items": template.items.active(),
+        "item_form": ChecklistItemForm(),
+        "page": _history_page(runs, request.GET.get("page")),
+        "can_manage": request.user.manages_site(template.location_id),
+        **adoption_context(request.user, template),
+        **extra,
+    }
+    return context
 
 
 @site_manager_required
 def template_detail(request: HttpRequest, pk: int) -> HttpResponse:
     template = get_object_or_404(
-        templates_managed_by(request.user).select_related(
-            "location", "touchpoint", "protocol", "responsible_person"
+        templates_seen_by(request.user).select_related(
+            "location", "touchpoint", "protocol", "responsible_person", "group_template"
         ),
         pk=pk,
     )
-    runs = template.runs.select_related("location", "completed_by", "subject", "assignee").order_by(
-        "-period_start", "-due_at", "-pk"
-    )
-    page = _history_page(runs, request.GET.get("page"))
-    context = {
-        "template": template,
-        "items": template.items.active(),
-        "item_form": ChecklistItemForm(),
-        "page": page,
-    }
-    return render(request, "delivery/template_detail.html", context)
+    return render(request, "delivery/template_detail.html", template_detail_context(request, template))
 
 
 @site_manager_required

@@ -260,14 +260,25 @@ def test_a_site_manager_sets_a_goal_for_their_site_only(site_manager_client, sit
 def test_a_site_manager_manages_their_sites_checklists_only(site_manager_client, site_manager, hilltop):
     own = ChecklistTemplateFactory(location=site_manager.location, title="Riverside opening")
     ChecklistTemplateFactory(location=hilltop, title="Hilltop opening")
-    ChecklistTemplateFactory(location=None, title="Group fire safety")
-    page = site_manager_client.get(reverse("delivery:overview")).content.decode()
+    group = ChecklistTemplateFactory(location=None, title="Group fire safety")
+    response = site_manager_client.get(reverse("delivery:overview"))
+    page = response.content.decode()
     assert "Riverside opening" in page
     assert "Hilltop opening" not in page
-    assert "Group fire safety" not in page
+    listed = [template for _, templates, _ in response.context["sections"] for template in templates]
+    assert group not in listed  # the group's are read-only, listed apart, to adopt
+    assert response.context["group_checklists"] == [group]
     for template in ChecklistTemplate.objects.exclude(pk=own.pk):
-        for name in ("delivery:template_detail", "delivery:template_update", "delivery:item_create"):
+        names = ("delivery:template_update", "delivery:item_create")
+        if template != group:  # the group's checklists they read, to adopt them (test_adoption)
+            names += ("delivery:template_detail",)
+        for name in names:
             assert site_manager_client.get(reverse(name, args=[template.pk])).status_code == 404, name
+    group_page = site_manager_client.get(
+        reverse("delivery:template_detail", args=[group.pk])
+    ).content.decode()
+    assert reverse("delivery:template_update", args=[group.pk]) not in group_page
+    assert reverse("delivery:item_create", args=[group.pk]) not in group_page
     form = site_manager_client.get(reverse("delivery:template_update", args=[own.pk])).context["form"]
     assert list(form.fields["location"].queryset) == [site_manager.location]
     response = site_manager_client.post(reverse("delivery:item_create", args=[own.pk]), {"text": "Lights on"})

@@ -136,6 +136,8 @@ ACCESS = {
     "delivery:template_update": SITE,
     "delivery:template_preview": SITE,
     "delivery:template_start": SITE,
+    "delivery:template_adopt": SITE,  # at their own sites only (tests/delivery/test_adoption.py)
+    "delivery:template_adopt_everywhere": MANAGER,
     "delivery:item_create": SITE,
     "delivery:item_update": SITE,
     "delivery:item_move": SITE,
