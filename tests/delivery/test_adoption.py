@@ -204,6 +204,26 @@ def test_an_adopted_group_checklist_runs_once_per_adopting_site_and_not_practice
     assert all(r.period_start == DAY.date() for r in runs)
 
 
+def test_a_group_checklist_about_each_person_still_runs_for_people_at_sites_that_did_not_adopt_it(
+    manager, time_machine
+):
+    time_machine.move_to(DAY - timedelta(days=2))
+    training = ChecklistTemplateFactory(
+        location=None, touchpoint=None, dimension="people", per_person=True, title="Fire training"
+    )
+    adopting, other = LocationFactory(name="Ashford"), LocationFactory(name="Brook")
+    (copy,) = adopted_at(training, adopting, by=manager)
+    here, there = UserFactory(location=adopting), UserFactory(location=other)
+    time_machine.move_to(DAY)
+
+    schedule_runs()
+    schedule_runs()
+
+    runs = {(r.template_id, r.subject_id) for r in ChecklistRun.objects.filter(subject__in=[here, there])}
+    assert runs == {(copy.pk, here.pk), (training.pk, there.pk)}
+    assert ChecklistRun.objects.filter(subject__in=[here, there]).count() == 2
+
+
 def test_a_goal_on_the_groups_checklist_counts_its_sites_runs(manager):
     from delivery.metrics import runs_due
     from servicedesk.metrics import Filters, Period
