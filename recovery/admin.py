@@ -48,7 +48,8 @@ class EscalationStepInline(admin.TabularInline):
 
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(ReadOnlyAdmin):
-    list_display = ("severity", "respond_within", "resolve_within")
+    list_display = ("severity", "location", "respond_within", "resolve_within")
+    list_select_related = ("location",)
     inlines = [EscalationStepInline]
 
 

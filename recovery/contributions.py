@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -44,10 +44,20 @@ from servicedesk.registry import Mention
 
 
 def sla_policies_on_opening_hours() -> list[Mention]:
-    policies = SlaPolicy.objects.filter(opening_hours_only=True).order_by("pk")
+    """The group's policies, then sites' own, whose clocks count opening hours."""
+    policies = (
+        SlaPolicy.objects.filter(opening_hours_only=True)
+        .select_related("location")
+        .order_by(F("location__name").asc(nulls_first=True), "pk")
+    )
     return [
         Mention(
             label=str(policy.get_severity_display()), url=reverse("recovery:sla_edit", args=[policy.severity])
+        )
+        if policy.location_id is None
+        else Mention(
+            label=f"{policy.get_severity_display()} ({policy.location})",
+            url=reverse("recovery:sla_site_edit", args=[policy.location_id, policy.severity]),
         )
         for policy in policies
     ]

@@ -312,9 +312,10 @@ class EscalationStepForm(forms.Form):
         label=_("or a person"), required=False, queryset=User.objects.none(), empty_label="—"
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, people=None, **kwargs) -> None:
+        """``people``: whom a step may name (everyone on the team unless the view narrows it)."""
         super().__init__(*args, **kwargs)
-        self.fields["notify_user"].queryset = User.objects.team()
+        self.fields["notify_user"].queryset = User.objects.team() if people is None else people
 
     def clean(self) -> dict:
         data = super().clean()

@@ -41,9 +41,24 @@ class IncidentCounter(models.Model):
 
 
 class SlaPolicy(TimeStamped):
-    """What the practice promises for one severity: first response and resolution times."""
+    """What the practice promises for one severity: first response and resolution times.
 
-    severity = models.CharField(_("severity"), max_length=10, choices=Severity, unique=True)
+    One policy per severity is the group's (no ``location``); a site may have its own for a
+    severity, which then governs that site's incidents of that severity instead
+    (``recovery.services.sla.policy_for``).
+    """
+
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity)
+    # An override is the site's own setting, meaningless without the site: it goes with it.
+    location = models.ForeignKey(
+        "servicedesk.Location",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="sla_policies",
+        verbose_name=_("site"),
+        help_text=_("Empty: the group's policy, for every site without its own."),
+    )
     respond_within = models.DurationField(
         _("respond within"), help_text=_("Time from logging to acknowledgement, e.g. 04:00:00 for 4 hours.")
     )
@@ -60,6 +75,18 @@ class SlaPolicy(TimeStamped):
         verbose_name = _("SLA policy")
         verbose_name_plural = _("SLA policies")
         constraints = [
+            models.UniqueConstraint(
+                fields=["severity"],
+                condition=Q(location__isnull=True),
+                name="slapolicy_one_group_policy_per_severity",
+                violation_error_message=_("The group already has a policy for this severity."),
+            ),
+            # Also the index ``policy_for`` reads a site's own policy (and the sweep its batch's) by.
+            models.UniqueConstraint(
+                fields=["severity", "location"],
+                name="slapolicy_one_per_site_and_severity",
+                violation_error_message=_("This site already has its own policy for this severity."),
+            ),
             models.CheckConstraint(
                 condition=Q(respond_within__gt=timedelta(0))
                 & Q(resolve_within__gte=models.F("respond_within")),
@@ -71,7 +98,9 @@ class SlaPolicy(TimeStamped):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_severity_display()} SLA"
+        if self.location_id is None:
+            return f"{self.get_severity_display()} SLA"
+        return f"{self.get_severity_display()} SLA at {self.location}"
 
     @property
     def severity_rank(self) -> int:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from recovery import actions, views
+from recovery import actions, sla_views, views
 
 app_name = "recovery"
 
@@ -14,8 +14,14 @@ urlpatterns = [
         path(f"incidents/<str:reference>/{view.action}/", view.as_view(), name=f"incident_{view.action}")
         for view in actions.VIEWS
     ),
-    path("sla/", views.sla_list, name="sla_list"),
-    path("sla/<str:severity>/", views.sla_edit, name="sla_edit"),
+    path("sla/", sla_views.sla_list, name="sla_list"),
+    path("sla/<str:severity>/", sla_views.sla_edit, name="sla_edit"),
+    path("sla/sites/<int:location_id>/<str:severity>/", sla_views.sla_site_edit, name="sla_site_edit"),
+    path(
+        "sla/sites/<int:location_id>/<str:severity>/remove/",
+        sla_views.sla_site_remove,
+        name="sla_site_remove",
+    ),
     path("plans/", views.plan_list, name="plan_list"),
     path("plans/new/", views.plan_edit, name="plan_create"),
     path("plans/<int:pk>/", views.plan_detail, name="plan_detail"),

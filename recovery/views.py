@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
@@ -25,16 +25,14 @@ from recovery import forms as rforms
 from recovery import services
 from recovery.models import (
     Drill,
-    EscalationStep,
     FollowUp,
     Incident,
     RecoveryPlan,
     Severity,
-    SlaPolicy,
 )
 from servicedesk import audit
 from servicedesk.access import manager_required, sees_every_patient_contact, sites_seen_by, team_required
-from servicedesk.models import OpeningHours, User
+from servicedesk.models import User
 from servicedesk.paging import UncountedPaginator, count_up_to
 from servicedesk.refusal import REFUSED, refused
 
@@ -182,66 +180,6 @@ def action_done(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     else:
         messages.info(request, _("That action was already done."))
     return redirect("recovery:incident_detail", incident.reference)
-
-
-# --- SLA policies (managers) -------------------------------------------------------------------------
-
-
-@manager_required
-def sla_list(request: HttpRequest) -> HttpResponse:
-    policies = sorted(
-        SlaPolicy.objects.prefetch_related(Prefetch("steps", queryset=_steps())),
-        key=lambda p: -p.severity_rank,
-    )
-    return render(request, "recovery/sla_list.html", {"policies": policies})
-
-
-def _steps():
-    return EscalationStep.objects.select_related("notify_user").order_by("level")
-
-
-@manager_required
-@require_http_methods(["GET", "POST"])
-def sla_edit(request: HttpRequest, severity: str) -> HttpResponse:
-    policy = get_object_or_404(SlaPolicy, severity=severity)
-    initial_steps = [
-        {"after": s.after, "notify_role": s.notify_role, "notify_user": s.notify_user_id}
-        for s in _steps().filter(policy=policy)
-    ]
-    form = rforms.SlaPolicyForm(
-        request.POST or None,
-        initial={
-            "respond_within": policy.respond_within,
-            "resolve_within": policy.resolve_within,
-            "opening_hours_only": policy.opening_hours_only,
-        },
-    )
-    formset = rforms.EscalationStepFormSet(request.POST or None, initial=initial_steps, prefix="steps")
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
-        steps = [
-            services.StepSpec(after=f["after"], notify_role=f["notify_role"], notify_user=f["notify_user"])
-            for f in formset.cleaned_data
-            if f and not f.get("DELETE")
-        ]
-        try:
-            services.sla_policy_update(policy=policy, steps=steps, by=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(
-                request,
-                _("Saved the %(severity)s SLA policy.")
-                % {"severity": str(policy.get_severity_display()).lower()},
-            )
-            return redirect("recovery:sla_list")
-    status = 400 if request.method == "POST" else 200
-    context = {
-        "policy": policy,
-        "form": form,
-        "formset": formset,
-        "opening_hours": OpeningHours.objects.all(),
-    }
-    return render(request, "recovery/sla_form.html", context, status=status)
 
 
 # --- Recovery plans ----------------------------------------------------------------------------------

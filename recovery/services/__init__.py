@@ -44,8 +44,11 @@ from recovery.services.sla import (
     StepSpec,
     next_escalation_at,
     policy_for,
+    policy_for_incident,
     sla_policies_ensure_defaults,
     sla_policy_update,
+    sla_site_policy_remove,
+    sla_site_policy_save,
     steps_by_level,
 )
 from recovery.services.sources import (
@@ -94,8 +97,11 @@ __all__ = [
     "next_escalation_at",
     "plan_save",
     "policy_for",
+    "policy_for_incident",
     "severity_for_response",
     "sla_policies_ensure_defaults",
     "sla_policy_update",
+    "sla_site_policy_remove",
+    "sla_site_policy_save",
     "steps_by_level",
 ]

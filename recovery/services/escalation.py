@@ -23,7 +23,7 @@ from recovery.models import (
     FollowUp,
     Incident,
 )
-from recovery.services.sla import clocks_by_severity, next_escalation_at, steps_by_level
+from recovery.services.sla import PolicyBook
 from servicedesk.models import User
 from servicedesk.outbox import message_key, outbox_email
 from servicedesk.roles import Role
@@ -110,13 +110,11 @@ def _per_row(values: dict[int, datetime | None]) -> Case | None:
 
 
 def _claim_and_notify(incidents: list[Incident], *, now: datetime) -> list[FollowUp]:
-    severities = {i.severity for i in incidents}
-    ladders = {severity: steps_by_level(severity) for severity in severities}
-    clocks = clocks_by_severity(severities)
+    book = PolicyBook(incidents)  # each incident's policy in force (its site's own, else the group's)
     claims: list[tuple[Incident, int, EscalationStep]] = []
     stuck: list[int] = []
     for incident in incidents:
-        step = ladders[incident.severity].get(incident.escalation_level + 1)
+        step = book.ladder(incident).get(incident.escalation_level + 1)
         if step is None:  # the policy lost that step since it was scheduled: nothing more to climb
             stuck.append(incident.pk)
         else:
@@ -129,9 +127,7 @@ def _claim_and_notify(incidents: list[Incident], *, now: datetime) -> list[Follo
     next_at = {}
     for incident, level, _step in claims:
         incident.escalation_level = level + 1
-        next_at[incident.pk] = next_escalation_at(
-            incident, ladders[incident.severity], clocks[incident.severity]
-        )
+        next_at[incident.pk] = book.next_escalation_at(incident)
     claimed = Incident.objects.filter(
         reduce(or_, (Q(pk=incident.pk, escalation_level=level) for incident, level, _step in claims)),
         status__in=Incident.RUNNING_STATUSES,

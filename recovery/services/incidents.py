@@ -21,7 +21,7 @@ from recovery.models import (
     Incident,
     IncidentCounter,
 )
-from recovery.services.sla import clock_for, end_pause, policy_for, reschedule
+from recovery.services.sla import clock_for, end_pause, policy_for, policy_for_incident, reschedule
 from recovery.signals import incident_opened
 from recovery.vocabulary import Category, Severity
 from servicedesk.attachments.services import CheckedUpload, attachment_store
@@ -168,7 +168,10 @@ def incident_open(
             "Patient contact details can only be kept when the patient has agreed to be contacted.",
             code="no_consent",
         )
-    policy = policy_for(severity)
+    location = (
+        location or (touchpoint.location if touchpoint else None) or getattr(reporter, "location", None)
+    )
+    policy = policy_for(severity, location.pk if location else None)  # the site's own, else the group's
     clock = clock_for(policy)
     incident = Incident(
         reference=_next_reference(now),
@@ -177,9 +180,7 @@ def incident_open(
         category=Category(category),
         severity=Severity(severity),
         touchpoint=touchpoint,
-        location=location
-        or (touchpoint.location if touchpoint else None)
-        or getattr(reporter, "location", None),
+        location=location,
         source=source,
         reporter=reporter,
         patient_consented=patient_consented,
@@ -193,7 +194,7 @@ def incident_open(
     if touchpoint is not None:
         latest = Incident.objects.latest_similar_before(incident.category, touchpoint, now).first()
         incident.similar_before_at = latest["created_at"] if latest else None
-    reschedule(incident, clock)
+    reschedule(incident, policy, clock)
     incident.save()
     # created_at is "now" for the service, so clocks and the timeline agree in tests and imports.
     Incident.objects.filter(pk=incident.pk).update(created_at=now)
@@ -314,9 +315,10 @@ def incident_pause(*, incident: Incident, by: User, reason: str, now: datetime) 
 @transaction.atomic
 def incident_resume(*, incident: Incident, by: User, now: datetime) -> Incident:
     incident, old = _move(incident, "resume")
-    clock = clock_for(policy_for(incident.severity))  # read once: the pause and the ladder both use it
+    policy = policy_for_incident(incident)
+    clock = clock_for(policy)  # read once: the pause and the ladder both use it
     waited = end_pause(incident, now, clock)
-    reschedule(incident, clock)
+    reschedule(incident, policy, clock)
     return _save_moved(
         incident,
         old,
@@ -374,12 +376,12 @@ def incident_reopen(*, incident: Incident, by: User, reason: str, now: datetime)
     incident.reopen_count += 1
     incident.resolved_at = None
     incident.closed_at = None
-    policy = policy_for(incident.severity)
+    policy = policy_for_incident(incident)
     clock = clock_for(policy)
     incident.resolve_by = max(incident.resolve_by, clock.add(now, policy.resolve_within))
     incident.loop_token_hash = None
     incident.loop_sent_at = None
-    reschedule(incident, clock)
+    reschedule(incident, policy, clock)
     return _save_moved(
         incident,
         old,

@@ -173,8 +173,10 @@ ACCESS = {
     "recovery:plan_list": TEAM,
     "recovery:plan_detail": TEAM,
     "recovery:plan_print": TEAM,
-    "recovery:sla_list": MANAGER,
-    "recovery:sla_edit": MANAGER,
+    "recovery:sla_list": SITE,  # site managers read the group's policies and see their own sites
+    "recovery:sla_edit": MANAGER,  # the group's policy for a severity
+    "recovery:sla_site_edit": SITE,  # a site's own policy: site managers for their sites (else 404)
+    "recovery:sla_site_remove": SITE,
     "recovery:plan_create": MANAGER,
     "recovery:plan_edit": MANAGER,
     "recovery:drill_create": MANAGER,
