@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from design import adoption, services
@@ -306,8 +307,11 @@ def _confirm_goal_retire(request: HttpRequest, pk: int) -> Confirmation:
         "It is no longer measured or shown on the dashboard. Its history stays; you can reactivate it."
     )
     if goal.is_group_goal and (adopted := goal.site_goals.active().count()):
-        consequence += " " + _(
-            "The %(n)s sites that adopted it retire theirs too; reactivating it later leaves theirs retired."
+        consequence += " " + ngettext(
+            "The site that adopted it retires its copy too; reactivating this goal later leaves it retired.",
+            "The %(n)s sites that adopted it retire theirs too; reactivating this goal later leaves them "
+            "retired.",
+            adopted,
         ) % {"n": adopted}
     return Confirmation(
         question=_("Retire the goal “%(goal)s”?") % {"goal": goal},
