@@ -37,7 +37,8 @@ def _lock_group_goal(group_goal: ServiceGoal) -> ServiceGoal:
 def _copy_of(group_goal: ServiceGoal, **values: Any) -> ServiceGoal:
     definition = {
         field.attname: getattr(group_goal, field.attname)
-        for field in map(ServiceGoal._meta.get_field, ServiceGoal.DEFINITION_FIELDS)
+        for field in ServiceGoal._meta.concrete_fields
+        if field.name in ServiceGoal.DEFINITION_FIELDS
     }
     return ServiceGoal(
         **definition,
@@ -150,7 +151,7 @@ def goal_set_site_target(
     if unknown:
         raise TypeError(f"Not the site's to set on an adopted goal: {', '.join(sorted(unknown))}")
     promise_changed = goal_update(goal=goal, by=by, now=now, fields=fields, read_at=read_at)
-    group_goal = ServiceGoal.objects.get(pk=goal.group_goal_id)
+    group_goal = ServiceGoal.objects.get(site_goals=goal)
     ServiceGoal.objects.filter(pk=goal.pk).update(target_overridden=_differs(goal, group_goal))
     goal.refresh_from_db()
     return promise_changed

@@ -76,9 +76,16 @@ class ServiceGoalQuerySet(models.QuerySet):
             )
         )
 
+    def for_sites_of(self, user: User) -> ServiceGoalQuerySet:
+        """Leave out the copies other sites adopted: a group of 200 sites would list each group goal
+        200 times. The group's managers see every site's; the group's own goals are everyone's."""
+        if user.managed_site_ids is None:
+            return self
+        return self.filter(Q(group_goal__isnull=True) | Q(location__in=user.site_ids))
+
     def to_acknowledge_by(self, user: User) -> ServiceGoalQuerySet:
-        """Active goals whose current version ``user`` has not acknowledged yet."""
-        return self.active().acknowledged_by(user).filter(is_acknowledged=False)
+        """Active goals whose current version ``user`` has not acknowledged yet (of their sites)."""
+        return self.active().for_sites_of(user).acknowledged_by(user).filter(is_acknowledged=False)
 
     def _without_reminder(self, kind: str) -> ServiceGoalQuerySet:
         sent = GoalReviewReminder.objects.filter(

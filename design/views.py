@@ -95,7 +95,7 @@ def goal_list(request: HttpRequest) -> HttpResponse:
     if request.user.is_manager:
         goals = goals.with_acknowledgement_count()
     else:
-        goals = goals.acknowledged_by(request.user)
+        goals = goals.for_sites_of(request.user).acknowledged_by(request.user)
     page = Paginator(goals, GOALS_PER_PAGE).get_page(request.GET.get("page"))
     context = {"page": page, "filters": filters, "status": status, "today": timezone.localdate()}
     if request.user.is_manager:

@@ -280,9 +280,13 @@ def test_the_groups_change_reaches_the_site_but_not_its_own_target(manager_clien
 # --- the list, retiring and reactivating -----------------------------------------------------------
 
 
-def test_the_goals_list_says_which_group_goal_a_site_goal_was_adopted_from(staff_client, manager, group_goal):
-    _adopt(group_goal, LocationFactory(name="Brook"), manager)
-    page = staff_client.get(reverse("design:goal_list")).content.decode()
+def test_the_goals_list_says_which_group_goal_a_site_goal_was_adopted_from(client, manager, group_goal):
+    from tests.factories import UserFactory
+
+    brook = LocationFactory(name="Brook")
+    _adopt(group_goal, brook, manager)
+    client.force_login(UserFactory(location=brook))
+    page = client.get(reverse("design:goal_list")).content.decode()
     assert "adopted from Calls answered" in page
 
 
@@ -312,3 +316,19 @@ def test_reactivating_a_sites_copy_of_a_retired_group_goal_explains(manager_clie
     assert "reactivates it first" in response.content.decode()
     copy.refresh_from_db()
     assert not copy.is_active
+
+
+def test_staff_are_asked_to_acknowledge_their_sites_copy_only(client, manager, group_goal):
+    from tests.factories import UserFactory
+
+    ashford, brook = LocationFactory(name="Ashford"), LocationFactory(name="Brook")
+    own = _adopt(group_goal, ashford, manager)
+    other = _adopt(group_goal, brook, manager)
+    client.force_login(UserFactory(location=ashford))
+    listed = list(client.get(reverse("design:goal_list")).context["page"].object_list)
+    assert own in listed
+    assert group_goal in listed
+    assert other not in listed
+    to_acknowledge = client.get(reverse("my_work")).context["goals_to_acknowledge"]
+    assert other not in to_acknowledge
+    assert own in to_acknowledge
