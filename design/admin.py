@@ -33,7 +33,7 @@ class ServiceGoalAdmin(admin.ModelAdmin):
     search_fields = ("title", "metric_key")
     raw_id_fields = ("owner",)
     # The version and status change only through design.services (version bumps, audit trail).
-    readonly_fields = ("version", "status", "retired_at")
+    readonly_fields = ("version", "status", "retired_at", "group_goal", "target_overridden")
     inlines = [GoalChangeInline]
 
     def save_model(self, request, obj: ServiceGoal, form, change: bool) -> None:

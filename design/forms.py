@@ -29,6 +29,27 @@ TARGET_RANGES: dict[str, tuple[Decimal | None, Decimal | None, bool]] = {
 FILTER_FIELDS = {"location": "location_id", "touchpoint": "touchpoint_id", "need_profile": "need_profile_id"}
 
 
+def target_error(metric: metrics.Metric, target: Decimal) -> str | None:
+    """Why ``target`` cannot be a target for ``metric`` (a percentage above 100…), or None."""
+    lowest, highest, whole = TARGET_RANGES.get(metric.unit, (None, None, False))
+    unit = Unit(metric.unit).label
+    if whole and target != target.to_integral_value():
+        return _("%(metric)s is a count: use a whole number.") % {"metric": metric.label}
+    if lowest is not None and target < lowest:
+        return _("%(metric)s cannot be below %(low)s %(unit)s.") % {
+            "metric": metric.label,
+            "low": lowest,
+            "unit": unit,
+        }
+    if highest is not None and target > highest:
+        return _("%(metric)s cannot be above %(high)s %(unit)s.") % {
+            "metric": metric.label,
+            "high": highest,
+            "unit": unit,
+        }
+    return None
+
+
 def _active_or_current(model, current_id: int | None):
     """Active choices, plus the one already chosen even if it has since been deactivated."""
     return model.objects.filter(Q(is_active=True) | Q(pk=current_id))
@@ -142,28 +163,51 @@ class GoalForm(PlainChoices, forms.ModelForm):
                     % {"metric": metric.label, "what": self.fields[field].label.lower()},
                 )
         target = cleaned.get("target")
-        if target is not None:
-            lowest, highest, whole = TARGET_RANGES.get(metric.unit, (None, None, False))
-            unit = Unit(metric.unit).label
-            if whole and target != target.to_integral_value():
-                self.add_error(
-                    "target", _("%(metric)s is a count: use a whole number.") % {"metric": metric.label}
-                )
-            elif lowest is not None and target < lowest:
-                self.add_error(
-                    "target",
-                    _("%(metric)s cannot be below %(low)s %(unit)s.")
-                    % {"metric": metric.label, "low": lowest, "unit": unit},
-                )
-            elif highest is not None and target > highest:
-                self.add_error(
-                    "target",
-                    _("%(metric)s cannot be above %(high)s %(unit)s.")
-                    % {"metric": metric.label, "high": highest, "unit": unit},
-                )
+        if target is not None and (error := target_error(metric, target)):
+            self.add_error("target", error)
         return cleaned
 
     def goal_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class SiteTargetForm(forms.ModelForm):
+    """What a site sets on a goal it adopted from the group: owner, target and at-risk margin."""
+
+    read_at = forms.DateTimeField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = ServiceGoal
+        fields = list(ServiceGoal.SITE_FIELDS)
+        help_texts = {
+            "owner": _("The manager at this site who answers for this goal."),
+            "target": _("This site's target, in the metric's unit. The group's target is shown above."),
+        }
+        error_messages = GoalForm.Meta.error_messages
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        goal = self.instance
+        self.initial["read_at"] = goal.updated_at.isoformat()
+        site_managers = User.objects.with_role(Role.SITE_MANAGER).at_sites(frozenset({goal.location_id}))
+        self.fields["owner"].queryset = User.objects.filter(
+            Q(pk__in=User.objects.managers()) | Q(pk__in=site_managers.values("pk")) | Q(pk=goal.owner_id)
+        ).order_by("first_name", "last_name")
+        for name in ("target", "tolerance"):
+            self.fields[name].widget.attrs.update({"inputmode": "decimal", "step": "any"})
+        self.fields["tolerance"].validators.append(
+            MinValueValidator(0, message=_("This cannot be negative."))
+        )
+        self.fields["tolerance"].widget.attrs["min"] = "0"
+
+    def clean_target(self) -> Decimal:
+        target = self.cleaned_data["target"]
+        metric = self.instance.metric
+        if metric is not None and (error := target_error(metric, target)):
+            raise forms.ValidationError(error)
+        return target
+
+    def site_fields(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 

@@ -76,9 +76,16 @@ class ServiceGoalQuerySet(models.QuerySet):
             )
         )
 
+    def for_sites_of(self, user: User) -> ServiceGoalQuerySet:
+        """Leave out the copies other sites adopted: a group of 200 sites would list each group goal
+        200 times. The group's managers see every site's; the group's own goals are everyone's."""
+        if user.managed_site_ids is None:
+            return self
+        return self.filter(Q(group_goal__isnull=True) | Q(location__in=user.site_ids))
+
     def to_acknowledge_by(self, user: User) -> ServiceGoalQuerySet:
-        """Active goals whose current version ``user`` has not acknowledged yet."""
-        return self.active().acknowledged_by(user).filter(is_acknowledged=False)
+        """Active goals whose current version ``user`` has not acknowledged yet (of their sites)."""
+        return self.active().for_sites_of(user).acknowledged_by(user).filter(is_acknowledged=False)
 
     def _without_reminder(self, kind: str) -> ServiceGoalQuerySet:
         sent = GoalReviewReminder.objects.filter(
@@ -128,6 +135,22 @@ class ServiceGoal(TimeStamped):
         "target",
         "period",
     )
+    # What an adopted goal takes from its group goal and keeps in step with it (design.adoption);
+    # the site sets only SITE_FIELDS. Its target and margin follow the group's until the site
+    # sets its own (``target_overridden``).
+    DEFINITION_FIELDS = (
+        "title",
+        "purpose",
+        "pillar",
+        "metric_key",
+        "metric_params",
+        "touchpoint",
+        "need_profile",
+        "comparator",
+        "period",
+        "review_on",
+    )
+    SITE_FIELDS = ("owner", "target", "tolerance")
 
     title = models.CharField(_("title"), max_length=160)
     purpose = models.TextField(
@@ -190,6 +213,22 @@ class ServiceGoal(TimeStamped):
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.ACTIVE)
     retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
+    group_goal = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="site_goals",
+        verbose_name=_("adopted from"),
+        help_text=_("The group's goal this site adopted: its definition is the group's."),
+    )
+    target_overridden = models.BooleanField(
+        _("site's own target"),
+        default=False,
+        help_text=_(
+            "The site set its own target and at-risk margin; they stay when the group's goal changes."
+        ),
+    )
 
     objects = ServiceGoalQuerySet.as_manager()
 
@@ -222,6 +261,17 @@ class ServiceGoal(TimeStamped):
                 name="design_goal_retired_at_matches_status",
                 violation_error_message=_("A retired goal records when it was retired, and only then."),
             ),
+            # Also serves the group goal's list of the sites that adopted it (site_goals).
+            models.UniqueConstraint(
+                fields=["group_goal", "location"],
+                name="design_goal_adopted_once_per_site",
+                violation_error_message=_("This site has already adopted the group's goal."),
+            ),
+            models.CheckConstraint(
+                condition=Q(group_goal__isnull=True) | Q(location__isnull=False),
+                name="design_goal_adopted_at_a_site",
+                violation_error_message=_("An adopted goal is measured at one site."),
+            ),
         ]
         indexes = [
             # The review sweeps: active goals by review date.
@@ -234,6 +284,15 @@ class ServiceGoal(TimeStamped):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    @property
+    def is_group_goal(self) -> bool:
+        """The group's own goal, measured across every site; sites may adopt it."""
+        return self.location_id is None and self.group_goal_id is None
+
+    @property
+    def is_adopted(self) -> bool:
+        return self.group_goal_id is not None
 
     @property
     def metric(self) -> Metric | None:

@@ -386,6 +386,7 @@ def goal_update(
     }
     if not changed:
         return False
+    _check_adoption(locked, changed)
     promise_changed = any(f in ServiceGoal.PROMISE_FIELDS for f in changed)
     if promise_changed:
         locked.version += 1
@@ -393,8 +394,25 @@ def goal_update(
     locked.save()
     _goal_changed(locked, GoalChange.Kind.EDITED, by=by, now=now, changed=changed)
     goal_measure(goal=locked, now=now)
+    if locked.is_group_goal:
+        from design.adoption import site_goals_follow  # adoption builds on these services
+
+        site_goals_follow(group_goal=locked, by=by, now=now, changed=set(changed))
     goal.refresh_from_db()
     return promise_changed
+
+
+def _check_adoption(goal: ServiceGoal, changed: Mapping[str, Any]) -> None:
+    """An adopted goal's definition is the group's; a goal sites adopted stays the group's."""
+    if goal.is_adopted and set(changed).difference(ServiceGoal.SITE_FIELDS):
+        raise ValidationError(
+            "This goal is adopted from the group's goal: only its owner, target and at-risk margin "
+            "are the site's to change. Ask one of the group's managers to change the rest."
+        )
+    if "location" in changed and goal.location_id is not None and goal.site_goals.exists():
+        raise ValidationError(
+            "Sites have adopted this goal, so it stays the group's: it cannot move to one site."
+        )
 
 
 @transaction.atomic
@@ -406,12 +424,24 @@ def goal_retire(*, goal: ServiceGoal, by: User, now: datetime) -> bool:
     if updated:  # another manager may have retired it a moment ago
         goal.refresh_from_db()
         _goal_changed(goal, GoalChange.Kind.RETIRED, by=by, now=now)
+        # The sites' adopted copies go with it (reactivating the group's goal leaves them retired).
+        for site_goal in goal.site_goals.active() if goal.is_group_goal else ():
+            goal_retire(goal=site_goal, by=by, now=now)
     return bool(updated)
 
 
 @transaction.atomic
 def goal_reactivate(*, goal: ServiceGoal, by: User, now: datetime) -> bool:
-    """Pursue a retired goal again. The review date may need moving: it must not be in the past."""
+    """Pursue a retired goal again. The review date may need moving: it must not be in the past.
+
+    Copies sites adopted stay retired: each site decides again. A copy of a retired group goal
+    cannot come back on its own.
+    """
+    if goal.is_adopted and not ServiceGoal.objects.active().filter(pk=goal.group_goal_id).exists():
+        raise ValidationError(
+            "The group's goal this was adopted from is retired: one of the group's managers "
+            "reactivates it first."
+        )
     updated = ServiceGoal.objects.filter(pk=goal.pk, status=ServiceGoal.Status.RETIRED).update(
         status=ServiceGoal.Status.ACTIVE, retired_at=None, updated_at=now
     )

@@ -15,10 +15,18 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from design import services
-from design.forms import AccommodationFormSet, GoalFilterForm, GoalForm, NeedFormSet, NeedProfileForm
+from design import adoption, services
+from design.forms import (
+    AccommodationFormSet,
+    GoalFilterForm,
+    GoalForm,
+    NeedFormSet,
+    NeedProfileForm,
+    SiteTargetForm,
+)
 from design.models import GoalAcknowledgement, PatientNeedProfile, Pillar, ServiceGoal
 from servicedesk.access import (
     Confirmation,
@@ -27,11 +35,11 @@ from servicedesk.access import (
     site_manager_required,
     team_required,
 )
-from servicedesk.models import User
+from servicedesk.models import Location, User
 from servicedesk.refusal import REFUSED
 
 GOALS_PER_PAGE = 50
-GOAL_RELATED = ("owner", "location", "touchpoint", "need_profile")
+GOAL_RELATED = ("owner", "location", "touchpoint", "need_profile", "group_goal")
 # Design, then delivery, then recovery: the order the practice thinks in.
 PILLAR_ORDER = Case(
     *(When(pillar=p, then=i) for i, p in enumerate(Pillar.values)), default=len(Pillar.values)
@@ -87,7 +95,7 @@ def goal_list(request: HttpRequest) -> HttpResponse:
     if request.user.is_manager:
         goals = goals.with_acknowledgement_count()
     else:
-        goals = goals.acknowledged_by(request.user)
+        goals = goals.for_sites_of(request.user).acknowledged_by(request.user)
     page = Paginator(goals, GOALS_PER_PAGE).get_page(request.GET.get("page"))
     context = {"page": page, "filters": filters, "status": status, "today": timezone.localdate()}
     if request.user.is_manager:
@@ -119,6 +127,8 @@ def goal_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "linked_profiles": goal.need_profiles.all(),
         "can_manage": request.user.manages_site(goal.location_id),
     }
+    if goal.is_group_goal:
+        context.update(_adoption_context(request.user, goal))
     if context["can_manage"]:
         acknowledged = {a.user_id: a for a in acknowledgements}
         sites = request.user.managed_site_ids
@@ -129,6 +139,24 @@ def goal_detail(request: HttpRequest, pk: int) -> HttpResponse:
             changes=goal.changes.select_related("by")[:20],
         )
     return render(request, "design/goal_detail.html", context)
+
+
+def _adoption_context(user: User, goal: ServiceGoal) -> dict:
+    """The sites that adopted the group's goal, each with its target and latest status (one query),
+    and the sites this person may still adopt it at."""
+    site_goals = list(
+        goal.site_goals.select_related("location").with_latest_measurement().order_by("location__name")
+    )
+    adopted = {site_goal.location_id for site_goal in site_goals if site_goal.is_active}
+    sites = user.managed_site_ids
+    my_sites = []
+    if goal.is_active and user.is_site_manager and sites:
+        my_sites = list(Location.objects.active().filter(pk__in=sites - adopted))
+    return {
+        "site_goals": site_goals,
+        "adopt_sites": my_sites,
+        "can_adopt_everywhere": goal.is_active and user.is_group_manager,
+    }
 
 
 def _goal_form_page(request: HttpRequest, form: GoalForm, goal: ServiceGoal | None) -> HttpResponse:
@@ -164,6 +192,8 @@ def goal_create(request: HttpRequest) -> HttpResponse:
 @site_manager_required
 def goal_update(request: HttpRequest, pk: int) -> HttpResponse:
     goal = get_goal_to_manage(request.user, pk)
+    if goal.is_adopted:
+        return _site_target_update(request, goal)
     sites = request.user.managed_site_ids
     form = GoalForm(request.POST if request.method == "POST" else None, instance=goal, sites=sites)
     if form.is_bound and form.is_valid():
@@ -193,13 +223,99 @@ def goal_update(request: HttpRequest, pk: int) -> HttpResponse:
     return _goal_form_page(request, form, get_goal_to_manage(request.user, pk))
 
 
+def _site_target_update(request: HttpRequest, goal: ServiceGoal) -> HttpResponse:
+    """An adopted goal's form: the group's definition shown, the site's owner, target and margin set."""
+    form = SiteTargetForm(request.POST if request.method == "POST" else None, instance=goal)
+    if form.is_bound and form.is_valid():
+        try:
+            adoption.goal_set_site_target(
+                goal=goal,
+                by=request.user,
+                now=timezone.now(),
+                fields=form.site_fields(),
+                read_at=form.cleaned_data["read_at"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Saved this site's target."))
+            return redirect("design:goal_detail", pk=goal.pk)
+    goal = get_goal_to_manage(request.user, goal.pk)  # as saved, not as typed
+    context = {"form": form, "goal": goal, "group_goal": goal.group_goal}
+    status = REFUSED if form.errors else 200
+    return render(request, "design/goal_site_target_form.html", context, status=status)
+
+
+def get_group_goal_for_user(user: User, pk: int) -> ServiceGoal:
+    """A group goal this person may read (sites adopt only those), else a 404."""
+    goal = get_goal_for_user(user, pk)
+    if not goal.is_group_goal:
+        raise Http404("Only the group's goals are adopted by sites.")
+    return goal
+
+
+@require_POST
+@site_manager_required
+def goal_adopt(request: HttpRequest, pk: int) -> HttpResponse:
+    """Adopt the group's goal at one of my sites."""
+    goal = get_group_goal_for_user(request.user, pk)
+    try:
+        location = Location.objects.active().get(pk=int(request.POST.get("location", "")))
+    except (ValueError, Location.DoesNotExist):
+        raise BadRequest(_("Choose the site that adopts this goal.")) from None
+    if not request.user.manages_site(location.pk):
+        raise PermissionDenied(_("You can adopt the group's goals only at the sites you manage."))
+    try:
+        site_goal = adoption.goal_adopt(
+            group_goal=goal, location=location, by=request.user, now=timezone.now()
+        )
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("design:goal_detail", pk=goal.pk)
+    messages.success(
+        request,
+        _("%(site)s has adopted this goal. Set the site's own target here if it differs.")
+        % {"site": location},
+    )
+    return redirect("design:goal_detail", pk=site_goal.pk)
+
+
+@require_POST
+@manager_required
+def goal_adopt_everywhere(request: HttpRequest, pk: int) -> HttpResponse:
+    """The group's manager adopts the group's goal at every active site that has not yet."""
+    goal = get_group_goal_for_user(request.user, pk)
+    try:
+        count = adoption.goal_adopt_everywhere(group_goal=goal, by=request.user, now=timezone.now())
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        if count:
+            messages.success(
+                request,
+                _("Adopted at %(n)s more sites. Their status appears with the next hourly measurement.")
+                % {"n": count},
+            )
+        else:
+            messages.info(request, _("Every active site has this goal already."))
+    return redirect("design:goal_detail", pk=goal.pk)
+
+
 def _confirm_goal_retire(request: HttpRequest, pk: int) -> Confirmation:
     goal = get_goal_to_manage(request.user, pk)
+    consequence = _(
+        "It is no longer measured or shown on the dashboard. Its history stays; you can reactivate it."
+    )
+    if goal.is_group_goal and (adopted := goal.site_goals.active().count()):
+        consequence += " " + ngettext(
+            "The site that adopted it retires its copy too; reactivating this goal later leaves it retired.",
+            "The %(n)s sites that adopted it retire theirs too; reactivating this goal later leaves them "
+            "retired.",
+            adopted,
+        ) % {"n": adopted}
     return Confirmation(
         question=_("Retire the goal “%(goal)s”?") % {"goal": goal},
-        consequence=_(
-            "It is no longer measured or shown on the dashboard. Its history stays; you can reactivate it."
-        ),
+        consequence=consequence,
         button=_("Retire goal"),
         back=reverse("design:goal_detail", args=[goal.pk]),
     )
@@ -221,8 +337,17 @@ def goal_retire(request: HttpRequest, pk: int) -> HttpResponse:
 @site_manager_required
 def goal_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
     goal = get_goal_to_manage(request.user, pk)
-    if services.goal_reactivate(goal=goal, by=request.user, now=timezone.now()):
+    try:
+        reactivated = services.goal_reactivate(goal=goal, by=request.user, now=timezone.now())
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("design:goal_detail", pk=goal.pk)
+    if reactivated:
         messages.success(request, _("“%(goal)s” is active again. Check its review date.") % {"goal": goal})
+        if goal.is_group_goal and goal.site_goals.exists():
+            messages.info(
+                request, _("The sites' adopted copies stay retired: each site reactivates its own.")
+            )
     return redirect("design:goal_detail", pk=goal.pk)
 
 

@@ -118,6 +118,8 @@ ACCESS = {
     "design:goal_update": SITE,
     "design:goal_retire": SITE,
     "design:goal_reactivate": SITE,
+    "design:goal_adopt": SITE,  # at the sites the site manager manages (403 for another's)
+    "design:goal_adopt_everywhere": MANAGER,
     "design:metric_preview": SITE,
     "design:profile_list": TEAM,
     "design:profile_detail": TEAM,

@@ -1,0 +1,227 @@
+"""A group of sites: the group's goal adopted at each site, kept in step, with a site's own target."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from design.adoption import goal_adopt, goal_adopt_everywhere, goal_set_site_target
+from design.models import GoalChange, ServiceGoal
+from design.services import goal_reactivate, goal_retire, goal_update
+from servicedesk.security.models import AuditEvent
+from tests.factories import LocationFactory, ServiceGoalFactory, TouchpointFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def group_goal(manager):
+    return ServiceGoalFactory(
+        title="FFT positive", owner=manager, target=Decimal("90"), tolerance=Decimal("2"), location=None
+    )
+
+
+def test_adopting_copies_the_definition_and_measures_it_at_the_site(group_goal, manager):
+    site = LocationFactory(name="Ashford")
+    now = timezone.now()
+
+    goal = goal_adopt(group_goal=group_goal, location=site, by=manager, now=now)
+
+    assert goal.group_goal == group_goal
+    assert goal.location == site
+    assert (goal.title, goal.metric_key, goal.period, goal.review_on) == (
+        group_goal.title,
+        group_goal.metric_key,
+        group_goal.period,
+        group_goal.review_on,
+    )
+    assert (goal.target, goal.tolerance, goal.target_overridden, goal.version) == (
+        Decimal("90"),
+        Decimal("2"),
+        False,
+        1,
+    )
+    assert goal.measurements.count() == 1
+    assert goal.changes.get().kind == GoalChange.Kind.CREATED
+    assert AuditEvent.objects.filter(target_type="design.servicegoal", target_id=str(goal.pk)).exists()
+
+
+def test_adopting_twice_gives_one_goal(group_goal, manager):
+    site = LocationFactory()
+    first = goal_adopt(group_goal=group_goal, location=site, by=manager, now=timezone.now())
+    again = goal_adopt(group_goal=group_goal, location=site, by=manager, now=timezone.now())
+    assert first.pk == again.pk
+    assert group_goal.site_goals.count() == 1
+
+
+def test_adopting_with_a_target_makes_it_the_sites_own(group_goal, manager):
+    goal = goal_adopt(
+        group_goal=group_goal,
+        location=LocationFactory(),
+        by=manager,
+        now=timezone.now(),
+        target=Decimal("80"),
+    )
+    assert (goal.target, goal.target_overridden) == (Decimal("80"), True)
+
+
+def test_a_retired_or_site_goal_cannot_be_adopted(group_goal, manager):
+    site = LocationFactory()
+    with pytest.raises(ValidationError, match="Only a goal of the whole group"):
+        goal_adopt(
+            group_goal=ServiceGoalFactory(location=site), location=site, by=manager, now=timezone.now()
+        )
+    goal_retire(goal=group_goal, by=manager, now=timezone.now())
+    with pytest.raises(ValidationError, match="retired"):
+        goal_adopt(group_goal=group_goal, location=site, by=manager, now=timezone.now())
+    assert not ServiceGoal.objects.filter(group_goal__isnull=False).exists()
+
+
+def _count_adopt_everywhere(group_goal, manager) -> tuple[int, int]:
+    with CaptureQueriesContext(connection) as queries:
+        adopted = goal_adopt_everywhere(group_goal=group_goal, by=manager, now=timezone.now())
+    return adopted, len(queries.captured_queries)
+
+
+def test_adopting_everywhere_adds_every_active_site_not_adopted_yet_in_a_few_queries(group_goal, manager):
+    already = LocationFactory(name="Ashford")
+    LocationFactory(name="Closed", is_active=False)
+    LocationFactory(name="Brook")
+    LocationFactory(name="Dale")
+    goal_adopt(group_goal=group_goal, location=already, by=manager, now=timezone.now(), target=Decimal("85"))
+
+    adopted, few_sites = _count_adopt_everywhere(group_goal, manager)
+    assert adopted == 2
+    assert set(group_goal.site_goals.values_list("location__name", flat=True)) == {"Ashford", "Brook", "Dale"}
+    assert group_goal.site_goals.get(location=already).target == Decimal("85")  # kept
+    assert GoalChange.objects.filter(goal__group_goal=group_goal, kind="created").count() == 3
+
+    second = ServiceGoalFactory(location=None, owner=manager)
+    LocationFactory.create_batch(10)
+    adopted, many_sites = _count_adopt_everywhere(second, manager)
+    assert adopted == 13  # Ashford, Brook, Dale and the ten new sites
+    assert many_sites == few_sites  # one bulk path, whatever the number of sites
+    assert goal_adopt_everywhere(group_goal=second, by=manager, now=timezone.now()) == 0
+
+
+def test_a_site_that_retired_its_copy_is_not_readopted_everywhere(group_goal, manager):
+    site = LocationFactory()
+    copy = goal_adopt(group_goal=group_goal, location=site, by=manager, now=timezone.now())
+    goal_retire(goal=copy, by=manager, now=timezone.now())
+    assert goal_adopt_everywhere(group_goal=group_goal, by=manager, now=timezone.now()) == 0
+    copy.refresh_from_db()
+    assert not copy.is_active
+    # the site adopting it again itself brings its copy back
+    assert goal_adopt(group_goal=group_goal, location=site, by=manager, now=timezone.now()).is_active
+
+
+def test_a_change_of_definition_reaches_every_site_and_keeps_a_sites_own_target(group_goal, manager):
+    touchpoint = TouchpointFactory()
+    following = goal_adopt(group_goal=group_goal, location=LocationFactory(), by=manager, now=timezone.now())
+    own = goal_adopt(
+        group_goal=group_goal,
+        location=LocationFactory(),
+        by=manager,
+        now=timezone.now(),
+        target=Decimal("80"),
+        tolerance=Decimal("1"),
+    )
+
+    goal_update(
+        goal=group_goal,
+        by=manager,
+        now=timezone.now(),
+        fields={"title": "FFT positive, every site", "target": Decimal("95"), "touchpoint": touchpoint},
+    )
+
+    following.refresh_from_db()
+    own.refresh_from_db()
+    assert (following.title, following.touchpoint, following.target, following.version) == (
+        "FFT positive, every site",
+        touchpoint,
+        Decimal("95"),
+        2,
+    )
+    assert (own.title, own.touchpoint, own.target, own.tolerance, own.version) == (
+        "FFT positive, every site",
+        touchpoint,
+        Decimal("80"),
+        Decimal("1"),
+        2,
+    )
+    change = own.changes.filter(kind=GoalChange.Kind.EDITED).get()
+    assert set(change.changes) == {"title", "touchpoint"}  # its own target did not change
+    assert change.version == 2
+    assert AuditEvent.objects.filter(target_id=str(own.pk), action="changed").exists()
+
+
+def test_a_wording_change_reaches_the_sites_without_a_new_version(group_goal, manager):
+    copy = goal_adopt(group_goal=group_goal, location=LocationFactory(), by=manager, now=timezone.now())
+    goal_update(goal=group_goal, by=manager, now=timezone.now(), fields={"purpose": "Clearer why."})
+    copy.refresh_from_db()
+    assert (copy.purpose, copy.version) == ("Clearer why.", 1)
+
+
+def test_an_adopted_goal_changes_only_its_owner_target_and_margin(group_goal, manager):
+    copy = goal_adopt(group_goal=group_goal, location=LocationFactory(), by=manager, now=timezone.now())
+    with pytest.raises(ValidationError, match="adopted from the group"):
+        goal_update(goal=copy, by=manager, now=timezone.now(), fields={"title": "Our own words"})
+    with pytest.raises(TypeError):
+        goal_set_site_target(goal=copy, by=manager, now=timezone.now(), fields={"period": "quarter_to_date"})
+    copy.refresh_from_db()
+    assert copy.title == "FFT positive"
+
+
+def test_setting_the_groups_target_again_follows_the_group(group_goal, manager):
+    copy = goal_adopt(group_goal=group_goal, location=LocationFactory(), by=manager, now=timezone.now())
+    goal_set_site_target(goal=copy, by=manager, now=timezone.now(), fields={"target": Decimal("85")})
+    assert (copy.target, copy.target_overridden, copy.version) == (Decimal("85"), True, 2)
+    goal_set_site_target(goal=copy, by=manager, now=timezone.now(), fields={"target": Decimal("90")})
+    assert copy.target_overridden is False
+    goal_update(goal=group_goal, by=manager, now=timezone.now(), fields={"target": Decimal("92")})
+    copy.refresh_from_db()
+    assert copy.target == Decimal("92")
+
+
+def test_a_group_goal_sites_adopted_cannot_move_to_one_site(group_goal, manager):
+    site = LocationFactory()
+    goal_adopt(group_goal=group_goal, location=site, by=manager, now=timezone.now())
+    with pytest.raises(ValidationError, match="stays the group's"):
+        goal_update(goal=group_goal, by=manager, now=timezone.now(), fields={"location": site})
+
+
+def test_retiring_the_group_goal_retires_the_sites_and_reactivating_it_does_not(group_goal, manager):
+    copies = [
+        goal_adopt(group_goal=group_goal, location=LocationFactory(), by=manager, now=timezone.now())
+        for _ in range(2)
+    ]
+    goal_retire(goal=group_goal, by=manager, now=timezone.now())
+    assert not group_goal.site_goals.active().exists()
+    assert GoalChange.objects.filter(goal__in=copies, kind=GoalChange.Kind.RETIRED).count() == 2
+
+    with pytest.raises(ValidationError, match="reactivates it first"):
+        goal_reactivate(goal=copies[0], by=manager, now=timezone.now())
+
+    goal_reactivate(goal=group_goal, by=manager, now=timezone.now())
+    assert not group_goal.site_goals.active().exists()  # each site decides again
+    assert goal_reactivate(goal=copies[0], by=manager, now=timezone.now())
+
+
+def test_an_adopted_goal_keeps_the_group_goal(group_goal, manager):
+    from django.db.models import ProtectedError
+
+    goal_adopt(group_goal=group_goal, location=LocationFactory(), by=manager, now=timezone.now())
+    with pytest.raises(ProtectedError):
+        group_goal.delete()
+
+
+def test_review_date_follows_the_group(group_goal, manager):
+    copy = goal_adopt(group_goal=group_goal, location=LocationFactory(), by=manager, now=timezone.now())
+    later = timezone.localdate() + timedelta(days=200)
+    goal_update(goal=group_goal, by=manager, now=timezone.now(), fields={"review_on": later})
+    copy.refresh_from_db()
+    assert copy.review_on == later
