@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils import timezone
 
-from design import services
+from design import adoption, services
 from design.models import (
     Accommodation,
     GoalAcknowledgement,
@@ -36,12 +36,23 @@ class ServiceGoalAdmin(admin.ModelAdmin):
     readonly_fields = ("version", "status", "retired_at", "group_goal", "target_overridden")
     inlines = [GoalChangeInline]
 
+    def get_readonly_fields(self, request, obj: ServiceGoal | None = None):
+        """A site's copy of a group goal: only its owner, target and margin are the site's to change
+        (the rest follows the group's goal, and the service refuses it)."""
+        fields = super().get_readonly_fields(request, obj)
+        if obj is None or not obj.group_goal_id:
+            return fields
+        return (*fields, *(n for n in services.EDITABLE_FIELDS if n not in ServiceGoal.SITE_FIELDS))
+
     def save_model(self, request, obj: ServiceGoal, form, change: bool) -> None:
         """Save through the services, so that the admin too bumps versions and writes the audit trail."""
         now = timezone.now()
         if change:
             fields = {n: form.cleaned_data[n] for n in form.changed_data if n in services.EDITABLE_FIELDS}
-            services.goal_update(goal=obj, by=request.user, now=now, fields=fields)
+            if obj.group_goal_id:  # a site's copy: its own target, as the site's page sets it
+                adoption.goal_set_site_target(goal=obj, by=request.user, now=now, fields=fields)
+            else:
+                services.goal_update(goal=obj, by=request.user, now=now, fields=fields)
         else:
             fields = {n: v for n, v in form.cleaned_data.items() if n in services.EDITABLE_FIELDS}
             saved = services.goal_create(by=request.user, now=now, fields=fields)

@@ -4,9 +4,11 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from design.adoption import goal_adopt
 from design.models import GoalChange, ServiceGoal
-from tests.factories import ServiceGoalFactory, UserFactory
+from tests.factories import LocationFactory, ServiceGoalFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +57,17 @@ def test_adding_a_goal_in_the_admin_writes_its_created_row(admin_client):
     assert response.status_code == 302, response.content.decode()[:2000]
     goal = ServiceGoal.objects.get(title="Added in the admin")
     assert goal.changes.get().kind == GoalChange.Kind.CREATED
+
+
+def test_a_sites_copy_in_the_admin_changes_only_its_own_target(admin_client):
+    manager = UserFactory(manager=True)
+    group_goal = ServiceGoalFactory(target=90, location=None, title="Answer the phone")
+    copy = goal_adopt(group_goal=group_goal, location=LocationFactory(), by=manager, now=timezone.now())
+    url = reverse("admin:design_servicegoal_change", args=[copy.pk])
+
+    assert admin_client.get(url).status_code == 200
+    response = admin_client.post(url, _admin_form(copy, target="80", title="Renamed in the admin"))
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    copy.refresh_from_db()
+    assert (copy.title, copy.target, copy.target_overridden) == ("Answer the phone", Decimal("80"), True)
