@@ -13,7 +13,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from feedback.models import LANGUAGES, Answer, Question, Response, Survey, Theme, localized
-from servicedesk.forms import BootstrapWidgets, PlainChoices
+from servicedesk.forms import BootstrapWidgets, PlainChoices, limit_to_sites
 from servicedesk.models import Location, Touchpoint
 
 TEXT_MAX = 2000
@@ -530,6 +530,12 @@ class ResultsFilterForm(BootstrapWidgets, PlainChoices, forms.Form):
     touchpoint = forms.ModelChoiceField(
         Touchpoint.objects.select_related("location"), required=False, label=_("Touchpoint")
     )
+
+    def __init__(self, *args, sites: frozenset[int] | None = None, **kwargs) -> None:
+        """``sites``: a site manager's sites (one of them is always chosen); None for every site."""
+        super().__init__(*args, **kwargs)
+        if sites is not None:
+            limit_to_sites(self, sites)
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -1,4 +1,4 @@
-"""The survey builder, the theme list and QR posters (managers only)."""
+"""The survey builder, the theme list and QR posters (managers; site managers: their sites' surveys)."""
 
 from __future__ import annotations
 
@@ -24,8 +24,15 @@ from feedback import services
 from feedback.forms import QuestionForm, SurveyFromTemplateForm, SurveySettingsForm, ThemeForm
 from feedback.models import Answer, Question, Response, Survey, Theme
 from feedback.services import Where
+from feedback.sites import surveys_seen_by
 from feedback.views.answer import choose_language, survey_page
-from servicedesk.access import Confirmation, ManagerRequiredMixin, confirm_first, manager_required
+from servicedesk.access import (
+    Confirmation,
+    ManagerRequiredMixin,
+    SiteManagerRequiredMixin,
+    confirm_first,
+    manager_required,
+)
 from servicedesk.models import Touchpoint
 from servicedesk.refusal import RefusedFormMixin
 from servicedesk.untrusted import query_int
@@ -33,23 +40,29 @@ from servicedesk.untrusted import query_int
 # --- Surveys ---------------------------------------------------------------------------------------
 
 
-class SurveyListView(ManagerRequiredMixin, ListView):
+class SurveyListView(SiteManagerRequiredMixin, ListView):
+    """Every survey for the group's managers; for a site manager the group's and their sites' own,
+    with the responses from their sites only."""
+
     template_name = "feedback/manage/survey_list.html"
     context_object_name = "surveys"
 
     def get_queryset(self):
         live = Question.objects.filter(survey=OuterRef("pk"), archived_at__isnull=True)
-        return Survey.objects.annotate(has_questions=Exists(live)).order_by("-is_active", "audience", "title")
+        surveys = Survey.objects.annotate(has_questions=Exists(live)).order_by(
+            "-is_active", "audience", "title"
+        )
+        return surveys_seen_by(self.request.user, surveys)
 
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(**kwargs)
         since = timezone.now() - timezone.timedelta(days=30)
-        counts = (
-            Response.objects.filter(submitted_at__gte=since)
-            .values("survey_id")
-            .annotate(n=Count("pk"))
-            .order_by()
-        )
+        responses = Response.objects.filter(submitted_at__gte=since)
+        sites = self.request.user.managed_site_ids
+        if sites is not None:
+            responses = responses.filter(location__in=sites)
+        context["manages_every_site"] = sites is None
+        counts = responses.values("survey_id").annotate(n=Count("pk")).order_by()
         context["recent"] = {row["survey_id"]: row["n"] for row in counts}
         return context
 

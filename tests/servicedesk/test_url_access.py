@@ -74,7 +74,7 @@ ACCESS = {
     "invitation_opt_out": PUBLIC,  # the patient's "no more survey messages" link
     "api_visits": PUBLIC,  # the practice-management system, authenticated by its bearer token
     # Feedback: invitations and patient data (managers)
-    "invitations:invitation_list": MANAGER,
+    "invitations:invitation_list": SITE,
     "invitations:invitation_import_upload": MANAGER,
     "invitations:invitation_import_detail": MANAGER,
     "invitations:invitation_import_progress": MANAGER,
@@ -83,14 +83,14 @@ ACCESS = {
     "invitations:invitation_rules": MANAGER,
     "invitations:integration_list": MANAGER,
     "invitations:integration_revoke": MANAGER,
-    "invitations:invitation_report": MANAGER,
+    "invitations:invitation_report": SITE,
     "invitations:contact_requests": MANAGER,
     "invitations:contact_export": MANAGER,
     "invitations:contact_erase": MANAGER,
     # Feedback: staff and managers
     "feedback:pulse": TEAM,
     "feedback:pulse_thanks": TEAM,
-    "feedback:survey_list": MANAGER,
+    "feedback:survey_list": SITE,
     "feedback:survey_create": MANAGER,
     "feedback:survey_from_template": MANAGER,
     "feedback:survey_builder": MANAGER,
@@ -105,8 +105,8 @@ ACCESS = {
     "feedback:theme_list": MANAGER,
     "feedback:theme_create": MANAGER,
     "feedback:theme_update": MANAGER,
-    "feedback:survey_results": MANAGER,
-    "feedback:survey_export": MANAGER,
+    "feedback:survey_results": SITE,
+    "feedback:survey_export": SITE,
     "feedback:response_list": MANAGER,
     "feedback:response_detail": MANAGER,
     "feedback:answer_themes": MANAGER,
