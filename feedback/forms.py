@@ -331,10 +331,14 @@ class SurveySettingsForm(PlainChoices, forms.ModelForm):
             "thanks_es": forms.Textarea(attrs={"rows": 2}),
         }
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, sites: frozenset[int] | None = None, **kwargs) -> None:
+        """``sites``: a site manager's sites, one of which their survey is for; None for the group."""
         super().__init__(*args, **kwargs)
         self.fields["location"].queryset = Location.objects.active()
         self.fields["touchpoint"].queryset = Touchpoint.objects.active().select_related("location")
+        if sites is not None:
+            help_text = _("Surveys for every site are the group's; yours are for your sites.")
+            limit_to_sites(self, sites, help_text=help_text)
         self.fields["slug"].required = False
         self.fields["slug"].help_text = _(
             "Leave empty to make one from the title. Used in /k/<short address>/."
