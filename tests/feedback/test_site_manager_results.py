@@ -153,6 +153,7 @@ def test_a_site_manager_sees_the_group_surveys_results_from_their_site_only(
     assert "Riverside said this" in page
     assert "Hilltop said that" not in page
     assert f'value="{hilltop.pk}"' not in page  # the filter offers only their sites
+    assert reverse("feedback:response_list") not in page  # the group's pages are not offered
 
 
 def test_small_numbers_are_suppressed_per_site(
