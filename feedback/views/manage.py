@@ -50,8 +50,10 @@ class SurveyListView(SiteManagerRequiredMixin, ListView):
 
     def get_queryset(self):
         live = Question.objects.filter(survey=OuterRef("pk"), archived_at__isnull=True)
-        surveys = Survey.objects.annotate(has_questions=Exists(live)).order_by(
-            "-is_active", "audience", "title"
+        surveys = (
+            Survey.objects.select_related("location")
+            .annotate(has_questions=Exists(live))
+            .order_by("-is_active", "audience", "title")
         )
         return surveys_seen_by(self.request.user, surveys)
 

@@ -119,6 +119,8 @@ def test_a_site_manager_lists_the_groups_surveys_and_their_sites_not_another_sit
     assert response.context["recent"] == {group_survey.pk: 1}  # Hilltop's two answers are not theirs
     page = response.content.decode()
     assert "Hilltop phone" not in page
+    assert "Riverside only" in page
+    assert "Every site (the group" in page
     assert f'href="{reverse("feedback:survey_builder", args=[ours.pk])}"' in page
     assert f'href="{reverse("feedback:survey_builder", args=[group_survey.pk])}"' not in page  # the group's
 
