@@ -13,7 +13,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from feedback.models import LANGUAGES, Answer, Question, Response, Survey, Theme, localized
-from servicedesk.forms import BootstrapWidgets, PlainChoices
+from servicedesk.forms import BootstrapWidgets, PlainChoices, limit_to_sites
 from servicedesk.models import Location, Touchpoint
 
 TEXT_MAX = 2000
@@ -331,10 +331,14 @@ class SurveySettingsForm(PlainChoices, forms.ModelForm):
             "thanks_es": forms.Textarea(attrs={"rows": 2}),
         }
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, sites: frozenset[int] | None = None, **kwargs) -> None:
+        """``sites``: a site manager's sites, one of which their survey is for; None for the group."""
         super().__init__(*args, **kwargs)
         self.fields["location"].queryset = Location.objects.active()
         self.fields["touchpoint"].queryset = Touchpoint.objects.active().select_related("location")
+        if sites is not None:
+            help_text = _("Surveys for every site are the group's; yours are for your sites.")
+            limit_to_sites(self, sites, help_text=help_text)
         self.fields["slug"].required = False
         self.fields["slug"].help_text = _(
             "Leave empty to make one from the title. Used in /k/<short address>/."
@@ -530,6 +534,12 @@ class ResultsFilterForm(BootstrapWidgets, PlainChoices, forms.Form):
     touchpoint = forms.ModelChoiceField(
         Touchpoint.objects.select_related("location"), required=False, label=_("Touchpoint")
     )
+
+    def __init__(self, *args, sites: frozenset[int] | None = None, **kwargs) -> None:
+        """``sites``: a site manager's sites (one of them is always chosen); None for every site."""
+        super().__init__(*args, **kwargs)
+        if sites is not None:
+            limit_to_sites(self, sites)
 
     def clean(self) -> dict:
         cleaned = super().clean()

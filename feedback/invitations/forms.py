@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from feedback.invitations import Contact
 from feedback.models import IntegrationToken, Invitation, InvitationRules, Survey
-from servicedesk.forms import BootstrapWidgets, PlainChoices
+from feedback.sites import surveys_seen_by
+from servicedesk.forms import BootstrapWidgets, PlainChoices, limit_to_sites
 from servicedesk.models import Location
 
 
@@ -17,8 +18,23 @@ def _patient_surveys():
     return Survey.objects.for_patients().active().order_by("title")
 
 
-class InvitationFilterForm(BootstrapWidgets, PlainChoices, forms.Form):
-    """The invitations list's filters (GET). Every field is optional; bad values are ignored."""
+class SiteFilterMixin:
+    """A site manager's filter always names one of their sites (``feedback.sites.with_site_chosen``);
+    naming another makes the form invalid, and the page refuses it with the field's message."""
+
+    def __init__(self, *args, user=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        sites = user.managed_site_ids if user is not None else None
+        if sites is not None:
+            limit_to_sites(self, sites)  # type: ignore[arg-type]
+            if "survey" in self.fields:  # type: ignore[attr-defined]
+                field = self.fields["survey"]  # type: ignore[attr-defined]
+                field.queryset = surveys_seen_by(user, field.queryset)
+
+
+class InvitationFilterForm(SiteFilterMixin, BootstrapWidgets, PlainChoices, forms.Form):
+    """The invitations list's filters (GET). Every field is optional; bad values are ignored
+    (a site manager's are refused: their list must never fall back to every site's)."""
 
     blank_choice_label = _("All")
 
@@ -54,6 +70,16 @@ class InvitationFilterForm(BootstrapWidgets, PlainChoices, forms.Form):
             "visit_at__date__lte": data["visit_to"],
         }
         return queryset.filter(**{lookup: value for lookup, value in lookups.items() if value})
+
+
+class ResponseRateFilterForm(SiteFilterMixin, BootstrapWidgets, PlainChoices, forms.Form):
+    """The response-rate page's place (GET): every site, or one."""
+
+    blank_choice_label = _("All")
+
+    location = forms.ModelChoiceField(
+        label=_("Location"), queryset=Location.objects.order_by("name"), required=False
+    )
 
 
 class VisitListUploadForm(forms.Form):

@@ -29,6 +29,7 @@ from feedback.invitations.forms import (
     IntegrationTokenForm,
     InvitationFilterForm,
     InvitationRulesForm,
+    ResponseRateFilterForm,
     VisitListUploadForm,
 )
 from feedback.models import (
@@ -38,9 +39,17 @@ from feedback.models import (
     InvitationRules,
     Survey,
 )
-from servicedesk.access import Confirmation, ManagerRequiredMixin, confirm_first, manager_required
+from feedback.sites import with_site_chosen
+from servicedesk.access import (
+    Confirmation,
+    ManagerRequiredMixin,
+    SiteManagerRequiredMixin,
+    confirm_first,
+    manager_required,
+    site_manager_required,
+)
 from servicedesk.paging import UncountedPagesMixin, count_up_to
-from servicedesk.refusal import RefusedFormMixin, refused
+from servicedesk.refusal import REFUSED, RefusedFormMixin, refused
 from servicedesk.replica import reads_from_replica
 from servicedesk.untrusted import UnreadableJSON, load_json
 
@@ -61,18 +70,32 @@ def mask_phone(phone: str) -> str:
 # --- Invitations list -----------------------------------------------------------------------------
 
 
-class InvitationListView(ManagerRequiredMixin, UncountedPagesMixin, ListView):
+class InvitationListView(SiteManagerRequiredMixin, UncountedPagesMixin, ListView):
+    """Every invitation for the group's managers; a site manager's list is always one of their
+    sites' (another site's is refused with the filter's message, as the dashboard does)."""
+
     template_name = "feedback/invitations/invitation_list.html"
     paginate_by = 50
 
     def get_queryset(self):
-        self.filters = InvitationFilterForm(self.request.GET or None)
+        user = self.request.user
+        data = with_site_chosen(user, self.request.GET) if user.managed_site_ids is not None else None
+        self.filters = InvitationFilterForm(data or self.request.GET or None, user=user)
+        self.refused = user.managed_site_ids is not None and not self.filters.is_valid()
+        if self.refused:
+            return Invitation.objects.none()
         queryset = (
             Invitation.objects.select_related("survey", "location")
             .prefetch_related("messages")
             .order_by("-visit_at", "-pk")
         )
         return self.filters.filter(queryset)
+
+    def render_to_response(self, context, **kwargs) -> HttpResponse:
+        response = super().render_to_response(context, **kwargs)
+        if self.refused:
+            response.status_code = REFUSED
+        return response
 
     def get_context_data(self, **kwargs) -> dict:
         total = count_up_to(self.object_list)
@@ -271,11 +294,19 @@ def integration_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Response rates ------------------------------------------------------------------------------
 
 
-@manager_required
+@site_manager_required
 @reads_from_replica
 def invitation_report(request: HttpRequest) -> HttpResponse:
-    """Per survey: invitations sent, answered (completed ÷ sent), and how many answered after a reminder."""
+    """Per survey: invitations sent, answered (completed ÷ sent), and how many answered after a
+    reminder; at every site or one (a site manager's: always one of theirs)."""
+    user = request.user
+    data = with_site_chosen(user, request.GET) if user.managed_site_ids is not None else request.GET or None
+    form = ResponseRateFilterForm(data, user=user)
+    if form.is_bound and not form.is_valid():
+        return refused(request, "feedback/invitations/report.html", {"form": form, "rows": []})
     sent = Q(invitations__sent_at__isnull=False)
+    if form.is_bound and form.cleaned_data["location"] is not None:
+        sent &= Q(invitations__location=form.cleaned_data["location"])
     completed = sent & Q(invitations__status=Invitation.Status.COMPLETED)
     surveys = (
         Survey.objects.for_patients()
@@ -304,7 +335,7 @@ def invitation_report(request: HttpRequest) -> HttpResponse:
                 "opted_out": survey.opted_out,
             }
         )
-    return render(request, "feedback/invitations/report.html", {"rows": rows})
+    return render(request, "feedback/invitations/report.html", {"form": form, "rows": rows})
 
 
 # --- Patient data requests (access and erasure) ---------------------------------------------------

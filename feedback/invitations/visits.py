@@ -31,6 +31,7 @@ from feedback.models import (
     Suppression,
     Survey,
 )
+from feedback.sites import overrides
 from servicedesk.models import Location, Touchpoint
 
 logger = logging.getLogger(__name__)
@@ -149,6 +150,16 @@ class Vocabulary:
         self.need_profiles = {
             name.lower(): pk for pk, name in PatientNeedProfile.objects.active().values_list("pk", "name")
         }
+        self._overrides: dict[int, dict[int, Survey]] = {}
+
+    def survey_in_force(self, survey: Survey, location: Location | None) -> Survey:
+        """The survey a visit at ``location`` is invited to: the site's own for the same purpose
+        when it has one, else ``survey`` (``feedback.sites``; one query per survey and file)."""
+        if location is None:
+            return survey
+        if survey.pk not in self._overrides:
+            self._overrides[survey.pk] = overrides(survey)
+        return self._overrides[survey.pk].get(location.pk, survey)
 
 
 def _parse_visit_at(date_text: str, time_text: str) -> datetime:
@@ -246,6 +257,8 @@ def check_row(
         touchpoint = vocabulary.touchpoints.get(cell("touchpoint").lower())
         if touchpoint is None:
             errors.append(("touchpoint", "not one of the practice's touchpoints"))
+    if location is not None:
+        survey = vocabulary.survey_in_force(survey, location)
     language = LANGUAGE_NAMES.get(cell("language").lower() or "en")
     if language is None or language not in survey.languages:
         errors.append(("language", f"use one of: {', '.join(survey.languages)}"))

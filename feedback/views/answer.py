@@ -29,6 +29,7 @@ from feedback import services
 from feedback.forms import SurveyResponseForm, started_stamp
 from feedback.models import LANGUAGE_CODES, LANGUAGES, Invitation, Response, Survey, localized
 from feedback.services import InvitationClosed, Where
+from feedback.sites import survey_in_force
 from servicedesk.access import team_required
 from servicedesk.models import Touchpoint
 from servicedesk.refusal import REFUSED
@@ -98,10 +99,10 @@ def kiosk(request: HttpRequest, slug: str) -> HttpResponse:
     params = request.POST if request.method == "POST" else request.GET
     channel = Response.Channel.QR if params.get("src") == "qr" else Response.Channel.KIOSK
     touchpoint = _poster_touchpoint(query_int(params, "tp"), survey)
-    where = Where(
-        location=(touchpoint.location if touchpoint and touchpoint.location_id else survey.location),
-        touchpoint=touchpoint,
-    )
+    location = touchpoint.location if touchpoint and touchpoint.location_id else survey.location
+    # At a site with its own survey for this purpose, the group's poster opens the site's survey.
+    survey = survey_in_force(survey, location_id=location.pk if location else None)
+    where = Where(location=location, touchpoint=touchpoint)
     language = choose_language(request, survey)
     with translation.override(language):
         return survey_page(

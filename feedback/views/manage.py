@@ -1,4 +1,4 @@
-"""The survey builder, the theme list and QR posters (managers only)."""
+"""The survey builder, the theme list and QR posters (managers; site managers: their sites' surveys)."""
 
 from __future__ import annotations
 
@@ -24,8 +24,16 @@ from feedback import services
 from feedback.forms import QuestionForm, SurveyFromTemplateForm, SurveySettingsForm, ThemeForm
 from feedback.models import Answer, Question, Response, Survey, Theme
 from feedback.services import Where
+from feedback.sites import get_survey_for_user, get_survey_to_manage, surveys_seen_by
 from feedback.views.answer import choose_language, survey_page
-from servicedesk.access import Confirmation, ManagerRequiredMixin, confirm_first, manager_required
+from servicedesk.access import (
+    Confirmation,
+    ManagerRequiredMixin,
+    SiteManagerRequiredMixin,
+    confirm_first,
+    manager_required,
+    site_manager_required,
+)
 from servicedesk.models import Touchpoint
 from servicedesk.refusal import RefusedFormMixin
 from servicedesk.untrusted import query_int
@@ -33,42 +41,56 @@ from servicedesk.untrusted import query_int
 # --- Surveys ---------------------------------------------------------------------------------------
 
 
-class SurveyListView(ManagerRequiredMixin, ListView):
+class SurveyListView(SiteManagerRequiredMixin, ListView):
+    """Every survey for the group's managers; for a site manager the group's and their sites' own,
+    with the responses from their sites only."""
+
     template_name = "feedback/manage/survey_list.html"
     context_object_name = "surveys"
 
     def get_queryset(self):
         live = Question.objects.filter(survey=OuterRef("pk"), archived_at__isnull=True)
-        return Survey.objects.annotate(has_questions=Exists(live)).order_by("-is_active", "audience", "title")
+        surveys = (
+            Survey.objects.select_related("location")
+            .annotate(has_questions=Exists(live))
+            .order_by("-is_active", "audience", "title")
+        )
+        return surveys_seen_by(self.request.user, surveys)
 
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(**kwargs)
         since = timezone.now() - timezone.timedelta(days=30)
-        counts = (
-            Response.objects.filter(submitted_at__gte=since)
-            .values("survey_id")
-            .annotate(n=Count("pk"))
-            .order_by()
-        )
+        responses = Response.objects.filter(submitted_at__gte=since)
+        sites = self.request.user.managed_site_ids
+        if sites is not None:
+            responses = responses.filter(location__in=sites)
+        context["manages_every_site"] = sites is None
+        counts = responses.values("survey_id").annotate(n=Count("pk")).order_by()
         context["recent"] = {row["survey_id"]: row["n"] for row in counts}
         return context
 
 
-class SurveyCreateView(ManagerRequiredMixin, RefusedFormMixin, CreateView):
+class SurveyFormMixin(SiteManagerRequiredMixin, RefusedFormMixin):
+    """A site manager's survey is for one of their sites; the group's surveys are the group's."""
+
     model = Survey
     form_class = SurveySettingsForm
     template_name = "feedback/manage/survey_form.html"
 
+    def get_form_kwargs(self) -> dict:
+        return {**super().get_form_kwargs(), "sites": self.request.user.managed_site_ids}
+
+
+class SurveyCreateView(SurveyFormMixin, CreateView):
     def form_valid(self, form) -> HttpResponse:
         self.object = services.survey_create(fields=form.cleaned_data, by=self.request.user)
         messages.success(self.request, _("Survey created. Now add its questions."))
         return redirect("feedback:survey_builder", self.object.pk)
 
 
-class SurveyUpdateView(ManagerRequiredMixin, RefusedFormMixin, UpdateView):
-    model = Survey
-    form_class = SurveySettingsForm
-    template_name = "feedback/manage/survey_form.html"
+class SurveyUpdateView(SurveyFormMixin, UpdateView):
+    def get_object(self, queryset=None) -> Survey:
+        return get_survey_to_manage(self.request.user, self.kwargs["pk"])
 
     def form_valid(self, form) -> HttpResponse:
         services.survey_update(survey=self.object, fields=form.cleaned_data, by=self.request.user)
@@ -95,9 +117,9 @@ def survey_from_template(request: HttpRequest) -> HttpResponse:
     return render(request, "feedback/manage/survey_from_template.html", {"form": form}, status=status)
 
 
-@manager_required
+@site_manager_required
 def survey_builder(request: HttpRequest, pk: int) -> HttpResponse:
-    survey = get_object_or_404(Survey.objects.select_related("location", "touchpoint"), pk=pk)
+    survey = get_survey_to_manage(request.user, pk, Survey.objects.select_related("location", "touchpoint"))
     answered = Answer.objects.filter(question=OuterRef("pk"))
     questions = (
         survey.questions.select_related("touchpoint", "show_if_question")
@@ -115,9 +137,9 @@ def survey_builder(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@manager_required
+@site_manager_required
 def survey_set_active(request: HttpRequest, pk: int) -> HttpResponse:
-    survey = get_object_or_404(Survey, pk=pk)
+    survey = get_survey_to_manage(request.user, pk)
     active = request.POST.get("active") == "1"
     try:
         services.survey_set_active(survey=survey, active=active, by=request.user)
@@ -129,11 +151,12 @@ def survey_set_active(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("feedback:survey_builder", survey.pk)
 
 
-@manager_required
+@site_manager_required
 @require_http_methods(["GET", "POST"])
 def survey_preview(request: HttpRequest, pk: int) -> HttpResponse:
-    """Exactly the patient's page (same view code and template); answers are validated, never stored."""
-    survey = get_object_or_404(Survey, pk=pk)
+    """Exactly the patient's page (same view code and template); answers are validated, never stored.
+    A site manager previews the group's surveys too: reading one changes nothing."""
+    survey = get_survey_for_user(request.user, pk)
     language = choose_language(request, survey)
     channel = Response.Channel.STAFF if survey.audience == Survey.Audience.STAFF else Response.Channel.QR
     with translation.override(language):
@@ -150,11 +173,11 @@ POSTER_SIZES = (
 )
 
 
-@manager_required
+@site_manager_required
 def survey_poster(request: HttpRequest, pk: int) -> HttpResponse:
     """A printable poster: the survey's QR code and short address, optionally for one touchpoint,
     as an A4 or A5 poster or a folded table card that reads from both sides."""
-    survey = get_object_or_404(Survey.objects.for_patients(), pk=pk)
+    survey = get_survey_to_manage(request.user, pk, Survey.objects.for_patients())
     # Only the touchpoints the kiosk accepts for this survey (feedback.views.answer._poster_touchpoint).
     touchpoints = Touchpoint.objects.active().serving(survey.location_id).select_related("location")
     chosen = query_int(request.GET, "tp")
@@ -191,10 +214,17 @@ def _absolute(path: str) -> str:
 # --- Questions --------------------------------------------------------------------------------------
 
 
-@manager_required
+def _question_to_manage(request: HttpRequest, pk: int) -> Question:
+    """A live question of a survey this person may change (``get_survey_to_manage``)."""
+    question = get_object_or_404(Question.objects.select_related("survey"), pk=pk, archived_at__isnull=True)
+    get_survey_to_manage(request.user, question.survey_id)
+    return question
+
+
+@site_manager_required
 @require_http_methods(["GET", "POST"])
 def question_create(request: HttpRequest, pk: int) -> HttpResponse:
-    survey = get_object_or_404(Survey, pk=pk)
+    survey = get_survey_to_manage(request.user, pk)
     form = QuestionForm(request.POST or None, survey=survey)
     if request.method == "POST" and form.is_valid():
         services.question_add(survey=survey, data=form.cleaned_data, by=request.user)
@@ -206,10 +236,10 @@ def question_create(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@manager_required
+@site_manager_required
 @require_http_methods(["GET", "POST"])
 def question_update(request: HttpRequest, pk: int) -> HttpResponse:
-    question = get_object_or_404(Question.objects.select_related("survey"), pk=pk, archived_at__isnull=True)
+    question = _question_to_manage(request, pk)
     form = QuestionForm(request.POST or None, instance=question, survey=question.survey)
     if request.method == "POST" and form.is_valid():
         saved = services.question_update(
@@ -232,7 +262,7 @@ def question_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _confirm_question_remove(request: HttpRequest, pk: int) -> Confirmation:
-    question = get_object_or_404(Question, pk=pk, archived_at__isnull=True)
+    question = _question_to_manage(request, pk)
     back = reverse("feedback:survey_builder", args=[question.survey_id])
     if question.answers.exists():
         return Confirmation(
@@ -250,10 +280,10 @@ def _confirm_question_remove(request: HttpRequest, pk: int) -> Confirmation:
 
 
 @require_POST
-@manager_required
+@site_manager_required
 @confirm_first(_confirm_question_remove)
 def question_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    question = get_object_or_404(Question, pk=pk, archived_at__isnull=True)
+    question = _question_to_manage(request, pk)
     try:
         archived = services.question_remove(question=question, now=timezone.now(), by=request.user)
     except ValidationError as exc:
@@ -269,9 +299,9 @@ def question_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@manager_required
+@site_manager_required
 def question_move(request: HttpRequest, pk: int) -> HttpResponse:
-    question = get_object_or_404(Question, pk=pk, archived_at__isnull=True)
+    question = _question_to_manage(request, pk)
     try:
         services.question_move(question=question, up=request.POST.get("direction") == "up", by=request.user)
     except ValidationError as exc:

@@ -1,4 +1,8 @@
-"""What people said: the responses list, one response, a survey's results and its CSV export (managers)."""
+"""What people said: the responses list, one response, a survey's results and its CSV export.
+
+The group's managers see every site; a site manager opens a survey's results and export too, always
+about one of their own sites (``feedback.sites``), as the dashboard is.
+"""
 
 from __future__ import annotations
 
@@ -21,10 +25,12 @@ from feedback import results as figures
 from feedback.forms import ResponseFilterForm, ResultsFilterForm
 from feedback.models import Answer, Question, Response, Survey, Theme, ThemeMention
 from feedback.results import ResponseFilter
-from servicedesk.access import manager_required
+from feedback.sites import get_survey_for_user, with_site_chosen
+from servicedesk.access import manager_required, site_manager_required
 from servicedesk.audit import Action, log_action
 from servicedesk.figures import small_number
 from servicedesk.paging import UncountedPaginator, count_up_to
+from servicedesk.refusal import refused
 from servicedesk.replica import reads_from_replica
 from servicedesk.spreadsheet import csv_response
 from servicedesk.untrusted import query_int
@@ -48,11 +54,14 @@ def _scope(form: ResultsFilterForm, survey: Survey | None) -> ResponseFilter:
 
 
 def _filter_form(form_class: type[ResultsFilterForm], request: HttpRequest) -> ResultsFilterForm:
-    """Filters from the query string; with none given, the last 90 days."""
+    """Filters from the query string; with none given, the last 90 days. A site manager's always
+    name one of their sites (their own by default; another site's makes the form invalid)."""
     if any(request.GET.get(name) for name in form_class.base_fields):
-        return form_class(request.GET)
-    today = timezone.localdate()
-    return form_class({"date_from": today - timedelta(days=DEFAULT_DAYS - 1), "date_to": today})
+        data = request.GET
+    else:
+        today = timezone.localdate()
+        data = {"date_from": str(today - timedelta(days=DEFAULT_DAYS - 1)), "date_to": str(today)}
+    return form_class(with_site_chosen(request.user, data), sites=request.user.managed_site_ids)
 
 
 def _questions(survey: Survey) -> list[Question]:
@@ -65,11 +74,24 @@ def _questions(survey: Survey) -> list[Question]:
     )
 
 
-@manager_required
+RESULTS_TEMPLATE = "feedback/manage/survey_results.html"
+
+
+def _refused_for_a_site(request: HttpRequest, form: ResultsFilterForm, survey: Survey) -> HttpResponse | None:
+    """A site manager's filter that names another site (or cannot be read) is refused with the form's
+    message, as the dashboard refuses it, and never falls back to every site's answers."""
+    if request.user.managed_site_ids is None or form.is_valid():
+        return None
+    return refused(request, RESULTS_TEMPLATE, {"survey": survey, "form": form, "results": None})
+
+
+@site_manager_required
 @reads_from_replica
 def survey_results(request: HttpRequest, pk: int) -> HttpResponse:
-    survey = get_object_or_404(Survey, pk=pk)
+    survey = get_survey_for_user(request.user, pk)
     form = _filter_form(ResultsFilterForm, request)
+    if (refusal := _refused_for_a_site(request, form, survey)) is not None:
+        return refusal
     scope = _scope(form, survey)
     results = figures.survey_results(scope, _questions(survey))
     # A staff pulse with few answers could be traced to a person by its wording: comments wait too.
@@ -87,16 +109,21 @@ def survey_results(request: HttpRequest, pk: int) -> HttpResponse:
         "comments": page,
         "small_number": small_number(),
         "export_query": urlencode({k: v for k, v in form.data.items() if v and k != "page"}),
+        "can_manage": request.user.manages_site(survey.location_id),
     }
-    return render(request, "feedback/manage/survey_results.html", context, status=status)
+    return render(request, RESULTS_TEMPLATE, context, status=status)
 
 
-@manager_required
+@site_manager_required
 @reads_from_replica
 def survey_export(request: HttpRequest, pk: int) -> HttpResponse | StreamingHttpResponse:
-    """Every response in the filtered range as CSV. Contact details are never exported."""
-    survey = get_object_or_404(Survey, pk=pk)
-    form = ResultsFilterForm(request.GET)
+    """Every response in the filtered range as CSV (a site manager's: their site's only). Contact
+    details are never exported."""
+    survey = get_survey_for_user(request.user, pk)
+    sites = request.user.managed_site_ids
+    form = ResultsFilterForm(with_site_chosen(request.user, request.GET), sites=sites)
+    if (refusal := _refused_for_a_site(request, form, survey)) is not None:
+        return refusal
     scope = _scope(form, survey)
     questions = list(survey.questions.order_by("archived_at", "position", "pk"))
     responses = (
@@ -114,8 +141,13 @@ def survey_export(request: HttpRequest, pk: int) -> HttpResponse | StreamingHttp
         .order_by("submitted_at", "pk")
     )
     # The export carries patients' words (and contact details they agreed to give): recorded.
+    count = responses.count()
+    if sites is not None and survey.audience == Survey.Audience.STAFF and count < small_number():
+        # One site's few staff answers could be traced to a person: as on the results page.
+        form.add_error(None, _("Too few answers at this site to download without identifying someone."))
+        return refused(request, RESULTS_TEMPLATE, {"survey": survey, "form": form, "results": None})
     label = f"the responses to the survey “{survey.title}” as a spreadsheet (CSV)"
-    log_action(survey, Action.EXPORTED, request.user, count=responses.count(), label=label)
+    log_action(survey, Action.EXPORTED, request.user, count=count, label=label)
     filename = f"{slugify(survey.title) or 'survey'}-{timezone.localdate():%Y-%m-%d}.csv"
     return csv_response(export.rows(responses.iterator(chunk_size=1000), questions), filename)
 

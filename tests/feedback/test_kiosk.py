@@ -376,15 +376,16 @@ def test_a_failing_listener_never_turns_a_stored_answer_into_an_error_page(
 
 
 def test_a_kiosk_answer_costs_a_few_queries_whatever_it_says(client, kiosk_survey, django_assert_num_queries):
-    """The request path of a patient's tap: the survey with its place, its questions, the response
-    and its answers (plus the test's own savepoint pair); a comment adds the themes, its mentions
-    and the response's tags. Nothing is looked up one row at a time."""
+    """The request path of a patient's tap: the survey with its place, whether the site has its own
+    survey in its place (``feedback.sites.survey_in_force``), its questions, the response and its
+    answers (plus the test's own savepoint pair); a comment adds the themes, its mentions and the
+    response's tags. Nothing is looked up one row at a time."""
     kiosk_survey.touchpoint = TouchpointFactory()
     kiosk_survey.save()
     fields = {q.text: f"q{q.pk}" for q in kiosk_survey.questions.live()}
     for answers, queries in (
-        ({"Overall?": "good"}, 6),
-        ({"Overall?": "poor", "Why?": "We waited an hour."}, 9),
+        ({"Overall?": "good"}, 7),
+        ({"Overall?": "poor", "Why?": "We waited an hour."}, 10),
     ):
         data = {"started": _stamp(), **{fields[k]: v for k, v in answers.items()}}
         with django_assert_num_queries(queries):
