@@ -185,8 +185,9 @@ class SiteTargetForm(forms.ModelForm):
         }
         error_messages = GoalForm.Meta.error_messages
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args, instance: ServiceGoal, **kwargs) -> None:
+        # Always about a site's saved copy: its site and the moment it was read come from it.
+        super().__init__(*args, instance=instance, **kwargs)
         goal = self.instance
         self.initial["read_at"] = goal.updated_at.isoformat()
         site_managers = User.objects.with_role(Role.SITE_MANAGER).at_sites(frozenset({goal.location_id}))
