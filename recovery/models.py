@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from recovery.querysets import IncidentQuerySet
+from recovery.querysets import IncidentQuerySet, RecoveryPlanQuerySet
 from recovery.vocabulary import (
     CHECK_SEVERITY_HELP,
     SEVERITY_HELP,
@@ -504,18 +504,6 @@ class FollowUp(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.incident.reference}: {self.get_kind_display()}"
-
-
-class RecoveryPlanQuerySet(models.QuerySet):
-    def active(self) -> RecoveryPlanQuerySet:
-        return self.filter(is_active=True)
-
-    def drill_overdue(self, today: date) -> RecoveryPlanQuerySet:
-        return self.active().filter(next_drill_on__lt=today)
-
-    def due_for_drill_reminder(self, today: date) -> RecoveryPlanQuerySet:
-        """Overdue, and nobody was reminded about this particular due date yet."""
-        return self.drill_overdue(today).exclude(drill_reminded_for=models.F("next_drill_on"))
 
 
 class RecoveryPlan(TimeStamped):

@@ -1,9 +1,9 @@
 """The incident queries every page and sweep shares: open, overdue, due for escalation, ranked by
-severity, and the recurrence look-back (``similar_before_at``)."""
+severity, and the recurrence look-back (``similar_before_at``); and the recovery plans due a drill."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.db import models
@@ -89,3 +89,15 @@ class IncidentQuerySet(models.QuerySet):
     def for_my_work(self, user) -> IncidentQuerySet:
         """Someone's open incidents, the one due soonest first."""
         return self.open().filter(assignee=user).select_related("touchpoint").order_by("resolve_by", "pk")
+
+
+class RecoveryPlanQuerySet(models.QuerySet):
+    def active(self) -> RecoveryPlanQuerySet:
+        return self.filter(is_active=True)
+
+    def drill_overdue(self, today: date) -> RecoveryPlanQuerySet:
+        return self.active().filter(next_drill_on__lt=today)
+
+    def due_for_drill_reminder(self, today: date) -> RecoveryPlanQuerySet:
+        """Overdue, and nobody was reminded about this particular due date yet."""
+        return self.drill_overdue(today).exclude(drill_reminded_for=models.F("next_drill_on"))
