@@ -188,7 +188,7 @@ def test_a_site_manager_reads_their_sites_survey_results_and_response_rates_on_a
     survey = SurveyFactory(title="After your visit to one of our surgeries", location=None)
     fft = QuestionFactory(survey=survey, position=0, kind="fft", text="Overall, how was your experience?")
     why = QuestionFactory(survey=survey, position=1, kind="text", text="What is the main reason?")
-    for location, count in ((riverside, 3), (hilltop, 5)):
+    for location, count in ((riverside, 6), (hilltop, 5)):
         for _i in range(count):
             response = ResponseFactory(survey=survey, location=location)
             AnswerFactory(response=response, question=fft, choice="very_good", value=5)
@@ -213,6 +213,10 @@ def test_a_site_manager_reads_their_sites_survey_results_and_response_rates_on_a
     shot(phone_page, "results")
     expect(phone_page.get_by_role("heading", name=f"Results: {survey.title}")).to_be_visible()
     expect(phone_page.get_by_text("the same afternoon", exact=False)).to_be_visible()
+    # Enough answers at Riverside to show its figures; Hilltop's five are not counted.
+    this_month = phone_page.get_by_role("region", name="Friends and Family Test by month")
+    expect(this_month.locator("td[data-label='Very good']")).to_have_text("6")
+    expect(this_month.locator("td[data-label='Total']")).to_have_text("7")
     _fits(phone_page, assert_accessible)
 
     phone_page.goto(reverse("invitations:invitation_report"))
