@@ -401,6 +401,8 @@ def _monthly(months: dict[date, Counter], threshold: int) -> list[dict]:
                 "month": month,
                 "total": total,
                 "counts": [counts.get(key, 0) for key, _l, _n in Answer.FFT_CHOICES],
+                # Each count with its category's name, for the cell that names it on a phone.
+                "cells": [(label, counts.get(key, 0)) for key, label, _n in Answer.FFT_CHOICES],
                 "positive_pct": round_figure(
                     figures.fft_positive_pct(FftCounts.from_choices(counts)), Unit.PERCENT
                 ),
