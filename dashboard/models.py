@@ -164,3 +164,55 @@ class SiteDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.location_id} on {self.day}"
+
+
+class SiteMonth(models.Model):
+    """One site's comparison figures for one calendar month: its days' ``FeedbackDay`` (FFT, NPS) and
+    ``SiteDay`` counts summed, so the comparison over 12 months reads a dozen rows a site where it
+    read a few thousand (``dashboard.comparison.months``).
+
+    Derived, like the daily rows: each month is rebuilt from its days whenever a refresh rebuilds one
+    of them (``feedback_days_refresh`` the feedback half, ``site_days_refresh`` the rest).
+    """
+
+    month = models.DateField(help_text="The month's first day.")
+    location = models.ForeignKey("servicedesk.Location", on_delete=models.CASCADE, related_name="+")
+    fft_very_good = models.PositiveIntegerField(default=0)
+    fft_good = models.PositiveIntegerField(default=0)
+    fft_neither = models.PositiveIntegerField(default=0)
+    fft_poor = models.PositiveIntegerField(default=0)
+    fft_very_poor = models.PositiveIntegerField(default=0)
+    fft_dont_know = models.PositiveIntegerField(default=0)
+    nps_promoters = models.PositiveIntegerField(default=0)
+    nps_passives = models.PositiveIntegerField(default=0)
+    nps_detractors = models.PositiveIntegerField(default=0)
+    incidents_responded = models.PositiveIntegerField(default=0)
+    response_seconds = models.FloatField(default=0)
+    response_seconds_squared = models.FloatField(default=0)
+    recovery_answered = models.PositiveIntegerField(default=0)
+    recovery_succeeded = models.PositiveIntegerField(default=0)
+    checks_completed = models.PositiveIntegerField(default=0)
+    checks_missed = models.PositiveIntegerField(default=0)
+    goal_days_measured = models.PositiveIntegerField(default=0)
+    goal_days_met = models.PositiveIntegerField(default=0)
+    refreshed_at = models.DateTimeField()
+
+    FEEDBACK_FIELDS = (
+        "fft_very_good", "fft_good", "fft_neither", "fft_poor", "fft_very_poor", "fft_dont_know",
+        "nps_promoters", "nps_passives", "nps_detractors",
+    )  # fmt: skip
+    SITE_FIELDS = (
+        "incidents_responded", "response_seconds", "response_seconds_squared", "recovery_answered",
+        "recovery_succeeded", "checks_completed", "checks_missed", "goal_days_measured", "goal_days_met",
+    )  # fmt: skip
+
+    class Meta:
+        constraints = [
+            # The unique index (month, location) also serves the comparison: a period's months.
+            models.UniqueConstraint(
+                fields=["month", "location"], name="sitemonth_one_row_per_month_and_site"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.location_id} in {self.month:%Y-%m}"

@@ -1,8 +1,9 @@
 """The headline figures the group compares its sites on, read from the per-site daily summaries.
 
 One grouped query per page: ``FeedbackDay`` (FFT and NPS) or ``SiteDay`` (incidents, checklists,
-goals) summed per site over the period's days, plus the list of sites — the same number of
-queries for 3 sites or 200, and for a month or a year.
+goals) summed per site over the period's days — its whole months read from ``SiteMonth``
+(``dashboard.comparison.months``) — plus the list of sites: the same number of queries for 3 sites
+or 200, and for a month or a year.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Model, Sum
+from django.db.models import Model
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from dashboard.comparison import stats
+from dashboard.comparison import months, stats
 from dashboard.comparison.stats import Counts, Kind
 from dashboard.models import FeedbackDay, SiteDay
 from servicedesk.figures import small_number
@@ -127,12 +128,7 @@ def min_volume() -> int:
 
 
 def _summed(summary: type[Model], fields: set[str], first_day: date, last_day: date) -> list[dict]:
-    return list(
-        summary.objects.filter(day__gte=first_day, day__lte=last_day, location__is_active=True)
-        .values("location_id")
-        .order_by()
-        .annotate(**{field: Sum(field) for field in sorted(fields)})
-    )
+    return months.summed(summary, fields, first_day, last_day)
 
 
 def site_counts(headline: Headline, *, first_day: date, last_day: date) -> dict[int, Counts]:

@@ -6,7 +6,9 @@ batch of days) and replaces each day's ``SiteDay`` rows in one transaction. The 
 (``dashboard.tasks.refresh_feedback_summaries``) calls it with the same stale days: today,
 yesterday, and any day whose feedback changed; every count is dated by its event, so only today's
 and yesterday's rows move in ordinary use, and a sweep costs the same with one year of history or
-ten. ``refresh_dashboard --all`` rebuilds every day after a bulk import.
+ten. The months of the rebuilt days are then summed again into ``SiteMonth`` (their incidents,
+checklists and goals half), which the comparison reads for a period's whole months.
+``refresh_dashboard --all`` rebuilds every day after a bulk import.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from dashboard.models import SiteDay
+from dashboard.comparison import months
+from dashboard.models import SiteDay, SiteMonth
 from dashboard.summaries import by_day, replace_days
 from delivery import site_days as delivery_days
 from design import site_days as design_days
@@ -42,7 +45,10 @@ def site_days_refresh(*, days: Iterable[date], now: datetime) -> int:
         SiteDay.objects.bulk_create(counted.get(day, []))
 
     count = lambda batch: by_day(_rows(batch, now))  # noqa: E731
-    return replace_days(days, count=count, replace=replace, what="site")
+    days = sorted(set(days))
+    rebuilt = replace_days(days, count=count, replace=replace, what="site")
+    months.refresh_months(SiteDay, fields=SiteMonth.SITE_FIELDS, days=days, now=now)
+    return rebuilt
 
 
 def site_days_all(*, today: date) -> list[date]:
