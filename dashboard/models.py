@@ -127,16 +127,27 @@ class DigestDelivery(models.Model):
 
 
 class SiteDay(models.Model):
-    """Incidents, checklist runs and goals counted per local day and site, for the group's comparison
-    between sites (``dashboard.comparison``): the group page sums these rows, never the history.
+    """Every figure the group compares its sites on, per local day and site: FFT and NPS answers,
+    incidents, checklist runs and goals. The group page sums these rows (and ``SiteMonth``'s), never
+    the history — one row a site a day, where ``FeedbackDay`` has one per touchpoint and patient
+    group (a dozen a site a day in a group of 200 sites).
 
     Rebuilt per day by ``dashboard.comparison.summaries.site_days_refresh`` in the same sweep as the
-    feedback summaries; each pillar counts its own tables (``<pillar>.site_days``). Feedback per
-    site is already in ``FeedbackDay``.
+    feedback summaries, after them: the FFT and NPS counts are ``FeedbackDay``'s summed per site;
+    each pillar counts its own tables for the rest (``<pillar>.site_days``).
     """
 
     day = models.DateField()
     location = models.ForeignKey("servicedesk.Location", on_delete=models.CASCADE, related_name="+")
+    fft_very_good = models.PositiveIntegerField(default=0)
+    fft_good = models.PositiveIntegerField(default=0)
+    fft_neither = models.PositiveIntegerField(default=0)
+    fft_poor = models.PositiveIntegerField(default=0)
+    fft_very_poor = models.PositiveIntegerField(default=0)
+    fft_dont_know = models.PositiveIntegerField(default=0)
+    nps_promoters = models.PositiveIntegerField(default=0)
+    nps_passives = models.PositiveIntegerField(default=0)
+    nps_detractors = models.PositiveIntegerField(default=0)
     incidents_opened = models.PositiveIntegerField(default=0)
     incidents_responded = models.PositiveIntegerField(default=0, help_text="Acknowledged that day.")
     response_seconds = models.FloatField(default=0, help_text="Sum of logging → acknowledgement, seconds.")
@@ -167,12 +178,12 @@ class SiteDay(models.Model):
 
 
 class SiteMonth(models.Model):
-    """One site's comparison figures for one calendar month: its days' ``FeedbackDay`` (FFT, NPS) and
-    ``SiteDay`` counts summed, so the comparison over 12 months reads a dozen rows a site where it
-    read a few thousand (``dashboard.comparison.months``).
+    """One site's comparison figures for one calendar month: its ``SiteDay`` rows summed, so the
+    comparison over 12 months reads a dozen rows a site where it read 365
+    (``dashboard.comparison.months``).
 
-    Derived, like the daily rows: each month is rebuilt from its days whenever a refresh rebuilds one
-    of them (``feedback_days_refresh`` the feedback half, ``site_days_refresh`` the rest).
+    Derived, like the daily rows: a month is rebuilt from its days whenever ``site_days_refresh``
+    rebuilds one of them.
     """
 
     month = models.DateField(help_text="The month's first day.")
@@ -205,6 +216,7 @@ class SiteMonth(models.Model):
         "incidents_responded", "response_seconds", "response_seconds_squared", "recovery_answered",
         "recovery_succeeded", "checks_completed", "checks_missed", "goal_days_measured", "goal_days_met",
     )  # fmt: skip
+    FIELDS = FEEDBACK_FIELDS + SITE_FIELDS
 
     class Meta:
         constraints = [

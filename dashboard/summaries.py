@@ -33,8 +33,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from dashboard.comparison import months
-from dashboard.models import FeedbackDay, FeedbackThemeDay, SiteMonth
+from dashboard.models import FeedbackDay, FeedbackThemeDay
 from feedback import contributions as feedback_counts
 from feedback import rollup as results_rollup
 from feedback.contributions import PLACE
@@ -99,10 +98,7 @@ def feedback_days_refresh(*, days: Iterable[date], now: datetime | None = None) 
         FeedbackThemeDay.objects.bulk_create(theme_rows.get(day, []))
         results_rollup.rollup_store(day=day, counted=rollup, now=now)
 
-    days = sorted(set(days))
-    rebuilt = replace_days(days, count=count, replace=replace, what="feedback")
-    months.refresh_months(FeedbackDay, fields=SiteMonth.FEEDBACK_FIELDS, days=days, now=now)
-    return rebuilt
+    return replace_days(days, count=count, replace=replace, what="feedback")
 
 
 def by_day(rows: list) -> dict[date, list]:

@@ -1,6 +1,6 @@
 """The headline figures the group compares its sites on, read from the per-site daily summaries.
 
-One grouped query per page: ``FeedbackDay`` (FFT and NPS) or ``SiteDay`` (incidents, checklists,
+One grouped query per page: ``SiteDay`` (one row a site a day: FFT, NPS, incidents, checklists,
 goals) summed per site over the period's days — its whole months read from ``SiteMonth``
 (``dashboard.comparison.months``) — plus the list of sites: the same number of queries for 3 sites
 or 200, and for a month or a year.
@@ -12,13 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Model
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from dashboard.comparison import months, stats
 from dashboard.comparison.stats import Counts, Kind
-from dashboard.models import FeedbackDay, SiteDay
+from dashboard.models import SiteDay
 from servicedesk.figures import small_number
 from servicedesk.metrics import Unit
 from servicedesk.models import Location
@@ -34,7 +33,6 @@ class Headline:
     kind: Kind
     unit: str
     higher_is_better: bool
-    summary: type[Model]
     fields: tuple[str, ...]
     counts: Callable[[dict], Counts]
     scale: float = 100.0
@@ -50,7 +48,6 @@ HEADLINES = {
             Kind.PROPORTION,
             Unit.PERCENT,
             True,
-            FeedbackDay,
             FFT_FIELDS,
             # NHS England's method: "don't know" is in the denominator.
             lambda s: Counts(n=sum(s[f] for f in FFT_FIELDS), hits=s["fft_very_good"] + s["fft_good"]),
@@ -62,7 +59,6 @@ HEADLINES = {
             Kind.NPS,
             Unit.SCORE,
             True,
-            FeedbackDay,
             ("nps_promoters", "nps_passives", "nps_detractors"),
             lambda s: Counts(
                 n=s["nps_promoters"] + s["nps_passives"] + s["nps_detractors"],
@@ -77,7 +73,6 @@ HEADLINES = {
             Kind.MEAN,
             Unit.HOURS,
             False,
-            SiteDay,
             ("incidents_responded", "response_seconds", "response_seconds_squared"),
             lambda s: Counts(
                 n=s["incidents_responded"], total=s["response_seconds"], squares=s["response_seconds_squared"]
@@ -91,7 +86,6 @@ HEADLINES = {
             Kind.PROPORTION,
             Unit.PERCENT,
             True,
-            SiteDay,
             ("recovery_answered", "recovery_succeeded"),
             lambda s: Counts(n=s["recovery_answered"], hits=s["recovery_succeeded"]),
         ),
@@ -102,7 +96,6 @@ HEADLINES = {
             Kind.PROPORTION,
             Unit.PERCENT,
             True,
-            SiteDay,
             ("checks_completed", "checks_missed"),
             lambda s: Counts(n=s["checks_completed"] + s["checks_missed"], hits=s["checks_completed"]),
         ),
@@ -113,7 +106,6 @@ HEADLINES = {
             Kind.PROPORTION,
             Unit.PERCENT,
             True,
-            SiteDay,
             ("goal_days_measured", "goal_days_met"),
             lambda s: Counts(n=s["goal_days_measured"], hits=s["goal_days_met"]),
         ),
@@ -127,13 +119,13 @@ def min_volume() -> int:
     return small_number()
 
 
-def _summed(summary: type[Model], fields: set[str], first_day: date, last_day: date) -> list[dict]:
-    return months.summed(summary, fields, first_day, last_day)
+def _summed(fields: set[str], first_day: date, last_day: date) -> list[dict]:
+    return months.summed(SiteDay, fields, first_day, last_day)
 
 
 def site_counts(headline: Headline, *, first_day: date, last_day: date) -> dict[int, Counts]:
     """Each active site's counts over the days, from one grouped query on the summaries."""
-    rows = _summed(headline.summary, set(headline.fields), first_day, last_day)
+    rows = _summed(set(headline.fields), first_day, last_day)
     return {row["location_id"]: headline.counts(row) for row in rows}
 
 
@@ -163,15 +155,14 @@ class SitePosition:
 
 
 def site_positions(location_id: int, *, first_day: date, last_day: date) -> list[SitePosition]:
-    """The site's quarter among the sites on every headline: one query per summary table (two)."""
-    wanted: dict[type[Model], set[str]] = {}
-    for headline in HEADLINES.values():
-        wanted.setdefault(headline.summary, set()).update(headline.fields)
-    rows = {summary: _summed(summary, fields, first_day, last_day) for summary, fields in wanted.items()}
+    """The site's quarter among the sites on every headline, from one query."""
+    rows = _summed(
+        {field for headline in HEADLINES.values() for field in headline.fields}, first_day, last_day
+    )
     positions = []
     for headline in HEADLINES.values():
         values = {}
-        for row in rows[headline.summary]:
+        for row in rows:
             counts = headline.counts(row)
             if counts.n >= max(min_volume(), 1):
                 values[row["location_id"]] = stats.value(headline.kind, counts, scale=headline.scale)

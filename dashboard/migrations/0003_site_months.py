@@ -17,28 +17,41 @@ SITE_FIELDS = (
 
 
 def sum_existing_days(apps, schema_editor):
-    """Every month the daily summaries already hold, summed per site, so the comparison reads the
-    same figures the day after the upgrade as the day before (the fields as they are today: a
-    later change to SiteMonth gets its own migration)."""
+    """The FFT and NPS answers the feedback summaries already hold, summed per site and day into
+    ``SiteDay``, then every month of ``SiteDay`` into ``SiteMonth``: the comparison reads the same
+    figures the day after the upgrade as the day before (with the fields as they are today: a later
+    change to either table gets its own migration)."""
+    SiteDay = apps.get_model("dashboard", "SiteDay")
     SiteMonth = apps.get_model("dashboard", "SiteMonth")
     now = timezone.now()
-    rows: dict[tuple, dict] = {}
-    for model, fields in (("FeedbackDay", FEEDBACK_FIELDS), ("SiteDay", SITE_FIELDS)):
-        counted = (
-            apps.get_model("dashboard", model)
-            .objects.filter(location__isnull=False)
-            .annotate(month=TruncMonth("day"))
-            .values("month", "location_id")
-            .order_by()
-            .annotate(**{field: Sum(field) for field in fields})
-        )
-        for row in counted.iterator(chunk_size=5000):
-            key = (row.pop("month"), row.pop("location_id"))
-            rows.setdefault(key, {}).update({k: v or 0 for k, v in row.items()})
+    feedback = (
+        apps.get_model("dashboard", "FeedbackDay")
+        .objects.filter(location__isnull=False)
+        .values("day", "location_id")
+        .order_by()
+        .annotate(**{field: Sum(field) for field in FEEDBACK_FIELDS})
+    )
+    existing = {(day, site): pk for pk, day, site in SiteDay.objects.values_list("pk", "day", "location_id")}
+    new, changed = [], []
+    for row in feedback.iterator(chunk_size=5000):
+        key = (row.pop("day"), row.pop("location_id"))
+        sums = {field: value or 0 for field, value in row.items()}
+        if key in existing:
+            changed.append(SiteDay(pk=existing[key], **sums))
+        else:
+            new.append(SiteDay(day=key[0], location_id=key[1], refreshed_at=now, **sums))
+    SiteDay.objects.bulk_update(changed, list(FEEDBACK_FIELDS), batch_size=2000)
+    SiteDay.objects.bulk_create(new, batch_size=2000)
+    counted = (
+        SiteDay.objects.annotate(month=TruncMonth("day"))
+        .values("month", "location_id")
+        .order_by()
+        .annotate(**{field: Sum(field) for field in FEEDBACK_FIELDS + SITE_FIELDS})
+    )
     SiteMonth.objects.bulk_create(
         (
-            SiteMonth(month=month, location_id=site, refreshed_at=now, **sums)
-            for (month, site), sums in rows.items()
+            SiteMonth(refreshed_at=now, **{k: v or 0 for k, v in row.items()})
+            for row in counted.iterator(chunk_size=5000)
         ),
         batch_size=2000,
     )
@@ -51,6 +64,51 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddField(
+            model_name="siteday",
+            name="fft_dont_know",
+            field=models.PositiveIntegerField(default=0),
+        ),
+        migrations.AddField(
+            model_name="siteday",
+            name="fft_good",
+            field=models.PositiveIntegerField(default=0),
+        ),
+        migrations.AddField(
+            model_name="siteday",
+            name="fft_neither",
+            field=models.PositiveIntegerField(default=0),
+        ),
+        migrations.AddField(
+            model_name="siteday",
+            name="fft_poor",
+            field=models.PositiveIntegerField(default=0),
+        ),
+        migrations.AddField(
+            model_name="siteday",
+            name="fft_very_good",
+            field=models.PositiveIntegerField(default=0),
+        ),
+        migrations.AddField(
+            model_name="siteday",
+            name="fft_very_poor",
+            field=models.PositiveIntegerField(default=0),
+        ),
+        migrations.AddField(
+            model_name="siteday",
+            name="nps_detractors",
+            field=models.PositiveIntegerField(default=0),
+        ),
+        migrations.AddField(
+            model_name="siteday",
+            name="nps_passives",
+            field=models.PositiveIntegerField(default=0),
+        ),
+        migrations.AddField(
+            model_name="siteday",
+            name="nps_promoters",
+            field=models.PositiveIntegerField(default=0),
+        ),
         migrations.CreateModel(
             name="SiteMonth",
             fields=[

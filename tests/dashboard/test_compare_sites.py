@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from dashboard.models import FeedbackDay, SiteDay
+from dashboard.models import SiteDay
 from tests.factories import LocationFactory
 
 pytestmark = pytest.mark.django_db
@@ -19,13 +19,11 @@ URL = reverse("dashboard_compare")
 
 
 def _fft(location, *, positive: int, total: int, day=None) -> None:
-    FeedbackDay.objects.create(
+    """A site's FFT answers of a day, in the per-site summary the comparison reads."""
+    SiteDay.objects.update_or_create(
         day=day or timezone.localdate(),
         location=location,
-        responses=total,
-        fft_very_good=positive,
-        fft_poor=total - positive,
-        refreshed_at=timezone.now(),
+        defaults={"fft_very_good": positive, "fft_poor": total - positive, "refreshed_at": timezone.now()},
     )
 
 
@@ -145,10 +143,11 @@ def test_the_page_costs_the_same_queries_for_3_sites_as_for_30(manager_client, f
     def grow(n: int) -> None:
         for i in range(n):
             site = LocationFactory()
-            _fft(site, positive=10 + i, total=40)
             SiteDay.objects.create(
                 day=timezone.localdate(),
                 location=site,
+                fft_very_good=10 + i,
+                fft_poor=30 - i,
                 incidents_responded=5,
                 response_seconds=5 * 3600.0,
                 response_seconds_squared=5 * 3600.0**2,

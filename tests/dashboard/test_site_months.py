@@ -12,6 +12,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from dashboard.comparison import figures, months
+from dashboard.comparison.summaries import site_days_refresh
 from dashboard.models import FeedbackDay, SiteDay, SiteMonth
 from dashboard.tasks import refresh_feedback_summaries
 from tests.factories import LocationFactory, TouchpointFactory
@@ -41,35 +42,26 @@ def test_the_whole_months_of_a_period(first, last, whole):
 
 
 def _days_with_counts(sites) -> None:
-    """A site's summaries on most days of 15 months, up to three feedback rows a day (touchpoints)."""
+    """A site's summary on most days of 15 months."""
     rng = random.Random(19)
     now = timezone.now()
-    places = {site.pk: [TouchpointFactory(location=site) for _ in range(3)] for site in sites}
-    feedback, site_days = [], []
+    rows = []
     day = FIRST
     while day <= LAST:
         for site in sites:
             if rng.random() < 0.2:
                 continue  # a quiet day: no row at all
-            for touchpoint in places[site.pk][: rng.randint(1, 3)]:
-                feedback.append(FeedbackDay(
-                    day=day, location=site, touchpoint=touchpoint, refreshed_at=now,
-                    fft_very_good=rng.randint(0, 9), fft_poor=rng.randint(0, 3),
-                    fft_dont_know=rng.randint(0, 1), nps_promoters=rng.randint(0, 5),
-                    nps_detractors=rng.randint(0, 2),
-                ))  # fmt: skip
-            site_days.append(SiteDay(
-                day=day, location=site, refreshed_at=now, incidents_responded=rng.randint(0, 3),
+            rows.append(SiteDay(
+                day=day, location=site, refreshed_at=now, fft_very_good=rng.randint(0, 9),
+                fft_poor=rng.randint(0, 3), fft_dont_know=rng.randint(0, 1), nps_promoters=rng.randint(0, 5),
+                nps_detractors=rng.randint(0, 2), incidents_responded=rng.randint(0, 3),
                 response_seconds=rng.uniform(0, 9000), response_seconds_squared=rng.uniform(0, 9e7),
                 checks_completed=rng.randint(0, 4), checks_missed=rng.randint(0, 1),
             ))  # fmt: skip
         day += timedelta(days=1)
-    feedback.append(FeedbackDay(day=FIRST, location=None, refreshed_at=now, fft_good=50))  # practice-wide
-    FeedbackDay.objects.bulk_create(feedback)
-    SiteDay.objects.bulk_create(site_days)
+    SiteDay.objects.bulk_create(rows)
     all_days = [FIRST + timedelta(days=n) for n in range((LAST - FIRST).days + 1)]
-    months.refresh_months(FeedbackDay, fields=SiteMonth.FEEDBACK_FIELDS, days=all_days, now=now)
-    months.refresh_months(SiteDay, fields=SiteMonth.SITE_FIELDS, days=all_days, now=now)
+    months.refresh_months(SiteDay, fields=SiteMonth.FIELDS, days=all_days, now=now)
 
 
 def _summed_day_by_day(model, fields, first, last) -> dict[int, dict]:
@@ -93,10 +85,9 @@ def test_a_period_read_from_months_and_its_end_days_sums_exactly_what_its_days_s
 
     for headline in figures.HEADLINES.values():
         got = {
-            row.pop("location_id"): row
-            for row in months.summed(headline.summary, set(headline.fields), first, last)
+            row.pop("location_id"): row for row in months.summed(SiteDay, set(headline.fields), first, last)
         }
-        expected = _summed_day_by_day(headline.summary, headline.fields, first, last)
+        expected = _summed_day_by_day(SiteDay, headline.fields, first, last)
         assert set(got) == set(expected) == {sites[0].pk, sites[1].pk}  # the closed site is left out
         for site, sums in expected.items():
             for field, value in sums.items():
@@ -113,22 +104,31 @@ def test_the_comparison_reads_one_grouped_query_for_a_year_as_for_a_month(django
             )
 
 
-def test_each_half_of_a_month_is_rebuilt_from_its_own_days_and_keeps_the_other():
-    site, now = LocationFactory(), timezone.now()
+def test_a_sites_feedback_summaries_are_summed_into_its_day_and_month():
+    site, other, now = LocationFactory(), LocationFactory(), timezone.now()
     day = date(2026, 11, 3)
-    FeedbackDay.objects.create(day=day, location=site, refreshed_at=now, fft_good=4)
-    SiteDay.objects.create(day=day, location=site, refreshed_at=now, checks_completed=2)
-    months.refresh_months(FeedbackDay, fields=SiteMonth.FEEDBACK_FIELDS, days=[day], now=now)
-    months.refresh_months(SiteDay, fields=SiteMonth.SITE_FIELDS, days=[day], now=now)
-    months.refresh_months(SiteDay, fields=SiteMonth.SITE_FIELDS, days=[day], now=now)  # again: the same
+    for touchpoint, good in ((TouchpointFactory(location=site), 4), (TouchpointFactory(location=site), 3)):
+        FeedbackDay.objects.create(
+            day=day, location=site, touchpoint=touchpoint, fft_good=good, refreshed_at=now
+        )
+    FeedbackDay.objects.create(
+        day=day, location=None, fft_good=50, refreshed_at=now
+    )  # practice-wide: no site's
+    FeedbackDay.objects.create(day=day + timedelta(days=1), location=other, nps_promoters=2, refreshed_at=now)
 
-    row = SiteMonth.objects.get()
-    assert (row.month, row.fft_good, row.checks_completed) == (date(2026, 11, 1), 4, 2)
+    site_days_refresh(days=[day, day + timedelta(days=1)], now=now)
+    site_days_refresh(days=[day], now=now)  # again: the same rows
 
-    FeedbackDay.objects.all().delete()  # e.g. an erasure emptied the month's feedback
-    months.refresh_months(FeedbackDay, fields=SiteMonth.FEEDBACK_FIELDS, days=[day], now=now)
-    row = SiteMonth.objects.get()
-    assert (row.fft_good, row.checks_completed) == (0, 2)
+    assert sorted(SiteDay.objects.values_list("day", "location_id", "fft_good", "nps_promoters")) == sorted(
+        [(day, site.pk, 7, 0), (day + timedelta(days=1), other.pk, 0, 2)]
+    )
+    assert sorted(
+        SiteMonth.objects.values_list("month", "location_id", "fft_good", "nps_promoters")
+    ) == sorted([(date(2026, 11, 1), site.pk, 7, 0), (date(2026, 11, 1), other.pk, 0, 2)])
+
+    FeedbackDay.objects.filter(location=site).delete()  # e.g. an erasure emptied the site's day
+    site_days_refresh(days=[day], now=now)
+    assert SiteMonth.objects.get(location=site).fft_good == 0
 
 
 def test_the_summary_sweep_keeps_this_months_sums(time_machine):
@@ -146,30 +146,47 @@ def test_the_summary_sweep_keeps_this_months_sums(time_machine):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_upgrade_sums_the_days_already_summarised_into_months():
+def test_the_upgrade_sums_the_days_already_summarised_into_site_days_and_months():
     old = migrate([("dashboard", "0002_site_days")])
     Location = old.get_model("servicedesk", "Location")
     OldFeedbackDay, OldSiteDay = (
         old.get_model("dashboard", "FeedbackDay"),
         old.get_model("dashboard", "SiteDay"),
     )
+    Touchpoint = old.get_model("servicedesk", "Touchpoint")
     now = timezone.now()
     ashford, brook = (
         Location.objects.create(name="Ashford (migration)"),
         Location.objects.create(name="Brook (m)"),
     )
-    for day, site, good in ((date(2026, 10, 30), ashford, 3), (date(2026, 10, 31), ashford, 4),
-                            (date(2026, 11, 1), ashford, 5), (date(2026, 11, 1), brook, 1)):  # fmt: skip
-        OldFeedbackDay.objects.create(day=day, location=site, fft_good=good, refreshed_at=now)
+    desk, phone = (
+        Touchpoint.objects.create(name=f"{n} (migration)", location=ashford) for n in ("Desk", "Phone")
+    )
+    feedback = [
+        (date(2026, 10, 30), ashford, desk, 3),
+        (date(2026, 10, 30), ashford, phone, 1),
+        (date(2026, 10, 31), ashford, desk, 4),
+        (date(2026, 11, 1), ashford, desk, 5),
+        (date(2026, 10, 2), brook, None, 1),
+    ]
+    for day, site, touchpoint, good in feedback:
+        OldFeedbackDay.objects.create(
+            day=day, location=site, touchpoint=touchpoint, fft_good=good, refreshed_at=now
+        )
     OldFeedbackDay.objects.create(day=date(2026, 10, 30), location=None, fft_good=99, refreshed_at=now)
     OldSiteDay.objects.create(day=date(2026, 10, 2), location=brook, checks_missed=2, refreshed_at=now)
 
     migrate_to_latest()
 
-    got = sorted((m.month, m.location_id, m.fft_good, m.checks_missed) for m in SiteMonth.objects.all())
-    assert got == sorted([
-        (date(2026, 10, 1), ashford.pk, 7, 0),
+    assert sorted(SiteDay.objects.values_list("day", "location_id", "fft_good", "checks_missed")) == sorted([
+        (date(2026, 10, 30), ashford.pk, 4, 0),
+        (date(2026, 10, 31), ashford.pk, 4, 0),
         (date(2026, 11, 1), ashford.pk, 5, 0),
-        (date(2026, 11, 1), brook.pk, 1, 0),
-        (date(2026, 10, 1), brook.pk, 0, 2),
+        (date(2026, 10, 2), brook.pk, 1, 2),  # the day it had already: its checks kept
+    ])  # fmt: skip
+    months_now = SiteMonth.objects.values_list("month", "location_id", "fft_good", "checks_missed")
+    assert sorted(months_now) == sorted([
+        (date(2026, 10, 1), ashford.pk, 8, 0),
+        (date(2026, 11, 1), ashford.pk, 5, 0),
+        (date(2026, 10, 1), brook.pk, 1, 2),
     ])  # fmt: skip

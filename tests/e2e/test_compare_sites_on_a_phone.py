@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils import timezone
 
-from dashboard.models import FeedbackDay
+from dashboard.models import SiteDay
 from tests.factories import LocationFactory, UserFactory
 
 OVERFLOW = "() => Math.max(document.documentElement.scrollWidth, window.innerWidth) - 390"
@@ -18,10 +18,9 @@ def test_the_comparison_fits_a_phone_names_the_outliers_and_passes_axe(
     counts = {"Ashford Surgery": (95, 100), "Brook Lane": (340, 400), "Cedar Health Centre": (320, 400)}
     counts |= {"Dale Road Practice": (45, 96), "Elm Tree Clinic": (0, 4)}
     for name, (positive, total) in counts.items():
-        FeedbackDay.objects.create(
+        SiteDay.objects.create(
             day=timezone.localdate(),
             location=LocationFactory(name=name),
-            responses=total,
             fft_very_good=positive,
             fft_poor=total - positive,
             refreshed_at=timezone.now(),

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from dashboard.comparison.summaries import site_days_refresh
 from dashboard.models import FeedbackDay
 from servicedesk.demo import DEMO_PASSWORD
 from servicedesk.models import Location, User
@@ -39,6 +40,7 @@ def test_a_site_manager_sees_only_their_site_and_the_group_manager_compares_ever
         fft_poor=300,
         refreshed_at=timezone.now(),
     )
+    site_days_refresh(days=sorted(set(FeedbackDay.objects.values_list("day", flat=True))), now=timezone.now())
     hillcrest = Location.objects.get(name="Hillcrest Clinic")
     riverside = Location.objects.get(name="Riverside Surgery")
 
