@@ -135,8 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.replica and not _standby_ready():
         print("--replica needs the local standby: bin/replica-standby start")
         return 2
-    if args.group and args.warmup < 60:
-        args.warmup = 60.0  # a few hundred logins (each a password hash) come first, spread over it
+    if args.group and args.warmup < 120:
+        args.warmup = 120.0  # a few hundred logins (each a password hash) come first, spread over it
     database_url = base if args.reuse else harness.scratch_database_url(base, "bench_http")
     env = harness.production_env(
         database_url=database_url, redis_url=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/7")
