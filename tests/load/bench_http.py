@@ -64,9 +64,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from servicedesk.models import User
 from servicedesk.roles import Role
 from servicedesk.services import _set_role
+hashed = User(username="x"); hashed.set_password({password!r})  # once: each hash is deliberately slow
 for username, key in {keys!r}.items():
     user, _ = User.objects.get_or_create(username=username, defaults={{"first_name": "Load"}})
-    user.set_password({password!r}); user.save()
+    user.password = hashed.password; user.save()
     _set_role(user, Role.MANAGER)
     TOTPDevice.objects.update_or_create(user=user, defaults={{"key": key.hex(), "confirmed": True}})
 """
