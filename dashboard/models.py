@@ -11,7 +11,30 @@ from django.db import models
 from django.db.models.functions import Coalesce
 
 
-class FeedbackDay(models.Model):
+class FeedbackAnswerCounts(models.Model):
+    """FFT answers in the six standard categories and NPS answers 9-10, 7-8 and 0-6: the counts every
+    feedback summary keeps (per day and place, per site a day, per site a month)."""
+
+    fft_very_good = models.PositiveIntegerField(default=0)
+    fft_good = models.PositiveIntegerField(default=0)
+    fft_neither = models.PositiveIntegerField(default=0)
+    fft_poor = models.PositiveIntegerField(default=0)
+    fft_very_poor = models.PositiveIntegerField(default=0)
+    fft_dont_know = models.PositiveIntegerField(default=0)
+    nps_promoters = models.PositiveIntegerField(default=0)
+    nps_passives = models.PositiveIntegerField(default=0)
+    nps_detractors = models.PositiveIntegerField(default=0)
+
+    FEEDBACK_FIELDS = (
+        "fft_very_good", "fft_good", "fft_neither", "fft_poor", "fft_very_poor", "fft_dont_know",
+        "nps_promoters", "nps_passives", "nps_detractors",
+    )  # fmt: skip
+
+    class Meta:
+        abstract = True
+
+
+class FeedbackDay(FeedbackAnswerCounts):
     """Patient feedback counted per local day and place, so the dashboard never scans every answer.
 
     Rebuilt per day by ``dashboard.summaries.feedback_days_refresh`` (a Celery sweep every few
@@ -33,15 +56,6 @@ class FeedbackDay(models.Model):
     )
     responses = models.PositiveIntegerField(default=0)
     negative = models.PositiveIntegerField(default=0)
-    fft_very_good = models.PositiveIntegerField(default=0)
-    fft_good = models.PositiveIntegerField(default=0)
-    fft_neither = models.PositiveIntegerField(default=0)
-    fft_poor = models.PositiveIntegerField(default=0)
-    fft_very_poor = models.PositiveIntegerField(default=0)
-    fft_dont_know = models.PositiveIntegerField(default=0)
-    nps_promoters = models.PositiveIntegerField(default=0)
-    nps_passives = models.PositiveIntegerField(default=0)
-    nps_detractors = models.PositiveIntegerField(default=0)
     invitations_delivered = models.PositiveIntegerField(default=0)
     invitations_answered = models.PositiveIntegerField(default=0)
     refreshed_at = models.DateTimeField()
@@ -126,7 +140,7 @@ class DigestDelivery(models.Model):
         return f"Digest for the week of {self.week_of} to {self.recipient}"
 
 
-class SiteDay(models.Model):
+class SiteDay(FeedbackAnswerCounts):
     """Every figure the group compares its sites on, per local day and site: FFT and NPS answers,
     incidents, checklist runs and goals. The group page sums these rows (and ``SiteMonth``'s), never
     the history — one row a site a day, where ``FeedbackDay`` has one per touchpoint and patient
@@ -139,15 +153,6 @@ class SiteDay(models.Model):
 
     day = models.DateField()
     location = models.ForeignKey("servicedesk.Location", on_delete=models.CASCADE, related_name="+")
-    fft_very_good = models.PositiveIntegerField(default=0)
-    fft_good = models.PositiveIntegerField(default=0)
-    fft_neither = models.PositiveIntegerField(default=0)
-    fft_poor = models.PositiveIntegerField(default=0)
-    fft_very_poor = models.PositiveIntegerField(default=0)
-    fft_dont_know = models.PositiveIntegerField(default=0)
-    nps_promoters = models.PositiveIntegerField(default=0)
-    nps_passives = models.PositiveIntegerField(default=0)
-    nps_detractors = models.PositiveIntegerField(default=0)
     incidents_opened = models.PositiveIntegerField(default=0)
     incidents_responded = models.PositiveIntegerField(default=0, help_text="Acknowledged that day.")
     response_seconds = models.FloatField(default=0, help_text="Sum of logging → acknowledgement, seconds.")
@@ -177,7 +182,7 @@ class SiteDay(models.Model):
         return f"{self.location_id} on {self.day}"
 
 
-class SiteMonth(models.Model):
+class SiteMonth(FeedbackAnswerCounts):
     """One site's comparison figures for one calendar month: its ``SiteDay`` rows summed, so the
     comparison over 12 months reads a dozen rows a site where it read 365
     (``dashboard.comparison.months``).
@@ -188,15 +193,6 @@ class SiteMonth(models.Model):
 
     month = models.DateField(help_text="The month's first day.")
     location = models.ForeignKey("servicedesk.Location", on_delete=models.CASCADE, related_name="+")
-    fft_very_good = models.PositiveIntegerField(default=0)
-    fft_good = models.PositiveIntegerField(default=0)
-    fft_neither = models.PositiveIntegerField(default=0)
-    fft_poor = models.PositiveIntegerField(default=0)
-    fft_very_poor = models.PositiveIntegerField(default=0)
-    fft_dont_know = models.PositiveIntegerField(default=0)
-    nps_promoters = models.PositiveIntegerField(default=0)
-    nps_passives = models.PositiveIntegerField(default=0)
-    nps_detractors = models.PositiveIntegerField(default=0)
     incidents_responded = models.PositiveIntegerField(default=0)
     response_seconds = models.FloatField(default=0)
     response_seconds_squared = models.FloatField(default=0)
@@ -208,15 +204,11 @@ class SiteMonth(models.Model):
     goal_days_met = models.PositiveIntegerField(default=0)
     refreshed_at = models.DateTimeField()
 
-    FEEDBACK_FIELDS = (
-        "fft_very_good", "fft_good", "fft_neither", "fft_poor", "fft_very_poor", "fft_dont_know",
-        "nps_promoters", "nps_passives", "nps_detractors",
-    )  # fmt: skip
     SITE_FIELDS = (
         "incidents_responded", "response_seconds", "response_seconds_squared", "recovery_answered",
         "recovery_succeeded", "checks_completed", "checks_missed", "goal_days_measured", "goal_days_met",
     )  # fmt: skip
-    FIELDS = FEEDBACK_FIELDS + SITE_FIELDS
+    FIELDS = FeedbackAnswerCounts.FEEDBACK_FIELDS + SITE_FIELDS
 
     class Meta:
         constraints = [
