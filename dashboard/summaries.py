@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from dashboard.models import FeedbackDay, FeedbackThemeDay
 from feedback import contributions as feedback_counts
+from feedback import retention as feedback_retention
 from feedback import rollup as results_rollup
 from feedback.contributions import PLACE
 
@@ -132,13 +133,13 @@ def feedback_days_stale(*, now: datetime) -> list[date]:
     the results roll-up's own check, responses of every survey per day over the first span.
     """
     today = timezone.localdate(now)
-    since = today - timedelta(days=settings.DASHBOARD_SUMMARY_CHECK_DAYS)
+    since = _checked_from(today - timedelta(days=settings.DASHBOARD_SUMMARY_CHECK_DAYS), now=now)
     stale = _mismatched(
         feedback_counts.responses_per_day(since=since, until=today),
         _summarised(since, today, "responses"),
     )
     stale |= results_rollup.rollup_days_stale(since=since, until=today)
-    visits_since = today - timedelta(days=settings.DASHBOARD_INVITATION_CHECK_DAYS)
+    visits_since = _checked_from(today - timedelta(days=settings.DASHBOARD_INVITATION_CHECK_DAYS), now=now)
     stale |= _mismatched(
         feedback_counts.answered_invitations_per_day(since=visits_since, until=today),
         _summarised(visits_since, today, "invitations_answered"),
@@ -146,10 +147,18 @@ def feedback_days_stale(*, now: datetime) -> list[date]:
     return sorted(stale | {today, today - timedelta(days=1)})
 
 
+def _checked_from(day: date, *, now: datetime) -> date:
+    """``day``, or the first whole local day the retention policy keeps if that is later: an
+    expired month's responses are gone, and its summaries are the figures that remain."""
+    kept = feedback_retention.kept_since(now=now)
+    return day if kept is None else max(day, timezone.localdate(kept) + timedelta(days=1))
+
+
 def feedback_days_all(*, now: datetime) -> list[date]:
-    """Every day from the first patient response to today (``refresh_dashboard --all``)."""
+    """Every day from the first patient response (or the first whole day kept) to today
+    (``refresh_dashboard --all``)."""
     span = feedback_counts.response_days()
     if span is None:
         return []
-    first, last = span[0], max(span[1], timezone.localdate(now))
+    first, last = _checked_from(span[0], now=now), max(span[1], timezone.localdate(now))
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]

@@ -16,6 +16,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from feedback.models import Answer, Invitation, Question, Response, Survey, ThemeMention
+from feedback.models.responses import submitted_between
 from servicedesk.clock import local_midnight
 from servicedesk.metrics import Filters, Period
 from servicedesk.panels import Scope, page_url
@@ -216,9 +217,11 @@ def negative_comment_examples(
         .values_list("pk", flat=True)[:EXAMPLES_FROM_LATEST]
     )
     mentions = (
-        # The answers' own moment bounds the join to the period's months (partitions on PostgreSQL).
-        negative.filter(response_id__in=latest, answer__submitted_at__gte=period.start)
-        .filter(answer__submitted_at__lt=period.end)
+        # The answers' and responses' own moments bound the joins to the period's months (partitions
+        # on PostgreSQL).
+        negative.filter(response_id__in=latest)
+        .filter(submitted_between(period.start, period.end, prefix="answer__"))
+        .filter(submitted_between(period.start, period.end, prefix="response__"))
         .order_by("-response__submitted_at", "-response_id")
         .values_list("theme_id", "answer__text", "start", "end")
     )

@@ -384,9 +384,10 @@ def _fake_response(survey, questions, channel, *, rng, now, places, profiles, ma
 
 
 def after_seed(*, options: dict, out: Callable[[str], None]) -> None:
-    """Months of answers in their own partitions now (PostgreSQL), not at the worker's first sweep."""
+    """Months of responses and answers in their own partitions now (PostgreSQL), not at the worker's
+    first sweep."""
     from feedback import retention
 
-    swept = retention.answer_partitions_sweep(now=timezone.now())
+    swept = retention.feedback_partitions_sweep(now=timezone.now())
     if swept.created:
-        out(f"Feedback: answers' months made ({len(swept.created)} partitions).")
+        out(f"Feedback: responses' and answers' months made ({len(swept.created)} partitions).")

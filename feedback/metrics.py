@@ -23,11 +23,8 @@ def responses(*, period: Period, filters: Filters) -> QuerySet[Response]:
 
 
 def _answers(kind: str, *, period: Period, filters: Filters) -> QuerySet[Answer]:
-    qs = Answer.objects.filter(
-        question__kind=kind,
-        submitted_at__gte=period.start,  # the answer's copy of its response's moment: pruned by month
-        submitted_at__lt=period.end,
-        response__channel__in=_patient_channels(),
+    qs = Answer.objects.in_period(period.start, period.end).filter(  # both tables pruned by month
+        question__kind=kind, response__channel__in=_patient_channels()
     )
     return _narrow(qs, filters, prefix="response__")
 

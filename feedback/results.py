@@ -21,6 +21,7 @@ from feedback import figures, rollup
 from feedback.figures import FftCounts, NpsCounts
 from feedback.library import FREQUENCY, TOP_BOX
 from feedback.models import Answer, Question, Response, RollupDay, Survey, Theme, ThemeMention
+from feedback.models.responses import submitted_between
 from feedback.rollup import Counts
 from servicedesk.caching import cache_key, cached
 from servicedesk.figures import figure_text, round_figure, share_pct, small_number
@@ -60,8 +61,9 @@ class ResponseFilter:
         return self._filter(Response.objects.all(), prefix="")
 
     def answers(self) -> QuerySet[Answer]:
-        # The answer's own copy of the moment: PostgreSQL reads only the months asked for.
-        return self._filter(Answer.objects.all(), prefix="response__", moment="submitted_at")
+        # Dated by the answer's own moment and its response's: PostgreSQL reads only the months asked
+        # for of both tables.
+        return self._filter(Answer.objects.in_period(*self.bounds()), prefix="response__", dated=False)
 
     def answered_within(self) -> QuerySet[Answer]:
         """Answers given within the dates alone, to prefetch the answers of the scope's responses:
@@ -70,17 +72,15 @@ class ResponseFilter:
         bounds = {"submitted_at__gte": start, "submitted_at__lt": end}
         return Answer.objects.filter(**{k: v for k, v in bounds.items() if v is not None})
 
-    def _filter(self, qs: QuerySet, *, prefix: str, moment: str | None = None) -> QuerySet:
+    def _filter(self, qs: QuerySet, *, prefix: str, dated: bool = True) -> QuerySet:
         start, end = self.bounds()
-        moment = moment or f"{prefix}submitted_at"
         conditions = {
             f"{prefix}survey": self.survey,
-            f"{moment}__gte": start,
-            f"{moment}__lt": end,
             f"{prefix}location_id": self.location_id,
             f"{prefix}touchpoint_id": self.touchpoint_id,
         }
-        return qs.filter(**{k: v for k, v in conditions.items() if v is not None})
+        qs = qs.filter(**{k: v for k, v in conditions.items() if v is not None})
+        return qs.filter(submitted_between(start, end)) if dated else qs
 
 
 @dataclass
@@ -293,7 +293,7 @@ def _live_counts(
     """The scope's responses submitted within ``spans``, counted from the answers themselves."""
     counts = Counts()
     responses = scope.responses().filter(rollup.within(spans))
-    answers = scope.answers().filter(rollup.within(spans))  # the answers' own moment: pruned by month
+    answers = scope.answers().filter(rollup.within(spans, answers=True))  # both tables pruned by month
     counts.summary.update(responses.aggregate(**rollup.SUMMARY_COUNTS))
     if closed:
         rows = (

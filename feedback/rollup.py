@@ -58,6 +58,7 @@ from feedback.models import (
     ThemeDay,
     ThemeMention,
 )
+from feedback.models.responses import submitted_between
 from servicedesk.clock import local_midnight
 
 if TYPE_CHECKING:
@@ -92,11 +93,19 @@ class Counted:
     rows: dict[date, list[ResultsDay | AnswerDay | ThemeDay]]
 
 
-def _within_days(queryset: QuerySet, field_name: str, days: list[date], until: datetime) -> QuerySet:
+def _within_days(
+    queryset: QuerySet, prefix: str, days: list[date], until: datetime, *, also: str | None = None
+) -> QuerySet:
+    """Rows submitted in ``days`` (up to ``until``), by the moment at ``prefix``, with their ``day``;
+    bounded by the moment at ``also`` too (an answer's response's: PostgreSQL then reads only the
+    days' months of both tables)."""
     start = local_midnight(days[0])
     end = min(local_midnight(days[-1] + timedelta(days=1)), until)
-    return queryset.filter(**{f"{field_name}__gte": start, f"{field_name}__lt": end}).annotate(
-        day=TruncDate(field_name, tzinfo=timezone.get_current_timezone())
+    dated = submitted_between(start, end, prefix=prefix)
+    if also is not None:
+        dated &= submitted_between(start, end, prefix=also)
+    return queryset.filter(dated).annotate(
+        day=TruncDate(f"{prefix}submitted_at", tzinfo=timezone.get_current_timezone())
     )
 
 
@@ -114,7 +123,7 @@ def rollup_count(*, days: Iterable[date], now: datetime) -> Counted:
         return counted
     wanted = set(days)
     responses = (
-        _within_days(Response.objects.all(), "submitted_at", days, until)
+        _within_days(Response.objects.all(), "", days, until)
         .values("day", "survey_id", "location_id", "touchpoint_id")
         .annotate(**SUMMARY_COUNTS)
         .order_by()
@@ -129,7 +138,7 @@ def rollup_count(*, days: Iterable[date], now: datetime) -> Counted:
         "touchpoint_id": F("response__touchpoint_id"),
     }
     answers = (
-        _within_days(Answer.objects.all(), "submitted_at", days, until)  # pruned to the days' months
+        _within_days(Answer.objects.all(), "", days, until, also="response__")
         .values("day", "question_id", "choice", "value", "choices", **via_response)
         .annotate(answers=Count("pk"))
         .order_by()
@@ -138,7 +147,7 @@ def rollup_count(*, days: Iterable[date], now: datetime) -> Counted:
         if row["day"] in wanted:
             counted.rows[row["day"]].append(AnswerDay(**row))
     mentions = (
-        _within_days(ThemeMention.objects.filter(removed=False), "response__submitted_at", days, until)
+        _within_days(ThemeMention.objects.filter(removed=False), "response__", days, until)
         .values("day", "theme_id", **via_response)
         .annotate(
             responses=Count("response", distinct=True),
@@ -261,13 +270,13 @@ def live_spans(bounds: Span, covered: list[tuple[date, datetime]]) -> list[Span]
     return spans
 
 
-def within(spans: list[Span], *, prefix: str = "") -> Q:
-    """Responses or answers (by their own copy of the moment, which PostgreSQL prunes by month), or
-    with ``prefix`` rows of a response, submitted in any of ``spans``."""
+def within(spans: list[Span], *, answers: bool = False) -> Q:
+    """Responses, or with ``answers`` answers (by their own moment and their response's, so that
+    PostgreSQL reads only the months of both), submitted in any of ``spans``."""
     parts = []
     for start, end in spans:
-        part = {f"{prefix}submitted_at__gte": start, f"{prefix}submitted_at__lt": end}
-        parts.append(Q(**{name: value for name, value in part.items() if value is not None}))
+        part = submitted_between(start, end)
+        parts.append(part & submitted_between(start, end, prefix="response__") if answers else part)
     if not parts or any(not part for part in parts):  # an open range on both sides: everything
         return Q()
     combined = parts[0]

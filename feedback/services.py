@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
@@ -104,8 +104,8 @@ def response_submit(
     """Store a response with its answers, sentiment, themes and negative flag; tell listeners after commit.
 
     1. An invitation is claimed first with a conditional UPDATE: of two posts racing with one
-       link, the second finds it completed and gets InvitationClosed. The unique constraint on
-       Response.invitation is the backstop should anything slip past.
+       link, the second waits on the invitation's row until the first commits, then finds it
+       completed and gets InvitationClosed (the only guard: see Response.invitation).
     2. Text answers are scored (VADER) and tagged with the themes they mention.
     3. The survey's negative rules decide ``is_negative``.
     4. ``response_submitted`` goes out only once the transaction has committed.
@@ -145,14 +145,7 @@ def response_submit(
         negative_reasons=reasons,
         **contact,
     )
-    if invitation is None:  # nothing unique to collide with: no savepoint (two round trips fewer)
-        response.save(force_insert=True)
-    else:
-        try:
-            with transaction.atomic():  # a savepoint, so the IntegrityError leaves the outer one usable
-                response.save(force_insert=True)
-        except IntegrityError as exc:
-            raise InvitationClosed from exc
+    response.save(force_insert=True)
     created = Answer.objects.bulk_create(
         Answer(
             response=response,

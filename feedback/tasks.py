@@ -30,13 +30,14 @@ def invitations_purge() -> int:
     return invitations.invitations_purge()
 
 
-# --- Answers' monthly partitions (issue 19) ---------------------------------------------------------
+# --- Responses' and answers' monthly partitions (issue 19) ------------------------------------------
 
 
 @sweep
-def answer_partitions_sweep() -> dict:
-    """Hourly: the coming months' partitions of answers made, expired months dropped (see retention.py)."""
-    return retention.answer_partitions_sweep(now=timezone.now()).as_dict()
+def feedback_partitions_sweep() -> dict:
+    """Hourly: the coming months' partitions of responses and answers made, expired months dropped
+    (see retention.py)."""
+    return retention.feedback_partitions_sweep(now=timezone.now()).as_dict()
 
 
 @shared_task(acks_late=True)

@@ -201,9 +201,11 @@ class Incident(TimeStamped):
     source = models.CharField(_("source"), max_length=10, choices=Source, default=Source.STAFF)
     # At most one incident per negative response and per failed check, however often the signal
     # arrives: the unique constraint decides, not a read-then-write check.
+    # No database constraint: the responses are partitioned by month (see feedback.Response.themes).
     source_response = models.OneToOneField(
         "feedback.Response",
         on_delete=models.SET_NULL,
+        db_constraint=False,
         null=True,
         blank=True,
         related_name="recovery_incident",

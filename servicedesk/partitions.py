@@ -268,7 +268,7 @@ def ensure_months(
                 _literal(month),
                 _literal(month.plus(1)),
             )
-            cursor.execute(f"CREATE TABLE {name} (LIKE {qt} INCLUDING DEFAULTS)")
+            cursor.execute(f"CREATE TABLE {name} (LIKE {qt} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
             cursor.execute(
                 f"WITH moved AS (DELETE FROM {default} WHERE {qc} >= {start} AND {qc} < {end} RETURNING *) "  # noqa: S608
                 f"INSERT INTO {name} SELECT * FROM moved"

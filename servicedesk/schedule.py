@@ -57,7 +57,7 @@ TASK_QUEUE = {
     "feedback.tasks.check_invitation_import": IMPORTS,
     "feedback.tasks.run_invitation_import": IMPORTS,
     "feedback.tasks.invitations_purge": IMPORTS,
-    "feedback.tasks.answer_partitions_sweep": IMPORTS,  # moves rows that landed in DEFAULT
+    "feedback.tasks.feedback_partitions_sweep": IMPORTS,  # moves rows that landed in DEFAULT
     "servicedesk.attachments.tasks.process_attachment": IMPORTS,
     "servicedesk.attachments.tasks.process_pending_attachments": IMPORTS,
     # reports
@@ -114,7 +114,7 @@ def beat_schedule(*, escalation_minutes: int) -> dict[str, dict]:
         "feedback-invitations-sweep": {"task": "feedback.tasks.invitations_sweep", "schedule": MINUTE},
         # Delete patients' contact details once the retention period after an invitation has passed.
         "feedback-invitations-purge": {"task": "feedback.tasks.invitations_purge", "schedule": 60 * MINUTE},
-        # Answers' coming months partitioned ahead; months past FEEDBACK_RETENTION_MONTHS dropped whole.
-        "feedback-answer-partitions": {"task": "feedback.tasks.answer_partitions_sweep",
-                                       "schedule": 60 * MINUTE},
+        # Responses' and answers' coming months partitioned ahead; months past
+        # FEEDBACK_RETENTION_MONTHS dropped whole.
+        "feedback-partitions": {"task": "feedback.tasks.feedback_partitions_sweep", "schedule": 60 * MINUTE},
     }  # fmt: skip

@@ -256,7 +256,7 @@ FEEDBACK_KIOSK_IDLE_SECONDS = env_int("FEEDBACK_KIOSK_IDLE_SECONDS", default=90,
 FEEDBACK_KIOSK_THANKS_SECONDS = env_int("FEEDBACK_KIOSK_THANKS_SECONDS", default=15, minimum=3)
 # Breakdowns resting on fewer responses than this show "too few to show".
 FEEDBACK_SMALL_NUMBER = env_int("FEEDBACK_SMALL_NUMBER", default=5, minimum=1)
-FEEDBACK_RETENTION_MONTHS = env_int("FEEDBACK_RETENTION_MONTHS", default=0)  # answers' months kept; 0: all
+FEEDBACK_RETENTION_MONTHS = env_int("FEEDBACK_RETENTION_MONTHS", default=0)  # feedback's months kept; 0: all
 
 # --- Static files ----------------------------------------------------------------------
 

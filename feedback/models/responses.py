@@ -44,9 +44,12 @@ class Response(models.Model):
     NEGATIVE_TO = -0.05
 
     survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="responses")
-    # One response per invitation: the unique constraint holds even when two posts race.
-    invitation = models.OneToOneField(
-        Invitation, on_delete=models.SET_NULL, null=True, blank=True, related_name="response"
+    # One response per invitation: response_submit claims the invitation with a conditional UPDATE
+    # first (of two posts racing, the second waits on the row and finds it completed). A unique
+    # constraint cannot say it: on PostgreSQL the responses are partitioned by month (issue 19),
+    # and a partitioned table's unique keys must hold the month.
+    invitation = models.ForeignKey(
+        Invitation, on_delete=models.SET_NULL, null=True, blank=True, related_name="responses"
     )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel)
     language = models.CharField(_("language"), max_length=5, choices=LANGUAGES, default="en")
@@ -73,7 +76,14 @@ class Response(models.Model):
     sentiment = models.FloatField(_("sentiment"), null=True, blank=True)
     is_negative = models.BooleanField(_("negative"), default=False)
     negative_reasons = models.JSONField(_("why negative"), default=list, blank=True)
-    themes = models.ManyToManyField(Theme, blank=True, related_name="responses")
+    # No database constraints on what points at a response (answers, theme mentions, these tags,
+    # Incident.source_response): on PostgreSQL the responses are partitioned by the month of
+    # ``submitted_at`` and its primary key is (id, submitted_at), which a foreign key would have to
+    # name whole. Ids still come from one sequence, so ``id`` alone stays unique; the writers keep
+    # the references true (a response is written with its answers, mentions and tags in one
+    # transaction, Django's on_delete runs on delete, and the retention sweep clears the
+    # references to a month before it drops it).
+    themes = models.ManyToManyField(Theme, blank=True, related_name="responses", db_constraint=False)
 
     objects = ResponseQuerySet.as_manager()
 
@@ -122,6 +132,19 @@ class Response(models.Model):
         return self.consent_to_contact and bool(self.contact_phone or self.contact_email)
 
 
+class AnswerQuerySet(models.QuerySet):
+    def in_period(self, start: datetime | None, end: datetime | None) -> AnswerQuerySet:
+        """Answers given in [start, end) (None: open on that side), bounded on the answer's own
+        moment and its response's: on PostgreSQL both tables are partitioned by month, and a
+        query joining them reads only the months asked for of each (the two moments are equal)."""
+        return self.filter(submitted_between(start, end), submitted_between(start, end, prefix="response__"))
+
+
+def submitted_between(start: datetime | None, end: datetime | None, *, prefix: str = "") -> Q:
+    bounds = {f"{prefix}submitted_at__gte": start, f"{prefix}submitted_at__lt": end}
+    return Q(**{name: moment for name, moment in bounds.items() if moment is not None})
+
+
 class Answer(models.Model):
     """One question's answer. ``value`` is the number (FFT 5..1, NPS, rating, yes=1/no=0),
     ``choice`` the key picked (FFT, yes/no, single choice), ``choices`` the keys of a multiple
@@ -139,7 +162,9 @@ class Answer(models.Model):
     FFT_POSITIVE = ("very_good", "good")
     FFT_NEGATIVE = ("poor", "very_poor")
 
-    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
+    response = models.ForeignKey(
+        Response, on_delete=models.CASCADE, db_constraint=False, related_name="answers"
+    )
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
     value = models.SmallIntegerField(null=True, blank=True)
     choice = models.CharField(max_length=64, blank=True)
@@ -151,6 +176,8 @@ class Answer(models.Model):
     # on it so that only the months asked for are read. The database's primary key is
     # (id, submitted_at); ids still come from one sequence, so ``id`` alone stays unique.
     submitted_at = models.DateTimeField(_("submitted"))
+
+    objects = AnswerQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -219,7 +246,9 @@ class ThemeMention(models.Model):
     answer = models.ForeignKey(
         Answer, on_delete=models.CASCADE, db_constraint=False, related_name="theme_mentions"
     )
-    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="theme_mentions")
+    response = models.ForeignKey(
+        Response, on_delete=models.CASCADE, db_constraint=False, related_name="theme_mentions"
+    )
     theme = models.ForeignKey(Theme, on_delete=models.CASCADE, related_name="mentions")
     start = models.PositiveIntegerField(default=0)
     end = models.PositiveIntegerField(default=0)

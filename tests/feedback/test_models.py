@@ -61,13 +61,6 @@ def test_tokens_issued_before_a_secret_key_rotation_keep_working():
         assert Invitation.objects.by_token(old_token, timezone.now()) == invitation
 
 
-def test_the_database_allows_only_one_response_per_invitation():
-    invitation = InvitationFactory()
-    ResponseFactory(survey=invitation.survey, invitation=invitation, channel="link")
-    with pytest.raises(IntegrityError), transaction.atomic():
-        ResponseFactory(survey=invitation.survey, invitation=invitation, channel="link")
-
-
 def test_contact_details_cannot_be_stored_without_consent():
     with pytest.raises(IntegrityError), transaction.atomic():
         ResponseFactory(consent_to_contact=False, contact_phone="07700 900123")

@@ -23,14 +23,16 @@ from tests.factories import AnswerFactory, QuestionFactory, ResponseFactory, Sur
 pytestmark = pytest.mark.usefixtures("postgres")
 
 DAY = date(2025, 6, 11)
-PARTITION = re.compile(r"feedback_answer_(y\d{4}m\d{2}|default)\b")
+PARTITION = re.compile(r"\b(feedback_(?:answer|response))_(y\d{4}m\d{2}|default)\b")
+TABLES = ("feedback_answer", "feedback_response")
 
 
 @pytest.fixture
 def history():
     """Answers in every month of 2025 (a partition each), and a negative comment on DAY."""
     year = [Month(2025, m) for m in range(1, 13)]
-    ensure_months(connection, table="feedback_answer", column="submitted_at", wanted=year)
+    for table in TABLES:
+        ensure_months(connection, table=table, column="submitted_at", wanted=year)
     survey = SurveyFactory()
     fft = QuestionFactory(survey=survey, kind="fft")
     text = QuestionFactory(survey=survey, kind="text")
@@ -47,23 +49,25 @@ def history():
 
 
 def _partitions_read(run: Callable[[], object]) -> list[set[str]]:
-    """The partitions named in the plan of each query ``run`` sends that reads answers."""
+    """The partitions (table, month) named in the plan of each query ``run`` sends that reads
+    responses or answers."""
     with CaptureQueriesContext(connection) as queries:
         run()
     read = []
     for query in queries:
-        if "feedback_answer" not in query["sql"]:
+        if not re.search(r'"feedback_(answer|response)"', query["sql"]):
             continue
         with connection.cursor() as cursor:
             cursor.execute(f"EXPLAIN {query['sql']}")
             plan = "\n".join(row[0] for row in cursor.fetchall())
         read.append(set(PARTITION.findall(plan)))
-    assert read, "no query read the answers"
+    assert read, "no query read the responses or the answers"
     return read
 
 
-def _only_june(read: list[set[str]]) -> None:
-    assert all(names == {"y2025m06"} for names in read), read
+def _only_june(read: list[set[tuple[str, str]]]) -> None:
+    assert all(read), read
+    assert all({month for _table, month in names} == {"y2025m06"} for names in read), read
 
 
 def _period() -> Period:

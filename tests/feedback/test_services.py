@@ -5,9 +5,9 @@ from django.utils import timezone
 from feedback import services
 from feedback.forms import Answered
 from feedback.library import READY_MADE
-from feedback.models import Question
+from feedback.models import Answer, Question
 from feedback.services import Where, negative_reasons
-from tests.factories import AnswerFactory, QuestionFactory, ResponseFactory, SurveyFactory
+from tests.factories import AnswerFactory, InvitationFactory, QuestionFactory, ResponseFactory, SurveyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -92,6 +92,31 @@ def test_a_response_without_text_has_no_sentiment(survey):
     )
     assert response.sentiment is None
     assert not response.is_negative
+
+
+def test_an_invitation_is_answered_once_the_second_submission_is_refused_and_stores_nothing(survey):
+    """No unique constraint says it (the responses are partitioned by month): the claim does."""
+    fft = _q(survey, "fft")
+    invitation = InvitationFactory(survey=survey)
+
+    def submit():
+        return services.response_submit(
+            survey=survey,
+            answers=[Answered(fft, choice="good", value=4)],
+            channel="link",
+            language="en",
+            where=Where(),
+            contact={"consent_to_contact": False},
+            now=timezone.now(),
+            invitation=invitation,
+        )
+
+    first = submit()
+    with pytest.raises(services.InvitationClosed):
+        submit()
+
+    assert list(invitation.responses.all()) == [first]
+    assert Answer.objects.filter(response__invitation=invitation).count() == 1
 
 
 @pytest.mark.parametrize("key", list(READY_MADE))

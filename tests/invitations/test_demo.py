@@ -31,8 +31,9 @@ def test_the_demo_has_invitations_in_every_state_linked_to_link_responses_and_is
     assert {status for status, _id in first} == set(Invitation.Status.values)
     completed = Invitation.objects.filter(status="completed")
     assert completed.count() == 10
-    for invitation in completed.select_related("response"):
-        assert invitation.response.channel == "link"
-        assert invitation.sent_at < invitation.completed_at == invitation.response.submitted_at
+    for invitation in completed.prefetch_related("responses"):
+        [response] = invitation.responses.all()
+        assert response.channel == "link"
+        assert invitation.sent_at < invitation.completed_at == response.submitted_at
     assert InvitationMessage.objects.filter(status="failed").exclude(last_error="").exists()
     assert "Invitations:" in lines[-1]

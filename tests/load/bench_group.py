@@ -10,8 +10,8 @@ seeds ``seed_demo --group <sites>``, then the year's answers in two steps with I
 site, over the last 365 days): a tenth first, then the rest. After each step it times what the
 summary sweep does with one new day of answers (a day's worth, 1/365 of the year, recounted with
 ``feedback_days_refresh`` and ``site_days_refresh``), so that its cost per day of new data can be
-compared at a tenth of the history and at all of it. The answers' months are partitioned by the
-partition sweep, the tables analysed.
+compared at a tenth of the history and at all of it. The responses' and answers' months are
+partitioned by the partition sweep, the tables analysed.
 
 Then, in-process as bench_site does (test client, DEBUG off, the cache replaced by a dummy so every
 request computes its page): a site manager's dashboard (their one site), the group manager's
@@ -67,7 +67,7 @@ def _run(args: argparse.Namespace) -> int:
     from django.utils import timezone
 
     from feedback.models import Answer, Survey
-    from feedback.retention import answer_partitions_sweep
+    from feedback.retention import TABLES, feedback_partitions_sweep
     from servicedesk.models import Location
     from servicedesk.partitions import Month, ensure_months
     from tests.load.bench_dashboard import _generate_responses
@@ -83,15 +83,16 @@ def _run(args: argparse.Namespace) -> int:
         _timed("seed_demo --group", lambda: call_command(
             "seed_demo", "--force", "--group", str(args.sites), stdout=StringIO()))  # fmt: skip
         demo_responses = Survey.objects.get(slug="after-your-visit").responses.count()
-        # The year's months exist before its answers arrive, as they would have (the hourly sweep
-        # makes each ahead): no answer waits in DEFAULT to be moved.
+        # The year's months exist before its responses arrive, as they would have (the hourly sweep
+        # makes each ahead): no row waits in DEFAULT to be moved.
         this_month = Month.of(timezone.now())
         year = [this_month.plus(-n) for n in range(13)]
-        ensure_months(connection, table=Answer._meta.db_table, column="submitted_at", wanted=year)
+        for table in TABLES:
+            ensure_months(connection, table=table, column="submitted_at", wanted=year)
         for share in (0.1, 1.0):
             wanted = demo_responses + round(responses * share)
             _timed(f"answers to {share:.0%} of the year", lambda w=wanted: _generate_responses(w, days=365))
-            _timed("partition sweep", lambda: answer_partitions_sweep(now=timezone.now()))
+            _timed("partition sweep", lambda: feedback_partitions_sweep(now=timezone.now()))
             _timed("ANALYZE", lambda: _sql("ANALYZE"))
             sweep_costs.append((Answer.objects.count(), _one_day_of_summaries()))
         _timed(f"summaries of the last {args.summary_days} days", lambda: _summaries(args.summary_days))
