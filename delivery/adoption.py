@@ -7,6 +7,9 @@ each of the group's items (``ChecklistItem.group_item``). The rule for runs, in 
     A group checklist that no site has adopted makes its one practice-wide run per period; once
     it has adoptions, it makes none, and each adopting site's copy makes that site's run.
 
+"Start a run now" follows the same rule (``services.runs_start_at_adopting_sites``). A copy switched
+off, or at a closed site, makes no runs (``ChecklistTemplate.objects.making_runs``).
+
 At its site, a copy may set its own due time, who does it, switch itself off and add items of its
 own; the group's items stay the group's. When the group changes an item (adds, rewords, moves or
 retires one), ``sync_item_*`` makes the same change to every copy, in the same transaction

@@ -53,22 +53,31 @@ class AdoptedTemplateForm(PlainChoices, forms.ModelForm):
 
 def adoption_context(user: User, template: ChecklistTemplate) -> dict[str, Any]:
     """What a checklist's page shows about adoption, in at most two queries whatever the number of
-    sites: for a group checklist, the copies at the sites (each with its site) and where this person
-    may still adopt it; for a site's copy, nothing more (``template.group_template`` is joined)."""
+    sites: for a group checklist, the copies at the sites (each with its site), where this person
+    may still adopt it and at how many of their sites "Start a run now" starts one (``start_sites``);
+    for a site's copy, nothing more (``template.group_template`` is joined)."""
     if not adoption.is_group_template(template):
         return {"is_group": False}
     copies = list(template.site_templates.select_related("location").order_by("location__name"))
     adopted = [copy.location_id for copy in copies]
     open_sites = Location.objects.active().exclude(pk__in=adopted).order_by("name")
+    start_sites = sum(1 for copy in copies if copy.makes_runs and user.manages_site(copy.location_id))
     sites = user.managed_site_ids
     if sites is None:
         # The group's managers adopt everywhere at once; the button says how many sites that is.
-        return {"is_group": True, "copies": copies, "unadopted": open_sites.count(), "adopt_sites": []}
+        return {
+            "is_group": True,
+            "copies": copies,
+            "unadopted": open_sites.count(),
+            "adopt_sites": [],
+            "start_sites": start_sites,
+        }
     return {
         "is_group": True,
         "copies": copies,
         "unadopted": 0,
         "adopt_sites": list(open_sites.filter(pk__in=sites)),
+        "start_sites": start_sites,
     }
 
 

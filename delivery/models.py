@@ -101,6 +101,13 @@ class ProtocolVersion(models.Model):
 # --- Templates and items ----------------------------------------------------------------------
 
 
+class ChecklistTemplateQuerySet(models.QuerySet):
+    def making_runs(self) -> ChecklistTemplateQuerySet:
+        """Checklists that make new runs: active, and practice-wide or at an open site (a closed
+        site's checklists, its copies of the group's included, keep their history but run no more)."""
+        return self.filter(Q(location__isnull=True) | Q(location__is_active=True), is_active=True)
+
+
 class ChecklistTemplate(TimeStamped):
     """A recurring checklist a manager designs: what to check, where, how often, by whom."""
 
@@ -214,6 +221,8 @@ class ChecklistTemplate(TimeStamped):
         verbose_name=_("from the group's checklist"),
     )
 
+    objects = ChecklistTemplateQuerySet.as_manager()
+
     class Meta:
         ordering = ["dimension", "title"]
         constraints = [
@@ -245,6 +254,11 @@ class ChecklistTemplate(TimeStamped):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def makes_runs(self) -> bool:
+        """``ChecklistTemplate.objects.making_runs()`` for this one (reads ``location``)."""
+        return self.is_active and (self.location is None or self.location.is_active)
 
 
 class ChecklistItemQuerySet(models.QuerySet):

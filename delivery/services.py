@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
@@ -145,7 +146,11 @@ def run_complete(*, run: ChecklistRun, by: User, now: datetime) -> None:
 
 @transaction.atomic
 def run_start_ad_hoc(*, template: ChecklistTemplate, by: User, now: datetime) -> tuple[ChecklistRun, bool]:
-    """Start a checklist by hand (ad hoc). One per template, place and day: a second start opens the first."""
+    """Start a checklist by hand (ad hoc). One per template, place and day: a second start opens the first.
+
+    A closed site's checklists make no new runs (``making_runs``): starting one is refused."""
+    if template.location is not None and not template.location.is_active:
+        raise ValidationError(f"{template.location} is closed: its checklists make no new runs.")
     slot = schedule.ad_hoc_slot(template, now)
     run, created = ChecklistRun.objects.get_or_create(
         template=template,
@@ -160,6 +165,52 @@ def run_start_ad_hoc(*, template: ChecklistTemplate, by: User, now: datetime) ->
         },
     )
     return run, created
+
+
+@dataclass(frozen=True)
+class SitesStarted:
+    """What starting an adopted group checklist by hand did: the sites' runs made now, those already
+    there today, and how many copies start none (switched off, or at a closed site)."""
+
+    started: list[ChecklistRun]
+    already: list[ChecklistRun]
+    skipped: int
+
+
+@transaction.atomic
+def runs_start_at_adopting_sites(
+    *, group_template: ChecklistTemplate, sites: frozenset[int] | None, by: User, now: datetime
+) -> SitesStarted:
+    """Start by hand a group checklist that sites have adopted: each adopting site's copy starts its
+    run, as the copies make the scheduled runs (delivery.adoption). ``sites``: the person's (None for
+    every site: the group's managers).
+
+    1. Lock the group's row: a second start (a double click) or an adoption at the same moment waits
+       for this one, then finds its runs.
+    2. The copies at ``sites`` that make runs (``making_runs``); the others are skipped. None that
+       makes runs is refused with the reason.
+    3. Each copy's run of today, keyed as ``run_start_ad_hoc`` keys it: a copy that already has one
+       (started earlier, or the scheduler's daily run) keeps it, so starting twice the same day starts
+       nothing more. One read and one insert, whatever the number of sites.
+    """
+    group = ChecklistTemplate.objects.select_for_update().get(pk=group_template.pk)
+    copies = group.site_templates.all() if sites is None else group.site_templates.filter(location__in=sites)
+    running = list(copies.making_runs())
+    skipped = copies.count() - len(running)
+    if skipped and not running:
+        reason = f"each site that adopted “{group}” has switched its copy off or is closed"
+        raise ValidationError(f"Nothing was started: {reason}.")
+    if not running:
+        whose = "No site" if sites is None else "None of your sites"
+        raise ValidationError(f"{whose} has adopted “{group}”: adopt it to run it there.")
+    today = schedule.local_date(now)
+    todays = ChecklistRun.objects.filter(period_start=today, shift="", subject__isnull=True)
+    already = list(todays.filter(template__in=running).order_by("location__name"))
+    had_run = {run.template_id for run in already}
+    new = [periodic_run(copy, schedule.ad_hoc_slot(copy, now)) for copy in running if copy.pk not in had_run]
+    ChecklistRun.objects.bulk_create(new, ignore_conflicts=True)  # a sweep's run of this very moment stays
+    started = list(todays.filter(template__in=[run.template_id for run in new]).order_by("location__name"))
+    return SitesStarted(started=started, already=already, skipped=skipped)
 
 
 # --- The scheduler's sweeps ------------------------------------------------------------------------
@@ -187,13 +238,14 @@ def runs_schedule(*, now: datetime) -> int:
 
 
 def _scheduled_templates() -> QuerySet[ChecklistTemplate]:
-    """The active checklists that make their own runs: all but a group checklist sites have adopted.
+    """The checklists that make their own runs (``making_runs``: active, and not at a closed site): all
+    but a group checklist sites have adopted.
 
     Once a group checklist has adoptions, each adopting site's copy makes that site's run and the
     group's makes none (delivery.adoption); with none, it makes its one practice-wide run.
     """
     adopted = ChecklistTemplate.objects.filter(group_template=OuterRef("pk"))
-    return ChecklistTemplate.objects.filter(is_active=True).exclude(Exists(adopted))
+    return ChecklistTemplate.objects.making_runs().exclude(Exists(adopted))
 
 
 def _periodic_runs(today: date) -> list[ChecklistRun]:
@@ -230,8 +282,9 @@ def periodic_run(template: ChecklistTemplate, slot: schedule.Slot, **fields: Any
 def _per_person_runs(today: date, now: datetime) -> list[ChecklistRun]:
     """Each team member's run of every checklist about them. A group checklist that some sites have
     adopted is run by their copies for the people there, and by itself for everyone elsewhere (a
-    site switching its copy off has chosen no runs: its people do not fall back to the group's)."""
-    templates = list(ChecklistTemplate.objects.filter(is_active=True, per_person=True))
+    site switching its copy off has chosen no runs, and a closed site makes none: their people do
+    not fall back to the group's)."""
+    templates = list(ChecklistTemplate.objects.making_runs().filter(per_person=True))
     if not templates:
         return []
     adopted_at: dict[int, set[int]] = {}

@@ -15,7 +15,7 @@ urlpatterns = [
     path("templates/<int:pk>/", views.template_detail, name="template_detail"),
     path("templates/<int:pk>/edit/", views.TemplateUpdateView.as_view(), name="template_update"),
     path("templates/<int:pk>/preview/", views.template_preview, name="template_preview"),
-    path("templates/<int:pk>/start/", views.template_start, name="template_start"),
+    path("templates/<int:pk>/start/", adoption_views.template_start, name="template_start"),
     # A group checklist adopted by sites (a site manager at their sites, the group's managers at all).
     path("templates/<int:pk>/adopt/", adoption_views.template_adopt, name="template_adopt"),
     path(

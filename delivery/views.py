@@ -295,13 +295,19 @@ def template_detail_context(request: HttpRequest, template: ChecklistTemplate, *
     runs = template.runs.select_related("location", "completed_by", "subject", "assignee").order_by(
         "-period_start", "-due_at", "-pk"
     )
+    adopted = adoption_context(request.user, template)
+    can_manage = request.user.manages_site(template.location_id)
+    # "Start a run now": a group checklist sites adopted starts at this person's adopting sites.
+    startable = template.is_active and not template.per_person
+    here = adopted["start_sites"] > 0 if adopted.get("copies") else can_manage and template.makes_runs
     context = {
         "template": template,
         "items": template.items.active(),
         "item_form": ChecklistItemForm(),
         "page": _history_page(runs, request.GET.get("page")),
-        "can_manage": request.user.manages_site(template.location_id),
-        **adoption_context(request.user, template),
+        "can_manage": can_manage,
+        "can_start": startable and here,
+        **adopted,
         **extra,
     }
     return context
@@ -324,16 +330,6 @@ def template_preview(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "delivery/template_preview.html", {"template": template, "items": template.items.active()}
     )
-
-
-@require_POST
-@site_manager_required
-def template_start(request: HttpRequest, pk: int) -> HttpResponse:
-    template = get_object_or_404(templates_managed_by(request.user), pk=pk, is_active=True, per_person=False)
-    run, created = services.run_start_ad_hoc(template=template, by=request.user, now=timezone.now())
-    if not created:
-        messages.info(request, _("This checklist already has a run today; here it is."))
-    return redirect("delivery:run_detail", pk=run.pk)
 
 
 @site_manager_required
