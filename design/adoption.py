@@ -15,10 +15,19 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 
 from design.models import GoalChange, ServiceGoal
-from design.services import _comparable, _display, _goal_changed, goal_measure, goal_reactivate, goal_update
-from servicedesk.audit import Action, log_action
+from design.services import (
+    _comparable,
+    _display,
+    _goal_changed,
+    goal_change_records,
+    goal_measure,
+    goal_reactivate,
+    goal_update,
+)
+from servicedesk.audit import Action, log_action, log_actions
 from servicedesk.models import Location, User
 
 TARGET_FIELDS = ("target", "tolerance")
@@ -163,14 +172,20 @@ def site_goals_follow(*, group_goal: ServiceGoal, by: User, now: datetime, chang
 
     Each adopted goal changes the way goal_update changes one goal: a new version when its promise
     changed, one history row and one audit event. A site's own target and margin stay. The new
-    status shows at the next hourly measurement.
+    status shows at the next hourly measurement. A few queries whatever the number of sites:
+
+    1. Lock the copies and work out, in memory, what changes on each (its history and audit rows).
+    2. One update gives the changed copies the group's definition, one the group's target and margin
+       to those that follow it, one a new version to those whose promise changed.
+    3. One insert for the history rows, one for the audit events.
     """
     fields = [f for f in ServiceGoal.DEFINITION_FIELDS if f in changed]
     following = [f for f in TARGET_FIELDS if f in changed]
     if not fields and not following:
         return 0
     site_goals = ServiceGoal.objects.select_for_update(of=("self",)).filter(group_goal=group_goal)
-    count = 0
+    changed_ids, follows_ids, new_version_ids = [], [], []
+    records = []
     for site_goal in site_goals.select_related("touchpoint", "need_profile"):
         names = fields + ([] if site_goal.target_overridden else following)
         before = {f: (_comparable(site_goal, f), _display(site_goal, f)) for f in names}
@@ -183,9 +198,22 @@ def site_goals_follow(*, group_goal: ServiceGoal, by: User, now: datetime, chang
         }
         if not change:
             continue
+        changed_ids.append(site_goal.pk)
+        if not site_goal.target_overridden:
+            follows_ids.append(site_goal.pk)
         if any(f in ServiceGoal.PROMISE_FIELDS for f in change):
             site_goal.version += 1
-        site_goal.save(update_fields=[*names, "version", "updated_at"])
-        _goal_changed(site_goal, GoalChange.Kind.EDITED, by=by, now=now, changed=change)
-        count += 1
-    return count
+            new_version_ids.append(site_goal.pk)
+        records.append(goal_change_records(site_goal, GoalChange.Kind.EDITED, by=by, now=now, changed=change))
+    if not changed_ids:
+        return 0
+    group_values = {name: getattr(group_goal, name) for name in fields}
+    ServiceGoal.objects.filter(pk__in=changed_ids).update(**group_values, updated_at=now)
+    if following and follows_ids:
+        targets = {name: getattr(group_goal, name) for name in following}
+        ServiceGoal.objects.filter(pk__in=follows_ids).update(**targets)
+    if new_version_ids:
+        ServiceGoal.objects.filter(pk__in=new_version_ids).update(version=F("version") + 1)
+    GoalChange.objects.bulk_create(history for history, _event in records)
+    log_actions(event for _history, event in records)
+    return len(changed_ids)

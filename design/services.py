@@ -27,9 +27,10 @@ from design.models import (
     ServiceGoal,
 )
 from servicedesk import metrics
-from servicedesk.audit import Action, field_label, log_action
+from servicedesk.audit import Action, audit_event, field_label
 from servicedesk.metrics import Filters, Metric, Period
 from servicedesk.models import User
+from servicedesk.security.models import AuditEvent
 
 logger = logging.getLogger(__name__)
 
@@ -343,14 +344,22 @@ AUDIT_ACTIONS: dict[str, tuple[str, dict[str, list[str]]]] = {
 def _goal_changed(
     goal: ServiceGoal, kind: str, *, by: User, now: datetime, changed: dict[str, Any] | None = None
 ) -> None:
-    GoalChange.objects.create(
-        goal=goal, kind=kind, by=by, at=now, version=goal.version, changes=changed or {}
-    )
+    history, event = goal_change_records(goal, kind, by=by, now=now, changed=changed)
+    history.save()
+    event.save()
+
+
+def goal_change_records(
+    goal: ServiceGoal, kind: str, *, by: User, now: datetime, changed: dict[str, Any] | None = None
+) -> tuple[GoalChange, AuditEvent]:
+    """The history row and the audit event of one change to a goal, not saved yet: one change
+    carried to many goals (design.adoption) writes them in bulk."""
+    history = GoalChange(goal=goal, kind=kind, by=by, at=now, version=goal.version, changes=changed or {})
     action, data = AUDIT_ACTIONS[kind]
     data = {**data, **{field_label(goal, name): values for name, values in (changed or {}).items()}}
     if any(name in ServiceGoal.PROMISE_FIELDS for name in changed or {}):  # staff acknowledge it again
         data["version"] = [str(goal.version - 1), str(goal.version)]
-    log_action(goal, action, by, data, label=f"the service goal “{goal.title}”")
+    return history, audit_event(goal, action, by, data, label=f"the service goal “{goal.title}”")
 
 
 @transaction.atomic

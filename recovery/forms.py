@@ -253,6 +253,17 @@ class ReasonForm(forms.Form):
     )
 
 
+class SiteSearchForm(BootstrapWidgets, forms.Form):
+    """The SLA page's sites table, narrowed to the sites whose name holds some words."""
+
+    q = forms.CharField(
+        label=_("Site name"),
+        required=False,
+        max_length=120,
+        error_messages={"max_length": _("A site's name is at most 120 characters: type part of it.")},
+    )
+
+
 class DurationHoursField(forms.DecimalField):
     """A duration typed as hours ("4", "0.5"), stored as a timedelta."""
 

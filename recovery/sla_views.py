@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q, QuerySet
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,6 +26,8 @@ from servicedesk.models import Location, OpeningHours, User
 
 # The severities, most serious first: the columns of the sites table and the order of the policies.
 SEVERITIES = sorted(Severity, key=lambda s: -SEVERITY_RANK[s])
+# Sites a page of the sites table lists: a phone shows each as a short block.
+SITES_PER_PAGE = 25
 
 
 def sites_managed_by(user: User) -> QuerySet[Location]:
@@ -37,23 +40,45 @@ def _steps() -> QuerySet[EscalationStep]:
     return EscalationStep.objects.select_related("notify_user").order_by("level")
 
 
+def sites_listed(user: User, *, name: str = "") -> QuerySet[Location]:
+    """The sites the SLA page lists for this person, by name: the active ones, and any closed one
+    whose own policy still governs its open incidents; ``name``: those whose name holds it."""
+    has_own = Exists(SlaPolicy.objects.filter(location=OuterRef("pk")))
+    sites = sites_managed_by(user).filter(Q(is_active=True) | has_own)
+    return (sites.filter(name__icontains=name) if name else sites).order_by("name", "pk")
+
+
 @site_manager_required
 def sla_list(request: HttpRequest) -> HttpResponse:
-    """The group's policies, and per site which severities it has its own policy for."""
+    """The group's policies, and per site which severities it has its own policy for, a page of
+    sites at a time (a group has up to 200), found by name."""
     policies = sorted(
         SlaPolicy.objects.filter(location__isnull=True).prefetch_related(
             Prefetch("steps", queryset=_steps())
         ),
         key=lambda p: -p.severity_rank,
     )
-    managed = sites_managed_by(request.user)
+    search = rforms.SiteSearchForm(request.GET)
+    searching = bool(request.GET.get("q"))
+    name = search.cleaned_data["q"] if search.is_valid() else ""
+    page = Paginator(sites_listed(request.user, name=name), SITES_PER_PAGE).get_page(request.GET.get("page"))
     own = set(
-        SlaPolicy.objects.filter(location__in=managed.values("pk")).values_list("location_id", "severity")
+        SlaPolicy.objects.filter(location__in=[site.pk for site in page]).values_list(
+            "location_id", "severity"
+        )
     )
-    # Active sites, and any closed one whose own policy still governs its open incidents.
-    sites = managed.filter(Q(is_active=True) | Q(pk__in={site for site, _severity in own})).order_by("name")
-    rows = [(site, [(severity, (site.pk, severity) in own) for severity in SEVERITIES]) for site in sites]
-    context = {"policies": policies, "severities": SEVERITIES, "rows": rows}
+    rows = [(site, [(severity, (site.pk, severity) in own) for severity in SEVERITIES]) for site in page]
+    context = {
+        "policies": policies,
+        "severities": SEVERITIES,
+        "rows": rows,
+        "page": page,
+        "search": search,
+        "name": name,
+        "searching": searching,
+        # A site manager with a site or two has nothing to search.
+        "searchable": searching or page.paginator.num_pages > 1,
+    }
     return render(request, "recovery/sla_list.html", context)
 
 

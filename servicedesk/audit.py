@@ -4,8 +4,9 @@ Every change a manager makes to how the practice is set up (team and roles, open
 policies, checklists, surveys, goals, protocols, sending rules) and every view, export or erasure
 of patient-identifying data writes one ``AuditEvent``, in the same transaction as what it
 describes, so a change that rolled back is not recorded as done. Services call it (they are the
-only writers); ``create_logged`` and ``update_logged`` save a configuration record and log the
-fields that changed, before → after, in one step.
+only writers); ``log_actions`` writes many such events in one query; ``create_logged`` and
+``update_logged`` save a configuration record and log the fields that changed, before → after, in
+one step.
 
 An incident's timeline stays the patient-facing story of that incident, a goal's ``GoalChange``
 rows the versions staff acknowledge, a protocol's versions its text: this log is who changed or
@@ -17,7 +18,7 @@ on response #12"), never a patient's name, address, token or words.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
@@ -100,6 +101,32 @@ def log_action(
     small facts (``{"invitations": 2}``); never a patient's details or words. Call it inside the
     caller's transaction; ``by`` is None (or anonymous) for the system.
     """
+    event = audit_event(
+        obj, action, by, data, label=label, target_type=target_type, outcome=outcome, count=count
+    )
+    event.save()
+    return event
+
+
+def log_actions(events: Iterable[AuditEvent]) -> list[AuditEvent]:
+    """Record many events in one query, each its own row as ``log_action`` would write it: one change
+    carried to many records (a group goal's new wording reaching every site's copy). Build each with
+    ``audit_event``; call it inside the caller's transaction."""
+    return AuditEvent.objects.bulk_create(events)
+
+
+def audit_event(
+    obj: models.Model | None,
+    action: str,
+    by: User | None,
+    data: Mapping[str, Any] | None = None,
+    *,
+    label: str = "",
+    target_type: str = "",
+    outcome: str = Outcome.SUCCESS,
+    count: int | None = None,
+) -> AuditEvent:
+    """The event ``log_action`` records (same arguments), not saved yet: for ``log_actions``."""
     target_id = ""
     if obj is not None:
         target_type = target_type or obj._meta.label_lower
@@ -109,7 +136,7 @@ def log_action(
     if not target_type:
         raise ValueError("log_action needs an object or a target_type")
     actor = by if by is not None and by.is_authenticated else None
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor=actor,
         actor_label=actor.get_username() if actor else "",
         action=action,

@@ -87,7 +87,10 @@ def _count_adopt_everywhere(group_goal, manager) -> tuple[int, int]:
     return adopted, len(queries.captured_queries)
 
 
-def test_adopting_everywhere_adds_every_active_site_not_adopted_yet_in_a_few_queries(group_goal, manager):
+def test_adopting_everywhere_adds_every_active_site_not_adopted_yet_in_a_few_queries(
+    group_goal, manager, time_machine
+):
+    time_machine.move_to(timezone.now(), tick=False)
     already = LocationFactory(name="Ashford")
     LocationFactory(name="Closed", is_active=False)
     LocationFactory(name="Brook")
@@ -101,11 +104,16 @@ def test_adopting_everywhere_adds_every_active_site_not_adopted_yet_in_a_few_que
     assert GoalChange.objects.filter(goal__group_goal=group_goal, kind="created").count() == 3
 
     second = ServiceGoalFactory(location=None, owner=manager)
-    LocationFactory.create_batch(10)
-    adopted, many_sites = _count_adopt_everywhere(second, manager)
-    assert adopted == 13  # Ashford, Brook, Dale and the ten new sites
-    assert many_sites == few_sites  # one bulk path, whatever the number of sites
-    assert goal_adopt_everywhere(group_goal=second, by=manager, now=timezone.now()) == 0
+    adopted, three_sites = _count_adopt_everywhere(second, manager)
+    assert adopted == 3  # Ashford, Brook and Dale
+
+    third = ServiceGoalFactory(location=None, owner=manager)
+    LocationFactory.create_batch(9)
+    adopted, twelve_sites = _count_adopt_everywhere(third, manager)
+    assert adopted == 12  # and the nine new sites
+    assert few_sites == three_sites == twelve_sites  # one bulk path, whatever the number of sites
+    assert GoalChange.objects.filter(goal__group_goal=third, kind="created").count() == 12
+    assert goal_adopt_everywhere(group_goal=third, by=manager, now=timezone.now()) == 0
 
 
 def test_a_site_that_retired_its_copy_is_not_readopted_everywhere(group_goal, manager):
@@ -157,6 +165,95 @@ def test_a_change_of_definition_reaches_every_site_and_keeps_a_sites_own_target(
     assert set(change.changes) == {"title", "touchpoint"}  # its own target did not change
     assert change.version == 2
     assert AuditEvent.objects.filter(target_id=str(own.pk), action="changed").exists()
+
+
+def _adopted_at(group_goal, manager, sites: int, *, own_targets: int = 1) -> list[ServiceGoal]:
+    """``group_goal`` adopted at ``sites`` new sites, the first ``own_targets`` with a target of 80."""
+    copies = [
+        goal_adopt(group_goal=group_goal, location=site, by=manager, now=timezone.now())
+        for site in LocationFactory.create_batch(sites)
+    ]
+    for copy in copies[:own_targets]:
+        goal_set_site_target(goal=copy, by=manager, now=timezone.now(), fields={"target": Decimal("80")})
+    return copies
+
+
+def _count_group_change(group_goal, manager, fields) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        goal_update(goal=group_goal, by=manager, now=timezone.now(), fields=fields)
+    return len(queries.captured_queries)
+
+
+def test_a_change_of_the_group_goal_costs_the_same_queries_at_3_and_12_sites(manager, time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    touchpoint = TouchpointFactory()
+    change = {"title": "FFT positive, every site", "target": Decimal("95"), "touchpoint": touchpoint}
+    few = ServiceGoalFactory(location=None, owner=manager, target=Decimal("90"))
+    _adopted_at(few, manager, 3)
+    many = ServiceGoalFactory(location=None, owner=manager, target=Decimal("90"))
+    copies = _adopted_at(many, manager, 12)
+
+    assert _count_group_change(few, manager, change) == _count_group_change(many, manager, change)
+
+    own, following = copies[0], copies[1:]
+    own.refresh_from_db()
+    assert (own.title, own.touchpoint, own.target, own.target_overridden) == (
+        "FFT positive, every site",
+        touchpoint,
+        Decimal("80"),
+        True,
+    )
+    assert own.version == 3  # 2: the site's own target; 3: the group's new touchpoint
+    following_now = ServiceGoal.objects.filter(pk__in=[c.pk for c in following])
+    assert {(g.title, g.touchpoint_id, g.target, g.version) for g in following_now} == {
+        ("FFT positive, every site", touchpoint.pk, Decimal("95"), 2)
+    }
+    assert {g.updated_at for g in following_now} == {timezone.now()}
+
+
+def test_each_sites_copy_keeps_its_own_history_row_and_audit_event_when_the_group_changes(
+    group_goal, manager, time_machine
+):
+    time_machine.move_to(timezone.now(), tick=False)
+    own, following = _adopted_at(group_goal, manager, 2)
+    goal_update(
+        goal=group_goal, by=manager, now=timezone.now(), fields={"title": "FFT", "target": Decimal("95")}
+    )
+
+    history = following.changes.get(kind=GoalChange.Kind.EDITED)
+    assert (history.version, history.changes, history.by, history.at) == (
+        2,
+        {"title": ["FFT positive", "FFT"], "target": ["90.00", "95"]},
+        manager,
+        timezone.now(),
+    )
+    event = AuditEvent.objects.get(
+        target_type="design.servicegoal", target_id=str(following.pk), action="changed"
+    )
+    assert (event.actor, event.at, event.target_label) == (manager, timezone.now(), "the service goal “FFT”")
+    assert event.data == {"title": ["FFT positive", "FFT"], "target": ["90.00", "95"], "version": ["1", "2"]}
+    # the site's own target stayed: only the new title is its change, no new version
+    own_history = own.changes.filter(kind=GoalChange.Kind.EDITED).latest("pk")
+    assert own_history.changes == {"title": ["FFT positive", "FFT"]}
+    own_event = AuditEvent.objects.filter(target_id=str(own.pk), action="changed").latest("pk")
+    assert own_event.data == {"title": ["FFT positive", "FFT"]}
+
+
+def test_a_new_group_target_leaves_copies_with_their_own_target_untouched(group_goal, manager, time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    own, following = _adopted_at(group_goal, manager, 2)
+    own.refresh_from_db()
+    own_before = (own.version, own.updated_at, own.changes.count())
+    time_machine.shift(60)
+
+    goal_update(goal=group_goal, by=manager, now=timezone.now(), fields={"tolerance": Decimal("3")})
+
+    own.refresh_from_db()
+    following.refresh_from_db()
+    assert (own.version, own.updated_at, own.changes.count()) == own_before
+    assert own.tolerance == Decimal("2")  # the group's margin when the site set its own target
+    assert (following.tolerance, following.version, following.updated_at) == (Decimal("3"), 1, timezone.now())
+    assert not AuditEvent.objects.filter(target_id=str(own.pk), at=timezone.now()).exists()
 
 
 def test_a_wording_change_reaches_the_sites_without_a_new_version(group_goal, manager):

@@ -123,6 +123,45 @@ def test_a_site_manager_gives_their_site_its_own_sla_policy_and_goes_back_to_the
     _fits(phone_page, assert_accessible)
 
 
+def test_the_groups_manager_pages_through_and_finds_a_site_among_many_on_a_phone(
+    phone_page, log_in, assert_accessible, shot
+):
+    recovery_services.sla_policies_ensure_defaults()
+    sites = [LocationFactory(name=f"Surgery at Long Meadow Crossing {n:02}") for n in range(30)]
+    riverside = LocationFactory(name=RIVERSIDE)
+    manager = UserFactory(role=Role.MANAGER)
+    recovery_services.sla_site_policy_save(
+        location=riverside,
+        severity="high",
+        respond_within=timedelta(hours=1),
+        resolve_within=timedelta(days=1),
+        steps=[recovery_services.StepSpec(after=timedelta(0), notify_role="Managers")],
+        by=manager,
+    )
+    log_in(phone_page, manager)
+
+    phone_page.goto(reverse("recovery:sla_list"))
+    shot(phone_page, "first-page-of-sites")
+    table = phone_page.locator("#site-policies")
+    expect(table.locator("tbody tr")).to_have_count(25)
+    expect(phone_page.get_by_text("31 sites")).to_be_visible()
+    _fits(phone_page, assert_accessible)
+
+    phone_page.get_by_role("link", name="Next").click()
+    phone_page.wait_for_load_state()
+    shot(phone_page, "second-page-of-sites")
+    expect(table.get_by_role("row", name=sites[-1].name)).to_have_count(1)
+    _fits(phone_page, assert_accessible)
+
+    phone_page.get_by_label("Site name").fill("riverside")
+    phone_page.get_by_role("button", name="Find").click()
+    phone_page.wait_for_load_state()
+    shot(phone_page, "found")
+    expect(table.locator("tbody tr")).to_have_count(1)
+    expect(table.get_by_role("link", name=f"High policy at {RIVERSIDE}")).to_contain_text("Own")
+    _fits(phone_page, assert_accessible)
+
+
 def test_a_site_manager_adopts_a_group_goal_and_sets_their_sites_target_on_a_phone(
     phone_page, log_in, assert_accessible, shot
 ):

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from recovery import services
 from recovery.models import SlaPolicy
+from recovery.sla_views import SITES_PER_PAGE
 from servicedesk.models import Location
 from servicedesk.security.models import AuditEvent
 from tests.factories import LocationFactory, TouchpointFactory, UserFactory, open_incident
@@ -229,19 +230,115 @@ def test_an_unknown_site_or_severity_is_a_404(manager_client, riverside):
     assert manager_client.get(reverse("recovery:sla_site_edit", args=[999999, "high"])).status_code == 404
 
 
-# --- The list stays flat as sites grow ------------------------------------------------------------------
+# --- A group of up to 200 sites: a page of sites at a time, found by name -----------------------------
+
+
+def _names(response) -> list[str]:
+    return [site.name for site, _cells in response.context["rows"]]
 
 
 @pytest.mark.django_db
-def test_the_policies_page_costs_the_same_with_more_sites(
+def test_the_policies_page_costs_the_same_at_3_and_30_sites(
     manager_client, manager, count_queries, time_machine
 ):
-    time_machine.move_to("2026-03-02 09:00Z", tick=False)
+    time_machine.move_to("2026-03-02 09:00Z", tick=False)  # the session's once-a-minute write stays out
     url = reverse("recovery:sla_list")
-    own_policy(LocationFactory(), manager)
-    manager_client.get(url)  # warm: the session's once-a-minute write
+    for site in LocationFactory.create_batch(3):
+        own_policy(site, manager)
+    manager_client.get(url)  # warm: the session, content types
     few = count_queries(lambda: manager_client.get(url))
-    for _ in range(5):
-        own_policy(LocationFactory(), manager, severity="low")
-    many = count_queries(lambda: manager_client.get(url))
-    assert many == few
+    for site in LocationFactory.create_batch(27):
+        own_policy(site, manager, severity="low")
+    assert count_queries(lambda: manager_client.get(url)) == few
+    assert count_queries(lambda: manager_client.get(url, {"page": 2})) == few
+    assert count_queries(lambda: manager_client.get(url, {"q": "site"})) == few
+
+
+@pytest.mark.django_db
+def test_the_sites_table_shows_a_page_of_sites_at_a_time_by_name(manager_client, manager):
+    sites = [LocationFactory(name=f"Site {n:02}") for n in range(SITES_PER_PAGE + 5)]
+    own_policy(sites[-1], manager, severity="medium")
+    url = reverse("recovery:sla_list")
+
+    first = manager_client.get(url)
+    assert _names(first) == [s.name for s in sites[:SITES_PER_PAGE]]
+    page = first.content.decode()
+    assert f"{SITES_PER_PAGE + 5} sites" in page
+    assert 'href="?page=2#sites">Next</a>' in page
+    assert "Page 1 of 2" in page
+    assert "4 h" in page  # the group's policies sit above every page
+
+    second = manager_client.get(url, {"page": 2})
+    assert _names(second) == [s.name for s in sites[SITES_PER_PAGE:]]
+    assert dict(dict(second.context["rows"])[sites[-1]])["medium"] is True
+    assert site_edit(sites[-1], "medium") in second.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_manager_finds_a_site_by_part_of_its_name_and_the_pages_keep_it(manager_client):
+    LocationFactory(name="Hilltop Surgery")
+    for n in range(SITES_PER_PAGE + 1):
+        LocationFactory(name=f"Riverside {n:02}")
+    url = reverse("recovery:sla_list")
+
+    response = manager_client.get(url, {"q": "hillTOP"})
+    assert _names(response) == ["Hilltop Surgery"]
+    assert "1 site whose name holds “hillTOP”" in response.content.decode()
+
+    response = manager_client.get(url, {"q": "river"})
+    assert len(_names(response)) == SITES_PER_PAGE
+    assert 'href="?q=river&amp;page=2#sites">Next</a>' in response.content.decode()
+    assert _names(manager_client.get(url, {"q": "river", "page": 2})) == [f"Riverside {SITES_PER_PAGE:02}"]
+
+
+@pytest.mark.django_db
+def test_a_search_that_finds_no_site_says_so(manager_client):
+    LocationFactory(name="Hilltop Surgery")
+    response = manager_client.get(reverse("recovery:sla_list"), {"q": "Nowhere <b>"})
+    assert response.status_code == 200
+    assert _names(response) == []
+    page = response.content.decode()
+    assert "No site's name holds “Nowhere &lt;b&gt;”." in page
+    assert "Show every site" in page
+
+
+@pytest.mark.django_db
+def test_a_site_manager_finds_only_among_their_own_sites(site_manager_client, riverside):
+    url = reverse("recovery:sla_list")
+    page = site_manager_client.get(url).content.decode()
+    assert 'role="search"' not in page  # one site: nothing to search, no pages
+    assert "pagination" not in page
+    assert _names(site_manager_client.get(url, {"q": "Hilltop"})) == []
+    assert _names(site_manager_client.get(url, {"q": "river"})) == ["Riverside"]
+
+
+@pytest.mark.django_db
+def test_a_closed_site_is_listed_only_while_its_own_policy_governs_its_incidents(manager_client, manager):
+    closed = LocationFactory(name="Old Mill", is_active=False)
+    LocationFactory(name="Closed Lane", is_active=False)
+    own_policy(closed, manager)
+    response = manager_client.get(reverse("recovery:sla_list"), {"q": "l"})
+    assert "Old Mill" in _names(response)
+    assert "Closed Lane" not in _names(response)
+
+
+@pytest.mark.django_db
+def test_a_search_longer_than_any_name_says_why_and_lists_every_site(manager_client, riverside):
+    response = manager_client.get(reverse("recovery:sla_list"), {"q": "x" * 121})
+    assert response.status_code == 200
+    assert "A site's name is at most 120 characters" in response.content.decode().replace("&#x27;", "'")
+    assert "Riverside" in _names(response)
+
+
+@pytest.mark.django_db
+def test_a_search_no_name_can_hold_is_a_bad_request(manager_client, riverside):
+    response = manager_client.get(reverse("recovery:sla_list"), {"q": "river\x00"})
+    assert response.status_code == 400
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("number", ["0", "-1", "last", "99999999999999999999"])
+def test_a_page_that_is_not_one_shows_a_page_of_sites(manager_client, riverside, number):
+    response = manager_client.get(reverse("recovery:sla_list"), {"page": number})
+    assert response.status_code == 200
+    assert "Riverside" in _names(response)
