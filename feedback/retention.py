@@ -22,59 +22,34 @@ On SQLite nothing is partitioned and nothing is dropped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import models
 
 from feedback.models import Answer, Response, ThemeMention
-from servicedesk.partitions import Month, drop_months_before, ensure_months, is_partitioned
+from servicedesk.partitions import Month, PartitionsSwept, sweep_months
 
-MONTHS_AHEAD = 3
 # Answers before their responses: each month goes whole, the rows that point at a response first.
 TABLES = (Answer._meta.db_table, Response._meta.db_table)
 
 
-@dataclass
-class PartitionsSwept:
-    created: list[str] = field(default_factory=list)
-    dropped: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, list[str]]:
-        return {"created": self.created, "dropped": self.dropped}
-
-
-def _keep_months(keep_months: int | None) -> int:
-    return settings.FEEDBACK_RETENTION_MONTHS if keep_months is None else keep_months
-
-
 def kept_since(*, now: datetime, keep_months: int | None = None) -> datetime | None:
     """The first moment whose responses the retention policy keeps (None: all are kept)."""
-    keep_months = _keep_months(keep_months)
+    keep_months = settings.FEEDBACK_RETENTION_MONTHS if keep_months is None else keep_months
     return Month.of(now).plus(-keep_months).start if keep_months > 0 else None
 
 
 def feedback_partitions_sweep(*, now: datetime, keep_months: int | None = None) -> PartitionsSwept:
     """Create the coming months' partitions and drop the expired ones (see the module)."""
-    swept = PartitionsSwept()
-    if not all(is_partitioned(connection, table) for table in TABLES):
-        return swept
-    this_month = Month.of(now)
-    wanted = [this_month.plus(n) for n in range(MONTHS_AHEAD + 1)]
-    with transaction.atomic():
-        with connection.cursor() as cursor:  # one sweep at a time: the second finds the months made
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", ["feedback_partitions"])
-        for table in TABLES:
-            created = ensure_months(connection, table=table, column="submitted_at", wanted=wanted)
-            swept.created += [month.partition(table) for month in created]
-        since = kept_since(now=now, keep_months=keep_months)
-        if since is not None:
-            _clear_references(before=since)
-            for table in TABLES:
-                dropped = drop_months_before(connection, table=table, keep_from=Month.of(since))
-                swept.dropped += [month.partition(table) for month in dropped]
-    return swept
+    since = kept_since(now=now, keep_months=keep_months)
+    return sweep_months(
+        tables=TABLES,
+        column="submitted_at",
+        now=now,
+        keep_from=None if since is None else Month.of(since),
+        before_drop=lambda keep_from: _clear_references(before=keep_from.start),
+    )
 
 
 def _clear_references(*, before: datetime) -> None:

@@ -23,11 +23,13 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import ngettext
 
 from servicedesk.models import User
+from servicedesk.partitions import Month, PartitionsSwept, sweep_months
 from servicedesk.security.models import AuditEvent
 
 Action = AuditEvent.Action
@@ -313,3 +315,15 @@ def _details(event: AuditEvent) -> str:
         else:
             parts.append(f"{name} {value[0]} → {value[1]}")
     return "; ".join(parts)
+
+
+# --- The log's months (issue 19) ---------------------------------------------------------------------
+
+
+def audit_partitions_sweep(*, now: datetime, keep_months: int | None = None) -> PartitionsSwept:
+    """Hourly, on PostgreSQL, where the log is partitioned by the month of ``at``: the coming months'
+    partitions made (and any event that landed in DEFAULT moved into its month); with
+    ``AUDIT_RETENTION_MONTHS`` set, each month older than that dropped whole, one statement."""
+    keep_months = settings.AUDIT_RETENTION_MONTHS if keep_months is None else keep_months
+    keep_from = Month.of(now).plus(-keep_months) if keep_months > 0 else None
+    return sweep_months(tables=[AuditEvent._meta.db_table], column="at", now=now, keep_from=keep_from)

@@ -13,12 +13,16 @@ input; dates are formatted by this module.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from django.db import connection as default_connection
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.operations.base import Operation
+
+MONTHS_AHEAD = 3  # months partitioned ahead of the current one
 
 
 @dataclass(frozen=True, order=True)
@@ -292,3 +296,44 @@ def drop_months_before(connection: BaseDatabaseWrapper, *, table: str, keep_from
     for month in dropped:
         drop_month(connection, table=table, month=month)
     return dropped
+
+
+@dataclass
+class PartitionsSwept:
+    created: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return {"created": self.created, "dropped": self.dropped}
+
+
+def sweep_months(
+    *,
+    tables: Sequence[str],
+    column: str,
+    now: datetime,
+    keep_from: Month | None = None,
+    before_drop: Callable[[Month], None] | None = None,
+) -> PartitionsSwept:
+    """The hourly upkeep of tables partitioned together by month on ``column``: each gets this month
+    and the ``MONTHS_AHEAD`` after it (and the month of any row waiting in DEFAULT); with
+    ``keep_from``, the months before it are dropped, ``tables`` in order, after ``before_drop``
+    (which clears what points at the rows going). One transaction; two sweeps of the same tables at
+    once wait for each other on an advisory lock, and the second finds the months made."""
+    swept = PartitionsSwept()
+    if not all(is_partitioned(default_connection, table) for table in tables):
+        return swept
+    wanted = [Month.of(now).plus(n) for n in range(MONTHS_AHEAD + 1)]
+    with transaction.atomic():
+        with default_connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [",".join(tables)])
+        for table in tables:
+            created = ensure_months(default_connection, table=table, column=column, wanted=wanted)
+            swept.created += [month.partition(table) for month in created]
+        if keep_from is not None:
+            if before_drop is not None:
+                before_drop(keep_from)
+            for table in tables:
+                dropped = drop_months_before(default_connection, table=table, keep_from=keep_from)
+                swept.dropped += [month.partition(table) for month in dropped]
+    return swept

@@ -58,6 +58,7 @@ TASK_QUEUE = {
     "feedback.tasks.run_invitation_import": IMPORTS,
     "feedback.tasks.invitations_purge": IMPORTS,
     "feedback.tasks.feedback_partitions_sweep": IMPORTS,  # moves rows that landed in DEFAULT
+    "servicedesk.tasks.audit_partitions_sweep": IMPORTS,
     "servicedesk.attachments.tasks.process_attachment": IMPORTS,
     "servicedesk.attachments.tasks.process_pending_attachments": IMPORTS,
     # reports
@@ -117,4 +118,6 @@ def beat_schedule(*, escalation_minutes: int) -> dict[str, dict]:
         # Responses' and answers' coming months partitioned ahead; months past
         # FEEDBACK_RETENTION_MONTHS dropped whole.
         "feedback-partitions": {"task": "feedback.tasks.feedback_partitions_sweep", "schedule": 60 * MINUTE},
+        # The audit log's coming months partitioned ahead; months past AUDIT_RETENTION_MONTHS dropped.
+        "audit-partitions": {"task": "servicedesk.tasks.audit_partitions_sweep", "schedule": 60 * MINUTE},
     }  # fmt: skip

@@ -257,6 +257,8 @@ FEEDBACK_KIOSK_THANKS_SECONDS = env_int("FEEDBACK_KIOSK_THANKS_SECONDS", default
 # Breakdowns resting on fewer responses than this show "too few to show".
 FEEDBACK_SMALL_NUMBER = env_int("FEEDBACK_SMALL_NUMBER", default=5, minimum=1)
 FEEDBACK_RETENTION_MONTHS = env_int("FEEDBACK_RETENTION_MONTHS", default=0)  # feedback's months kept; 0: all
+# The audit log's months kept (PostgreSQL drops older ones whole); 0: all. It holds no patient data.
+AUDIT_RETENTION_MONTHS = env_int("AUDIT_RETENTION_MONTHS", default=0)
 
 # --- Static files ----------------------------------------------------------------------
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
+from servicedesk.audit import audit_partitions_sweep as audit_partitions
 from servicedesk.models import User
 from servicedesk.outbox import outbox_deliver, outbox_sweep
 from servicedesk.services import welcome_email_send
@@ -31,3 +32,9 @@ def deliver_message(message_id: int) -> bool:
 def sweep_outbox() -> int:
     """Sweep: every message due (new after a broker outage, or a retry), interrupted sends, old rows."""
     return outbox_sweep(now=timezone.now())
+
+
+@sweep
+def audit_partitions_sweep() -> dict:
+    """Hourly: the audit log's coming months partitioned, expired months dropped (servicedesk.audit)."""
+    return audit_partitions(now=timezone.now()).as_dict()

@@ -19,7 +19,7 @@ from feedback.models import Answer, Response, ThemeMention
 from feedback.retention import TABLES
 from feedback.tasks import feedback_partitions_sweep
 from recovery.models import Incident
-from servicedesk.partitions import Month, months
+from servicedesk.partitions import MONTHS_AHEAD, Month, months
 from tests.factories import AnswerFactory, ResponseFactory, ThemeFactory, open_incident
 
 
@@ -54,7 +54,7 @@ def test_the_sweep_creates_the_coming_months_once():
     first = feedback_partitions_sweep()
     again = feedback_partitions_sweep()
 
-    wanted = {Month.of(now).plus(n) for n in range(retention.MONTHS_AHEAD + 1)}
+    wanted = {Month.of(now).plus(n) for n in range(MONTHS_AHEAD + 1)}
     for table in TABLES:
         assert wanted <= set(months(connection, table))
     assert again == {"created": [], "dropped": []}
