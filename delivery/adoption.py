@@ -8,7 +8,9 @@ each of the group's items (``ChecklistItem.group_item``). The rule for runs, in 
     it has adoptions, it makes none, and each adopting site's copy makes that site's run.
 
 "Start a run now" follows the same rule (``services.runs_start_at_adopting_sites``). A copy switched
-off, or at a closed site, makes no runs (``ChecklistTemplate.objects.making_runs``).
+off, or at a closed site, makes no runs (``ChecklistTemplate.objects.making_runs``). For a checklist
+about each team member, ``person_checklists`` says whose it is, for the scheduler and the training
+overview alike.
 
 At its site, a copy may set its own due time, who does it, switch itself off and add items of its
 own; the group's items stay the group's. When the group changes an item (adds, rewords, moves or
@@ -19,6 +21,7 @@ retires one), ``sync_item_*`` makes the same change to every copy, in the same t
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -73,6 +76,52 @@ def is_group_template(template: ChecklistTemplate) -> bool:
 def group_templates() -> QuerySet[ChecklistTemplate]:
     """The checklists a site can adopt (every site manager may read them)."""
     return ChecklistTemplate.objects.filter(location__isnull=True, group_template__isnull=True)
+
+
+@dataclass(frozen=True)
+class PersonChecklists:
+    """The checklists about each team member that make runs (``templates``, by title), and whose each
+    one is: the one rule by which the scheduler makes people's runs and the training overview lists
+    their requirements, so the overview never lists one that no run will ever be made for.
+
+    1. Nobody at a closed site has any: the site makes no runs, and its people do not fall back to
+       the group's (as for a copy the site switched off).
+    2. A site's checklist, its copy of the group's included, is for the people at that site.
+    3. A group checklist is for everyone else, except the people at a site that adopted it: their
+       site's copy is theirs, even switched off (the site chose no runs).
+    """
+
+    templates: list[ChecklistTemplate]
+    adopted_at: Mapping[int, frozenset[int]]  # group checklist -> the sites with a copy of it
+    closed_sites: frozenset[int]
+
+    def is_for(self, template: ChecklistTemplate, person: User) -> bool:
+        site_id = person.location_id
+        if site_id in self.closed_sites:
+            return False
+        if template.location_id is not None:
+            return template.location_id == site_id
+        return site_id not in self.adopted_at.get(template.pk, ())
+
+    def of(self, person: User) -> list[ChecklistTemplate]:
+        return [template for template in self.templates if self.is_for(template, person)]
+
+
+def person_checklists() -> PersonChecklists:
+    """``PersonChecklists`` now, in three queries whatever the number of sites, people and copies."""
+    templates = list(ChecklistTemplate.objects.making_runs().filter(per_person=True).order_by("title", "pk"))
+    adopted_at: dict[int, set[int]] = {}
+    groups = [template for template in templates if template.location_id is None]
+    for group_id, site_id in ChecklistTemplate.objects.filter(group_template__in=groups).values_list(
+        "group_template_id", "location_id"
+    ):
+        adopted_at.setdefault(group_id, set()).add(site_id)
+    closed = Location.objects.filter(is_active=False).values_list("pk", flat=True)
+    return PersonChecklists(
+        templates=templates,
+        adopted_at={group_id: frozenset(sites) for group_id, sites in adopted_at.items()},
+        closed_sites=frozenset(closed),
+    )
 
 
 def _ensure_adoptable(template: ChecklistTemplate) -> None:

@@ -225,7 +225,7 @@ def runs_schedule(*, now: datetime) -> int:
        run when the last completion is about to expire.
     A group checklist that sites have adopted makes no periodic run itself: each site's copy makes
     the site's (``_scheduled_templates``). A group checklist about each team member still makes the
-    runs of the people at sites that have not adopted it (``_per_person_runs``).
+    runs of the people at open sites that have not adopted it (``_per_person_runs``).
     Inserts go through the unique constraint with ``ignore_conflicts``: a second sweep, even a
     concurrent one, adds nothing. Returns how many runs were wanted (existing ones included).
     """
@@ -280,18 +280,13 @@ def periodic_run(template: ChecklistTemplate, slot: schedule.Slot, **fields: Any
 
 
 def _per_person_runs(today: date, now: datetime) -> list[ChecklistRun]:
-    """Each team member's run of every checklist about them. A group checklist that some sites have
-    adopted is run by their copies for the people there, and by itself for everyone elsewhere (a
-    site switching its copy off has chosen no runs, and a closed site makes none: their people do
-    not fall back to the group's)."""
-    templates = list(ChecklistTemplate.objects.making_runs().filter(per_person=True))
+    """Each team member's run of every checklist about them (whose each one is: ``person_checklists``;
+    a group checklist some sites adopted is run by their copies for the people there, and by itself
+    for everyone elsewhere)."""
+    checklists = adoption.person_checklists()
+    templates = checklists.templates
     if not templates:
         return []
-    adopted_at: dict[int, set[int]] = {}
-    for group_id, site_id in ChecklistTemplate.objects.filter(
-        group_template__in=[t for t in templates if t.location_id is None]
-    ).values_list("group_template_id", "location_id"):
-        adopted_at.setdefault(group_id, set()).add(site_id)
     people = list(User.objects.team())
     history: dict[tuple[int, int], list[ChecklistRun]] = {}
     for run in ChecklistRun.objects.filter(template__in=templates, subject__isnull=False).only(
@@ -301,9 +296,7 @@ def _per_person_runs(today: date, now: datetime) -> list[ChecklistRun]:
     runs = []
     for template in templates:
         for person in people:
-            if template.location_id and person.location_id != template.location_id:
-                continue
-            if person.location_id in adopted_at.get(template.pk, ()):  # their site's copy runs it
+            if not checklists.is_for(template, person):
                 continue
             due_on = _next_training_due(template, history.get((template.pk, person.pk), []), today)
             if due_on is None:

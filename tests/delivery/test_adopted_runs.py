@@ -173,6 +173,20 @@ def test_a_closed_sites_checklists_and_copies_make_no_new_runs_until_it_reopens(
     assert ChecklistRun.objects.get(subject=person).location == closed
 
 
+def test_people_at_a_closed_site_that_never_adopted_the_groups_checklist_get_no_run_of_it(on_the_day):
+    training = ChecklistTemplateFactory(location=None, touchpoint=None, dimension="people", per_person=True)
+    open_site, closed = LocationFactory(name="Ashford"), LocationFactory(name="Cray")
+    working, away = UserFactory(location=open_site), UserFactory(location=closed)
+    close(closed)
+    on_the_day()
+
+    schedule_runs()
+
+    # Nobody does the runs of a closed site's people, whether or not the site adopted the checklist.
+    assert ChecklistRun.objects.filter(template=training, subject=working).exists()
+    assert not ChecklistRun.objects.filter(subject=away).exists()
+
+
 def test_a_closed_sites_own_checklist_cannot_be_started_by_hand(manager, manager_client, on_the_day):
     site = LocationFactory(name="Cray")
     own = ChecklistTemplateFactory(location=site)
