@@ -187,9 +187,32 @@ def month_store(month: date) -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [MONTH_LOCK, month.toordinal()])
     AnswerMonth.objects.filter(day=month).delete()
-    days = AnswerDay.objects.filter(day__gte=month, day__lt=_next_month(month))
-    sums = days.values(*ANSWER_KEYS).annotate(answers=Sum("answers")).order_by()
-    AnswerMonth.objects.bulk_create([AnswerMonth(day=month, **row) for row in sums], batch_size=2000)
+    bounds = [connection.ops.adapt_datefield_value(d) for d in (month, month, _next_month(month))]
+    with connection.cursor() as cursor:
+        cursor.execute(_month_sum_sql(), bounds)
+
+
+def _month_sum_sql() -> str:
+    """One ``INSERT INTO … SELECT … GROUP BY``: the days' rows summed into the month's in the
+    database, in one statement however many there are, instead of read into Python and written
+    back 2,000 at a time (86,000 day rows a month at 200 sites: 0.6 s instead of 1.4 s; spread over
+    enough places to make 64,000 month rows: 3.6 s instead of 6.7 s; ``bench_rollup_month``). Names
+    come from the models' metadata, the month and its bounds are parameters. ``GROUP BY`` puts the
+    NULL places and values in a group each, as ``values().annotate()`` did, on PostgreSQL and
+    SQLite alike."""
+    quote = connection.ops.quote_name
+
+    def columns(model: type[AnswerDay | AnswerMonth], *names: str) -> list[str]:
+        return [quote(model._meta.get_field(name).column) for name in names]
+
+    into = ", ".join(columns(AnswerMonth, "day", *ANSWER_KEYS, "answers"))
+    keys = ", ".join(columns(AnswerDay, *ANSWER_KEYS))
+    day, answers = columns(AnswerDay, "day", "answers")
+    return (
+        f"INSERT INTO {quote(AnswerMonth._meta.db_table)} ({into}) "  # noqa: S608
+        f"SELECT %s, {keys}, SUM({answers}) FROM {quote(AnswerDay._meta.db_table)} "
+        f"WHERE {day} >= %s AND {day} < %s GROUP BY {keys}"
+    )
 
 
 def _next_month(month: date) -> date:

@@ -40,6 +40,7 @@ SMOKE = {
     "bench_http": "--users 5 --duration 4 --warmup 1 --workers 2 --refresh-every 1 --no-targets",
     "bench_invitations_import": "--rows 200",
     "bench_invitations_send": "--invitations 40 --workers 2",
+    "bench_rollup_month": "--sites 4 --rows 2000 --repeat 2",
     "bench_site": "--scale 0.001 --requests 2 --warmup 1",  # every page once crawled, on a toy practice
     "bench_submit": "--requests 3 --warmup 1",
     "bench_themes": "",  # needs no database: the whole labelled set in a second
