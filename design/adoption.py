@@ -217,3 +217,30 @@ def site_goals_follow(*, group_goal: ServiceGoal, by: User, now: datetime, chang
     GoalChange.objects.bulk_create(history for history, _event in records)
     log_actions(event for _history, event in records)
     return len(changed_ids)
+
+
+def site_goals_retire(*, group_goal: ServiceGoal, by: User, now: datetime) -> int:
+    """Retire every site's active copy of the group goal (called by goal_retire, inside its
+    transaction); returns how many. Each copy is retired the way goal_retire retires one goal: its
+    status and retirement time, one history row and one audit event. A few queries whatever the
+    number of sites:
+
+    1. Lock the active copies (a copy's version and title go into its history row and audit event).
+    2. One update retires them, one insert writes the history rows, one the audit events.
+
+    A copy its site retired already keeps its own retirement; reactivating the group's goal later
+    leaves every copy retired (each site decides again).
+    """
+    copies = list(ServiceGoal.objects.select_for_update().active().filter(group_goal=group_goal))
+    if not copies:
+        return 0
+    retired = {"status": ServiceGoal.Status.RETIRED, "retired_at": now, "updated_at": now}
+    ServiceGoal.objects.filter(pk__in=[copy.pk for copy in copies]).update(**retired)
+    records = []
+    for copy in copies:
+        for name, value in retired.items():
+            setattr(copy, name, value)
+        records.append(goal_change_records(copy, GoalChange.Kind.RETIRED, by=by, now=now))
+    GoalChange.objects.bulk_create(history for history, _event in records)
+    log_actions(event for _history, event in records)
+    return len(copies)

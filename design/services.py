@@ -433,9 +433,10 @@ def goal_retire(*, goal: ServiceGoal, by: User, now: datetime) -> bool:
     if updated:  # another manager may have retired it a moment ago
         goal.refresh_from_db()
         _goal_changed(goal, GoalChange.Kind.RETIRED, by=by, now=now)
-        # The sites' adopted copies go with it (reactivating the group's goal leaves them retired).
-        for site_goal in goal.site_goals.active() if goal.is_group_goal else ():
-            goal_retire(goal=site_goal, by=by, now=now)
+        if goal.is_group_goal:  # the sites' adopted copies go with it, in a few queries however many
+            from design.adoption import site_goals_retire  # adoption builds on these services
+
+            site_goals_retire(group_goal=goal, by=by, now=now)
     return bool(updated)
 
 

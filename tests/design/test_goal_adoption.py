@@ -308,6 +308,69 @@ def test_retiring_the_group_goal_retires_the_sites_and_reactivating_it_does_not(
     assert goal_reactivate(goal=copies[0], by=manager, now=timezone.now())
 
 
+def _count_group_retire(group_goal, manager) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert goal_retire(goal=group_goal, by=manager, now=timezone.now())
+    return len(queries.captured_queries)
+
+
+def test_retiring_the_group_goal_costs_the_same_queries_at_3_and_12_sites(manager, time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    few = ServiceGoalFactory(location=None, owner=manager)
+    _adopted_at(few, manager, 3)
+    many = ServiceGoalFactory(location=None, owner=manager)
+    _adopted_at(many, manager, 12)
+
+    assert _count_group_retire(few, manager) == _count_group_retire(many, manager)
+
+    assert not ServiceGoal.objects.filter(group_goal__in=[few, many]).active().exists()
+    retirements = GoalChange.objects.filter(goal__group_goal=many, kind=GoalChange.Kind.RETIRED)
+    assert retirements.count() == 12
+
+
+def test_each_sites_copy_keeps_its_own_history_row_and_audit_event_when_the_group_goal_retires(
+    group_goal, manager, time_machine
+):
+    time_machine.move_to(timezone.now(), tick=False)
+    own, following = _adopted_at(group_goal, manager, 2)  # the first with its own target: version 2
+    opted_out = goal_adopt(group_goal=group_goal, location=LocationFactory(), by=manager, now=timezone.now())
+    goal_retire(goal=opted_out, by=manager, now=timezone.now())
+    opted_out_at = timezone.now()
+    time_machine.shift(60)
+
+    goal_retire(goal=group_goal, by=manager, now=timezone.now())
+
+    for copy, version in ((own, 2), (following, 1)):
+        copy.refresh_from_db()
+        assert (copy.status, copy.retired_at, copy.updated_at, copy.version) == (
+            ServiceGoal.Status.RETIRED,
+            timezone.now(),
+            timezone.now(),
+            version,
+        )
+        history = copy.changes.get(kind=GoalChange.Kind.RETIRED)
+        assert (history.version, history.changes, history.by, history.at) == (
+            version,
+            {},
+            manager,
+            timezone.now(),
+        )
+        event = AuditEvent.objects.get(
+            target_type="design.servicegoal", target_id=str(copy.pk), at=timezone.now()
+        )
+        assert (event.action, event.actor, event.target_label, event.data) == (
+            "changed",
+            manager,
+            "the service goal “FFT positive”",
+            {"status": ["pursued", "retired"]},
+        )
+    # A copy its site retired before keeps that retirement, and gets no second history row.
+    opted_out.refresh_from_db()
+    assert opted_out.retired_at == opted_out_at
+    assert opted_out.changes.filter(kind=GoalChange.Kind.RETIRED).count() == 1
+    assert not AuditEvent.objects.filter(target_id=str(opted_out.pk), at=timezone.now()).exists()
+
+
 def test_an_adopted_goal_keeps_the_group_goal(group_goal, manager):
     from django.db.models import ProtectedError
 
