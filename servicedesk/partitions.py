@@ -21,6 +21,7 @@ from django.db import connection as default_connection
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.operations.base import Operation
+from django.utils import timezone
 
 MONTHS_AHEAD = 3  # months partitioned ahead of the current one
 
@@ -208,6 +209,37 @@ def _create_month(connection, parent: str, month: Month, table: str | None = Non
         f"CREATE TABLE {_q(connection, name)} PARTITION OF {_q(connection, parent)} "
         f"FOR VALUES FROM ({_literal(month)}) TO ({_literal(month.plus(1))})"
     )
+
+
+def model_by_month(app_label: str, model_name: str, column: str):
+    """The forwards and backwards functions of a ``RunPython`` that partitions a model's whole table
+    by month on ``column`` (PostgreSQL; nothing on SQLite): every row copied as it is, a partition per
+    month from the oldest row's to ``MONTHS_AHEAD`` ahead. Nothing may still point at the table with
+    a database constraint (see :func:`partition_by_month`)."""
+
+    def forwards(apps, schema_editor) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        model = apps.get_model(app_label, model_name)
+        table, quote = model._meta.db_table, schema_editor.connection.ops.quote_name
+        columns = [f.column for f in model._meta.local_concrete_fields]
+        now = timezone.now()
+        oldest = model.objects.order_by(column).values_list(column, flat=True).first() or now
+        partition_by_month(
+            schema_editor,
+            table=table,
+            column=column,
+            columns=columns,
+            rows=f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(table)}",  # noqa: S608
+            first=Month.of(oldest),
+            last=Month.of(now).plus(MONTHS_AHEAD),
+        )
+
+    def backwards(apps, schema_editor) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            unpartition(schema_editor, table=apps.get_model(app_label, model_name)._meta.db_table)
+
+    return forwards, backwards
 
 
 class UnlessPartitioned(Operation):

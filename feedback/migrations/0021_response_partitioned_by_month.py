@@ -8,36 +8,10 @@ names, and a partitioned table's keys must hold its month. On SQLite nothing cha
 """
 
 from django.db import migrations
-from django.utils import timezone
 
-from servicedesk.partitions import Month, partition_by_month, unpartition
+from servicedesk.partitions import model_by_month
 
-MONTHS_AHEAD = 3
-
-
-def partition_responses(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    Response = apps.get_model("feedback", "Response")
-    table = Response._meta.db_table
-    quote = schema_editor.connection.ops.quote_name
-    columns = [f.column for f in Response._meta.local_concrete_fields]
-    now = timezone.now()
-    oldest = Response.objects.order_by("submitted_at").values_list("submitted_at", flat=True).first() or now
-    partition_by_month(
-        schema_editor,
-        table=table,
-        column="submitted_at",
-        columns=columns,
-        rows=f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(table)}",  # noqa: S608
-        first=Month.of(oldest),
-        last=Month.of(now).plus(MONTHS_AHEAD),
-    )
-
-
-def unpartition_responses(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        unpartition(schema_editor, table=apps.get_model("feedback", "Response")._meta.db_table)
+partition_responses, unpartition_responses = model_by_month("feedback", "Response", "submitted_at")
 
 
 class Migration(migrations.Migration):

@@ -10,34 +10,10 @@ expired ones whole. On SQLite nothing changes.
 """
 
 from django.db import migrations
-from django.utils import timezone
 
-from servicedesk.partitions import MONTHS_AHEAD, Month, partition_by_month, unpartition
+from servicedesk.partitions import model_by_month
 
-
-def partition_the_log(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    AuditEvent = apps.get_model("security", "AuditEvent")
-    table = AuditEvent._meta.db_table
-    quote = schema_editor.connection.ops.quote_name
-    columns = [f.column for f in AuditEvent._meta.local_concrete_fields]
-    now = timezone.now()
-    oldest = AuditEvent.objects.order_by("at").values_list("at", flat=True).first() or now
-    partition_by_month(
-        schema_editor,
-        table=table,
-        column="at",
-        columns=columns,
-        rows=f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(table)}",  # noqa: S608
-        first=Month.of(oldest),
-        last=Month.of(now).plus(MONTHS_AHEAD),
-    )
-
-
-def unpartition_the_log(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        unpartition(schema_editor, table=apps.get_model("security", "AuditEvent")._meta.db_table)
+partition_the_log, unpartition_the_log = model_by_month("security", "AuditEvent", "at")
 
 
 class Migration(migrations.Migration):
